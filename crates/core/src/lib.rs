@@ -1,0 +1,27 @@
+//! The domain of spool: identifiers, resources, validation, access rules and
+//! the use cases every wire dialect calls. Nothing here knows about HTTP or a
+//! particular database; storage is reached through the [`Store`] trait.
+
+pub mod error;
+pub mod ids;
+pub mod model;
+pub mod paging;
+pub mod secret;
+pub mod service;
+pub mod store;
+pub mod validate;
+
+pub use error::{CoreError, StoreError, ValidationErrors};
+pub use ids::{ApiKeyId, SessionId, UserId, WorkspaceId};
+pub use service::{Principal, Spool, SpoolConfig};
+pub use store::Store;
+
+/// Every stored instant. Rendered by each dialect with its own precision.
+pub type Timestamp = chrono::DateTime<chrono::Utc>;
+
+/// The current instant truncated to microseconds, the finest precision both
+/// backends store, so that a value read back equals the value written.
+pub fn now() -> Timestamp {
+    use chrono::{SubsecRound, Utc};
+    Utc::now().trunc_subsecs(6)
+}

@@ -1,0 +1,150 @@
+//! The use cases. Every dialect calls these and nothing else: access rules,
+//! validation and storage decisions live here, once.
+
+mod accounts;
+mod keys;
+mod members;
+mod workspaces;
+
+pub use accounts::{NewUserInput, SignIn};
+pub use keys::{CreatedApiKey, NewApiKeyInput};
+pub use members::NewMemberInput;
+pub use workspaces::{NewWorkspaceInput, WorkspaceUpdateInput};
+
+use crate::error::CoreError;
+use crate::ids::{UserId, WorkspaceId};
+use crate::model::{ApiKey, Role, Session, User, Workspace};
+use crate::store::Store;
+use std::sync::Arc;
+
+#[derive(Clone, Debug)]
+pub struct SpoolConfig {
+    /// How long a sign-in session lasts.
+    pub session_ttl: chrono::Duration,
+    /// `last_used_at` of an API key is refreshed at most this often, so that
+    /// authenticating a request is not a durable write.
+    pub api_key_touch_interval: chrono::Duration,
+}
+
+impl Default for SpoolConfig {
+    fn default() -> Self {
+        Self { session_ttl: chrono::Duration::days(30), api_key_touch_interval: chrono::Duration::seconds(60) }
+    }
+}
+
+/// The application: a store, the configuration, and the use cases as methods.
+#[derive(Clone)]
+pub struct Spool {
+    store: Arc<dyn Store>,
+    config: Arc<SpoolConfig>,
+}
+
+impl Spool {
+    pub fn new(store: Arc<dyn Store>, config: SpoolConfig) -> Self {
+        Self { store, config: Arc::new(config) }
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub fn config(&self) -> &SpoolConfig {
+        &self.config
+    }
+
+    /// The caller's standing in a workspace they name, or `NotFound` when the
+    /// workspace is absent or out of their reach (the two look the same).
+    pub async fn scope(&self, principal: &Principal, workspace: WorkspaceId) -> Result<Scope, CoreError> {
+        let access = match principal {
+            Principal::ApiKey { key, .. } if key.workspace_id == workspace => Access::ApiKey,
+            Principal::ApiKey { .. } => return Err(CoreError::NotFound("Workspace")),
+            Principal::Session { user, .. } => match self.store.role(workspace, user.id).await? {
+                Some(role) => Access::Member(role),
+                None => return Err(CoreError::NotFound("Workspace")),
+            },
+        };
+        let workspace = self.store.workspace(workspace).await?.ok_or(CoreError::NotFound("Workspace"))?;
+        Ok(Scope { workspace, access })
+    }
+
+    /// The workspace a request acts in: the one it names, else the API key's,
+    /// else the user's primary workspace.
+    pub async fn resolve_scope(
+        &self,
+        principal: &Principal,
+        named: Option<WorkspaceId>,
+    ) -> Result<Scope, CoreError> {
+        let id = match (named, principal) {
+            (Some(id), _) => id,
+            (None, Principal::ApiKey { key, .. }) => key.workspace_id,
+            (None, Principal::Session { user, .. }) => user.primary_workspace_id.ok_or_else(|| {
+                CoreError::invalid("workspace_uuid", "The workspace_uuid field is required.")
+            })?,
+        };
+        self.scope(principal, id).await
+    }
+}
+
+/// Who is calling: a signed-in user, or an API key acting for its workspace.
+#[derive(Clone, Debug)]
+pub enum Principal {
+    Session { user: User, session: Session },
+    ApiKey { user: User, key: ApiKey },
+}
+
+impl Principal {
+    /// The user behind the credential (for an API key, the one who made it).
+    pub fn user(&self) -> &User {
+        match self {
+            Principal::Session { user, .. } | Principal::ApiKey { user, .. } => user,
+        }
+    }
+
+    pub fn user_id(&self) -> UserId {
+        self.user().id
+    }
+
+    /// Workspace administration (settings, members, keys) needs a person;
+    /// an API key acts on data only, so a leaked key cannot mint more keys.
+    fn require_session(&self) -> Result<&User, CoreError> {
+        match self {
+            Principal::Session { user, .. } => Ok(user),
+            Principal::ApiKey { .. } => {
+                Err(CoreError::Forbidden("This action requires a signed-in user, not an API key.".into()))
+            }
+        }
+    }
+}
+
+/// A principal's standing inside one workspace.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scope {
+    pub workspace: Workspace,
+    pub access: Access,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    Member(Role),
+    /// API keys read and write all data of their workspace.
+    ApiKey,
+}
+
+impl Scope {
+    pub fn id(&self) -> WorkspaceId {
+        self.workspace.id
+    }
+
+    fn require_role(&self, at_least: Role, action: &str) -> Result<Role, CoreError> {
+        match self.access {
+            Access::Member(role) if role >= at_least => Ok(role),
+            Access::Member(_) => Err(CoreError::Forbidden(format!(
+                "Only a workspace {} or above may {action}.",
+                at_least.as_str()
+            ))),
+            Access::ApiKey => {
+                Err(CoreError::Forbidden("This action requires a signed-in user, not an API key.".into()))
+            }
+        }
+    }
+}

@@ -1,0 +1,31 @@
+//! spool's HTTP surface: one route table ([`routes`]), the auth extractors,
+//! and one module per wire dialect.
+
+pub mod routes;
+
+use spool_core::Spool;
+
+/// HTTP-level settings, validated by the CLI before the server starts.
+#[derive(Clone, Debug)]
+pub struct HttpConfig {
+    /// Largest request body accepted; larger ones answer 413.
+    pub body_limit_bytes: usize,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self { body_limit_bytes: 2 * 1024 * 1024 }
+    }
+}
+
+/// Everything a handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub spool: Spool,
+    pub config: std::sync::Arc<HttpConfig>,
+}
+
+/// The whole application as an axum router, ready to serve.
+pub fn app(spool: Spool, config: HttpConfig) -> axum::Router {
+    routes::router(AppState { spool, config: std::sync::Arc::new(config) })
+}

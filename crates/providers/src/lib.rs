@@ -1,0 +1,1 @@
+//! Model providers: OpenAI-compatible, Anthropic and the offline `echo` provider arrive with runs.

@@ -1,0 +1,24 @@
+//! spool's storage backends behind [`spool_core::Store`]: SQLite, embedded and
+//! the default, and PostgreSQL for several nodes. [`open`] picks one by URL.
+
+pub mod migrations;
+pub mod postgres;
+pub mod sqlite;
+
+use spool_core::{Store, StoreError};
+use std::path::Path;
+use std::sync::Arc;
+
+pub use postgres::PostgresStore;
+pub use sqlite::SqliteStore;
+
+/// Opens and migrates the store a URL names: `postgres://…` or
+/// `postgresql://…` for PostgreSQL, `sqlite://PATH` or a bare path for SQLite.
+pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PostgresStore::connect(url).await?))
+    } else {
+        let path = url.strip_prefix("sqlite://").unwrap_or(url);
+        Ok(Arc::new(SqliteStore::open(Path::new(path)).await?))
+    }
+}

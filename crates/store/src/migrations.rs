@@ -1,0 +1,20 @@
+//! Migrations are SQL files compiled into the binary and applied in order at
+//! start, each in its own transaction, recorded in `spool_migrations`.
+
+pub struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+pub const SQLITE: &[Migration] = &[Migration {
+    version: 1,
+    name: "accounts",
+    sql: include_str!("../migrations/sqlite/0001_accounts.sql"),
+}];
+
+pub const POSTGRES: &[Migration] = &[Migration {
+    version: 1,
+    name: "accounts",
+    sql: include_str!("../migrations/postgres/0001_accounts.sql"),
+}];
