@@ -40,3 +40,41 @@ impl<T> Page<T> {
         u32::try_from(self.total.div_ceil(per_page).max(1)).unwrap_or(u32::MAX)
     }
 }
+
+impl PageRequest {
+    /// Checks client-given `page` and `per_page` (both optional).
+    pub fn parse(page: Option<u32>, per_page: Option<u32>) -> Result<Self, crate::CoreError> {
+        let mut errors = crate::ValidationErrors::new();
+        let page = page.unwrap_or(1);
+        let per_page = per_page.unwrap_or(DEFAULT_PER_PAGE);
+        if page < 1 {
+            errors.add("page", "The page must be at least 1.");
+        }
+        if !(1..=MAX_PER_PAGE).contains(&per_page) {
+            errors.add("per_page", format!("The per page must be between 1 and {MAX_PER_PAGE}."));
+        }
+        errors.into_result().map(|()| Self { page, per_page })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_bounds() {
+        assert_eq!(PageRequest::parse(None, None).unwrap(), PageRequest { page: 1, per_page: 15 });
+        assert!(PageRequest::parse(Some(0), None).is_err());
+        assert!(PageRequest::parse(None, Some(100)).is_ok());
+        assert!(PageRequest::parse(None, Some(101)).is_err());
+        assert!(PageRequest::parse(None, Some(0)).is_err());
+    }
+
+    #[test]
+    fn last_page_counts_partial_pages() {
+        let page = |total| Page::<()> { items: vec![], total, request: PageRequest { page: 1, per_page: 15 } };
+        assert_eq!(page(0).last_page(), 1);
+        assert_eq!(page(15).last_page(), 1);
+        assert_eq!(page(16).last_page(), 2);
+    }
+}

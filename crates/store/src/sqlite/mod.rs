@@ -1,0 +1,65 @@
+//! The embedded backend: SQLite in WAL mode, `synchronous=FULL`, one writer
+//! thread with group commit and a pool of readers (see [`engine`]).
+
+mod accounts;
+mod engine;
+mod rows;
+mod workspaces;
+
+use crate::migrations::SQLITE;
+use engine::{backend_error, open_connection, Engine};
+use rusqlite::{Connection, OptionalExtension};
+use spool_core::StoreError;
+use std::path::Path;
+
+pub struct SqliteStore {
+    engine: Engine,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file and applies pending migrations.
+    pub async fn open(path: &Path) -> Result<Self, StoreError> {
+        let path = path.to_owned();
+        tokio::task::spawn_blocking(move || {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+            }
+            let conn = open_connection(&path)?;
+            migrate(&conn)?;
+            Ok(Self { engine: Engine::start(&path, conn) })
+        })
+        .await
+        .map_err(|e| StoreError::Backend(Box::new(e)))?
+    }
+}
+
+fn migrate(conn: &Connection) -> Result<(), StoreError> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS spool_migrations (
+             version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL
+         ) STRICT",
+    )
+    .map_err(backend_error)?;
+    for migration in SQLITE {
+        let applied: Option<i64> = conn
+            .query_row("SELECT version FROM spool_migrations WHERE version = ?1", [migration.version], |r| r.get(0))
+            .optional()
+            .map_err(backend_error)?;
+        if applied.is_some() {
+            continue;
+        }
+        let sql = format!(
+            "BEGIN IMMEDIATE; {} INSERT INTO spool_migrations (version, name, applied_at) VALUES ({}, '{}', {}); COMMIT;",
+            migration.sql,
+            migration.version,
+            migration.name,
+            rows::micros(spool_core::now())
+        );
+        if let Err(err) = conn.execute_batch(&sql) {
+            let _ = conn.execute_batch("ROLLBACK");
+            return Err(backend_error(err));
+        }
+        tracing::info!(version = migration.version, name = migration.name, "applied SQLite migration");
+    }
+    Ok(())
+}
