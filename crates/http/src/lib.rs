@@ -1,6 +1,13 @@
 //! spool's HTTP surface: one route table ([`routes`]), the auth extractors,
 //! and one module per wire dialect.
 
+pub mod athena;
+pub mod error;
+pub mod extract;
+pub mod middleware;
+pub mod openapi;
+pub mod ops;
+pub mod paths;
 pub mod routes;
 
 use spool_core::Spool;

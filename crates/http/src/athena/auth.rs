@@ -1,0 +1,67 @@
+//! Sign-in, logout and the current user.
+
+use super::wire::{data, Data, UserBody};
+use super::{Athena, Result};
+use crate::extract::{Auth, Json};
+use crate::AppState;
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+use spool_core::secret::Password;
+use utoipa::ToSchema;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignInBody {
+    #[schema(example = "ada@example.com")]
+    pub email: String,
+    #[schema(example = "correct horse battery staple")]
+    pub password: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SignInResponse {
+    /// Shown once; send it as `Authorization: Bearer <token>`.
+    pub token: String,
+    #[schema(example = "Bearer")]
+    pub token_type: &'static str,
+    pub expires_at: String,
+    pub user: UserBody,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MessageBody {
+    pub message: String,
+}
+
+/// Sign in with email and password; answers a session token.
+#[utoipa::path(post, path = "/api/v1/auth/sign-in", tag = "Authentication", request_body = SignInBody,
+    responses((status = 200, body = Data<SignInResponse>), (status = 422, description = "Wrong credentials or invalid body")))]
+pub async fn sign_in(
+    State(state): State<AppState>,
+    Json(body, _): Json<Athena, SignInBody>,
+) -> Result<axum::Json<Data<SignInResponse>>> {
+    let signed_in = state.spool.sign_in(&body.email, Password::new(body.password)).await?;
+    let (user, workspace) = state.spool.user_with_workspace(signed_in.user).await?;
+    Ok(data(SignInResponse {
+        token: signed_in.token.expose().to_owned(),
+        token_type: "Bearer",
+        expires_at: super::wire::time(signed_in.expires_at),
+        user: UserBody::new(user, workspace),
+    }))
+}
+
+/// Revoke the session token used for this request.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "Authentication", security(("bearer" = [])),
+    responses((status = 200, body = MessageBody), (status = 401)))]
+pub async fn logout(State(state): State<AppState>, Auth(principal, _): Auth<Athena>) -> Result<axum::Json<MessageBody>> {
+    state.spool.logout(&principal).await?;
+    Ok(axum::Json(MessageBody { message: "Successfully logged out.".into() }))
+}
+
+/// The user behind the credential, with their primary workspace.
+#[utoipa::path(get, path = "/api/v1/user", tag = "User", security(("bearer" = []), ("api_key" = [])),
+    responses((status = 200, body = Data<UserBody>), (status = 401)))]
+pub async fn current_user(State(state): State<AppState>, Auth(principal, _): Auth<Athena>) -> Result<axum::Json<Data<UserBody>>> {
+    let (user, workspace) = state.spool.user_with_workspace(principal.user().clone()).await?;
+    Ok(data(UserBody::new(user, workspace)))
+}

@@ -1,0 +1,60 @@
+//! Layers every request passes: a request id (taken from `X-Request-Id` or
+//! made), a tracing span carrying it so that every log line names it, and
+//! error bodies for what axum answers on its own (unknown route, wrong method).
+
+use crate::athena::AthenaError;
+use crate::error::ApiError;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+pub fn with_observability<S: Clone + Send + Sync + 'static>(router: axum::Router<S>) -> axum::Router<S> {
+    let trace = TraceLayer::new_for_http()
+        .make_span_with(|request: &Request<Body>| {
+            let request_id =
+                request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default();
+            // The path only: query strings may carry things that do not belong in logs.
+            tracing::info_span!(
+                "request",
+                request_id = %request_id,
+                method = %request.method(),
+                path = %request.uri().path(),
+                user.id = tracing::field::Empty,
+            )
+        })
+        .on_request(())
+        .on_response(DefaultOnResponse::new().level(Level::INFO));
+    router.layer(
+        tower::ServiceBuilder::new()
+            .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+            .layer(PropagateRequestIdLayer::x_request_id())
+            .layer(trace),
+    )
+}
+
+/// Unknown routes answer in the error shape of the dialect the path belongs to.
+pub async fn route_not_found(uri: Uri) -> Response {
+    error_for_path(uri.path(), ApiError::RouteNotFound)
+}
+
+/// axum answers a known path with a wrong method with 405, an `Allow`
+/// header and no body; give it the dialect's body, keeping the headers.
+pub async fn method_not_allowed_body(uri: Uri, response: Response) -> Response {
+    if response.status() != StatusCode::METHOD_NOT_ALLOWED {
+        return response;
+    }
+    let (mut parts, _) = response.into_parts();
+    let rendered = error_for_path(uri.path(), ApiError::MethodNotAllowed);
+    let (rendered_parts, body) = rendered.into_parts();
+    for (name, value) in rendered_parts.headers.iter() {
+        parts.headers.insert(name, value.clone());
+    }
+    Response::from_parts(parts, body)
+}
+
+fn error_for_path(_path: &str, err: ApiError) -> Response {
+    AthenaError(err).into_response()
+}

@@ -1,0 +1,55 @@
+//! The OpenAPI document, generated from the handlers' annotations, and the
+//! interactive reference at `/docs` (Swagger UI, served from the binary).
+
+use crate::athena::{self, wire};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_swagger_ui::SwaggerUi;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "spool", description = "Threads and runs for AI agents. See docs/api.md for conventions."),
+    paths(
+        crate::ops::healthz,
+        crate::ops::readyz,
+        athena::auth::sign_in,
+        athena::auth::logout,
+        athena::auth::current_user,
+        athena::workspaces::list,
+        athena::workspaces::create,
+        athena::workspaces::show,
+        athena::workspaces::update,
+        athena::workspaces::delete,
+        athena::workspaces::members,
+        athena::workspaces::add_member,
+        athena::workspaces::remove_member,
+        athena::keys::create,
+        athena::keys::list,
+        athena::keys::revoke,
+    ),
+    components(schemas(wire::UserBody, wire::WorkspaceBody, wire::MemberBody, wire::ApiKeyBody, wire::PageLinks, wire::PageMeta)),
+    modifiers(&Security)
+)]
+pub struct ApiDoc;
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme("api_key", SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-API-Key"))));
+    }
+}
+
+pub fn document() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+/// `/openapi.json` and `/docs`.
+pub fn docs<S: Clone + Send + Sync + 'static>() -> axum::Router<S> {
+    SwaggerUi::new("/docs").url("/openapi.json", document()).into()
+}

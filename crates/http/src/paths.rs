@@ -1,0 +1,58 @@
+//! Typed ids from the URL path. A malformed id answers 404 like an unknown
+//! one: ids are opaque to clients, and a guess reveals nothing.
+
+use crate::error::{ApiError, Dialect};
+use axum::extract::{FromRequestParts, RawPathParams};
+use axum::http::request::Parts;
+use serde::{Deserialize, Deserializer};
+use spool_core::{ApiKeyId, UserId, WorkspaceId};
+use std::marker::PhantomData;
+
+/// Something that can be read from the path's parameters, in order.
+pub trait FromPath: Sized {
+    /// The resource named in the 404 message.
+    const WHAT: &'static str;
+    fn from_path(values: &[&str]) -> Option<Self>;
+}
+
+impl FromPath for WorkspaceId {
+    const WHAT: &'static str = "Workspace";
+    fn from_path(values: &[&str]) -> Option<Self> {
+        WorkspaceId::parse(values.first()?)
+    }
+}
+
+impl FromPath for ApiKeyId {
+    const WHAT: &'static str = "API key";
+    fn from_path(values: &[&str]) -> Option<Self> {
+        ApiKeyId::parse(values.first()?)
+    }
+}
+
+impl FromPath for (WorkspaceId, UserId) {
+    const WHAT: &'static str = "Member";
+    fn from_path(values: &[&str]) -> Option<Self> {
+        let workspace = WorkspaceId::parse(values.first()?)?;
+        let user = values.get(1)?.parse().ok().filter(|id| *id > 0)?;
+        Some((workspace, UserId(user)))
+    }
+}
+
+pub struct PathId<D, T>(pub T, pub PhantomData<D>);
+
+impl<D: Dialect, T: FromPath, S: Send + Sync> FromRequestParts<S> for PathId<D, T> {
+    type Rejection = D::Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let params = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::not_found(T::WHAT))?;
+        let values: Vec<&str> = params.iter().map(|(_, value)| value).collect();
+        T::from_path(&values).map(|id| PathId(id, PhantomData)).ok_or_else(|| ApiError::not_found(T::WHAT).into())
+    }
+}
+
+/// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).
+pub fn double_option<'de, T: Deserialize<'de>, D: Deserializer<'de>>(de: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(de).map(Some)
+}
