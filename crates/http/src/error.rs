@@ -8,7 +8,9 @@ pub enum ApiError {
     Core(CoreError),
     /// The body is not JSON at all, or a query string is unreadable.
     BadRequest(String),
-    PayloadTooLarge { limit: usize },
+    PayloadTooLarge {
+        limit: usize,
+    },
     UnsupportedMediaType,
     /// axum already set the `Allow` header; the dialect only writes the body.
     MethodNotAllowed,
@@ -23,7 +25,9 @@ impl From<CoreError> for ApiError {
 
 impl ApiError {
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
-        ApiError::Core(CoreError::Validation(ValidationErrors::single(field, message)))
+        ApiError::Core(CoreError::Validation(ValidationErrors::single(
+            field, message,
+        )))
     }
 
     pub fn not_found(what: &'static str) -> Self {

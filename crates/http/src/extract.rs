@@ -2,8 +2,8 @@
 //! strings, and reject in the caller's dialect, so handler bodies only call
 //! the core and render.
 
-use crate::error::{ApiError, Dialect};
 use crate::AppState;
+use crate::error::{ApiError, Dialect};
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
@@ -17,17 +17,32 @@ use std::marker::PhantomData;
 pub struct Auth<D>(pub Principal, pub PhantomData<D>);
 
 fn presented_credential(parts: &Parts) -> Option<&str> {
-    if let Some(value) = parts.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+    if let Some(value) = parts
+        .headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
         let (scheme, token) = value.trim().split_once(' ')?;
-        return scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty());
+        return scheme
+            .eq_ignore_ascii_case("bearer")
+            .then(|| token.trim())
+            .filter(|t| !t.is_empty());
     }
-    parts.headers.get("x-api-key").and_then(|v| v.to_str().ok()).map(str::trim).filter(|t| !t.is_empty())
+    parts
+        .headers
+        .get("x-api-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
 }
 
 impl<D: Dialect> FromRequestParts<AppState> for Auth<D> {
     type Rejection = D::Error;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let token = presented_credential(parts).ok_or(CoreError::Unauthenticated)?;
         let principal = state.spool.authenticate(token).await?;
         let span = tracing::Span::current();
@@ -66,7 +81,9 @@ impl<D: Dialect, T: DeserializeOwned> FromRequest<AppState> for Json<D, T> {
                 ApiError::BadRequest(rejection.body_text())
             }
         })?;
-        parse_json(&bytes).map(|value| Json(value, PhantomData)).map_err(D::Error::from)
+        parse_json(&bytes)
+            .map(|value| Json(value, PhantomData))
+            .map_err(D::Error::from)
     }
 }
 
@@ -79,7 +96,11 @@ pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiErro
             return ApiError::BadRequest(format!("The request body is not valid JSON: {inner}."));
         }
         let message = inner.to_string();
-        let message = message.split(" at line ").next().unwrap_or(&message).to_owned();
+        let message = message
+            .split(" at line ")
+            .next()
+            .unwrap_or(&message)
+            .to_owned();
         ApiError::Core(CoreError::Validation(field_error(&path, &message)))
     })
 }
@@ -87,18 +108,36 @@ pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiErro
 /// Turns serde's wording into a field name and a sentence.
 fn field_error(path: &str, message: &str) -> ValidationErrors {
     let quoted = |prefix: &str| {
-        message.strip_prefix(prefix).and_then(|rest| rest.split('`').next()).map(str::to_owned)
+        message
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.split('`').next())
+            .map(str::to_owned)
     };
-    let join = |name: &str| if path == "." || path.is_empty() { name.to_owned() } else { format!("{path}.{name}") };
+    let join = |name: &str| {
+        if path == "." || path.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{path}.{name}")
+        }
+    };
     if let Some(name) = quoted("missing field `") {
         let field = join(&name);
         return ValidationErrors::single(&field, format!("The {field} field is required."));
     }
     if let Some(name) = quoted("unknown field `") {
-        let field = join(&name);
+        // The path already ends at the unknown key.
+        let field = if path == "." || path.is_empty() {
+            name
+        } else {
+            path.to_owned()
+        };
         return ValidationErrors::single(&field, format!("The {field} field is not recognised."));
     }
-    let field = if path == "." { "body".to_owned() } else { path.to_owned() };
+    let field = if path == "." {
+        "body".to_owned()
+    } else {
+        path.to_owned()
+    };
     ValidationErrors::single(&field, format!("The {field} field is invalid: {message}."))
 }
 
@@ -110,12 +149,17 @@ impl<D: Dialect, T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Qu
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or_default();
-        let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
-        serde_path_to_error::deserialize(deserializer).map(|v| Query(v, PhantomData)).map_err(|err| {
-            let path = err.path().to_string();
-            let message = err.into_inner().to_string();
-            D::Error::from(ApiError::Core(CoreError::Validation(field_error(&path, &message))))
-        })
+        let deserializer =
+            serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(deserializer)
+            .map(|v| Query(v, PhantomData))
+            .map_err(|err| {
+                let path = err.path().to_string();
+                let message = err.into_inner().to_string();
+                D::Error::from(ApiError::Core(CoreError::Validation(field_error(
+                    &path, &message,
+                ))))
+            })
     }
 }
 
@@ -147,7 +191,13 @@ mod tests {
         assert_eq!(problem(r#"{"name": 1}"#).0, "name");
         assert_eq!(problem(r#"{"name": "a", "count": "x"}"#).0, "count");
         assert_eq!(problem(r#"{"name": "a", "extra": 1}"#).0, "extra");
-        assert!(matches!(parse_json::<Body>(b"{not json"), Err(ApiError::BadRequest(_))));
-        assert!(matches!(parse_json::<Body>(b""), Err(ApiError::BadRequest(_))));
+        assert!(matches!(
+            parse_json::<Body>(b"{not json"),
+            Err(ApiError::BadRequest(_))
+        ));
+        assert!(matches!(
+            parse_json::<Body>(b""),
+            Err(ApiError::BadRequest(_))
+        ));
     }
 }

@@ -21,7 +21,9 @@ pub struct HttpConfig {
 
 impl Default for HttpConfig {
     fn default() -> Self {
-        Self { body_limit_bytes: 2 * 1024 * 1024 }
+        Self {
+            body_limit_bytes: 2 * 1024 * 1024,
+        }
     }
 }
 
@@ -34,5 +36,8 @@ pub struct AppState {
 
 /// The whole application as an axum router, ready to serve.
 pub fn app(spool: Spool, config: HttpConfig) -> axum::Router {
-    routes::router(AppState { spool, config: std::sync::Arc::new(config) })
+    routes::router(AppState {
+        spool,
+        config: std::sync::Arc::new(config),
+    })
 }

@@ -11,11 +11,16 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-pub fn with_observability<S: Clone + Send + Sync + 'static>(router: axum::Router<S>) -> axum::Router<S> {
+pub fn with_observability<S: Clone + Send + Sync + 'static>(
+    router: axum::Router<S>,
+) -> axum::Router<S> {
     let trace = TraceLayer::new_for_http()
         .make_span_with(|request: &Request<Body>| {
-            let request_id =
-                request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default();
+            let request_id = request
+                .headers()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
             // The path only: query strings may carry things that do not belong in logs.
             tracing::info_span!(
                 "request",

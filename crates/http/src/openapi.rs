@@ -41,7 +41,10 @@ impl Modify for Security {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
-        components.add_security_scheme("api_key", SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-API-Key"))));
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-API-Key"))),
+        );
     }
 }
 
@@ -51,5 +54,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
 
 /// `/openapi.json` and `/docs`.
 pub fn docs<S: Clone + Send + Sync + 'static>() -> axum::Router<S> {
-    SwaggerUi::new("/docs").url("/openapi.json", document()).into()
+    SwaggerUi::new("/docs")
+        .url("/openapi.json", document())
+        .into()
 }

@@ -48,11 +48,15 @@ impl<D: Dialect, T: FromPath, S: Send + Sync> FromRequestParts<S> for PathId<D, 
             .await
             .map_err(|_| ApiError::not_found(T::WHAT))?;
         let values: Vec<&str> = params.iter().map(|(_, value)| value).collect();
-        T::from_path(&values).map(|id| PathId(id, PhantomData)).ok_or_else(|| ApiError::not_found(T::WHAT).into())
+        T::from_path(&values)
+            .map(|id| PathId(id, PhantomData))
+            .ok_or_else(|| ApiError::not_found(T::WHAT).into())
     }
 }
 
 /// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).
-pub fn double_option<'de, T: Deserialize<'de>, D: Deserializer<'de>>(de: D) -> Result<Option<Option<T>>, D::Error> {
+pub fn double_option<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+    de: D,
+) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(de).map(Some)
 }

@@ -1,10 +1,10 @@
 //! Every endpoint spool serves, in one table. Handlers live in their
 //! dialect's module; cross-cutting layers are added at the bottom.
 
-use crate::{athena, middleware, ops, AppState};
+use crate::{AppState, athena, middleware, ops};
+use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{delete, get, post};
-use axum::Router;
 
 pub fn router(state: AppState) -> Router {
     let body_limit = state.config.body_limit_bytes;
@@ -12,14 +12,28 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/sign-in", post(athena::auth::sign_in))
         .route("/auth/logout", post(athena::auth::logout))
         .route("/user", get(athena::auth::current_user))
-        .route("/workspaces", get(athena::workspaces::list).post(athena::workspaces::create))
+        .route(
+            "/workspaces",
+            get(athena::workspaces::list).post(athena::workspaces::create),
+        )
         .route(
             "/workspaces/{uuid}",
-            get(athena::workspaces::show).put(athena::workspaces::update).delete(athena::workspaces::delete),
+            get(athena::workspaces::show)
+                .put(athena::workspaces::update)
+                .delete(athena::workspaces::delete),
         )
-        .route("/workspaces/{uuid}/members", get(athena::workspaces::members).post(athena::workspaces::add_member))
-        .route("/workspaces/{uuid}/members/{user_id}", delete(athena::workspaces::remove_member))
-        .route("/api-keys", get(athena::keys::list).post(athena::keys::create))
+        .route(
+            "/workspaces/{uuid}/members",
+            get(athena::workspaces::members).post(athena::workspaces::add_member),
+        )
+        .route(
+            "/workspaces/{uuid}/members/{user_id}",
+            delete(athena::workspaces::remove_member),
+        )
+        .route(
+            "/api-keys",
+            get(athena::keys::list).post(athena::keys::create),
+        )
         .route("/api-keys/{uuid}", delete(athena::keys::revoke));
 
     let app = Router::new()
@@ -28,7 +42,9 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(ops::readyz))
         .merge(crate::openapi::docs())
         .fallback(middleware::route_not_found)
-        .layer(axum::middleware::map_response(middleware::method_not_allowed_body))
+        .layer(axum::middleware::map_response(
+            middleware::method_not_allowed_body,
+        ))
         .layer(DefaultBodyLimit::max(body_limit));
     middleware::with_observability(app).with_state(state)
 }

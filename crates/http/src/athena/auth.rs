@@ -1,9 +1,9 @@
 //! Sign-in, logout and the current user.
 
-use super::wire::{data, Data, UserBody};
+use super::wire::{Data, UserBody, data};
 use super::{Athena, Result};
-use crate::extract::{Auth, Json};
 use crate::AppState;
+use crate::extract::{Auth, Json};
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use spool_core::secret::Password;
@@ -40,7 +40,10 @@ pub async fn sign_in(
     State(state): State<AppState>,
     Json(body, _): Json<Athena, SignInBody>,
 ) -> Result<axum::Json<Data<SignInResponse>>> {
-    let signed_in = state.spool.sign_in(&body.email, Password::new(body.password)).await?;
+    let signed_in = state
+        .spool
+        .sign_in(&body.email, Password::new(body.password))
+        .await?;
     let (user, workspace) = state.spool.user_with_workspace(signed_in.user).await?;
     Ok(data(SignInResponse {
         token: signed_in.token.expose().to_owned(),
@@ -53,15 +56,26 @@ pub async fn sign_in(
 /// Revoke the session token used for this request.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "Authentication", security(("bearer" = [])),
     responses((status = 200, body = MessageBody), (status = 401)))]
-pub async fn logout(State(state): State<AppState>, Auth(principal, _): Auth<Athena>) -> Result<axum::Json<MessageBody>> {
+pub async fn logout(
+    State(state): State<AppState>,
+    Auth(principal, _): Auth<Athena>,
+) -> Result<axum::Json<MessageBody>> {
     state.spool.logout(&principal).await?;
-    Ok(axum::Json(MessageBody { message: "Successfully logged out.".into() }))
+    Ok(axum::Json(MessageBody {
+        message: "Successfully logged out.".into(),
+    }))
 }
 
 /// The user behind the credential, with their primary workspace.
 #[utoipa::path(get, path = "/api/v1/user", tag = "User", security(("bearer" = []), ("api_key" = [])),
     responses((status = 200, body = Data<UserBody>), (status = 401)))]
-pub async fn current_user(State(state): State<AppState>, Auth(principal, _): Auth<Athena>) -> Result<axum::Json<Data<UserBody>>> {
-    let (user, workspace) = state.spool.user_with_workspace(principal.user().clone()).await?;
+pub async fn current_user(
+    State(state): State<AppState>,
+    Auth(principal, _): Auth<Athena>,
+) -> Result<axum::Json<Data<UserBody>>> {
+    let (user, workspace) = state
+        .spool
+        .user_with_workspace(principal.user().clone())
+        .await?;
     Ok(data(UserBody::new(user, workspace)))
 }

@@ -1,10 +1,10 @@
 //! API keys of a workspace (owners and admins, signed in).
 
-use super::wire::{data, ApiKeyBody, Data, Paginated};
-use super::{uuid_field, Athena, PageParams, Result, WorkspaceParam};
+use super::wire::{ApiKeyBody, Data, Paginated, data};
+use super::{Athena, PageParams, Result, WorkspaceParam, uuid_field};
+use crate::AppState;
 use crate::extract::{Auth, Json, Query};
 use crate::paths::PathId;
-use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
@@ -40,10 +40,22 @@ pub async fn create(
     Query(query, _): Query<Athena, WorkspaceParam>,
     Json(body, _): Json<Athena, CreateApiKey>,
 ) -> Result<(StatusCode, axum::Json<Data<ApiKeyBody>>)> {
-    let named = body.workspace_uuid.as_deref().or(query.workspace_uuid.as_deref());
-    let scope = state.spool.resolve_scope(&principal, uuid_field("workspace_uuid", named)?).await?;
-    let input = NewApiKeyInput { name: body.name, expires_at: body.expires_at };
-    let created = state.spool.create_api_key(&scope, principal.user_id(), input).await?;
+    let named = body
+        .workspace_uuid
+        .as_deref()
+        .or(query.workspace_uuid.as_deref());
+    let scope = state
+        .spool
+        .resolve_scope(&principal, uuid_field("workspace_uuid", named)?)
+        .await?;
+    let input = NewApiKeyInput {
+        name: body.name,
+        expires_at: body.expires_at,
+    };
+    let created = state
+        .spool
+        .create_api_key(&scope, principal.user_id(), input)
+        .await?;
     let mut body = ApiKeyBody::from(created.key);
     body.key = Some(created.token.expose().to_owned());
     Ok((StatusCode::CREATED, data(body)))
@@ -57,11 +69,19 @@ pub async fn list(
     Auth(principal, _): Auth<Athena>,
     Query(query, _): Query<Athena, ListParams>,
 ) -> Result<axum::Json<Paginated<ApiKeyBody>>> {
-    let page = PageParams { page: query.page, per_page: query.per_page }.request()?;
+    let page = PageParams {
+        page: query.page,
+        per_page: query.per_page,
+    }
+    .request()?;
     let named = uuid_field("workspace_uuid", query.workspace_uuid.as_deref())?;
     let scope = state.spool.resolve_scope(&principal, named).await?;
     let keys = state.spool.list_api_keys(&scope, page).await?;
-    Ok(axum::Json(Paginated::new(keys, "/api/v1/api-keys", ApiKeyBody::from)))
+    Ok(axum::Json(Paginated::new(
+        keys,
+        "/api/v1/api-keys",
+        ApiKeyBody::from,
+    )))
 }
 
 /// Revoke a key; it stops authenticating at once.

@@ -9,8 +9,8 @@ pub mod workspaces;
 pub use error::{Athena, AthenaError};
 
 use serde::Deserialize;
-use spool_core::paging::PageRequest;
 use spool_core::WorkspaceId;
+use spool_core::paging::PageRequest;
 
 pub type Result<T> = std::result::Result<T, AthenaError>;
 
@@ -38,8 +38,9 @@ pub struct WorkspaceParam {
 pub fn uuid_field(field: &str, value: Option<&str>) -> Result<Option<WorkspaceId>> {
     match value {
         None => Ok(None),
-        Some(text) => WorkspaceId::parse(text)
-            .map(Some)
-            .ok_or_else(|| crate::error::ApiError::invalid(field, format!("The {field} must be a valid UUID.")).into()),
+        Some(text) => WorkspaceId::parse(text).map(Some).ok_or_else(|| {
+            crate::error::ApiError::invalid(field, format!("The {field} must be a valid UUID."))
+                .into()
+        }),
     }
 }

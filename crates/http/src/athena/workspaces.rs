@@ -1,10 +1,10 @@
 //! Workspaces and their members.
 
-use super::wire::{data, Data, MemberBody, Paginated, WorkspaceBody};
+use super::wire::{Data, MemberBody, Paginated, WorkspaceBody, data};
 use super::{Athena, PageParams, Result};
+use crate::AppState;
 use crate::extract::{Auth, Json, Query};
 use crate::paths::PathId;
-use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
@@ -60,9 +60,14 @@ pub async fn list(
     Auth(principal, _): Auth<Athena>,
     Query(params, _): Query<Athena, PageParams>,
 ) -> Result<axum::Json<Paginated<WorkspaceBody>>> {
-    let page = state.spool.list_workspaces(&principal, params.request()?).await?;
+    let page = state
+        .spool
+        .list_workspaces(&principal, params.request()?)
+        .await?;
     let viewer = principal.user_id();
-    Ok(axum::Json(Paginated::new(page, PATH, |w| WorkspaceBody::new(w, viewer))))
+    Ok(axum::Json(Paginated::new(page, PATH, |w| {
+        WorkspaceBody::new(w, viewer)
+    })))
 }
 
 /// Create a workspace owned by the signed-in user.
@@ -81,7 +86,10 @@ pub async fn create(
         metadata: body.metadata,
     };
     let workspace = state.spool.create_workspace(&principal, input).await?;
-    Ok((StatusCode::CREATED, data(WorkspaceBody::new(workspace, principal.user_id()))))
+    Ok((
+        StatusCode::CREATED,
+        data(WorkspaceBody::new(workspace, principal.user_id())),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/workspaces/{uuid}", tag = "Workspace", params(("uuid" = String, Path)),
@@ -92,7 +100,10 @@ pub async fn show(
     PathId(id, _): PathId<Athena, WorkspaceId>,
 ) -> Result<axum::Json<Data<WorkspaceBody>>> {
     let scope = state.spool.scope(&principal, id).await?;
-    Ok(data(WorkspaceBody::new(scope.workspace, principal.user_id())))
+    Ok(data(WorkspaceBody::new(
+        scope.workspace,
+        principal.user_id(),
+    )))
 }
 
 /// Change settings (owners and admins).
@@ -140,7 +151,11 @@ pub async fn members(
 ) -> Result<axum::Json<Paginated<MemberBody>>> {
     let scope = state.spool.scope(&principal, id).await?;
     let page = state.spool.list_members(&scope, params.request()?).await?;
-    Ok(axum::Json(Paginated::new(page, &format!("{PATH}/{id}/members"), MemberBody::from)))
+    Ok(axum::Json(Paginated::new(
+        page,
+        &format!("{PATH}/{id}/members"),
+        MemberBody::from,
+    )))
 }
 
 /// Add an existing user, or change a member's role (owners and admins).
@@ -154,7 +169,16 @@ pub async fn add_member(
     Json(body, _): Json<Athena, AddMember>,
 ) -> Result<(StatusCode, axum::Json<Data<MemberBody>>)> {
     let scope = state.spool.scope(&principal, id).await?;
-    let member = state.spool.put_member(&scope, NewMemberInput { email: body.email, role: body.role }).await?;
+    let member = state
+        .spool
+        .put_member(
+            &scope,
+            NewMemberInput {
+                email: body.email,
+                role: body.role,
+            },
+        )
+        .await?;
     Ok((StatusCode::CREATED, data(MemberBody::from(member))))
 }
 

@@ -1,0 +1,144 @@
+//! API keys: shown once, stored hashed, scoped to one workspace, revocable.
+
+use crate::{TestServer, assert_invalid, send};
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+#[tokio::test]
+async fn a_key_is_shown_once_and_then_authenticates() {
+    let server = TestServer::start().await;
+    let ada = server.account("ada@example.com").await;
+    let (status, body) =
+        send(server.post("/api/v1/api-keys", &ada.token, json!({ "name": "CI" }))).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let key = body["data"]["key"].as_str().unwrap().to_owned();
+    assert!(key.starts_with("spk_") && key.len() == 68, "{key}");
+    assert_eq!(
+        body["data"]["workspace_uuid"],
+        ada.workspace.to_string(),
+        "defaults to the primary workspace"
+    );
+    assert_eq!(body["data"]["last_used_at"], serde_json::Value::Null);
+
+    let (status, page) = send(server.get("/api/v1/api-keys", &ada.token)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(page["meta"]["total"], 1);
+    assert!(page["data"][0].get("key").is_none());
+    assert!(
+        !page.to_string().contains(&key[4..]),
+        "the key is never shown again"
+    );
+    assert!(key.starts_with(page["data"][0]["prefix"].as_str().unwrap()));
+
+    let (status, _) = send(server.get("/api/v1/user", &key)).await;
+    assert_eq!(status, StatusCode::OK);
+    // last_used_at is recorded in the background, after the request.
+    let mut used = serde_json::Value::Null;
+    for _ in 0..50 {
+        let (_, page) = send(server.get("/api/v1/api-keys", &ada.token)).await;
+        used = page["data"][0]["last_used_at"].clone();
+        if !used.is_null() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(used.is_string(), "last_used_at is kept");
+}
+
+#[tokio::test]
+async fn revoked_and_expired_keys_stop_working() {
+    let server = TestServer::start().await;
+    let ada = server.account("ada@example.com").await;
+    let (_, body) =
+        send(server.post("/api/v1/api-keys", &ada.token, json!({ "name": "CI" }))).await;
+    let key = body["data"]["key"].as_str().unwrap().to_owned();
+    let uuid = body["data"]["uuid"].as_str().unwrap().to_owned();
+    let (status, _) = send(
+        server
+            .request(Method::DELETE, &format!("/api/v1/api-keys/{uuid}"))
+            .bearer_auth(&ada.token),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = send(server.get("/api/v1/user", &key)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = send(
+        server
+            .request(Method::DELETE, &format!("/api/v1/api-keys/{uuid}"))
+            .bearer_auth(&ada.token),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "already revoked");
+
+    let (status, body) = send(server.post(
+        "/api/v1/api-keys",
+        &ada.token,
+        json!({ "name": "old", "expires_at": "2020-01-01T00:00:00Z" }),
+    ))
+    .await;
+    assert_invalid(status, &body, "expires_at");
+    let (status, body) = send(server.post(
+        "/api/v1/api-keys",
+        &ada.token,
+        json!({ "name": "x", "expires_at": "soon" }),
+    ))
+    .await;
+    assert_invalid(status, &body, "expires_at");
+
+    let soon = (chrono::Utc::now() + chrono::Duration::milliseconds(300)).to_rfc3339();
+    let (status, body) = send(server.post(
+        "/api/v1/api-keys",
+        &ada.token,
+        json!({ "name": "brief", "expires_at": soon }),
+    ))
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let brief = body["data"]["key"].as_str().unwrap().to_owned();
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    let (status, _) = send(server.get("/api/v1/user", &brief)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn keys_are_managed_by_signed_in_admins_of_their_workspace() {
+    let server = TestServer::start().await;
+    let ada = server.account("ada@example.com").await;
+    let eve = server.account("eve@example.com").await;
+    let member = server.member(&ada, "bob@example.com", "member").await;
+    let key = server.api_key(&ada).await;
+    let in_ada = format!("/api/v1/api-keys?workspace_uuid={}", ada.workspace);
+
+    let (status, _) = send(server.post(&in_ada, &member, json!({ "name": "mine" }))).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) =
+        send(server.post("/api/v1/api-keys", &key, json!({ "name": "minted" }))).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "a key cannot mint keys");
+    let (status, _) = send(server.post(&in_ada, &eve.token, json!({ "name": "intruder" }))).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = send(server.get(&in_ada, &eve.token)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, body) = send(server.get("/api/v1/api-keys?workspace_uuid=nope", &ada.token)).await;
+    assert_invalid(status, &body, "workspace_uuid");
+
+    let (_, page) = send(server.get(&in_ada, &ada.token)).await;
+    let uuid = page["data"][0]["uuid"].as_str().unwrap().to_owned();
+    let (status, _) = send(
+        server
+            .request(Method::DELETE, &format!("/api/v1/api-keys/{uuid}"))
+            .bearer_auth(&eve.token),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "another workspace's key is not found"
+    );
+    let (status, _) = send(server.get("/api/v1/user", &key)).await;
+    assert_eq!(status, StatusCode::OK, "and it still works");
+    let (status, body) =
+        send(server.post("/api/v1/api-keys", &ada.token, json!({ "name": "" }))).await;
+    assert_invalid(status, &body, "name");
+    let (status, body) =
+        send(server.post("/api/v1/api-keys", &ada.token, json!({ "label": "x" }))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+}

@@ -1,0 +1,177 @@
+//! The HTTP surface over real HTTP on loopback, against a real store:
+//! SQLite in a temp dir by default, PostgreSQL when
+//! `SPOOL_TEST_BACKEND=postgres` (scripts/test runs both).
+
+mod accounts;
+mod keys;
+mod members;
+mod protocol;
+mod workspaces;
+
+use reqwest::{Method, RequestBuilder, StatusCode};
+use serde_json::Value;
+use spool_core::model::User;
+use spool_core::secret::Password;
+use spool_core::service::NewUserInput;
+use spool_core::{Spool, SpoolConfig, Store, WorkspaceId};
+use std::sync::Arc;
+
+pub const PASSWORD: &str = "correct horse battery";
+
+pub struct TestServer {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub spool: Spool,
+    _dir: tempfile::TempDir,
+    _pg: Option<spool_store::test_db::TestDb>,
+}
+
+/// A user with a workspace of their own and a signed-in session.
+pub struct Account {
+    pub user: User,
+    pub workspace: WorkspaceId,
+    pub token: String,
+}
+
+impl TestServer {
+    pub async fn start() -> Self {
+        Self::start_with(spool_http::HttpConfig::default()).await
+    }
+
+    pub async fn start_with(config: spool_http::HttpConfig) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (store, pg): (Arc<dyn Store>, _) = match std::env::var("SPOOL_TEST_BACKEND").as_deref()
+        {
+            Ok("postgres") => {
+                let db = spool_store::test_db::fresh_postgres().await;
+                (
+                    spool_store::open(&db.url).await.expect("open postgres"),
+                    Some(db),
+                )
+            }
+            _ => (
+                spool_store::open(dir.path().join("spool.db").to_str().unwrap())
+                    .await
+                    .expect("open sqlite"),
+                None,
+            ),
+        };
+        let spool = Spool::new(store, SpoolConfig::default());
+        let app = spool_http::app(spool.clone(), config);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
+        Self {
+            base,
+            client: reqwest::Client::new(),
+            spool,
+            _dir: dir,
+            _pg: pg,
+        }
+    }
+
+    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        self.client.request(method, format!("{}{path}", self.base))
+    }
+
+    pub fn get(&self, path: &str, token: &str) -> RequestBuilder {
+        self.request(Method::GET, path).bearer_auth(token)
+    }
+
+    pub fn post(&self, path: &str, token: &str, body: Value) -> RequestBuilder {
+        self.request(Method::POST, path)
+            .bearer_auth(token)
+            .json(&body)
+    }
+
+    pub async fn user(&self, email: &str) -> User {
+        self.spool
+            .create_user(NewUserInput {
+                email: email.into(),
+                password: Password::new(PASSWORD),
+                name: format!("User {email}"),
+                first_name: Some("Ada".into()),
+                last_name: None,
+            })
+            .await
+            .expect("create user")
+    }
+
+    pub async fn sign_in(&self, email: &str) -> String {
+        let (status, body) = send(self.request(Method::POST, "/api/v1/auth/sign-in").json(
+            &serde_json::json!({
+                "email": email, "password": PASSWORD
+            }),
+        ))
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["data"]["token"].as_str().expect("token").to_owned()
+    }
+
+    /// A new user who owns a new workspace, signed in.
+    pub async fn account(&self, email: &str) -> Account {
+        let user = self.user(email).await;
+        let workspace = self
+            .spool
+            .create_workspace_as_operator(user.id, &format!("{email}'s space"))
+            .await
+            .unwrap();
+        let token = self.sign_in(email).await;
+        Account {
+            user,
+            workspace: workspace.id,
+            token,
+        }
+    }
+
+    /// A new user added to `workspace` with `role`, signed in.
+    pub async fn member(&self, owner: &Account, email: &str, role: &str) -> String {
+        self.user(email).await;
+        let (status, body) = send(self.post(
+            &format!("/api/v1/workspaces/{}/members", owner.workspace),
+            &owner.token,
+            serde_json::json!({ "email": email, "role": role }),
+        ))
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        self.sign_in(email).await
+    }
+
+    /// An API key of the owner's workspace.
+    pub async fn api_key(&self, owner: &Account) -> String {
+        let (status, body) = send(self.post(
+            &format!("/api/v1/api-keys?workspace_uuid={}", owner.workspace),
+            &owner.token,
+            serde_json::json!({ "name": "test key" }),
+        ))
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["data"]["key"].as_str().unwrap().to_owned()
+    }
+}
+
+/// Sends and returns the status and the JSON body (`Null` when empty).
+pub async fn send(request: RequestBuilder) -> (StatusCode, Value) {
+    let response = request.send().await.expect("request");
+    let status = response.status();
+    let text = response.text().await.expect("body");
+    let body = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or(Value::String(text))
+    };
+    assert!(!status.is_server_error(), "a 5xx is a bug: {status} {body}");
+    (status, body)
+}
+
+/// Asserts an athena validation error naming `field`.
+pub fn assert_invalid(status: StatusCode, body: &Value, field: &str) {
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body["message"].is_string(), "{body}");
+    assert!(
+        body["errors"][field].is_array(),
+        "expected an error on {field}: {body}"
+    );
+}
