@@ -38,7 +38,11 @@ impl ValidationErrors {
 
     /// `Ok(())` when nothing was found, else the collected problems.
     pub fn into_result(self) -> Result<(), CoreError> {
-        if self.is_empty() { Ok(()) } else { Err(CoreError::Validation(self)) }
+        if self.is_empty() {
+            Ok(())
+        } else {
+            Err(CoreError::Validation(self))
+        }
     }
 }
 

@@ -51,7 +51,9 @@ uuid_id!(
 );
 
 /// Users carry an integer id on the wire (athena `id`) as well as a UUID.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(transparent)]
 pub struct UserId(pub i64);
 

@@ -1,9 +1,9 @@
 //! The resources spool stores, as the core sees them. Dialects render these.
 
+use crate::Timestamp;
 use crate::ids::{ApiKeyId, SessionId, UserId, WorkspaceId};
 use crate::secret::TokenHash;
 use crate::validate::Metadata;
-use crate::Timestamp;
 use uuid::Uuid;
 
 #[derive(Clone, Debug, PartialEq)]

@@ -13,7 +13,10 @@ pub struct PageRequest {
 
 impl Default for PageRequest {
     fn default() -> Self {
-        Self { page: 1, per_page: DEFAULT_PER_PAGE }
+        Self {
+            page: 1,
+            per_page: DEFAULT_PER_PAGE,
+        }
     }
 }
 
@@ -32,7 +35,11 @@ pub struct Page<T> {
 
 impl<T> Page<T> {
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
-        Page { items: self.items.into_iter().map(f).collect(), total: self.total, request: self.request }
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            total: self.total,
+            request: self.request,
+        }
     }
 
     pub fn last_page(&self) -> u32 {
@@ -51,7 +58,10 @@ impl PageRequest {
             errors.add("page", "The page must be at least 1.");
         }
         if !(1..=MAX_PER_PAGE).contains(&per_page) {
-            errors.add("per_page", format!("The per page must be between 1 and {MAX_PER_PAGE}."));
+            errors.add(
+                "per_page",
+                format!("The per page must be between 1 and {MAX_PER_PAGE}."),
+            );
         }
         errors.into_result().map(|()| Self { page, per_page })
     }
@@ -63,7 +73,13 @@ mod tests {
 
     #[test]
     fn page_bounds() {
-        assert_eq!(PageRequest::parse(None, None).unwrap(), PageRequest { page: 1, per_page: 15 });
+        assert_eq!(
+            PageRequest::parse(None, None).unwrap(),
+            PageRequest {
+                page: 1,
+                per_page: 15
+            }
+        );
         assert!(PageRequest::parse(Some(0), None).is_err());
         assert!(PageRequest::parse(None, Some(100)).is_ok());
         assert!(PageRequest::parse(None, Some(101)).is_err());
@@ -72,7 +88,14 @@ mod tests {
 
     #[test]
     fn last_page_counts_partial_pages() {
-        let page = |total| Page::<()> { items: vec![], total, request: PageRequest { page: 1, per_page: 15 } };
+        let page = |total| Page::<()> {
+            items: vec![],
+            total,
+            request: PageRequest {
+                page: 1,
+                per_page: 15,
+            },
+        };
         assert_eq!(page(0).last_page(), 1);
         assert_eq!(page(15).last_page(), 1);
         assert_eq!(page(16).last_page(), 2);

@@ -2,8 +2,8 @@
 //! response that shows it once; storage sees only its SHA-256 hash. `Debug`
 //! never prints a secret.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use std::fmt;
@@ -94,7 +94,11 @@ impl Password {
     /// Checks against a stored PHC string; a malformed hash never matches.
     pub fn verify(&self, phc: &str) -> bool {
         PasswordHash::new(phc)
-            .map(|parsed| Argon2::default().verify_password(self.0.as_bytes(), &parsed).is_ok())
+            .map(|parsed| {
+                Argon2::default()
+                    .verify_password(self.0.as_bytes(), &parsed)
+                    .is_ok()
+            })
             .unwrap_or(false)
     }
 }
@@ -128,6 +132,9 @@ mod tests {
         assert!(Password::new("correct horse").verify(&phc));
         assert!(!Password::new("wrong horse").verify(&phc));
         assert!(!Password::new("x").verify("not a phc string"));
-        assert_eq!(format!("{:?}", Password::new("secret")), "Password(<redacted>)");
+        assert_eq!(
+            format!("{:?}", Password::new("secret")),
+            "Password(<redacted>)"
+        );
     }
 }

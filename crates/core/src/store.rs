@@ -2,12 +2,12 @@
 //! the conformance story there runs the same expectations against both.
 //! Every method that writes returns only after the write is durable.
 
+use crate::Timestamp;
 use crate::error::StoreError;
 use crate::ids::{ApiKeyId, UserId, WorkspaceId};
 use crate::model::{ApiKey, Member, NewUser, Role, Session, User, Workspace, WorkspacePatch};
 use crate::paging::{Page, PageRequest};
 use crate::secret::TokenHash;
-use crate::Timestamp;
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
@@ -33,10 +33,15 @@ pub trait Store: Send + Sync + 'static {
 
     /// Inserts the workspace, makes `owner` its owner and, when the owner has
     /// no primary workspace yet, makes it theirs — in one transaction.
-    async fn insert_workspace(&self, workspace: Workspace, owner: UserId) -> StoreResult<Workspace>;
+    async fn insert_workspace(&self, workspace: Workspace, owner: UserId)
+    -> StoreResult<Workspace>;
     async fn workspace(&self, id: WorkspaceId) -> StoreResult<Option<Workspace>>;
     /// The workspaces `user` is a member of, oldest first.
-    async fn list_workspaces_for_user(&self, user: UserId, page: PageRequest) -> StoreResult<Page<Workspace>>;
+    async fn list_workspaces_for_user(
+        &self,
+        user: UserId,
+        page: PageRequest,
+    ) -> StoreResult<Page<Workspace>>;
     async fn update_workspace(
         &self,
         id: WorkspaceId,
@@ -49,13 +54,27 @@ pub trait Store: Send + Sync + 'static {
     // --- members -----------------------------------------------------------
 
     async fn role(&self, workspace: WorkspaceId, user: UserId) -> StoreResult<Option<Role>>;
-    async fn list_members(&self, workspace: WorkspaceId, page: PageRequest) -> StoreResult<Page<Member>>;
+    async fn list_members(
+        &self,
+        workspace: WorkspaceId,
+        page: PageRequest,
+    ) -> StoreResult<Page<Member>>;
     /// Adds the user or changes their role; makes it their primary workspace
     /// when they have none.
-    async fn put_member(&self, workspace: WorkspaceId, user: UserId, role: Role, at: Timestamp) -> StoreResult<()>;
+    async fn put_member(
+        &self,
+        workspace: WorkspaceId,
+        user: UserId,
+        role: Role,
+        at: Timestamp,
+    ) -> StoreResult<()>;
     /// Removes the membership (and the user's API keys in that workspace).
     /// Refuses, returning `Ok(false)`, to remove the last owner.
-    async fn remove_member(&self, workspace: WorkspaceId, user: UserId) -> StoreResult<RemoveMember>;
+    async fn remove_member(
+        &self,
+        workspace: WorkspaceId,
+        user: UserId,
+    ) -> StoreResult<RemoveMember>;
 
     // --- credentials ---------------------------------------------------------
 
@@ -65,10 +84,19 @@ pub trait Store: Send + Sync + 'static {
 
     async fn insert_api_key(&self, key: ApiKey) -> StoreResult<()>;
     async fn api_key_by_hash(&self, hash: TokenHash) -> StoreResult<Option<ApiKey>>;
-    async fn list_api_keys(&self, workspace: WorkspaceId, page: PageRequest) -> StoreResult<Page<ApiKey>>;
+    async fn list_api_keys(
+        &self,
+        workspace: WorkspaceId,
+        page: PageRequest,
+    ) -> StoreResult<Page<ApiKey>>;
     async fn api_key(&self, workspace: WorkspaceId, id: ApiKeyId) -> StoreResult<Option<ApiKey>>;
     /// Marks the key revoked; `false` when it is absent or already revoked.
-    async fn revoke_api_key(&self, workspace: WorkspaceId, id: ApiKeyId, at: Timestamp) -> StoreResult<bool>;
+    async fn revoke_api_key(
+        &self,
+        workspace: WorkspaceId,
+        id: ApiKeyId,
+        at: Timestamp,
+    ) -> StoreResult<bool>;
     async fn touch_api_key(&self, id: ApiKeyId, at: Timestamp) -> StoreResult<()>;
 }
 

@@ -25,7 +25,10 @@ pub struct Metadata(Map<String, Value>);
 impl Metadata {
     pub fn parse(field: &str, value: Map<String, Value>, errors: &mut ValidationErrors) -> Self {
         if value.len() > METADATA_MAX_KEYS {
-            errors.add(field, format!("The {field} may not have more than {METADATA_MAX_KEYS} keys."));
+            errors.add(
+                field,
+                format!("The {field} may not have more than {METADATA_MAX_KEYS} keys."),
+            );
         }
         for (key, item) in &value {
             if chars(key) > METADATA_MAX_KEY_CHARS {
@@ -72,16 +75,26 @@ pub fn name(field: &str, value: &str, errors: &mut ValidationErrors) -> String {
     if trimmed.is_empty() {
         errors.add(field, format!("The {field} field is required."));
     } else if chars(trimmed) > NAME_MAX_CHARS {
-        errors.add(field, format!("The {field} may not be greater than {NAME_MAX_CHARS} characters."));
+        errors.add(
+            field,
+            format!("The {field} may not be greater than {NAME_MAX_CHARS} characters."),
+        );
     }
     trimmed.to_owned()
 }
 
 /// An optional short text (first name, photo url): at most 200 characters.
-pub fn short_text(field: &str, value: Option<&str>, errors: &mut ValidationErrors) -> Option<String> {
+pub fn short_text(
+    field: &str,
+    value: Option<&str>,
+    errors: &mut ValidationErrors,
+) -> Option<String> {
     let value = value?.trim();
     if chars(value) > NAME_MAX_CHARS {
-        errors.add(field, format!("The {field} may not be greater than {NAME_MAX_CHARS} characters."));
+        errors.add(
+            field,
+            format!("The {field} may not be greater than {NAME_MAX_CHARS} characters."),
+        );
     }
     (!value.is_empty()).then(|| value.to_owned())
 }
@@ -91,7 +104,10 @@ pub fn email(field: &str, value: &str, errors: &mut ValidationErrors) -> String 
     let value = value.trim().to_lowercase();
     let well_formed = match value.split_once('@') {
         Some((local, domain)) => {
-            !local.is_empty() && !domain.is_empty() && !domain.contains('@') && !value.chars().any(char::is_whitespace)
+            !local.is_empty()
+                && !domain.is_empty()
+                && !domain.contains('@')
+                && !value.chars().any(char::is_whitespace)
         }
         None => false,
     };
@@ -100,7 +116,10 @@ pub fn email(field: &str, value: &str, errors: &mut ValidationErrors) -> String 
     } else if !well_formed {
         errors.add(field, format!("The {field} must be a valid email address."));
     } else if chars(&value) > EMAIL_MAX_CHARS {
-        errors.add(field, format!("The {field} may not be greater than {EMAIL_MAX_CHARS} characters."));
+        errors.add(
+            field,
+            format!("The {field} may not be greater than {EMAIL_MAX_CHARS} characters."),
+        );
     }
     value
 }
@@ -108,9 +127,15 @@ pub fn email(field: &str, value: &str, errors: &mut ValidationErrors) -> String 
 pub fn password(field: &str, value: &str, errors: &mut ValidationErrors) {
     let len = chars(value);
     if len < PASSWORD_MIN_CHARS {
-        errors.add(field, format!("The {field} must be at least {PASSWORD_MIN_CHARS} characters."));
+        errors.add(
+            field,
+            format!("The {field} must be at least {PASSWORD_MIN_CHARS} characters."),
+        );
     } else if len > PASSWORD_MAX_CHARS {
-        errors.add(field, format!("The {field} may not be greater than {PASSWORD_MAX_CHARS} characters."));
+        errors.add(
+            field,
+            format!("The {field} may not be greater than {PASSWORD_MAX_CHARS} characters."),
+        );
     }
 }
 
@@ -125,7 +150,11 @@ pub fn slugify(name: &str) -> String {
         }
     }
     let slug = slug.trim_end_matches('-');
-    if slug.is_empty() { "workspace".to_owned() } else { slug.chars().take(NAME_MAX_CHARS).collect() }
+    if slug.is_empty() {
+        "workspace".to_owned()
+    } else {
+        slug.chars().take(NAME_MAX_CHARS).collect()
+    }
 }
 
 #[cfg(test)]
@@ -135,7 +164,9 @@ mod tests {
 
     fn metadata(value: Value) -> ValidationErrors {
         let mut errors = ValidationErrors::new();
-        let Value::Object(map) = value else { panic!("object expected") };
+        let Value::Object(map) = value else {
+            panic!("object expected")
+        };
         Metadata::parse("metadata", map, &mut errors);
         errors
     }
@@ -174,7 +205,10 @@ mod tests {
     #[test]
     fn emails_are_normalised_and_checked() {
         let mut errors = ValidationErrors::new();
-        assert_eq!(email("email", " Ada@Example.COM ", &mut errors), "ada@example.com");
+        assert_eq!(
+            email("email", " Ada@Example.COM ", &mut errors),
+            "ada@example.com"
+        );
         assert!(errors.is_empty());
         email("email", "no-at-sign", &mut errors);
         email("email", "a@b@c", &mut errors);

@@ -4,7 +4,7 @@ use super::{Principal, Spool};
 use crate::error::{CoreError, StoreError, ValidationErrors};
 use crate::model::{NewUser, Session, User, Workspace};
 use crate::secret::{Password, PlainToken, SESSION_PREFIX};
-use crate::{now, validate, SessionId, Timestamp};
+use crate::{SessionId, Timestamp, now, validate};
 use std::sync::OnceLock;
 
 pub struct NewUserInput {
@@ -30,8 +30,12 @@ fn decoy_hash() -> &'static str {
     DECOY.get_or_init(|| Password::new("spool-decoy-password").hash())
 }
 
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, CoreError> {
-    tokio::task::spawn_blocking(f).await.map_err(CoreError::internal)
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, CoreError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(CoreError::internal)
 }
 
 impl Spool {
@@ -39,7 +43,8 @@ impl Spool {
         let mut errors = ValidationErrors::new();
         let email = validate::email("email", &input.email, &mut errors);
         let name = validate::name("name", &input.name, &mut errors);
-        let first_name = validate::short_text("first_name", input.first_name.as_deref(), &mut errors);
+        let first_name =
+            validate::short_text("first_name", input.first_name.as_deref(), &mut errors);
         let last_name = validate::short_text("last_name", input.last_name.as_deref(), &mut errors);
         validate::password("password", input.password.expose(), &mut errors);
         errors.into_result()?;
@@ -57,7 +62,10 @@ impl Spool {
         };
         match self.store.insert_user(user).await {
             Ok(user) => Ok(user),
-            Err(StoreError::Unique(_)) => Err(CoreError::invalid("email", "The email has already been taken.")),
+            Err(StoreError::Unique(_)) => Err(CoreError::invalid(
+                "email",
+                "The email has already been taken.",
+            )),
             Err(err) => Err(err.into()),
         }
     }
@@ -71,11 +79,18 @@ impl Spool {
         errors.into_result()?;
 
         let found = self.store.user_password_hash(&email).await?;
-        let phc = found.as_ref().map_or_else(|| decoy_hash().to_owned(), |(_, phc)| phc.clone());
+        let phc = found
+            .as_ref()
+            .map_or_else(|| decoy_hash().to_owned(), |(_, phc)| phc.clone());
         let matches = blocking(move || password.verify(&phc)).await?;
         let user = match found {
             Some((user, _)) if matches => user,
-            _ => return Err(CoreError::invalid("email", "These credentials do not match our records.")),
+            _ => {
+                return Err(CoreError::invalid(
+                    "email",
+                    "These credentials do not match our records.",
+                ));
+            }
         };
 
         let token = PlainToken::generate(SESSION_PREFIX);
@@ -91,17 +106,23 @@ impl Spool {
         let expires_at = session.expires_at;
         self.store.insert_session(session).await?;
         tracing::info!(user.id = %user.id, "signed in");
-        Ok(SignIn { token, expires_at, user })
+        Ok(SignIn {
+            token,
+            expires_at,
+            user,
+        })
     }
 
     /// Revokes the session behind the credential. API keys are revoked
     /// through the key endpoints instead.
     pub async fn logout(&self, principal: &Principal) -> Result<(), CoreError> {
         match principal {
-            Principal::Session { session, .. } => Ok(self.store.revoke_session(session.hash, now()).await?),
-            Principal::ApiKey { .. } => {
-                Err(CoreError::Forbidden("API keys cannot log out; revoke the key instead.".into()))
+            Principal::Session { session, .. } => {
+                Ok(self.store.revoke_session(session.hash, now()).await?)
             }
+            Principal::ApiKey { .. } => Err(CoreError::Forbidden(
+                "API keys cannot log out; revoke the key instead.".into(),
+            )),
         }
     }
 
@@ -110,10 +131,21 @@ impl Spool {
         let token = PlainToken::from_presented(presented.trim());
         let at = now();
         if token.is_api_key() {
-            let key = self.store.api_key_by_hash(token.hash()).await?.filter(|key| key.is_active(at));
+            let key = self
+                .store
+                .api_key_by_hash(token.hash())
+                .await?
+                .filter(|key| key.is_active(at));
             let key = key.ok_or(CoreError::Unauthenticated)?;
-            let user = self.store.user(key.user_id).await?.ok_or(CoreError::Unauthenticated)?;
-            if key.last_used_at.is_none_or(|used| at - used >= self.config.api_key_touch_interval) {
+            let user = self
+                .store
+                .user(key.user_id)
+                .await?
+                .ok_or(CoreError::Unauthenticated)?;
+            if key
+                .last_used_at
+                .is_none_or(|used| at - used >= self.config.api_key_touch_interval)
+            {
                 let store = self.store.clone();
                 let id = key.id;
                 // Not awaited: recording use must not slow down or fail the request.
@@ -125,15 +157,26 @@ impl Spool {
             }
             Ok(Principal::ApiKey { user, key })
         } else {
-            let session = self.store.session_by_hash(token.hash()).await?.filter(|s| s.is_active(at));
+            let session = self
+                .store
+                .session_by_hash(token.hash())
+                .await?
+                .filter(|s| s.is_active(at));
             let session = session.ok_or(CoreError::Unauthenticated)?;
-            let user = self.store.user(session.user_id).await?.ok_or(CoreError::Unauthenticated)?;
+            let user = self
+                .store
+                .user(session.user_id)
+                .await?
+                .ok_or(CoreError::Unauthenticated)?;
             Ok(Principal::Session { user, session })
         }
     }
 
     /// A user with their primary workspace, as the wire shapes nest them.
-    pub async fn user_with_workspace(&self, user: User) -> Result<(User, Option<Workspace>), CoreError> {
+    pub async fn user_with_workspace(
+        &self,
+        user: User,
+    ) -> Result<(User, Option<Workspace>), CoreError> {
         let workspace = match user.primary_workspace_id {
             Some(id) => self.store.workspace(id).await?,
             None => None,

@@ -5,8 +5,8 @@ use super::{Scope, Spool};
 use crate::error::{CoreError, ValidationErrors};
 use crate::model::{ApiKey, Role};
 use crate::paging::{Page, PageRequest};
-use crate::secret::{PlainToken, API_KEY_PREFIX};
-use crate::{now, validate, ApiKeyId, Timestamp, UserId, WorkspaceId};
+use crate::secret::{API_KEY_PREFIX, PlainToken};
+use crate::{ApiKeyId, Timestamp, UserId, WorkspaceId, now, validate};
 
 pub struct NewApiKeyInput {
     pub name: String,
@@ -21,7 +21,12 @@ pub struct CreatedApiKey {
 }
 
 impl Spool {
-    pub async fn create_api_key(&self, scope: &Scope, user: UserId, input: NewApiKeyInput) -> Result<CreatedApiKey, CoreError> {
+    pub async fn create_api_key(
+        &self,
+        scope: &Scope,
+        user: UserId,
+        input: NewApiKeyInput,
+    ) -> Result<CreatedApiKey, CoreError> {
         scope.require_role(Role::Admin, "create API keys")?;
         self.create_api_key_for(scope.id(), user, input).await
     }
@@ -33,10 +38,14 @@ impl Spool {
         workspace: WorkspaceId,
         input: NewApiKeyInput,
     ) -> Result<CreatedApiKey, CoreError> {
-        let workspace = self.store.workspace(workspace).await?.ok_or(CoreError::NotFound("Workspace"))?;
-        let owner = workspace
-            .owner_id
-            .ok_or_else(|| CoreError::Conflict("The workspace has no owner to hold the key.".into()))?;
+        let workspace = self
+            .store
+            .workspace(workspace)
+            .await?
+            .ok_or(CoreError::NotFound("Workspace"))?;
+        let owner = workspace.owner_id.ok_or_else(|| {
+            CoreError::Conflict("The workspace has no owner to hold the key.".into())
+        })?;
         self.create_api_key_for(workspace.id, owner, input).await
     }
 
@@ -72,7 +81,11 @@ impl Spool {
         Ok(CreatedApiKey { key, token })
     }
 
-    pub async fn list_api_keys(&self, scope: &Scope, page: PageRequest) -> Result<Page<ApiKey>, CoreError> {
+    pub async fn list_api_keys(
+        &self,
+        scope: &Scope,
+        page: PageRequest,
+    ) -> Result<Page<ApiKey>, CoreError> {
         scope.require_role(Role::Admin, "list API keys")?;
         Ok(self.store.list_api_keys(scope.id(), page).await?)
     }

@@ -28,7 +28,10 @@ pub struct SpoolConfig {
 
 impl Default for SpoolConfig {
     fn default() -> Self {
-        Self { session_ttl: chrono::Duration::days(30), api_key_touch_interval: chrono::Duration::seconds(60) }
+        Self {
+            session_ttl: chrono::Duration::days(30),
+            api_key_touch_interval: chrono::Duration::seconds(60),
+        }
     }
 }
 
@@ -41,7 +44,10 @@ pub struct Spool {
 
 impl Spool {
     pub fn new(store: Arc<dyn Store>, config: SpoolConfig) -> Self {
-        Self { store, config: Arc::new(config) }
+        Self {
+            store,
+            config: Arc::new(config),
+        }
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -54,7 +60,11 @@ impl Spool {
 
     /// The caller's standing in a workspace they name, or `NotFound` when the
     /// workspace is absent or out of their reach (the two look the same).
-    pub async fn scope(&self, principal: &Principal, workspace: WorkspaceId) -> Result<Scope, CoreError> {
+    pub async fn scope(
+        &self,
+        principal: &Principal,
+        workspace: WorkspaceId,
+    ) -> Result<Scope, CoreError> {
         let access = match principal {
             Principal::ApiKey { key, .. } if key.workspace_id == workspace => Access::ApiKey,
             Principal::ApiKey { .. } => return Err(CoreError::NotFound("Workspace")),
@@ -63,7 +73,11 @@ impl Spool {
                 None => return Err(CoreError::NotFound("Workspace")),
             },
         };
-        let workspace = self.store.workspace(workspace).await?.ok_or(CoreError::NotFound("Workspace"))?;
+        let workspace = self
+            .store
+            .workspace(workspace)
+            .await?
+            .ok_or(CoreError::NotFound("Workspace"))?;
         Ok(Scope { workspace, access })
     }
 
@@ -77,9 +91,11 @@ impl Spool {
         let id = match (named, principal) {
             (Some(id), _) => id,
             (None, Principal::ApiKey { key, .. }) => key.workspace_id,
-            (None, Principal::Session { user, .. }) => user.primary_workspace_id.ok_or_else(|| {
-                CoreError::invalid("workspace_uuid", "The workspace_uuid field is required.")
-            })?,
+            (None, Principal::Session { user, .. }) => {
+                user.primary_workspace_id.ok_or_else(|| {
+                    CoreError::invalid("workspace_uuid", "The workspace_uuid field is required.")
+                })?
+            }
         };
         self.scope(principal, id).await
     }
@@ -109,9 +125,9 @@ impl Principal {
     fn require_session(&self) -> Result<&User, CoreError> {
         match self {
             Principal::Session { user, .. } => Ok(user),
-            Principal::ApiKey { .. } => {
-                Err(CoreError::Forbidden("This action requires a signed-in user, not an API key.".into()))
-            }
+            Principal::ApiKey { .. } => Err(CoreError::Forbidden(
+                "This action requires a signed-in user, not an API key.".into(),
+            )),
         }
     }
 }
@@ -142,9 +158,9 @@ impl Scope {
                 "Only a workspace {} or above may {action}.",
                 at_least.as_str()
             ))),
-            Access::ApiKey => {
-                Err(CoreError::Forbidden("This action requires a signed-in user, not an API key.".into()))
-            }
+            Access::ApiKey => Err(CoreError::Forbidden(
+                "This action requires a signed-in user, not an API key.".into(),
+            )),
         }
     }
 }

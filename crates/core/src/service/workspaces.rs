@@ -5,7 +5,7 @@ use crate::error::{CoreError, ValidationErrors};
 use crate::model::{Role, Workspace, WorkspacePatch};
 use crate::paging::{Page, PageRequest};
 use crate::validate::{self, Metadata};
-use crate::{now, WorkspaceId};
+use crate::{WorkspaceId, now};
 use serde_json::{Map, Value};
 
 #[derive(Debug, Default)]
@@ -32,7 +32,10 @@ fn slug(value: Option<&str>, name: &str, errors: &mut ValidationErrors) -> Strin
         Some(given) => {
             let slug = validate::slugify(given);
             if given.trim().is_empty() || slug != given.trim() {
-                errors.add("slug", "The slug may only contain lower-case letters, digits and dashes.");
+                errors.add(
+                    "slug",
+                    "The slug may only contain lower-case letters, digits and dashes.",
+                );
             }
             slug
         }
@@ -51,10 +54,22 @@ impl Spool {
         let mut errors = ValidationErrors::new();
         let name = validate::name("name", &input.name, &mut errors);
         let slug = slug(input.slug.as_deref(), &name, &mut errors);
-        let photo = validate::short_text("profile_photo_url", input.profile_photo_url.as_deref(), &mut errors);
+        let photo = validate::short_text(
+            "profile_photo_url",
+            input.profile_photo_url.as_deref(),
+            &mut errors,
+        );
         let metadata = Metadata::parse("metadata", input.metadata.unwrap_or_default(), &mut errors);
         errors.into_result()?;
-        self.create_workspace_for(owner, name, slug, photo, input.is_onboarded.unwrap_or(false), metadata).await
+        self.create_workspace_for(
+            owner,
+            name,
+            slug,
+            photo,
+            input.is_onboarded.unwrap_or(false),
+            metadata,
+        )
+        .await
     }
 
     /// The operator's path (`spool workspace create`, first start): no principal.
@@ -67,7 +82,8 @@ impl Spool {
         let name = validate::name("name", name, &mut errors);
         errors.into_result()?;
         let slug = validate::slugify(&name);
-        self.create_workspace_for(owner, name, slug, None, false, Metadata::default()).await
+        self.create_workspace_for(owner, name, slug, None, false, Metadata::default())
+            .await
     }
 
     async fn create_workspace_for(
@@ -96,14 +112,24 @@ impl Spool {
 
     /// The workspaces the caller may act in: a user's memberships, or the
     /// API key's own workspace.
-    pub async fn list_workspaces(&self, principal: &Principal, page: PageRequest) -> Result<Page<Workspace>, CoreError> {
+    pub async fn list_workspaces(
+        &self,
+        principal: &Principal,
+        page: PageRequest,
+    ) -> Result<Page<Workspace>, CoreError> {
         match principal {
-            Principal::Session { user, .. } => Ok(self.store.list_workspaces_for_user(user.id, page).await?),
+            Principal::Session { user, .. } => {
+                Ok(self.store.list_workspaces_for_user(user.id, page).await?)
+            }
             Principal::ApiKey { key, .. } => {
                 let workspace = self.store.workspace(key.workspace_id).await?;
                 let total = u64::from(workspace.is_some());
                 let items = workspace.into_iter().filter(|_| page.page == 1).collect();
-                Ok(Page { items, total, request: page })
+                Ok(Page {
+                    items,
+                    total,
+                    request: page,
+                })
             }
         }
     }
@@ -115,15 +141,32 @@ impl Spool {
     ) -> Result<Workspace, CoreError> {
         scope.require_role(Role::Admin, "change workspace settings")?;
         let mut errors = ValidationErrors::new();
-        let name = input.name.as_deref().map(|n| validate::name("name", n, &mut errors));
-        let slug = input.slug.as_deref().map(|s| slug(Some(s), "", &mut errors));
+        let name = input
+            .name
+            .as_deref()
+            .map(|n| validate::name("name", n, &mut errors));
+        let slug = input
+            .slug
+            .as_deref()
+            .map(|s| slug(Some(s), "", &mut errors));
         let profile_photo_url = input
             .profile_photo_url
             .map(|url| validate::short_text("profile_photo_url", url.as_deref(), &mut errors));
-        let metadata = input.metadata.map(|m| Metadata::parse("metadata", m, &mut errors));
+        let metadata = input
+            .metadata
+            .map(|m| Metadata::parse("metadata", m, &mut errors));
         errors.into_result()?;
-        let patch = WorkspacePatch { name, slug, profile_photo_url, is_onboarded: input.is_onboarded, metadata };
-        self.store.update_workspace(scope.id(), patch, now()).await?.ok_or(CoreError::NotFound("Workspace"))
+        let patch = WorkspacePatch {
+            name,
+            slug,
+            profile_photo_url,
+            is_onboarded: input.is_onboarded,
+            metadata,
+        };
+        self.store
+            .update_workspace(scope.id(), patch, now())
+            .await?
+            .ok_or(CoreError::NotFound("Workspace"))
     }
 
     /// Deletes the workspace with everything in it. Owners only.

@@ -2,19 +2,25 @@
 //! each method to the writer or a reader.
 
 use super::engine::backend_error;
-use super::rows::{self, micros, Blob, API_KEY_COLUMNS, SESSION_COLUMNS, USER_COLUMNS};
-use super::{workspaces, SqliteStore};
-use rusqlite::{params, OptionalExtension};
+use super::rows::{self, API_KEY_COLUMNS, Blob, SESSION_COLUMNS, USER_COLUMNS, micros};
+use super::{SqliteStore, workspaces};
+use rusqlite::{OptionalExtension, params};
 use spool_core::model::{ApiKey, Member, NewUser, Role, Session, User, Workspace, WorkspacePatch};
 use spool_core::paging::{Page, PageRequest};
 use spool_core::secret::TokenHash;
 use spool_core::store::{RemoveMember, StoreResult};
 use spool_core::{ApiKeyId, Store, Timestamp, UserId, WorkspaceId};
 
-fn user_where(conn: &rusqlite::Connection, clause: &str, arg: &dyn rusqlite::ToSql) -> StoreResult<Option<User>> {
-    conn.prepare_cached(&format!("SELECT {USER_COLUMNS} FROM users u WHERE {clause}"))
-        .and_then(|mut s| s.query_row([arg], rows::user).optional())
-        .map_err(backend_error)
+fn user_where(
+    conn: &rusqlite::Connection,
+    clause: &str,
+    arg: &dyn rusqlite::ToSql,
+) -> StoreResult<Option<User>> {
+    conn.prepare_cached(&format!(
+        "SELECT {USER_COLUMNS} FROM users u WHERE {clause}"
+    ))
+    .and_then(|mut s| s.query_row([arg], rows::user).optional())
+    .map_err(backend_error)
 }
 
 #[async_trait::async_trait]
@@ -24,13 +30,20 @@ impl Store for SqliteStore {
     }
 
     async fn ping(&self) -> StoreResult<()> {
-        self.engine.read(|conn| conn.query_row("SELECT 1", [], |_| Ok(())).map_err(backend_error)).await
+        self.engine
+            .read(|conn| {
+                conn.query_row("SELECT 1", [], |_| Ok(()))
+                    .map_err(backend_error)
+            })
+            .await
     }
 
     async fn count_users(&self) -> StoreResult<u64> {
         self.engine
             .read(|conn| {
-                let n: i64 = conn.query_row("SELECT count(*) FROM users", [], |r| r.get(0)).map_err(backend_error)?;
+                let n: i64 = conn
+                    .query_row("SELECT count(*) FROM users", [], |r| r.get(0))
+                    .map_err(backend_error)?;
                 Ok(n.unsigned_abs())
             })
             .await
@@ -73,35 +86,58 @@ impl Store for SqliteStore {
     }
 
     async fn user(&self, id: UserId) -> StoreResult<Option<User>> {
-        self.engine.read(move |conn| user_where(conn, "u.id = ?1", &id.0)).await
+        self.engine
+            .read(move |conn| user_where(conn, "u.id = ?1", &id.0))
+            .await
     }
 
     async fn user_by_email(&self, email: &str) -> StoreResult<Option<User>> {
         let email = email.to_lowercase();
-        self.engine.read(move |conn| user_where(conn, "u.email = ?1", &email)).await
+        self.engine
+            .read(move |conn| user_where(conn, "u.email = ?1", &email))
+            .await
     }
 
     async fn user_password_hash(&self, email: &str) -> StoreResult<Option<(User, String)>> {
         let email = email.to_lowercase();
         self.engine
             .read(move |conn| {
-                conn.prepare_cached(&format!("SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE u.email = ?1"))
-                    .and_then(|mut s| s.query_row([email], |row| Ok((rows::user(row)?, row.get(10)?))).optional())
-                    .map_err(backend_error)
+                conn.prepare_cached(&format!(
+                    "SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE u.email = ?1"
+                ))
+                .and_then(|mut s| {
+                    s.query_row([email], |row| Ok((rows::user(row)?, row.get(10)?)))
+                        .optional()
+                })
+                .map_err(backend_error)
             })
             .await
     }
 
-    async fn insert_workspace(&self, workspace: Workspace, owner: UserId) -> StoreResult<Workspace> {
-        self.engine.write(move |conn| workspaces::insert(conn, &workspace, owner).map(|()| workspace)).await
+    async fn insert_workspace(
+        &self,
+        workspace: Workspace,
+        owner: UserId,
+    ) -> StoreResult<Workspace> {
+        self.engine
+            .write(move |conn| workspaces::insert(conn, &workspace, owner).map(|()| workspace))
+            .await
     }
 
     async fn workspace(&self, id: WorkspaceId) -> StoreResult<Option<Workspace>> {
-        self.engine.read(move |conn| workspaces::get(conn, id)).await
+        self.engine
+            .read(move |conn| workspaces::get(conn, id))
+            .await
     }
 
-    async fn list_workspaces_for_user(&self, user: UserId, page: PageRequest) -> StoreResult<Page<Workspace>> {
-        self.engine.read(move |conn| workspaces::list_for_user(conn, user, page)).await
+    async fn list_workspaces_for_user(
+        &self,
+        user: UserId,
+        page: PageRequest,
+    ) -> StoreResult<Page<Workspace>> {
+        self.engine
+            .read(move |conn| workspaces::list_for_user(conn, user, page))
+            .await
     }
 
     async fn update_workspace(
@@ -110,45 +146,73 @@ impl Store for SqliteStore {
         patch: WorkspacePatch,
         at: Timestamp,
     ) -> StoreResult<Option<Workspace>> {
-        self.engine.write(move |conn| workspaces::update(conn, id, patch, at)).await
+        self.engine
+            .write(move |conn| workspaces::update(conn, id, patch, at))
+            .await
     }
 
     async fn delete_workspace(&self, id: WorkspaceId) -> StoreResult<bool> {
-        self.engine.write(move |conn| workspaces::delete(conn, id)).await
+        self.engine
+            .write(move |conn| workspaces::delete(conn, id))
+            .await
     }
 
     async fn role(&self, workspace: WorkspaceId, user: UserId) -> StoreResult<Option<Role>> {
-        self.engine.read(move |conn| workspaces::role(conn, workspace, user)).await
+        self.engine
+            .read(move |conn| workspaces::role(conn, workspace, user))
+            .await
     }
 
-    async fn list_members(&self, workspace: WorkspaceId, page: PageRequest) -> StoreResult<Page<Member>> {
-        self.engine.read(move |conn| workspaces::list_members(conn, workspace, page)).await
+    async fn list_members(
+        &self,
+        workspace: WorkspaceId,
+        page: PageRequest,
+    ) -> StoreResult<Page<Member>> {
+        self.engine
+            .read(move |conn| workspaces::list_members(conn, workspace, page))
+            .await
     }
 
-    async fn put_member(&self, workspace: WorkspaceId, user: UserId, role: Role, at: Timestamp) -> StoreResult<()> {
-        self.engine.write(move |conn| workspaces::put_member(conn, workspace, user, role, at)).await
+    async fn put_member(
+        &self,
+        workspace: WorkspaceId,
+        user: UserId,
+        role: Role,
+        at: Timestamp,
+    ) -> StoreResult<()> {
+        self.engine
+            .write(move |conn| workspaces::put_member(conn, workspace, user, role, at))
+            .await
     }
 
-    async fn remove_member(&self, workspace: WorkspaceId, user: UserId) -> StoreResult<RemoveMember> {
-        self.engine.write(move |conn| workspaces::remove_member(conn, workspace, user)).await
+    async fn remove_member(
+        &self,
+        workspace: WorkspaceId,
+        user: UserId,
+    ) -> StoreResult<RemoveMember> {
+        self.engine
+            .write(move |conn| workspaces::remove_member(conn, workspace, user))
+            .await
     }
 
     async fn insert_session(&self, session: Session) -> StoreResult<()> {
         self.engine
             .write(move |conn| {
-                conn.prepare_cached(&format!("INSERT INTO sessions ({SESSION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"))
-                    .and_then(|mut s| {
-                        s.execute(params![
-                            Blob(session.id.0),
-                            session.user_id.0,
-                            &session.hash.0[..],
-                            micros(session.created_at),
-                            micros(session.expires_at),
-                            session.revoked_at.map(micros)
-                        ])
-                    })
-                    .map(drop)
-                    .map_err(backend_error)
+                conn.prepare_cached(&format!(
+                    "INSERT INTO sessions ({SESSION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+                ))
+                .and_then(|mut s| {
+                    s.execute(params![
+                        Blob(session.id.0),
+                        session.user_id.0,
+                        &session.hash.0[..],
+                        micros(session.created_at),
+                        micros(session.expires_at),
+                        session.revoked_at.map(micros)
+                    ])
+                })
+                .map(drop)
+                .map_err(backend_error)
             })
             .await
     }
@@ -156,9 +220,11 @@ impl Store for SqliteStore {
     async fn session_by_hash(&self, hash: TokenHash) -> StoreResult<Option<Session>> {
         self.engine
             .read(move |conn| {
-                conn.prepare_cached(&format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE token_hash = ?1"))
-                    .and_then(|mut s| s.query_row([&hash.0[..]], rows::session).optional())
-                    .map_err(backend_error)
+                conn.prepare_cached(&format!(
+                    "SELECT {SESSION_COLUMNS} FROM sessions WHERE token_hash = ?1"
+                ))
+                .and_then(|mut s| s.query_row([&hash.0[..]], rows::session).optional())
+                .map_err(backend_error)
             })
             .await
     }
@@ -203,14 +269,20 @@ impl Store for SqliteStore {
     async fn api_key_by_hash(&self, hash: TokenHash) -> StoreResult<Option<ApiKey>> {
         self.engine
             .read(move |conn| {
-                conn.prepare_cached(&format!("SELECT {API_KEY_COLUMNS} FROM api_keys WHERE key_hash = ?1"))
-                    .and_then(|mut s| s.query_row([&hash.0[..]], rows::api_key).optional())
-                    .map_err(backend_error)
+                conn.prepare_cached(&format!(
+                    "SELECT {API_KEY_COLUMNS} FROM api_keys WHERE key_hash = ?1"
+                ))
+                .and_then(|mut s| s.query_row([&hash.0[..]], rows::api_key).optional())
+                .map_err(backend_error)
             })
             .await
     }
 
-    async fn list_api_keys(&self, workspace: WorkspaceId, page: PageRequest) -> StoreResult<Page<ApiKey>> {
+    async fn list_api_keys(
+        &self,
+        workspace: WorkspaceId,
+        page: PageRequest,
+    ) -> StoreResult<Page<ApiKey>> {
         self.engine
             .read(move |conn| {
                 let total: i64 = conn
@@ -223,11 +295,18 @@ impl Store for SqliteStore {
                          ORDER BY created_at DESC, id DESC LIMIT ?2 OFFSET ?3"
                     ))
                     .and_then(|mut s| {
-                        s.query_map(params![Blob(workspace.0), page.per_page, page.offset()], rows::api_key)?
-                            .collect()
+                        s.query_map(
+                            params![Blob(workspace.0), page.per_page, page.offset()],
+                            rows::api_key,
+                        )?
+                        .collect()
                     })
                     .map_err(backend_error)?;
-                Ok(Page { items, total: total.unsigned_abs(), request: page })
+                Ok(Page {
+                    items,
+                    total: total.unsigned_abs(),
+                    request: page,
+                })
             })
             .await
     }
@@ -238,13 +317,21 @@ impl Store for SqliteStore {
                 conn.prepare_cached(&format!(
                     "SELECT {API_KEY_COLUMNS} FROM api_keys WHERE id = ?1 AND workspace_id = ?2"
                 ))
-                .and_then(|mut s| s.query_row(params![Blob(id.0), Blob(workspace.0)], rows::api_key).optional())
+                .and_then(|mut s| {
+                    s.query_row(params![Blob(id.0), Blob(workspace.0)], rows::api_key)
+                        .optional()
+                })
                 .map_err(backend_error)
             })
             .await
     }
 
-    async fn revoke_api_key(&self, workspace: WorkspaceId, id: ApiKeyId, at: Timestamp) -> StoreResult<bool> {
+    async fn revoke_api_key(
+        &self,
+        workspace: WorkspaceId,
+        id: ApiKeyId,
+        at: Timestamp,
+    ) -> StoreResult<bool> {
         self.engine
             .write(move |conn| {
                 conn.prepare_cached(

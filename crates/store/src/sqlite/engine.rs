@@ -8,7 +8,7 @@
 
 use rusqlite::Connection;
 use spool_core::StoreError;
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, oneshot};
@@ -61,7 +61,11 @@ impl Engine {
             .name("spool-sqlite-writer".into())
             .spawn(move || write_loop(writer_conn, rx))
             .expect("spawning the SQLite writer thread");
-        Self { path: path.to_owned(), writer: tx, readers: Arc::new(Mutex::new(Vec::new())) }
+        Self {
+            path: path.to_owned(),
+            writer: tx,
+            readers: Arc::new(Mutex::new(Vec::new())),
+        }
     }
 
     /// Runs `f` inside the next group commit and returns its result once the
@@ -82,8 +86,12 @@ impl Engine {
                 let _ = tx.send(outcome);
             })
         });
-        self.writer.send(job).await.map_err(|_| StoreError::Unavailable("SQLite writer stopped".into()))?;
-        rx.await.map_err(|_| StoreError::Unavailable("SQLite writer stopped".into()))?
+        self.writer
+            .send(job)
+            .await
+            .map_err(|_| StoreError::Unavailable("SQLite writer stopped".into()))?;
+        rx.await
+            .map_err(|_| StoreError::Unavailable("SQLite writer stopped".into()))?
     }
 
     /// Runs `f` on a reader connection off the async runtime.
@@ -117,9 +125,16 @@ fn in_savepoint<T>(
     f: impl FnOnce(&Connection) -> Result<T, StoreError>,
 ) -> Result<T, StoreError> {
     conn.execute_batch("SAVEPOINT job").map_err(backend_error)?;
-    let result = catch_unwind(AssertUnwindSafe(|| f(conn)))
-        .unwrap_or_else(|_| Err(StoreError::Unavailable("a write panicked and was rolled back".into())));
-    let end = if result.is_ok() { "RELEASE job" } else { "ROLLBACK TO job; RELEASE job" };
+    let result = catch_unwind(AssertUnwindSafe(|| f(conn))).unwrap_or_else(|_| {
+        Err(StoreError::Unavailable(
+            "a write panicked and was rolled back".into(),
+        ))
+    });
+    let end = if result.is_ok() {
+        "RELEASE job"
+    } else {
+        "ROLLBACK TO job; RELEASE job"
+    };
     conn.execute_batch(end).map_err(backend_error)?;
     result
 }
@@ -134,7 +149,9 @@ fn write_loop(conn: Connection, mut rx: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        let began = conn.execute_batch("BEGIN IMMEDIATE").map_err(|e| e.to_string());
+        let began = conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(|e| e.to_string());
         let finishes: Vec<Finish> = match &began {
             Ok(()) => batch.drain(..).map(|job| job(&conn)).collect(),
             Err(_) => {

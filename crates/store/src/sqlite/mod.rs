@@ -7,7 +7,7 @@ mod rows;
 mod workspaces;
 
 use crate::migrations::SQLITE;
-use engine::{backend_error, open_connection, Engine};
+use engine::{Engine, backend_error, open_connection};
 use rusqlite::{Connection, OptionalExtension};
 use spool_core::StoreError;
 use std::path::Path;
@@ -26,7 +26,9 @@ impl SqliteStore {
             }
             let conn = open_connection(&path)?;
             migrate(&conn)?;
-            Ok(Self { engine: Engine::start(&path, conn) })
+            Ok(Self {
+                engine: Engine::start(&path, conn),
+            })
         })
         .await
         .map_err(|e| StoreError::Backend(Box::new(e)))?
@@ -42,7 +44,11 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
     .map_err(backend_error)?;
     for migration in SQLITE {
         let applied: Option<i64> = conn
-            .query_row("SELECT version FROM spool_migrations WHERE version = ?1", [migration.version], |r| r.get(0))
+            .query_row(
+                "SELECT version FROM spool_migrations WHERE version = ?1",
+                [migration.version],
+                |r| r.get(0),
+            )
             .optional()
             .map_err(backend_error)?;
         if applied.is_some() {
@@ -59,7 +65,11 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
             let _ = conn.execute_batch("ROLLBACK");
             return Err(backend_error(err));
         }
-        tracing::info!(version = migration.version, name = migration.name, "applied SQLite migration");
+        tracing::info!(
+            version = migration.version,
+            name = migration.name,
+            "applied SQLite migration"
+        );
     }
     Ok(())
 }

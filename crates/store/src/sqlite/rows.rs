@@ -20,7 +20,9 @@ impl ToSql for Blob {
 
 impl FromSql for Blob {
     fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
-        Uuid::from_slice(value.as_blob()?).map(Blob).map_err(|e| FromSqlError::Other(Box::new(e)))
+        Uuid::from_slice(value.as_blob()?)
+            .map(Blob)
+            .map_err(|e| FromSqlError::Other(Box::new(e)))
     }
 }
 
@@ -71,8 +73,7 @@ pub(crate) fn user(row: &Row<'_>) -> rusqlite::Result<User> {
     })
 }
 
-pub(crate) const WORKSPACE_COLUMNS: &str =
-    "w.id, w.slug, w.name, w.profile_photo_url, w.is_onboarded, w.metadata, w.owner_id, w.created_at, w.updated_at";
+pub(crate) const WORKSPACE_COLUMNS: &str = "w.id, w.slug, w.name, w.profile_photo_url, w.is_onboarded, w.metadata, w.owner_id, w.created_at, w.updated_at";
 
 pub(crate) fn workspace(row: &Row<'_>) -> rusqlite::Result<Workspace> {
     Ok(Workspace {
@@ -89,10 +90,15 @@ pub(crate) fn workspace(row: &Row<'_>) -> rusqlite::Result<Workspace> {
 }
 
 pub(crate) fn role(text: String) -> rusqlite::Result<Role> {
-    Role::parse(&text).ok_or(rusqlite::Error::InvalidColumnType(0, "role".into(), rusqlite::types::Type::Text))
+    Role::parse(&text).ok_or(rusqlite::Error::InvalidColumnType(
+        0,
+        "role".into(),
+        rusqlite::types::Type::Text,
+    ))
 }
 
-pub(crate) const SESSION_COLUMNS: &str = "id, user_id, token_hash, created_at, expires_at, revoked_at";
+pub(crate) const SESSION_COLUMNS: &str =
+    "id, user_id, token_hash, created_at, expires_at, revoked_at";
 
 pub(crate) fn session(row: &Row<'_>) -> rusqlite::Result<Session> {
     Ok(Session {
@@ -105,8 +111,7 @@ pub(crate) fn session(row: &Row<'_>) -> rusqlite::Result<Session> {
     })
 }
 
-pub(crate) const API_KEY_COLUMNS: &str =
-    "id, workspace_id, user_id, name, prefix, key_hash, created_at, last_used_at, expires_at, revoked_at";
+pub(crate) const API_KEY_COLUMNS: &str = "id, workspace_id, user_id, name, prefix, key_hash, created_at, last_used_at, expires_at, revoked_at";
 
 pub(crate) fn api_key(row: &Row<'_>) -> rusqlite::Result<ApiKey> {
     Ok(ApiKey {

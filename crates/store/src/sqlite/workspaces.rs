@@ -1,8 +1,8 @@
 //! Workspaces and their members.
 
 use super::engine::backend_error;
-use super::rows::{self, micros, Blob, USER_COLUMNS, WORKSPACE_COLUMNS};
-use rusqlite::{params, Connection, OptionalExtension};
+use super::rows::{self, Blob, USER_COLUMNS, WORKSPACE_COLUMNS, micros};
+use rusqlite::{Connection, OptionalExtension, params};
 use spool_core::model::{Member, Role, Workspace, WorkspacePatch};
 use spool_core::paging::{Page, PageRequest};
 use spool_core::store::RemoveMember;
@@ -33,12 +33,18 @@ pub(super) fn insert(conn: &Connection, ws: &Workspace, owner: UserId) -> Result
 }
 
 pub(super) fn get(conn: &Connection, id: WorkspaceId) -> Result<Option<Workspace>> {
-    conn.prepare_cached(&format!("SELECT {WORKSPACE_COLUMNS} FROM workspaces w WHERE w.id = ?1"))
-        .and_then(|mut s| s.query_row([Blob(id.0)], rows::workspace).optional())
-        .map_err(backend_error)
+    conn.prepare_cached(&format!(
+        "SELECT {WORKSPACE_COLUMNS} FROM workspaces w WHERE w.id = ?1"
+    ))
+    .and_then(|mut s| s.query_row([Blob(id.0)], rows::workspace).optional())
+    .map_err(backend_error)
 }
 
-pub(super) fn list_for_user(conn: &Connection, user: UserId, page: PageRequest) -> Result<Page<Workspace>> {
+pub(super) fn list_for_user(
+    conn: &Connection,
+    user: UserId,
+    page: PageRequest,
+) -> Result<Page<Workspace>> {
     let total: i64 = conn
         .prepare_cached("SELECT count(*) FROM workspace_members WHERE user_id = ?1")
         .and_then(|mut s| s.query_row([user.0], |r| r.get(0)))
@@ -52,11 +58,22 @@ pub(super) fn list_for_user(conn: &Connection, user: UserId, page: PageRequest) 
             s.query_map(params![user.0, page.per_page, page.offset()], rows::workspace)?.collect()
         })
         .map_err(backend_error)?;
-    Ok(Page { items, total: total.unsigned_abs(), request: page })
+    Ok(Page {
+        items,
+        total: total.unsigned_abs(),
+        request: page,
+    })
 }
 
-pub(super) fn update(conn: &Connection, id: WorkspaceId, patch: WorkspacePatch, at: Timestamp) -> Result<Option<Workspace>> {
-    let Some(current) = get(conn, id)? else { return Ok(None) };
+pub(super) fn update(
+    conn: &Connection,
+    id: WorkspaceId,
+    patch: WorkspacePatch,
+    at: Timestamp,
+) -> Result<Option<Workspace>> {
+    let Some(current) = get(conn, id)? else {
+        return Ok(None);
+    };
     let next = Workspace {
         name: patch.name.unwrap_or(current.name),
         slug: patch.slug.unwrap_or(current.slug),
@@ -95,13 +112,22 @@ pub(super) fn delete(conn: &Connection, id: WorkspaceId) -> Result<bool> {
 
 pub(super) fn role(conn: &Connection, ws: WorkspaceId, user: UserId) -> Result<Option<Role>> {
     let text: Option<String> = conn
-        .prepare_cached("SELECT role FROM workspace_members WHERE workspace_id = ?1 AND user_id = ?2")
-        .and_then(|mut s| s.query_row(params![Blob(ws.0), user.0], |r| r.get(0)).optional())
+        .prepare_cached(
+            "SELECT role FROM workspace_members WHERE workspace_id = ?1 AND user_id = ?2",
+        )
+        .and_then(|mut s| {
+            s.query_row(params![Blob(ws.0), user.0], |r| r.get(0))
+                .optional()
+        })
         .map_err(backend_error)?;
     text.map(rows::role).transpose().map_err(backend_error)
 }
 
-pub(super) fn list_members(conn: &Connection, ws: WorkspaceId, page: PageRequest) -> Result<Page<Member>> {
+pub(super) fn list_members(
+    conn: &Connection,
+    ws: WorkspaceId,
+    page: PageRequest,
+) -> Result<Page<Member>> {
     let total: i64 = conn
         .prepare_cached("SELECT count(*) FROM workspace_members WHERE workspace_id = ?1")
         .and_then(|mut s| s.query_row([Blob(ws.0)], |r| r.get(0)))
@@ -122,27 +148,47 @@ pub(super) fn list_members(conn: &Connection, ws: WorkspaceId, page: PageRequest
             .collect()
         })
         .map_err(backend_error)?;
-    Ok(Page { items, total: total.unsigned_abs(), request: page })
+    Ok(Page {
+        items,
+        total: total.unsigned_abs(),
+        request: page,
+    })
 }
 
-pub(super) fn put_member(conn: &Connection, ws: WorkspaceId, user: UserId, role: Role, at: Timestamp) -> Result<()> {
+pub(super) fn put_member(
+    conn: &Connection,
+    ws: WorkspaceId,
+    user: UserId,
+    role: Role,
+    at: Timestamp,
+) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO workspace_members (workspace_id, user_id, role, created_at) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (workspace_id, user_id) DO UPDATE SET role = excluded.role",
     )
     .and_then(|mut s| s.execute(params![Blob(ws.0), user.0, role.as_str(), micros(at)]))
     .map_err(backend_error)?;
-    conn.prepare_cached("UPDATE users SET primary_workspace_id = ?1 WHERE id = ?2 AND primary_workspace_id IS NULL")
-        .and_then(|mut s| s.execute(params![Blob(ws.0), user.0]))
-        .map_err(backend_error)?;
+    conn.prepare_cached(
+        "UPDATE users SET primary_workspace_id = ?1 WHERE id = ?2 AND primary_workspace_id IS NULL",
+    )
+    .and_then(|mut s| s.execute(params![Blob(ws.0), user.0]))
+    .map_err(backend_error)?;
     Ok(())
 }
 
-pub(super) fn remove_member(conn: &Connection, ws: WorkspaceId, user: UserId) -> Result<RemoveMember> {
-    let Some(current) = role(conn, ws, user)? else { return Ok(RemoveMember::NotMember) };
+pub(super) fn remove_member(
+    conn: &Connection,
+    ws: WorkspaceId,
+    user: UserId,
+) -> Result<RemoveMember> {
+    let Some(current) = role(conn, ws, user)? else {
+        return Ok(RemoveMember::NotMember);
+    };
     if current == Role::Owner {
         let owners: i64 = conn
-            .prepare_cached("SELECT count(*) FROM workspace_members WHERE workspace_id = ?1 AND role = 'owner'")
+            .prepare_cached(
+                "SELECT count(*) FROM workspace_members WHERE workspace_id = ?1 AND role = 'owner'",
+            )
             .and_then(|mut s| s.query_row([Blob(ws.0)], |r| r.get(0)))
             .map_err(backend_error)?;
         if owners <= 1 {
@@ -154,7 +200,9 @@ pub(super) fn remove_member(conn: &Connection, ws: WorkspaceId, user: UserId) ->
         "DELETE FROM api_keys WHERE workspace_id = ?1 AND user_id = ?2",
         "UPDATE users SET primary_workspace_id = NULL WHERE primary_workspace_id = ?1 AND id = ?2",
     ] {
-        conn.prepare_cached(sql).and_then(|mut s| s.execute(params![Blob(ws.0), user.0])).map_err(backend_error)?;
+        conn.prepare_cached(sql)
+            .and_then(|mut s| s.execute(params![Blob(ws.0), user.0]))
+            .map_err(backend_error)?;
     }
     Ok(RemoveMember::Removed)
 }
