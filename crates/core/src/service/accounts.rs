@@ -155,6 +155,7 @@ impl Spool {
                     }
                 });
             }
+            self.check_rate(*key.id.0.as_bytes())?;
             Ok(Principal::ApiKey { user, key })
         } else {
             let session = self
@@ -168,7 +169,17 @@ impl Spool {
                 .user(session.user_id)
                 .await?
                 .ok_or(CoreError::Unauthenticated)?;
+            self.check_rate(*session.id.0.as_bytes())?;
             Ok(Principal::Session { user, session })
+        }
+    }
+
+    fn check_rate(&self, credential: [u8; 16]) -> Result<(), CoreError> {
+        match &self.limiter {
+            Some(limiter) => limiter
+                .check(credential, std::time::Instant::now())
+                .map_err(|retry_after_secs| CoreError::RateLimited { retry_after_secs }),
+            None => Ok(()),
         }
     }
 

@@ -3,11 +3,13 @@
 
 mod accounts;
 mod keys;
+mod limiter;
 mod members;
 mod workspaces;
 
 pub use accounts::{NewUserInput, SignIn};
 pub use keys::{CreatedApiKey, NewApiKeyInput};
+pub use limiter::RateLimit;
 pub use members::NewMemberInput;
 pub use workspaces::{NewWorkspaceInput, WorkspaceUpdateInput};
 
@@ -24,6 +26,8 @@ pub struct SpoolConfig {
     /// `last_used_at` of an API key is refreshed at most this often, so that
     /// authenticating a request is not a durable write.
     pub api_key_touch_interval: chrono::Duration,
+    /// Per-credential request rate; `None` turns limiting off.
+    pub rate_limit: Option<RateLimit>,
 }
 
 impl Default for SpoolConfig {
@@ -31,6 +35,10 @@ impl Default for SpoolConfig {
         Self {
             session_ttl: chrono::Duration::days(30),
             api_key_touch_interval: chrono::Duration::seconds(60),
+            rate_limit: Some(RateLimit {
+                per_second: 100.0,
+                burst: 400.0,
+            }),
         }
     }
 }
@@ -40,13 +48,18 @@ impl Default for SpoolConfig {
 pub struct Spool {
     store: Arc<dyn Store>,
     config: Arc<SpoolConfig>,
+    limiter: Option<Arc<limiter::Limiter>>,
 }
 
 impl Spool {
     pub fn new(store: Arc<dyn Store>, config: SpoolConfig) -> Self {
+        let limiter = config
+            .rate_limit
+            .map(|limit| Arc::new(limiter::Limiter::new(limit)));
         Self {
             store,
             config: Arc::new(config),
+            limiter,
         }
     }
 

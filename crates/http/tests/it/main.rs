@@ -35,10 +35,10 @@ pub struct Account {
 
 impl TestServer {
     pub async fn start() -> Self {
-        Self::start_with(spool_http::HttpConfig::default()).await
+        Self::start_with(spool_http::HttpConfig::default(), SpoolConfig::default()).await
     }
 
-    pub async fn start_with(config: spool_http::HttpConfig) -> Self {
+    pub async fn start_with(config: spool_http::HttpConfig, core: SpoolConfig) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let (store, pg): (Arc<dyn Store>, _) = match std::env::var("SPOOL_TEST_BACKEND").as_deref()
         {
@@ -56,7 +56,7 @@ impl TestServer {
                 None,
             ),
         };
-        let spool = Spool::new(store, SpoolConfig::default());
+        let spool = Spool::new(store, core);
         let app = spool_http::app(spool.clone(), config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await

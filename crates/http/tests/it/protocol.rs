@@ -46,10 +46,10 @@ async fn unknown_routes_and_wrong_methods_answer_in_the_dialect_shape() {
 
 #[tokio::test]
 async fn bodies_over_the_limit_answer_413() {
-    let server = TestServer::start_with(spool_http::HttpConfig {
+    let http = spool_http::HttpConfig {
         body_limit_bytes: 1024,
-    })
-    .await;
+    };
+    let server = TestServer::start_with(http, Default::default()).await;
     let account = server.account("ada@example.com").await;
     let (status, body) = send(server.post(
         "/api/v1/workspaces",
@@ -91,5 +91,40 @@ async fn health_readiness_and_the_api_reference() {
     assert!(
         !html.contains("https://"),
         "the reference page loads nothing from the internet"
+    );
+}
+
+#[tokio::test]
+async fn each_credential_is_rate_limited_with_retry_after() {
+    let limit = spool_core::service::RateLimit {
+        per_second: 0.5,
+        burst: 3.0,
+    };
+    let config = spool_core::SpoolConfig {
+        rate_limit: Some(limit),
+        ..Default::default()
+    };
+    let server = TestServer::start_with(Default::default(), config).await;
+    let ada = server.account("ada@example.com").await;
+    let eve = server.account("eve@example.com").await;
+    for _ in 0..3 {
+        let (status, _) = send(server.get("/api/v1/user", &ada.token)).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let response = server.get("/api/v1/user", &ada.token).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry_after: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=2).contains(&retry_after), "{retry_after}");
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert!(body["message"].is_string());
+    let (status, _) = send(server.get("/api/v1/user", &eve.token)).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "another credential has its own budget"
     );
 }
