@@ -6,6 +6,7 @@ pub mod error;
 pub mod ids;
 pub mod model;
 pub mod paging;
+pub mod provider;
 pub mod secret;
 pub mod service;
 pub mod store;
