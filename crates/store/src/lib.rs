@@ -4,6 +4,7 @@
 pub mod migrations;
 pub mod postgres;
 pub mod sqlite;
+pub mod test_db;
 
 use spool_core::{Store, StoreError};
 use std::path::Path;

@@ -1,0 +1,222 @@
+//! PostgreSQL, for several spool nodes sharing one database. Runtime-checked
+//! queries (no sqlx macros), the schema from `migrations/postgres/`.
+
+mod accounts;
+mod error;
+mod keys;
+mod migrate;
+mod rows;
+mod workspaces;
+
+use crate::migrations::POSTGRES;
+use spool_core::model::{ApiKey, Member, NewUser, Role, Session, User, Workspace, WorkspacePatch};
+use spool_core::paging::{Page, PageRequest};
+use spool_core::secret::TokenHash;
+use spool_core::store::{RemoveMember, StoreResult};
+use spool_core::{ApiKeyId, Store, StoreError, Timestamp, UserId, WorkspaceId};
+use sqlx::PgPool;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+use tracing::instrument;
+
+/// Connections per node; PostgreSQL's own limit is shared by every node.
+const MAX_CONNECTIONS: u32 = 16;
+
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+impl PostgresStore {
+    /// Connects and applies any migration not yet recorded. The URL holds a
+    /// password, so no error or log line repeats it.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|err| StoreError::Backend(format!("invalid PostgreSQL URL: {err}").into()))?
+            .application_name("spool");
+        let pool = PgPoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await
+            .map_err(error::db)?;
+        migrate::run(&pool, POSTGRES).await?;
+        Ok(Self { pool })
+    }
+}
+
+impl fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PostgresStore")
+            .field("connections", &self.pool.size())
+            .finish_non_exhaustive()
+    }
+}
+
+#[async_trait::async_trait]
+impl Store for PostgresStore {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    #[instrument(skip_all)]
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(error::db)?;
+        Ok(())
+    }
+
+    #[instrument(skip_all)]
+    async fn count_users(&self) -> StoreResult<u64> {
+        accounts::count_users(&self.pool).await
+    }
+
+    #[instrument(skip_all)]
+    async fn insert_user(&self, user: NewUser) -> StoreResult<User> {
+        accounts::insert_user(&self.pool, user).await
+    }
+
+    #[instrument(skip_all, fields(user.id = %id))]
+    async fn user(&self, id: UserId) -> StoreResult<Option<User>> {
+        accounts::user(&self.pool, id).await
+    }
+
+    #[instrument(skip_all)]
+    async fn user_by_email(&self, email: &str) -> StoreResult<Option<User>> {
+        accounts::user_by_email(&self.pool, email).await
+    }
+
+    #[instrument(skip_all)]
+    async fn user_password_hash(&self, email: &str) -> StoreResult<Option<(User, String)>> {
+        accounts::user_password_hash(&self.pool, email).await
+    }
+
+    #[instrument(skip_all, fields(workspace.id = %workspace.id, user.id = %owner))]
+    async fn insert_workspace(
+        &self,
+        workspace: Workspace,
+        owner: UserId,
+    ) -> StoreResult<Workspace> {
+        workspaces::insert_workspace(&self.pool, workspace, owner).await
+    }
+
+    #[instrument(skip_all, fields(workspace.id = %id))]
+    async fn workspace(&self, id: WorkspaceId) -> StoreResult<Option<Workspace>> {
+        workspaces::workspace(&self.pool, id).await
+    }
+
+    #[instrument(skip_all, fields(user.id = %user))]
+    async fn list_workspaces_for_user(
+        &self,
+        user: UserId,
+        page: PageRequest,
+    ) -> StoreResult<Page<Workspace>> {
+        workspaces::list_workspaces_for_user(&self.pool, user, page).await
+    }
+
+    #[instrument(skip_all, fields(workspace.id = %id))]
+    async fn update_workspace(
+        &self,
+        id: WorkspaceId,
+        patch: WorkspacePatch,
+        at: Timestamp,
+    ) -> StoreResult<Option<Workspace>> {
+        workspaces::update_workspace(&self.pool, id, patch, at).await
+    }
+
+    #[instrument(skip_all, fields(workspace.id = %id))]
+    async fn delete_workspace(&self, id: WorkspaceId) -> StoreResult<bool> {
+        workspaces::delete_workspace(&self.pool, id).await
+    }
+
+    #[instrument(skip_all, fields(workspace.id = %workspace, user.id = %user))]
+    async fn role(&self, workspace: WorkspaceId, user: UserId) -> StoreResult<Option<Role>> {
+        workspaces::role(&self.pool, workspace, user).await
+    }
+
+    #[instrument(skip_all, fields(workspace.id = %workspace))]
+    async fn list_members(
+        &self,
+        workspace: WorkspaceId,
+        page: PageRequest,
+    ) -> StoreResult<Page<Member>> {
+        workspaces::list_members(&self.pool, workspace, page).await
+    }
+
+    #[instrument(skip_all, fields(workspace.id = %workspace, user.id = %user))]
+    async fn put_member(
+        &self,
+        workspace: WorkspaceId,
+        user: UserId,
+        role: Role,
+        at: Timestamp,
+    ) -> StoreResult<()> {
+        workspaces::put_member(&self.pool, workspace, user, role, at).await
+    }
+
+    #[instrument(skip_all, fields(workspace.id = %workspace, user.id = %user))]
+    async fn remove_member(
+        &self,
+        workspace: WorkspaceId,
+        user: UserId,
+    ) -> StoreResult<RemoveMember> {
+        workspaces::remove_member(&self.pool, workspace, user).await
+    }
+
+    #[instrument(skip_all, fields(user.id = %session.user_id))]
+    async fn insert_session(&self, session: Session) -> StoreResult<()> {
+        accounts::insert_session(&self.pool, session).await
+    }
+
+    #[instrument(skip_all)]
+    async fn session_by_hash(&self, hash: TokenHash) -> StoreResult<Option<Session>> {
+        accounts::session_by_hash(&self.pool, hash).await
+    }
+
+    #[instrument(skip_all)]
+    async fn revoke_session(&self, hash: TokenHash, at: Timestamp) -> StoreResult<()> {
+        accounts::revoke_session(&self.pool, hash, at).await
+    }
+
+    #[instrument(skip_all, fields(workspace.id = %key.workspace_id, api_key.id = %key.id))]
+    async fn insert_api_key(&self, key: ApiKey) -> StoreResult<()> {
+        keys::insert_api_key(&self.pool, key).await
+    }
+
+    #[instrument(skip_all)]
+    async fn api_key_by_hash(&self, hash: TokenHash) -> StoreResult<Option<ApiKey>> {
+        keys::api_key_by_hash(&self.pool, hash).await
+    }
+
+    #[instrument(skip_all, fields(workspace.id = %workspace))]
+    async fn list_api_keys(
+        &self,
+        workspace: WorkspaceId,
+        page: PageRequest,
+    ) -> StoreResult<Page<ApiKey>> {
+        keys::list_api_keys(&self.pool, workspace, page).await
+    }
+
+    #[instrument(skip_all, fields(workspace.id = %workspace, api_key.id = %id))]
+    async fn api_key(&self, workspace: WorkspaceId, id: ApiKeyId) -> StoreResult<Option<ApiKey>> {
+        keys::api_key(&self.pool, workspace, id).await
+    }
+
+    #[instrument(skip_all, fields(workspace.id = %workspace, api_key.id = %id))]
+    async fn revoke_api_key(
+        &self,
+        workspace: WorkspaceId,
+        id: ApiKeyId,
+        at: Timestamp,
+    ) -> StoreResult<bool> {
+        keys::revoke_api_key(&self.pool, workspace, id, at).await
+    }
+
+    #[instrument(skip_all, fields(api_key.id = %id))]
+    async fn touch_api_key(&self, id: ApiKeyId, at: Timestamp) -> StoreResult<()> {
+        keys::touch_api_key(&self.pool, id, at).await
+    }
+}

@@ -1,0 +1,93 @@
+//! One storage story, told to both backends: every `story_*` function runs
+//! once against SQLite (a temp file) and once against PostgreSQL (a fresh
+//! database in the cluster `SPOOL_TEST_PG_URL` names; `scripts/test` starts
+//! one). A backend that disagrees with the other fails here.
+
+#[path = "conformance/accounts.rs"]
+mod accounts;
+#[path = "conformance/credentials.rs"]
+mod credentials;
+#[path = "conformance/fixtures.rs"]
+mod fixtures;
+#[path = "conformance/members.rs"]
+mod members;
+#[path = "conformance/postgres_only.rs"]
+mod postgres_only;
+#[path = "conformance/workspaces.rs"]
+mod workspaces;
+
+use spool_core::Store;
+use spool_store::test_db::fresh_postgres;
+use spool_store::{PostgresStore, SqliteStore};
+use std::any::Any;
+use std::sync::Arc;
+
+/// A store and what keeps its database alive (a temp dir, a `TestDb`);
+/// fields drop in order, so the store goes first.
+struct Backend {
+    store: Arc<dyn Store>,
+    _database: Box<dyn Any>,
+}
+
+async fn sqlite() -> Backend {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = SqliteStore::open(&dir.path().join("spool.db"))
+        .await
+        .expect("open SQLite");
+    Backend {
+        store: Arc::new(store),
+        _database: Box::new(dir),
+    }
+}
+
+async fn postgres() -> Backend {
+    let database = fresh_postgres().await;
+    let store = PostgresStore::connect(&database.url)
+        .await
+        .expect("connect to PostgreSQL");
+    Backend {
+        store: Arc::new(store),
+        _database: Box::new(database),
+    }
+}
+
+/// For each story, a `sqlite::story` and a `postgres::story` test.
+macro_rules! stories {
+    ($($module:ident::$story:ident => $name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    let backend = super::sqlite().await;
+                    assert_eq!(backend.store.backend(), "sqlite");
+                    super::$module::$story(backend.store.clone()).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    let backend = super::postgres().await;
+                    assert_eq!(backend.store.backend(), "postgres");
+                    super::$module::$story(backend.store.clone()).await;
+                }
+            )*
+        }
+    };
+}
+
+stories! {
+    accounts::story_users => users,
+    accounts::story_concurrent_sign_ups => concurrent_sign_ups,
+    accounts::story_timestamps_round_trip => timestamps_round_trip,
+    workspaces::story_insert_workspace => insert_workspace,
+    workspaces::story_list_workspaces => list_workspaces,
+    workspaces::story_update_workspace => update_workspace,
+    workspaces::story_delete_workspace => delete_workspace,
+    members::story_put_member => put_member,
+    members::story_list_members => list_members,
+    members::story_remove_member => remove_member,
+    credentials::story_sessions => sessions,
+    credentials::story_api_keys => api_keys,
+}
