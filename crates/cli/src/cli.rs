@@ -1,0 +1,166 @@
+//! The command line. Settings are `Option`s with no clap defaults: a value
+//! left unset here must not hide the one from the config file; defaults are
+//! applied last, in `config`.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "spool",
+    version,
+    about = "The spool server and its operator commands"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub settings: SettingArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Settings every subcommand accepts. Each also comes from `SPOOL_*` and the
+/// TOML file; see docs/configuration.md.
+#[derive(Debug, Default, Args)]
+pub struct SettingArgs {
+    /// TOML config file [default: ./spool.toml, when it exists]
+    #[arg(long, env = "SPOOL_CONFIG", global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Directory for spool's files, created when missing [default: ./data]
+    #[arg(long, env = "SPOOL_DATA_DIR", global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// sqlite://PATH or postgres://… [default: sqlite://<data-dir>/spool.db]
+    #[arg(
+        long,
+        env = "SPOOL_DATABASE_URL",
+        global = true,
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
+
+    /// Address to serve on; port 0 picks a free one [default: 127.0.0.1:8080]
+    #[arg(long, env = "SPOOL_LISTEN", global = true, value_name = "ADDR")]
+    pub listen: Option<String>,
+
+    /// Largest request body accepted, in bytes [default: 2097152]
+    #[arg(
+        long,
+        env = "SPOOL_BODY_LIMIT_BYTES",
+        global = true,
+        value_name = "BYTES"
+    )]
+    pub body_limit_bytes: Option<String>,
+
+    /// How long a sign-in session lasts, in hours [default: 720]
+    #[arg(
+        long,
+        env = "SPOOL_SESSION_TTL_HOURS",
+        global = true,
+        value_name = "HOURS"
+    )]
+    pub session_ttl_hours: Option<String>,
+
+    /// Log filter, tracing-subscriber EnvFilter syntax [default: info]
+    #[arg(long, env = "SPOOL_LOG", global = true, value_name = "FILTER")]
+    pub log: Option<String>,
+
+    /// Log format: text or json [default: text]
+    #[arg(long, env = "SPOOL_LOG_FORMAT", global = true, value_name = "FORMAT")]
+    pub log_format: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the API; on an empty database, first create an owner and a workspace
+    Serve(ServeArgs),
+    /// Apply pending database migrations and report the schema version
+    Migrate,
+    /// Print the effective configuration as TOML (secrets redacted)
+    Config,
+    /// Manage users
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage workspaces
+    #[command(subcommand)]
+    Workspace(WorkspaceCommand),
+    /// Manage API keys
+    #[command(subcommand)]
+    Key(KeyCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Email of the owner created on first start [default: admin@localhost]
+    #[arg(long, env = "SPOOL_ADMIN_EMAIL", value_name = "EMAIL")]
+    pub admin_email: Option<String>,
+    // The owner's password comes from SPOOL_ADMIN_PASSWORD only (see bootstrap).
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user; prints its id and email
+    Create(UserCreateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UserCreateArgs {
+    #[arg(long)]
+    pub email: String,
+    /// Prefer SPOOL_USER_PASSWORD: a flag is visible to other local users
+    #[arg(long, env = "SPOOL_USER_PASSWORD", hide_env_values = true)]
+    pub password: String,
+    /// Display name
+    #[arg(long)]
+    pub name: String,
+    #[arg(long)]
+    pub first_name: Option<String>,
+    #[arg(long)]
+    pub last_name: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WorkspaceCommand {
+    /// Create a workspace owned by an existing user; prints its uuid
+    Create(WorkspaceCreateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct WorkspaceCreateArgs {
+    #[arg(long)]
+    pub name: String,
+    /// Email of the user who will own it
+    #[arg(long, value_name = "EMAIL")]
+    pub owner: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Create an API key held by the workspace's owner; prints only the key
+    Create(KeyCreateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct KeyCreateArgs {
+    /// The workspace's uuid
+    #[arg(long, value_name = "UUID")]
+    pub workspace: String,
+    #[arg(long)]
+    pub name: String,
+    /// When the key stops working, RFC 3339 (e.g. 2030-01-01T00:00:00Z)
+    #[arg(long, value_name = "RFC3339")]
+    pub expires_at: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+}

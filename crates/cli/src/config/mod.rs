@@ -1,0 +1,239 @@
+//! The effective configuration, built in layers — built-in defaults < TOML
+//! file < `SPOOL_*` environment < flags — and validated once at start, so that
+//! a bad value fails with the key that is wrong instead of a panic later.
+
+mod database_url;
+mod file;
+mod render;
+
+pub use database_url::DatabaseUrl;
+
+use crate::cli::SettingArgs;
+use clap::ArgMatches;
+use clap::parser::ValueSource;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use tracing_subscriber::EnvFilter;
+
+pub const DEFAULT_CONFIG_FILE: &str = "spool.toml";
+pub const DEFAULT_DATA_DIR: &str = "data";
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+pub const DEFAULT_BODY_LIMIT_BYTES: u64 = 2 * 1024 * 1024;
+pub const DEFAULT_SESSION_TTL_HOURS: u64 = 720;
+pub const DEFAULT_LOG: &str = "info";
+/// Ten years: beyond it a session is a permanent credential in disguise.
+const MAX_SESSION_TTL_HOURS: u64 = 24 * 366 * 10;
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The TOML file that was read, if any.
+    pub file: Option<PathBuf>,
+    pub data_dir: PathBuf,
+    pub database_url: DatabaseUrl,
+    pub listen: SocketAddr,
+    pub body_limit_bytes: usize,
+    pub session_ttl_hours: u64,
+    pub log: String,
+    pub log_format: LogFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl LogFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogFormat::Text => "text",
+            LogFormat::Json => "json",
+        }
+    }
+}
+
+/// Where a value came from, so that an error can point at it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    Default,
+    File(PathBuf),
+    Env(String),
+    Flag(String),
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::Default => f.write_str("the default"),
+            Origin::File(path) => write!(f, "in {}", path.display()),
+            Origin::Env(name) => write!(f, "from {name}"),
+            Origin::Flag(name) => write!(f, "from {name}"),
+        }
+    }
+}
+
+/// A setting that cannot be used: names the key, the problem and its source.
+#[derive(Debug, thiserror::Error)]
+#[error("{key}: {message} ({origin})")]
+pub struct ConfigError {
+    pub key: String,
+    pub message: String,
+    pub origin: Origin,
+}
+
+/// One raw value and where it came from.
+struct Raw {
+    value: String,
+    origin: Origin,
+}
+
+impl Raw {
+    fn error(&self, key: &str, message: impl Into<String>) -> ConfigError {
+        ConfigError {
+            key: key.to_owned(),
+            message: message.into(),
+            origin: self.origin.clone(),
+        }
+    }
+}
+
+/// Builds the effective configuration. `matches` tells flags from
+/// environment variables (clap merges the two into `args`).
+pub fn load(args: SettingArgs, matches: &ArgMatches) -> Result<Config, ConfigError> {
+    let cli_origin = |key: &str| match matches.value_source(key) {
+        Some(ValueSource::EnvVariable) => Origin::Env(format!("SPOOL_{}", key.to_uppercase())),
+        _ => Origin::Flag(format!("--{}", key.replace('_', "-"))),
+    };
+    let (file_path, file) = file::read(args.config.as_deref(), &cli_origin("config"))?;
+    let file_origin = || file_path.clone().map_or(Origin::Default, Origin::File);
+    let pick = |key: &'static str,
+                cli: Option<String>,
+                from_file: Option<String>,
+                default: String| match (cli, from_file) {
+        (Some(value), _) => Raw {
+            value,
+            origin: cli_origin(key),
+        },
+        (None, Some(value)) => Raw {
+            value,
+            origin: file_origin(),
+        },
+        (None, None) => Raw {
+            value: default,
+            origin: Origin::Default,
+        },
+    };
+    let path_string = |p: PathBuf| p.to_string_lossy().into_owned();
+
+    let data_dir = pick(
+        "data_dir",
+        args.data_dir.map(path_string),
+        file.data_dir.map(path_string),
+        format!("./{DEFAULT_DATA_DIR}"),
+    );
+    if data_dir.value.trim().is_empty() {
+        return Err(data_dir.error("data_dir", "must not be empty"));
+    }
+    let data_dir_path = PathBuf::from(&data_dir.value);
+
+    let default_db = format!("sqlite://{}", data_dir_path.join("spool.db").display());
+    let database_url = pick(
+        "database_url",
+        args.database_url,
+        file.database_url,
+        default_db,
+    );
+    let database_url = DatabaseUrl::parse(&database_url.value)
+        .map_err(|message| database_url.error("database_url", message))?;
+
+    let listen = pick(
+        "listen",
+        args.listen,
+        file.listen,
+        DEFAULT_LISTEN.to_owned(),
+    );
+    let listen_addr: SocketAddr = listen.value.trim().parse().map_err(|_| {
+        listen.error(
+            "listen",
+            format!("invalid socket address '{}'", listen.value),
+        )
+    })?;
+
+    let body_limit = pick(
+        "body_limit_bytes",
+        args.body_limit_bytes,
+        file.body_limit_bytes.map(|n| n.to_string()),
+        DEFAULT_BODY_LIMIT_BYTES.to_string(),
+    );
+    let body_limit_bytes = positive(&body_limit, "body_limit_bytes", u64::from(u32::MAX))?;
+
+    let ttl = pick(
+        "session_ttl_hours",
+        args.session_ttl_hours,
+        file.session_ttl_hours.map(|n| n.to_string()),
+        DEFAULT_SESSION_TTL_HOURS.to_string(),
+    );
+    let session_ttl_hours = positive(&ttl, "session_ttl_hours", MAX_SESSION_TTL_HOURS)?;
+
+    let log = pick("log", args.log, file.log, DEFAULT_LOG.to_owned());
+    if let Err(err) = EnvFilter::try_new(&log.value) {
+        return Err(log.error("log", format!("invalid log filter '{}': {err}", log.value)));
+    }
+
+    let format = pick(
+        "log_format",
+        args.log_format,
+        file.log_format,
+        LogFormat::Text.as_str().to_owned(),
+    );
+    let log_format = match format.value.trim() {
+        "text" => LogFormat::Text,
+        "json" => LogFormat::Json,
+        other => {
+            return Err(format.error(
+                "log_format",
+                format!("must be 'text' or 'json', not '{other}'"),
+            ));
+        }
+    };
+
+    Ok(Config {
+        file: file_path,
+        data_dir: data_dir_path,
+        database_url,
+        listen: listen_addr,
+        body_limit_bytes: usize::try_from(body_limit_bytes).unwrap_or(usize::MAX),
+        session_ttl_hours,
+        log: log.value,
+        log_format,
+    })
+}
+
+/// A whole number in `1..=max`.
+fn positive(raw: &Raw, key: &str, max: u64) -> Result<u64, ConfigError> {
+    match raw.value.trim().parse::<u64>() {
+        Ok(0) => Err(raw.error(key, "must be greater than 0")),
+        Ok(n) if n > max => Err(raw.error(key, format!("must be at most {max}"))),
+        Ok(n) => Ok(n),
+        Err(_) => Err(raw.error(key, format!("must be a whole number, not '{}'", raw.value))),
+    }
+}
+
+impl Config {
+    /// The effective configuration as TOML, with secrets redacted.
+    pub fn to_toml(&self) -> String {
+        render::to_toml(self)
+    }
+
+    /// Creates the data directory when it is missing.
+    pub fn ensure_data_dir(&self) -> anyhow::Result<()> {
+        ensure_dir(&self.data_dir)
+    }
+}
+
+fn ensure_dir(dir: &Path) -> anyhow::Result<()> {
+    use anyhow::Context;
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("data_dir: cannot create '{}'", dir.display()))
+}

@@ -1,0 +1,65 @@
+//! `spool config`: the effective configuration as a TOML file that spool
+//! would accept back. Written by hand because the keys are few and flat.
+
+use super::Config;
+use std::fmt::Write;
+
+pub fn to_toml(config: &Config) -> String {
+    let file = config.file.as_ref().map_or_else(
+        || "no config file".to_owned(),
+        |file| file.display().to_string(),
+    );
+    format!(
+        "# The effective spool configuration: defaults < {file} < SPOOL_* environment < flags.\n\
+         # Secrets are redacted.\n\
+         data_dir = {}\n\
+         database_url = {}\n\
+         listen = {}\n\
+         body_limit_bytes = {}\n\
+         session_ttl_hours = {}\n\
+         log = {}\n\
+         log_format = {}\n",
+        quoted(&config.data_dir.to_string_lossy()),
+        quoted(&config.database_url.redacted()),
+        quoted(&config.listen.to_string()),
+        config.body_limit_bytes,
+        config.session_ttl_hours,
+        quoted(&config.log),
+        quoted(config.log_format.as_str()),
+    )
+}
+
+/// A TOML basic string.
+fn quoted(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('"');
+    for c in value.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{:04X}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quoted;
+
+    #[test]
+    fn quotes_like_toml() {
+        for value in ["plain", "C:\\data dir", "say \"hi\"\n", "bell\u{7}"] {
+            let doc = format!("v = {}", quoted(value));
+            let parsed: std::collections::BTreeMap<String, String> = toml::from_str(&doc).unwrap();
+            assert_eq!(parsed["v"], value);
+        }
+    }
+}

@@ -1,0 +1,60 @@
+//! `spool serve`: bind, bootstrap an empty database, serve until SIGINT or
+//! SIGTERM, then let in-flight requests finish.
+
+use crate::bootstrap::{self, Admin};
+use crate::cli::ServeArgs;
+use crate::commands;
+use crate::config::Config;
+use anyhow::Context;
+use spool_http::HttpConfig;
+use tokio::net::TcpListener;
+use tokio::signal::unix::{SignalKind, signal};
+
+pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
+    // Bind first: a taken port fails before anything is written.
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("listen: cannot bind {}", config.listen))?;
+    let addr = listener.local_addr().context("listen: no local address")?;
+    let spool = commands::open(config).await?;
+    bootstrap::first_start(&spool, Admin::from_env(args.admin_email), addr).await?;
+
+    let backend = spool.store().backend();
+    let http = HttpConfig {
+        body_limit_bytes: config.body_limit_bytes,
+    };
+    let app = spool_http::app(spool, http);
+    let shutdown = shutdown_signal().context("cannot listen for SIGTERM")?;
+    tracing::info!(%addr, backend, "listening on {addr}");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("serving failed")?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Resolves on the first SIGINT or SIGTERM. A second one stops at once,
+/// for when a client holds a connection open longer than the operator waits.
+fn shutdown_signal() -> std::io::Result<impl Future<Output = ()>> {
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    Ok(async move {
+        let name = tokio::select! {
+            _ = term.recv() => "SIGTERM",
+            _ = int.recv() => "SIGINT",
+        };
+        tracing::info!(
+            signal = name,
+            "shutting down; waiting for in-flight requests to finish"
+        );
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = term.recv() => {},
+                _ = int.recv() => {},
+            }
+            tracing::warn!("second signal: stopping without waiting");
+            std::process::exit(1);
+        });
+    })
+}
