@@ -1,0 +1,12 @@
+//! The real `spool` binary, spawned as an operator would run it: config
+//! layering, the operator commands, serving, first start, durability across
+//! SIGKILL and secrets kept out of logs. Each test has its own temp dir and
+//! database: SQLite there by default, a fresh PostgreSQL database when
+//! `SPOOL_TEST_BACKEND=postgres` (scripts/test runs both).
+
+mod commands;
+mod config;
+mod durability;
+mod secrets;
+mod serve;
+mod support;
