@@ -50,6 +50,23 @@ uuid_id!(
     SessionId
 );
 
+uuid_id!(
+    /// An agent (freddy assistant).
+    AgentId
+);
+uuid_id!(
+    /// A conversation thread.
+    ThreadId
+);
+uuid_id!(
+    /// A message inside a thread.
+    MessageId
+);
+uuid_id!(
+    /// One execution of a thread against a model.
+    RunId
+);
+
 /// Users carry an integer id on the wire (athena `id`) as well as a UUID.
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,

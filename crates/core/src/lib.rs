@@ -4,16 +4,19 @@
 
 pub mod error;
 pub mod ids;
+pub mod listing;
+pub mod markdown;
 pub mod model;
 pub mod paging;
 pub mod provider;
+pub mod query;
 pub mod secret;
 pub mod service;
 pub mod store;
 pub mod validate;
 
 pub use error::{CoreError, StoreError, ValidationErrors};
-pub use ids::{ApiKeyId, SessionId, UserId, WorkspaceId};
+pub use ids::{AgentId, ApiKeyId, MessageId, RunId, SessionId, ThreadId, UserId, WorkspaceId};
 pub use service::{Principal, Spool, SpoolConfig};
 pub use store::Store;
 

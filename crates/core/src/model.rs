@@ -130,3 +130,9 @@ impl Session {
         self.revoked_at.is_none() && self.expires_at > now
     }
 }
+
+mod agent;
+mod thread;
+
+pub use agent::{AGENT_METADATA_KEYS, Agent, AgentShare, ShareEntity, SharePermission, Visibility};
+pub use thread::{Message, MessageRole, RunInfo, Thread, ThreadStatus};

@@ -91,7 +91,11 @@ pub enum ProviderError {
     #[error("the provider did not answer in time ({0:?})")]
     Timeout(TimeoutKind),
     #[error("the provider answered {status}: {message}")]
-    Status { status: u16, retry_after: Option<Duration>, message: String },
+    Status {
+        status: u16,
+        retry_after: Option<Duration>,
+        message: String,
+    },
     #[error("the provider's stream broke off: {0}")]
     Disconnected(String),
     #[error("the provider sent something unreadable: {0}")]
@@ -102,7 +106,9 @@ impl ProviderError {
     /// Worth another attempt (when nothing has reached the client yet).
     pub fn is_retryable(&self) -> bool {
         match self {
-            ProviderError::Connect(_) | ProviderError::Timeout(_) | ProviderError::Disconnected(_) => true,
+            ProviderError::Connect(_)
+            | ProviderError::Timeout(_)
+            | ProviderError::Disconnected(_) => true,
             ProviderError::Status { status, .. } => *status == 429 || *status >= 500,
             ProviderError::Protocol(_) => false,
         }

@@ -4,14 +4,20 @@
 
 use crate::Timestamp;
 use crate::error::StoreError;
-use crate::ids::{ApiKeyId, UserId, WorkspaceId};
-use crate::model::{ApiKey, Member, NewUser, Role, Session, User, Workspace, WorkspacePatch};
+use crate::ids::{AgentId, ApiKeyId, MessageId, ThreadId, UserId, WorkspaceId};
+use crate::listing::{Listing, Paging};
+use crate::model::{
+    Agent, AgentShare, ApiKey, Member, Message, NewUser, Role, Session, Thread, User, Workspace,
+    WorkspacePatch,
+};
 use crate::paging::{Page, PageRequest};
+use crate::query::{AgentQuery, IdempotencyBegin, MetricsPoint, MetricsQuery, ThreadQuery};
 use crate::secret::TokenHash;
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
 #[async_trait::async_trait]
+#[allow(unused_variables)] // TEMPORARY, with the defaults below
 pub trait Store: Send + Sync + 'static {
     /// Which backend this is (`sqlite` or `postgres`), for logs and metrics.
     fn backend(&self) -> &'static str;
@@ -69,7 +75,7 @@ pub trait Store: Send + Sync + 'static {
         at: Timestamp,
     ) -> StoreResult<()>;
     /// Removes the membership (and the user's API keys in that workspace).
-    /// Refuses, returning `Ok(false)`, to remove the last owner.
+    /// Refuses, with [`RemoveMember::LastOwner`], to remove the last owner.
     async fn remove_member(
         &self,
         workspace: WorkspaceId,
@@ -97,7 +103,147 @@ pub trait Store: Send + Sync + 'static {
         id: ApiKeyId,
         at: Timestamp,
     ) -> StoreResult<bool>;
+    /// Moves `last_used_at` forward to `at` (never backwards).
     async fn touch_api_key(&self, id: ApiKeyId, at: Timestamp) -> StoreResult<()>;
+
+    // TEMPORARY defaults below: removed once both backends implement them.
+    // --- lookups for nesting (one query for many rows, no N+1) ---------------
+
+    async fn users_by_ids(&self, ids: &[UserId]) -> StoreResult<Vec<User>> {
+        Err(StoreError::Unavailable("not implemented yet".into()))
+    }
+    async fn workspaces_by_ids(&self, ids: &[WorkspaceId]) -> StoreResult<Vec<Workspace>> {
+        Err(StoreError::Unavailable("not implemented yet".into()))
+    }
+    async fn agents_by_ids(&self, ids: &[AgentId]) -> StoreResult<Vec<Agent>> {
+        Err(StoreError::Unavailable("not implemented yet".into()))
+    }
+
+    // --- agents --------------------------------------------------------------
+
+    /// Inserts the agent with its shares.
+    async fn insert_agent(&self, agent: Agent) -> StoreResult<()> {
+        Err(StoreError::Unavailable("not implemented yet".into()))
+    }
+    /// Any workspace's agent, with its shares; access is the core's business.
+    async fn agent(&self, id: AgentId) -> StoreResult<Option<Agent>> {
+        Err(StoreError::Unavailable("not implemented yet".into()))
+    }
+    /// Newest first.
+    async fn list_agents(
+        &self,
+        query: AgentQuery,
+        page: crate::paging::PageRequest,
+    ) -> StoreResult<Page<Agent>> {
+        Err(StoreError::Unavailable("not implemented yet".into()))
+    }
+    /// Replaces the client-editable fields (name, description, instruction,
+    /// photo url and config, visibility, metadata, updated_at); counters and
+    /// shares are left alone. `false` when absent.
+    async fn update_agent(&self, agent: &Agent) -> StoreResult<bool> {
+        Err(StoreError::Unavailable("not implemented yet".into()))
+    }
+    /// Threads of a deleted agent stay, with no agent.
+    async fn delete_agent(&self, id: AgentId) -> StoreResult<bool> {
+        Err(StoreError::Unavailable("not implemented yet".into()))
+    }
+    /// Adds the share or changes its permission (one share per entity).
+    async fn put_agent_share(&self, id: AgentId, share: AgentShare) -> StoreResult<()> {
+        Err(StoreError::Unavailable("not implemented yet".into()))
+    }
+
+    // --- threads -------------------------------------------------------------
+
+    /// Inserts the thread and adds one to its agent's `threads_count`, in one transaction.
+    async fn insert_thread(&self, thread: Thread) -> StoreResult<()> {
+        Err(StoreError::Unavailable("not implemented yet".into()))
+    }
+    async fn thread(&self, workspace: WorkspaceId, id: ThreadId) -> StoreResult<Option<Thread>> {
+        Err(StoreError::Unavailable("not implemented yet".into()))
+    }
+    /// Replaces title, subject, metadata, agent (moving `threads_count`),
+    /// is_pinned, pinned_at, visible_in_ui and updated_at. `false` when absent.
+    async fn update_thread(&self, thread: &Thread) -> StoreResult<bool> {
+        Err(StoreError::Unavailable("not implemented yet".into()))
+    }
+    /// Deletes the thread with its messages (and, later, runs and feedback)
+    /// and takes one from its agent's `threads_count`, in one transaction;
+    /// its messages leave the search index with it.
+    async fn delete_thread(&self, workspace: WorkspaceId, id: ThreadId) -> StoreResult<bool> {
+        Err(StoreError::Unavailable("not implemented yet".into()))
+    }
+    async fn list_threads(&self, query: ThreadQuery) -> StoreResult<Listing<Thread>> {
+        Err(StoreError::Unavailable("not implemented yet".into()))
+    }
+
+    // --- messages ------------------------------------------------------------
+
+    /// Appends at the end of the thread: assigns `seq` (one more than the
+    /// thread's last), and in the same transaction adds one to the thread's
+    /// `message_count`, sets `last_message_at` (to the message's
+    /// `created_at`) and `updated_at`, adds the run's tokens to the thread's
+    /// totals, sets `last_model_used` when the run names a model, and indexes
+    /// the content for search. Returns the stored message, or `None` when
+    /// the thread is gone. The message's `seq` as given is ignored.
+    async fn append_message(&self, message: Message) -> StoreResult<Option<Message>> {
+        Err(StoreError::Unavailable("not implemented yet".into()))
+    }
+    async fn message(&self, workspace: WorkspaceId, id: MessageId) -> StoreResult<Option<Message>> {
+        Err(StoreError::Unavailable("not implemented yet".into()))
+    }
+    /// Replaces content, content_html, metadata, run info, tool_calls and
+    /// updated_at; the place in the thread is kept; the search index follows.
+    async fn update_message(&self, message: &Message) -> StoreResult<bool> {
+        Err(StoreError::Unavailable("not implemented yet".into()))
+    }
+    /// Removes the message, takes one from the thread's `message_count`.
+    async fn delete_message(&self, workspace: WorkspaceId, id: MessageId) -> StoreResult<bool> {
+        Err(StoreError::Unavailable("not implemented yet".into()))
+    }
+    /// In thread order (`seq`), ascending unless `descending`; cursors key on `seq`.
+    async fn list_messages(
+        &self,
+        thread: ThreadId,
+        paging: Paging,
+        descending: bool,
+    ) -> StoreResult<Listing<Message>> {
+        Err(StoreError::Unavailable("not implemented yet".into()))
+    }
+
+    // --- metrics -------------------------------------------------------------
+
+    /// Non-empty buckets in time order, answered from the created_at indexes.
+    async fn metrics(&self, query: MetricsQuery) -> StoreResult<Vec<MetricsPoint>> {
+        Err(StoreError::Unavailable("not implemented yet".into()))
+    }
+
+    // --- idempotency ---------------------------------------------------------
+
+    /// Claims `key` for `owner` (a credential's identity) with the request's
+    /// `fingerprint`, unless a claim younger than `since` exists: then says
+    /// what it holds. Older claims are replaced.
+    async fn idempotency_begin(
+        &self,
+        owner: &str,
+        key: &str,
+        fingerprint: &[u8; 32],
+        at: Timestamp,
+        since: Timestamp,
+    ) -> StoreResult<IdempotencyBegin>;
+    /// Records the response of a claimed key.
+    async fn idempotency_finish(
+        &self,
+        owner: &str,
+        key: &str,
+        status: u16,
+        body: &[u8],
+    ) -> StoreResult<()> {
+        Err(StoreError::Unavailable("not implemented yet".into()))
+    }
+    /// Drops a claim whose request failed without a response worth replaying.
+    async fn idempotency_abandon(&self, owner: &str, key: &str) -> StoreResult<()> {
+        Err(StoreError::Unavailable("not implemented yet".into()))
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

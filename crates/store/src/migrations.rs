@@ -7,11 +7,18 @@ pub struct Migration {
     pub sql: &'static str,
 }
 
-pub const SQLITE: &[Migration] = &[Migration {
-    version: 1,
-    name: "accounts",
-    sql: include_str!("../migrations/sqlite/0001_accounts.sql"),
-}];
+pub const SQLITE: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "accounts",
+        sql: include_str!("../migrations/sqlite/0001_accounts.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "threads",
+        sql: include_str!("../migrations/sqlite/0002_threads.sql"),
+    },
+];
 
 pub const POSTGRES: &[Migration] = &[Migration {
     version: 1,

@@ -1,0 +1,123 @@
+//! Threads and their messages.
+
+use crate::Timestamp;
+use crate::ids::{AgentId, MessageId, RunId, ThreadId, UserId, WorkspaceId};
+use crate::validate::Metadata;
+use serde_json::Value;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ThreadStatus {
+    /// No run in progress [freddy `inactive`].
+    Idle,
+    /// A run is in progress [freddy `active`].
+    Running,
+}
+
+impl ThreadStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ThreadStatus::Idle => "idle",
+            ThreadStatus::Running => "running",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "idle" => Some(ThreadStatus::Idle),
+            "running" => Some(ThreadStatus::Running),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Thread {
+    pub id: ThreadId,
+    pub workspace_id: WorkspaceId,
+    /// The user who made it (for an API key: the key's user), unless made
+    /// for an anonymous end user.
+    pub creator_id: Option<UserId>,
+    /// An end user of the client's own product, named by an API-key caller.
+    pub anon_user_id: Option<String>,
+    pub agent_id: Option<AgentId>,
+    /// athena `name`, thena/freddy `title`.
+    pub title: Option<String>,
+    /// athena `with`: what or whom the conversation is about.
+    pub subject: Option<String>,
+    pub metadata: Metadata,
+    pub status: ThreadStatus,
+    pub message_count: u64,
+    pub last_message_at: Option<Timestamp>,
+    pub last_model_used: Option<String>,
+    pub is_pinned: bool,
+    pub pinned_at: Option<Timestamp>,
+    pub visible_in_ui: bool,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MessageRole {
+    User,
+    Assistant,
+    System,
+    Tool,
+}
+
+impl MessageRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageRole::User => "user",
+            MessageRole::Assistant => "assistant",
+            MessageRole::System => "system",
+            MessageRole::Tool => "tool",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "user" => Some(MessageRole::User),
+            "assistant" => Some(MessageRole::Assistant),
+            "system" => Some(MessageRole::System),
+            "tool" => Some(MessageRole::Tool),
+            _ => None,
+        }
+    }
+}
+
+/// What a run recorded about the message it produced. Rendered inside the
+/// message's `metadata` (`model`, `temperature`, `tokens`, `finish_reason`,
+/// `run_uuid`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RunInfo {
+    pub run_id: Option<RunId>,
+    pub model: Option<String>,
+    pub temperature: Option<f64>,
+    pub input_tokens: Option<u64>,
+    pub output_tokens: Option<u64>,
+    pub finish_reason: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Message {
+    pub id: MessageId,
+    pub thread_id: ThreadId,
+    pub workspace_id: WorkspaceId,
+    /// Order inside the thread, assigned by the store at insert: never the clock.
+    pub seq: i64,
+    pub role: MessageRole,
+    pub content: String,
+    /// Derived from `content` (see [`crate::markdown`]).
+    pub content_html: String,
+    /// Client keys.
+    pub metadata: Metadata,
+    pub run: RunInfo,
+    /// `{tool_name, arguments, result, error, start_time, end_time}` objects.
+    pub tool_calls: Vec<Value>,
+    /// Who wrote it, when a user did.
+    pub user_id: Option<UserId>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
