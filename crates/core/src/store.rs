@@ -229,7 +229,9 @@ pub trait Store: Send + Sync + 'static {
         fingerprint: &[u8; 32],
         at: Timestamp,
         since: Timestamp,
-    ) -> StoreResult<IdempotencyBegin>;
+    ) -> StoreResult<IdempotencyBegin> {
+        Err(StoreError::Unavailable("not implemented yet".into()))
+    }
     /// Records the response of a claimed key.
     async fn idempotency_finish(
         &self,
