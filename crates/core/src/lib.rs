@@ -2,6 +2,7 @@
 //! the use cases every wire dialect calls. Nothing here knows about HTTP or a
 //! particular database; storage is reached through the [`Store`] trait.
 
+pub mod catalog;
 pub mod error;
 pub mod ids;
 pub mod listing;

@@ -2,15 +2,25 @@
 //! validation and storage decisions live here, once.
 
 mod accounts;
+mod agents;
 mod keys;
 mod limiter;
 mod members;
+mod messages;
+mod metrics;
+mod threads;
+mod views;
 mod workspaces;
 
 pub use accounts::{NewUserInput, SignIn};
+pub use agents::{AgentInput, ShareInput};
 pub use keys::{CreatedApiKey, NewApiKeyInput};
 pub use limiter::RateLimit;
 pub use members::NewMemberInput;
+pub use messages::{MessageListInput, MessageUpdateInput, NewMessageInput};
+pub use metrics::MetricsInput;
+pub use threads::{NewThreadInput, ThreadListInput, ThreadUpdateInput};
+pub use views::{AgentView, MessageView, ThreadView, UserView};
 pub use workspaces::{NewWorkspaceInput, WorkspaceUpdateInput};
 
 use crate::error::CoreError;
@@ -28,6 +38,9 @@ pub struct SpoolConfig {
     pub api_key_touch_interval: chrono::Duration,
     /// Per-credential request rate; `None` turns limiting off.
     pub rate_limit: Option<RateLimit>,
+    /// Largest message content, in bytes of UTF-8.
+    pub content_max_bytes: usize,
+    pub catalog: crate::catalog::ModelCatalog,
 }
 
 impl Default for SpoolConfig {
@@ -39,6 +52,8 @@ impl Default for SpoolConfig {
                 per_second: 100.0,
                 burst: 400.0,
             }),
+            content_max_bytes: 256 * 1024,
+            catalog: crate::catalog::ModelCatalog::default(),
         }
     }
 }
@@ -162,6 +177,15 @@ pub enum Access {
 impl Scope {
     pub fn id(&self) -> WorkspaceId {
         self.workspace.id
+    }
+
+    /// Owners, admins and API keys see every thread of the workspace;
+    /// members see their own.
+    pub fn sees_all(&self) -> bool {
+        matches!(
+            self.access,
+            Access::ApiKey | Access::Member(Role::Admin | Role::Owner)
+        )
     }
 
     fn require_role(&self, at_least: Role, action: &str) -> Result<Role, CoreError> {

@@ -1,0 +1,209 @@
+//! Messages of a thread: appended in order, edited in place, listed in
+//! thread order. A message is visible exactly when its thread is.
+
+use super::{Principal, Scope, Spool};
+use crate::error::{CoreError, ValidationErrors};
+use crate::listing::{Listing, Paging};
+use crate::markdown;
+use crate::model::{Message, MessageRole, RunInfo, Thread};
+use crate::validate::Metadata;
+use crate::{MessageId, ThreadId, now};
+use serde_json::{Map, Value};
+
+#[derive(Debug, Default)]
+pub struct NewMessageInput {
+    pub content: Option<String>,
+    /// `user` (default), `assistant`, `system` or `tool`.
+    pub role: Option<String>,
+    pub metadata: Option<Map<String, Value>>,
+    /// Attachments by object-store key; accepted once file uploads exist.
+    pub files: Vec<Value>,
+}
+
+#[derive(Debug, Default)]
+pub struct MessageUpdateInput {
+    pub content: Option<String>,
+    pub metadata: Option<Map<String, Value>>,
+}
+
+#[derive(Debug)]
+pub struct MessageListInput {
+    /// `asc` (default: thread order) or `desc`.
+    pub order: Option<String>,
+    pub paging: Paging,
+}
+
+impl Spool {
+    fn content(&self, value: Option<String>, errors: &mut ValidationErrors) -> String {
+        let Some(content) = value else {
+            errors.add("content", "The content field is required.");
+            return String::new();
+        };
+        if content.trim().is_empty() {
+            errors.add("content", "The content field is required.");
+        } else if content.len() > self.config.content_max_bytes {
+            errors.add(
+                "content",
+                format!(
+                    "The content may not be greater than {} bytes.",
+                    self.config.content_max_bytes
+                ),
+            );
+        }
+        content
+    }
+
+    /// Appends a message written by the caller (or, for `assistant`/`tool`
+    /// roles, one the client recorded itself).
+    pub async fn create_message(
+        &self,
+        principal: &Principal,
+        scope: &Scope,
+        thread: ThreadId,
+        input: NewMessageInput,
+        anon_user_id: Option<&str>,
+    ) -> Result<Message, CoreError> {
+        let thread = self.thread(principal, scope, thread, anon_user_id).await?;
+        let mut errors = ValidationErrors::new();
+        let content = self.content(input.content, &mut errors);
+        let role = match input.role.as_deref() {
+            None => MessageRole::User,
+            Some(text) => MessageRole::parse(text).unwrap_or_else(|| {
+                errors.add(
+                    "role",
+                    "The selected role is invalid (user, assistant, system or tool).",
+                );
+                MessageRole::User
+            }),
+        };
+        let metadata = Metadata::parse("metadata", input.metadata.unwrap_or_default(), &mut errors);
+        if !input.files.is_empty() {
+            errors.add(
+                "files",
+                "File attachments are not supported yet; send the message without files.",
+            );
+        }
+        errors.into_result()?;
+        let user =
+            (role == MessageRole::User && anon_user_id.is_none()).then(|| principal.user_id());
+        self.append(&thread, role, content, metadata, RunInfo::default(), user)
+            .await
+    }
+
+    /// Appends a message to a thread the caller has already been checked for.
+    pub(crate) async fn append(
+        &self,
+        thread: &Thread,
+        role: MessageRole,
+        content: String,
+        metadata: Metadata,
+        run: RunInfo,
+        user_id: Option<crate::UserId>,
+    ) -> Result<Message, CoreError> {
+        let at = now();
+        let message = Message {
+            id: MessageId::new(),
+            thread_id: thread.id,
+            workspace_id: thread.workspace_id,
+            seq: 0,
+            role,
+            content_html: markdown::render(&content),
+            content,
+            metadata,
+            run,
+            tool_calls: Vec::new(),
+            user_id,
+            created_at: at,
+            updated_at: at,
+        };
+        self.store
+            .append_message(message)
+            .await?
+            .ok_or(CoreError::NotFound("Thread"))
+    }
+
+    /// A message the caller may see, with its thread.
+    pub async fn message(
+        &self,
+        principal: &Principal,
+        scope: &Scope,
+        id: MessageId,
+        anon_user_id: Option<&str>,
+    ) -> Result<(Message, Thread), CoreError> {
+        let message = self
+            .store
+            .message(scope.id(), id)
+            .await?
+            .ok_or(CoreError::NotFound("Message"))?;
+        let thread = self
+            .thread(principal, scope, message.thread_id, anon_user_id)
+            .await
+            .map_err(|_| CoreError::NotFound("Message"))?;
+        Ok((message, thread))
+    }
+
+    pub async fn update_message(
+        &self,
+        principal: &Principal,
+        scope: &Scope,
+        id: MessageId,
+        input: MessageUpdateInput,
+    ) -> Result<(Message, Thread), CoreError> {
+        let (mut message, thread) = self.message(principal, scope, id, None).await?;
+        let mut errors = ValidationErrors::new();
+        if input.content.is_some() {
+            message.content = self.content(input.content, &mut errors);
+            message.content_html = markdown::render(&message.content);
+        }
+        if let Some(metadata) = input.metadata {
+            message.metadata = Metadata::parse("metadata", metadata, &mut errors);
+        }
+        errors.into_result()?;
+        message.updated_at = now();
+        if self.store.update_message(&message).await? {
+            Ok((message, thread))
+        } else {
+            Err(CoreError::NotFound("Message"))
+        }
+    }
+
+    pub async fn delete_message(
+        &self,
+        principal: &Principal,
+        scope: &Scope,
+        id: MessageId,
+    ) -> Result<(), CoreError> {
+        self.message(principal, scope, id, None).await?;
+        if self.store.delete_message(scope.id(), id).await? {
+            Ok(())
+        } else {
+            Err(CoreError::NotFound("Message"))
+        }
+    }
+
+    pub async fn list_messages(
+        &self,
+        principal: &Principal,
+        scope: &Scope,
+        thread: ThreadId,
+        input: MessageListInput,
+        anon_user_id: Option<&str>,
+    ) -> Result<(Listing<Message>, Thread), CoreError> {
+        let thread = self.thread(principal, scope, thread, anon_user_id).await?;
+        let descending = match input.order.as_deref() {
+            None | Some("asc") => false,
+            Some("desc") => true,
+            Some(_) => {
+                return Err(CoreError::invalid(
+                    "order",
+                    "The order must be asc or desc.",
+                ));
+            }
+        };
+        let listing = self
+            .store
+            .list_messages(thread.id, input.paging, descending)
+            .await?;
+        Ok((listing, thread))
+    }
+}

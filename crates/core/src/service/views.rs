@@ -1,0 +1,156 @@
+//! Resources with what the wire shapes nest in them (creator, agent,
+//! workspace), loaded with one query per kind for a whole list: no N+1.
+
+use super::Spool;
+use crate::error::CoreError;
+use crate::model::{Agent, Message, Thread, User, Workspace};
+use crate::{AgentId, UserId, WorkspaceId};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct UserView {
+    pub user: User,
+    pub primary_workspace: Option<Workspace>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct AgentView {
+    pub agent: Agent,
+    pub user: Option<UserView>,
+    pub workspace: Option<Workspace>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ThreadView {
+    pub thread: Thread,
+    pub creator: Option<UserView>,
+    pub agent: Option<AgentView>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct MessageView {
+    pub message: Message,
+    pub thread: Arc<ThreadView>,
+}
+
+/// Users and workspaces fetched for one response.
+struct Lookup {
+    users: HashMap<UserId, User>,
+    workspaces: HashMap<WorkspaceId, Workspace>,
+}
+
+impl Lookup {
+    fn user(&self, id: Option<UserId>) -> Option<UserView> {
+        let user = self.users.get(&id?)?.clone();
+        let primary_workspace = user
+            .primary_workspace_id
+            .and_then(|w| self.workspaces.get(&w).cloned());
+        Some(UserView {
+            user,
+            primary_workspace,
+        })
+    }
+
+    fn agent(&self, agent: Agent) -> AgentView {
+        AgentView {
+            user: self.user(agent.user_id),
+            workspace: self.workspaces.get(&agent.workspace_id).cloned(),
+            agent,
+        }
+    }
+}
+
+fn dedup<T: Ord + Copy>(mut ids: Vec<T>) -> Vec<T> {
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
+impl Spool {
+    async fn lookup(
+        &self,
+        users: Vec<UserId>,
+        workspaces: Vec<WorkspaceId>,
+    ) -> Result<Lookup, CoreError> {
+        let users: HashMap<_, _> = if users.is_empty() {
+            HashMap::new()
+        } else {
+            self.store
+                .users_by_ids(&dedup(users))
+                .await?
+                .into_iter()
+                .map(|u| (u.id, u))
+                .collect()
+        };
+        let workspaces = dedup(
+            workspaces
+                .into_iter()
+                .chain(users.values().filter_map(|u| u.primary_workspace_id))
+                .collect(),
+        );
+        let workspaces = if workspaces.is_empty() {
+            HashMap::new()
+        } else {
+            self.store
+                .workspaces_by_ids(&workspaces)
+                .await?
+                .into_iter()
+                .map(|w| (w.id, w))
+                .collect()
+        };
+        Ok(Lookup { users, workspaces })
+    }
+
+    pub async fn user_view(&self, user: User) -> Result<UserView, CoreError> {
+        let (user, primary_workspace) = self.user_with_workspace(user).await?;
+        Ok(UserView {
+            user,
+            primary_workspace,
+        })
+    }
+
+    pub async fn agent_views(&self, agents: Vec<Agent>) -> Result<Vec<AgentView>, CoreError> {
+        let users = agents.iter().filter_map(|a| a.user_id).collect();
+        let workspaces = agents.iter().map(|a| a.workspace_id).collect();
+        let lookup = self.lookup(users, workspaces).await?;
+        Ok(agents.into_iter().map(|a| lookup.agent(a)).collect())
+    }
+
+    pub async fn thread_views(&self, threads: Vec<Thread>) -> Result<Vec<ThreadView>, CoreError> {
+        let agent_ids: Vec<AgentId> = dedup(threads.iter().filter_map(|t| t.agent_id).collect());
+        let agents: HashMap<AgentId, Agent> = if agent_ids.is_empty() {
+            HashMap::new()
+        } else {
+            self.store
+                .agents_by_ids(&agent_ids)
+                .await?
+                .into_iter()
+                .map(|a| (a.id, a))
+                .collect()
+        };
+        let users = threads
+            .iter()
+            .filter_map(|t| t.creator_id)
+            .chain(agents.values().filter_map(|a| a.user_id))
+            .collect();
+        let workspaces = agents.values().map(|a| a.workspace_id).collect();
+        let lookup = self.lookup(users, workspaces).await?;
+        Ok(threads
+            .into_iter()
+            .map(|thread| ThreadView {
+                creator: lookup.user(thread.creator_id),
+                agent: thread
+                    .agent_id
+                    .and_then(|id| agents.get(&id).cloned())
+                    .map(|a| lookup.agent(a)),
+                thread,
+            })
+            .collect())
+    }
+
+    pub async fn thread_view(&self, thread: Thread) -> Result<ThreadView, CoreError> {
+        let mut views = self.thread_views(vec![thread]).await?;
+        views.pop().ok_or_else(|| CoreError::NotFound("Thread"))
+    }
+}
