@@ -8,6 +8,7 @@ pub mod middleware;
 pub mod openapi;
 pub mod ops;
 pub mod paths;
+pub mod query;
 pub mod routes;
 
 use spool_core::Spool;

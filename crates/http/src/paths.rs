@@ -5,7 +5,7 @@ use crate::error::{ApiError, Dialect};
 use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::request::Parts;
 use serde::{Deserialize, Deserializer};
-use spool_core::{ApiKeyId, UserId, WorkspaceId};
+use spool_core::{AgentId, ApiKeyId, MessageId, ThreadId, UserId, WorkspaceId};
 use std::marker::PhantomData;
 
 /// Something that can be read from the path's parameters, in order.
@@ -37,6 +37,19 @@ impl FromPath for (WorkspaceId, UserId) {
         Some((workspace, UserId(user)))
     }
 }
+
+macro_rules! uuid_path {
+    ($($ty:ident => $what:literal),* $(,)?) => {$(
+        impl FromPath for $ty {
+            const WHAT: &'static str = $what;
+            fn from_path(values: &[&str]) -> Option<Self> {
+                $ty::parse(values.first()?)
+            }
+        }
+    )*};
+}
+
+uuid_path!(AgentId => "Agent", ThreadId => "Thread", MessageId => "Message");
 
 pub struct PathId<D, T>(pub T, pub PhantomData<D>);
 

@@ -34,7 +34,45 @@ pub fn router(state: AppState) -> Router {
             "/api-keys",
             get(athena::keys::list).post(athena::keys::create),
         )
-        .route("/api-keys/{uuid}", delete(athena::keys::revoke));
+        .route("/api-keys/{uuid}", delete(athena::keys::revoke))
+        .route(
+            "/agents",
+            get(athena::agents::list).post(athena::agents::create),
+        )
+        .route(
+            "/agents/{uuid}",
+            get(athena::agents::show)
+                .put(athena::agents::update)
+                .delete(athena::agents::delete),
+        )
+        .route("/agents/{uuid}/share", post(athena::agents::share))
+        .route("/large-language-models", get(athena::models::list))
+        .route("/large-language-models/{uuid}", get(athena::models::show))
+        .route(
+            "/threads",
+            get(athena::threads::list).post(athena::threads::create),
+        )
+        .route(
+            "/threads/{uuid}",
+            get(athena::threads::show)
+                .put(athena::threads::update)
+                .delete(athena::threads::delete),
+        )
+        .route("/threads/{uuid}/pin", post(athena::threads::pin))
+        .route("/threads/{uuid}/unpin", post(athena::threads::unpin))
+        .route(
+            "/messages",
+            get(athena::messages::list).post(athena::messages::create),
+        )
+        .route(
+            "/messages/{uuid}",
+            get(athena::messages::show)
+                .put(athena::messages::update)
+                .delete(athena::messages::delete),
+        )
+        .route("/metrics/threads", get(athena::metrics::threads))
+        .route("/metrics/messages", get(athena::metrics::messages))
+        .route("/metrics/agents", get(athena::metrics::agents));
 
     let app = Router::new()
         .nest("/api/v1", athena)

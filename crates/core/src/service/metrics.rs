@@ -44,12 +44,21 @@ fn next_bucket(bucket: Bucket, start: Timestamp) -> Timestamp {
     }
 }
 
+/// Every period of the range in order, zeros included.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MetricsSeries {
+    pub points: Vec<MetricsPoint>,
+    pub bucket: Bucket,
+    pub from: Timestamp,
+    pub to: Timestamp,
+}
+
 impl Spool {
     pub async fn metrics(
         &self,
         scope: &Scope,
         input: MetricsInput,
-    ) -> Result<Vec<MetricsPoint>, CoreError> {
+    ) -> Result<MetricsSeries, CoreError> {
         let mut errors = ValidationErrors::new();
         let bucket = match input.period.as_deref() {
             None | Some("day") => Bucket::Day,
@@ -100,7 +109,12 @@ impl Spool {
             series.push(point);
             start = next_bucket(bucket, start);
         }
-        Ok(series)
+        Ok(MetricsSeries {
+            points: series,
+            bucket,
+            from,
+            to,
+        })
     }
 }
 

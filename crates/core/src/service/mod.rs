@@ -18,7 +18,7 @@ pub use keys::{CreatedApiKey, NewApiKeyInput};
 pub use limiter::RateLimit;
 pub use members::NewMemberInput;
 pub use messages::{MessageListInput, MessageUpdateInput, NewMessageInput};
-pub use metrics::MetricsInput;
+pub use metrics::{MetricsInput, MetricsSeries};
 pub use threads::{NewThreadInput, ThreadListInput, ThreadUpdateInput};
 pub use views::{AgentView, MessageView, ThreadView, UserView};
 pub use workspaces::{NewWorkspaceInput, WorkspaceUpdateInput};

@@ -1,8 +1,14 @@
 //! The athena dialect (native): `/api/v1/...`, Laravel envelopes and errors.
 
+pub mod agents;
 pub mod auth;
 pub mod error;
 pub mod keys;
+pub mod messages;
+pub mod metrics;
+pub mod models;
+pub mod resources;
+pub mod threads;
 pub mod wire;
 pub mod workspaces;
 
@@ -42,5 +48,53 @@ pub fn uuid_field(field: &str, value: Option<&str>) -> Result<Option<WorkspaceId
             crate::error::ApiError::invalid(field, format!("The {field} must be a valid UUID."))
                 .into()
         }),
+    }
+}
+
+/// The workspace a request acts in (`workspace_uuid` from the body, else the
+/// query, else the credential's default).
+pub async fn scope(
+    state: &crate::AppState,
+    principal: &spool_core::Principal,
+    named: Option<&str>,
+) -> Result<spool_core::service::Scope> {
+    let named = uuid_field("workspace_uuid", named)?;
+    Ok(state.spool.resolve_scope(principal, named).await?)
+}
+
+/// Laravel page mode (`page`, `per_page`) unless `cursor` is given (even
+/// empty): then keyset mode. A `cursor` starting with `p` pages backwards.
+pub fn paging(query: &crate::query::QueryPairs<Athena>) -> Result<spool_core::listing::Paging> {
+    use spool_core::listing::{Cursor, Paging};
+    let per_page = query.u32("per_page")?;
+    match query.get("cursor") {
+        None => Ok(Paging::Offset(PageRequest::parse(
+            query.u32("page")?,
+            per_page,
+        )?)),
+        Some("") => Ok(Paging::keyset(
+            None,
+            None,
+            per_page,
+            spool_core::paging::DEFAULT_PER_PAGE,
+        )?),
+        Some(token) => {
+            let (before, token) = match token.strip_prefix('p') {
+                Some(rest) => (true, rest),
+                None => (false, token),
+            };
+            let cursor = Cursor::decode("cursor", token)?;
+            let (after, before) = if before {
+                (None, Some(cursor))
+            } else {
+                (Some(cursor), None)
+            };
+            Ok(Paging::keyset(
+                after,
+                before,
+                per_page,
+                spool_core::paging::DEFAULT_PER_PAGE,
+            )?)
+        }
     }
 }

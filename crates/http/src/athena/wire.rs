@@ -215,3 +215,72 @@ impl<T> Paginated<T> {
         }
     }
 }
+
+/// Laravel's cursor paginator (`?cursor=`), keyset underneath.
+#[derive(Serialize, ToSchema)]
+pub struct CursorPaginated<T> {
+    pub data: Vec<T>,
+    pub links: CursorLinks,
+    pub meta: CursorMeta,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CursorLinks {
+    pub first: Option<String>,
+    pub last: Option<String>,
+    pub prev: Option<String>,
+    pub next: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CursorMeta {
+    pub path: String,
+    pub per_page: u32,
+    pub next_cursor: Option<String>,
+    pub prev_cursor: Option<String>,
+}
+
+/// A list in whichever mode the client asked for.
+#[derive(Serialize)]
+#[serde(untagged)]
+pub enum ListBody<T> {
+    Page(Paginated<T>),
+    Cursor(CursorPaginated<T>),
+}
+
+impl<T> ListBody<T> {
+    /// `query` is the rest of the client's query string (filters), kept in links.
+    pub fn new<S>(
+        listing: spool_core::listing::Listing<S>,
+        path: &str,
+        render: impl FnMut(S) -> T,
+    ) -> Self {
+        use spool_core::listing::Listing;
+        match listing {
+            Listing::Page(page) => ListBody::Page(Paginated::new(page, path, render)),
+            Listing::Cursor(page) => {
+                let next_cursor = page.next.map(|c| c.encode());
+                let prev_cursor = page.prev.map(|c| format!("p{}", c.encode()));
+                let link = |c: &Option<String>| {
+                    c.as_ref()
+                        .map(|c| format!("{path}?cursor={c}&per_page={}", page.limit))
+                };
+                ListBody::Cursor(CursorPaginated {
+                    links: CursorLinks {
+                        first: None,
+                        last: None,
+                        prev: link(&prev_cursor),
+                        next: link(&next_cursor),
+                    },
+                    meta: CursorMeta {
+                        path: path.to_owned(),
+                        per_page: page.limit,
+                        next_cursor,
+                        prev_cursor,
+                    },
+                    data: page.items.into_iter().map(render).collect(),
+                })
+            }
+        }
+    }
+}

@@ -1,0 +1,194 @@
+//! Messages (seed 001 create) in thread order.
+
+use super::resources::MessageBody;
+use super::wire::{Data, ListBody, data};
+use super::{Athena, Result, WorkspaceParam, paging, scope};
+use crate::AppState;
+use crate::error::ApiError;
+use crate::extract::{Auth, Json, Query};
+use crate::paths::PathId;
+use crate::query::QueryPairs;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use spool_core::model::{Message, Thread};
+use spool_core::service::{MessageListInput, MessageUpdateInput, MessageView, NewMessageInput};
+use spool_core::{MessageId, Principal, ThreadId};
+use std::sync::Arc;
+use utoipa::ToSchema;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateMessage {
+    /// The thread; may also be given as the `thread_uuid` query parameter.
+    pub thread_uuid: Option<String>,
+    #[schema(example = "Hello! How can I help you today?")]
+    pub content: Option<String>,
+    /// `user` (default), `assistant`, `system` or `tool`.
+    pub role: Option<String>,
+    /// `[{key, name}]` of uploaded files (not supported yet: must be empty).
+    #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
+    pub files: Vec<Value>,
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<Map<String, Value>>,
+    pub workspace_uuid: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateMessage {
+    pub content: Option<String>,
+    /// Replaces the client's metadata keys.
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<Map<String, Value>>,
+    pub workspace_uuid: Option<String>,
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct CreateParams {
+    pub workspace_uuid: Option<String>,
+    pub thread_uuid: Option<String>,
+}
+
+async fn render(
+    state: &AppState,
+    principal: &Principal,
+    message: Message,
+    thread: Thread,
+) -> Result<axum::Json<Data<MessageBody>>> {
+    let thread = Arc::new(state.spool.thread_view(thread).await?);
+    Ok(data(MessageBody::new(
+        MessageView { message, thread },
+        principal.user_id(),
+    )))
+}
+
+fn thread_field(value: Option<&str>) -> Result<ThreadId> {
+    let value = value
+        .ok_or_else(|| ApiError::invalid("thread_uuid", "The thread uuid field is required."))?;
+    ThreadId::parse(value).ok_or_else(|| {
+        ApiError::invalid("thread_uuid", "The thread uuid must be a valid UUID.").into()
+    })
+}
+
+/// A thread's messages in order (`order=desc` for newest first); page or cursor mode.
+#[utoipa::path(get, path = "/api/v1/messages", tag = "Message",
+    params(("thread_uuid" = String, Query), ("workspace_uuid" = Option<String>, Query), ("page" = Option<u32>, Query),
+        ("per_page" = Option<u32>, Query), ("cursor" = Option<String>, Query), ("order" = Option<String>, Query)),
+    security(("bearer" = []), ("api_key" = [])), responses((status = 200, body = super::wire::Paginated<MessageBody>), (status = 404), (status = 422)))]
+pub async fn list(
+    State(state): State<AppState>,
+    Auth(principal, _): Auth<Athena>,
+    query: QueryPairs<Athena>,
+) -> Result<axum::Json<ListBody<MessageBody>>> {
+    let thread_id = thread_field(query.get("thread_uuid"))?;
+    let scope = scope(&state, &principal, query.get("workspace_uuid")).await?;
+    let input = MessageListInput {
+        order: query.string("order"),
+        paging: paging(&query)?,
+    };
+    let (listing, thread) = state
+        .spool
+        .list_messages(&principal, &scope, thread_id, input, None)
+        .await?;
+    let thread = Arc::new(state.spool.thread_view(thread).await?);
+    let viewer = principal.user_id();
+    Ok(axum::Json(ListBody::new(
+        listing,
+        "/api/v1/messages",
+        |message| {
+            MessageBody::new(
+                MessageView {
+                    message,
+                    thread: thread.clone(),
+                },
+                viewer,
+            )
+        },
+    )))
+}
+
+/// Append a message to a thread (seed 001). Allowed while a run is active;
+/// the next run sees it.
+#[utoipa::path(post, path = "/api/v1/messages", tag = "Message", params(CreateParams), request_body = CreateMessage,
+    security(("bearer" = []), ("api_key" = [])), responses((status = 201, body = Data<MessageBody>), (status = 404), (status = 422)))]
+pub async fn create(
+    State(state): State<AppState>,
+    Auth(principal, _): Auth<Athena>,
+    Query(query, _): Query<Athena, CreateParams>,
+    Json(body, _): Json<Athena, CreateMessage>,
+) -> Result<(StatusCode, axum::Json<Data<MessageBody>>)> {
+    let thread_id = thread_field(body.thread_uuid.as_deref().or(query.thread_uuid.as_deref()))?;
+    let named = body.workspace_uuid.clone().or(query.workspace_uuid);
+    let scope = scope(&state, &principal, named.as_deref()).await?;
+    let input = NewMessageInput {
+        content: body.content,
+        role: body.role,
+        metadata: body.metadata,
+        files: body.files,
+    };
+    let message = state
+        .spool
+        .create_message(&principal, &scope, thread_id, input, None)
+        .await?;
+    let thread = state
+        .spool
+        .thread(&principal, &scope, thread_id, None)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        render(&state, &principal, message, thread).await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/messages/{uuid}", tag = "Message", params(("uuid" = String, Path), WorkspaceParam),
+    security(("bearer" = []), ("api_key" = [])), responses((status = 200, body = Data<MessageBody>), (status = 404)))]
+pub async fn show(
+    State(state): State<AppState>,
+    Auth(principal, _): Auth<Athena>,
+    PathId(id, _): PathId<Athena, MessageId>,
+    Query(query, _): Query<Athena, WorkspaceParam>,
+) -> Result<axum::Json<Data<MessageBody>>> {
+    let scope = scope(&state, &principal, query.workspace_uuid.as_deref()).await?;
+    let (message, thread) = state.spool.message(&principal, &scope, id, None).await?;
+    render(&state, &principal, message, thread).await
+}
+
+/// Edit a message; it keeps its place in the thread.
+#[utoipa::path(put, path = "/api/v1/messages/{uuid}", tag = "Message", params(("uuid" = String, Path), WorkspaceParam),
+    request_body = UpdateMessage, security(("bearer" = []), ("api_key" = [])),
+    responses((status = 200, body = Data<MessageBody>), (status = 404), (status = 422)))]
+pub async fn update(
+    State(state): State<AppState>,
+    Auth(principal, _): Auth<Athena>,
+    PathId(id, _): PathId<Athena, MessageId>,
+    Query(query, _): Query<Athena, WorkspaceParam>,
+    Json(body, _): Json<Athena, UpdateMessage>,
+) -> Result<axum::Json<Data<MessageBody>>> {
+    let named = body.workspace_uuid.clone().or(query.workspace_uuid);
+    let scope = scope(&state, &principal, named.as_deref()).await?;
+    let input = MessageUpdateInput {
+        content: body.content,
+        metadata: body.metadata,
+    };
+    let (message, thread) = state
+        .spool
+        .update_message(&principal, &scope, id, input)
+        .await?;
+    render(&state, &principal, message, thread).await
+}
+
+#[utoipa::path(delete, path = "/api/v1/messages/{uuid}", tag = "Message", params(("uuid" = String, Path), WorkspaceParam),
+    security(("bearer" = []), ("api_key" = [])), responses((status = 204), (status = 404)))]
+pub async fn delete(
+    State(state): State<AppState>,
+    Auth(principal, _): Auth<Athena>,
+    PathId(id, _): PathId<Athena, MessageId>,
+    Query(query, _): Query<Athena, WorkspaceParam>,
+) -> Result<StatusCode> {
+    let scope = scope(&state, &principal, query.workspace_uuid.as_deref()).await?;
+    state.spool.delete_message(&principal, &scope, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

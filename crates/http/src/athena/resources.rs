@@ -1,0 +1,283 @@
+//! athena's shapes for agents, threads, messages and models, nested as the
+//! seeds show them.
+
+use super::wire::{UserBody, WorkspaceBody, time};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+use spool_core::UserId;
+use spool_core::catalog::ModelEntry;
+use spool_core::model::{AGENT_METADATA_KEYS, Agent, Message, Thread};
+use spool_core::service::{AgentView, MessageView, ThreadView, UserView};
+use utoipa::ToSchema;
+
+fn user_body(view: Option<UserView>) -> Option<UserBody> {
+    view.map(|v| UserBody::new(v.user, v.primary_workspace))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ShareBody {
+    #[schema(example = "workspace")]
+    pub entity_type: &'static str,
+    /// The workspace uuid or the user id the agent is shared with.
+    pub entity_id: String,
+    /// Not nested by spool; always null.
+    #[schema(value_type = Option<Object>)]
+    pub entity: Option<()>,
+    #[schema(example = "read")]
+    pub permission: &'static str,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AgentBody {
+    pub uuid: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub instruction: Option<String>,
+    pub profile_photo_url: Option<String>,
+    /// `{emoji, background_color, preference}`.
+    #[schema(value_type = Option<Object>)]
+    pub profile_photo_config: Option<Map<String, Value>>,
+    #[schema(example = "workspace")]
+    pub visibility: &'static str,
+    /// The persona keys (always present, `null` when unset) and client keys.
+    #[schema(value_type = Object)]
+    pub metadata: Map<String, Value>,
+    /// Whether the caller made the agent.
+    pub is_owner: bool,
+    pub created_at: String,
+    pub updated_at: String,
+    pub workflows_count: u64,
+    pub tools_count: u64,
+    pub threads_count: u64,
+    pub last_used_at: Option<String>,
+    pub usage_count: u64,
+    /// Not tracked by spool; always null.
+    #[schema(value_type = Option<f64>)]
+    pub usage_frequency: Option<()>,
+    pub user: Option<UserBody>,
+    pub workspace: Option<WorkspaceBody>,
+    /// spool agents have no tools or workflows; always null.
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub tools: Option<()>,
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub workflows: Option<()>,
+    pub shares: Vec<ShareBody>,
+}
+
+fn agent_metadata(agent: &Agent) -> Map<String, Value> {
+    let mut metadata: Map<String, Value> = AGENT_METADATA_KEYS
+        .iter()
+        .map(|k| ((*k).to_owned(), Value::Null))
+        .collect();
+    metadata.extend(agent.metadata.as_map().clone());
+    metadata
+}
+
+impl AgentBody {
+    pub fn new(view: AgentView, viewer: UserId) -> Self {
+        let AgentView {
+            agent,
+            user,
+            workspace,
+        } = view;
+        Self {
+            uuid: agent.id.to_string(),
+            metadata: agent_metadata(&agent),
+            name: agent.name,
+            description: agent.description,
+            instruction: agent.instruction,
+            profile_photo_url: agent.profile_photo_url,
+            profile_photo_config: agent.profile_photo_config,
+            visibility: agent.visibility.as_str(),
+            is_owner: agent.user_id == Some(viewer),
+            created_at: time(agent.created_at),
+            updated_at: time(agent.updated_at),
+            workflows_count: 0,
+            tools_count: 0,
+            threads_count: agent.threads_count,
+            last_used_at: agent.last_used_at.map(time),
+            usage_count: agent.usage_count,
+            usage_frequency: None,
+            user: user_body(user),
+            workspace: workspace.map(|w| WorkspaceBody::new(w, viewer)),
+            tools: None,
+            workflows: None,
+            shares: agent
+                .shares
+                .iter()
+                .map(|s| ShareBody {
+                    entity_type: s.entity.type_str(),
+                    entity_id: match s.entity {
+                        spool_core::model::ShareEntity::Workspace(w) => w.to_string(),
+                        spool_core::model::ShareEntity::User(u) => u.to_string(),
+                    },
+                    entity: None,
+                    permission: s.permission.as_str(),
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ThreadUsage {
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub total_tokens: u64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ThreadBody {
+    pub uuid: String,
+    /// The title.
+    pub name: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    #[schema(value_type = Object)]
+    pub metadata: Map<String, Value>,
+    pub creator: Option<UserBody>,
+    pub agent: Option<AgentBody>,
+    /// Files attached to the thread's messages (none until uploads exist).
+    #[schema(value_type = Vec<Object>)]
+    pub attachments: Vec<Value>,
+    /// What or whom the conversation is about.
+    pub with: Option<String>,
+    pub workspace_uuid: String,
+    pub anon_user_id: Option<String>,
+    #[schema(example = "idle")]
+    pub status: &'static str,
+    pub message_count: u64,
+    pub last_message_at: Option<String>,
+    pub last_model_used: Option<String>,
+    pub is_pinned: bool,
+    pub pinned_at: Option<String>,
+    pub visible_in_ui: bool,
+    pub usage: ThreadUsage,
+}
+
+impl ThreadBody {
+    pub fn new(view: ThreadView, viewer: UserId) -> Self {
+        let ThreadView {
+            thread,
+            creator,
+            agent,
+        } = view;
+        let Thread {
+            input_tokens,
+            output_tokens,
+            ..
+        } = thread;
+        Self {
+            uuid: thread.id.to_string(),
+            name: thread.title,
+            created_at: time(thread.created_at),
+            updated_at: time(thread.updated_at),
+            metadata: thread.metadata.into_map(),
+            creator: user_body(creator),
+            agent: agent.map(|a| AgentBody::new(a, viewer)),
+            attachments: Vec::new(),
+            with: thread.subject,
+            workspace_uuid: thread.workspace_id.to_string(),
+            anon_user_id: thread.anon_user_id,
+            status: thread.status.as_str(),
+            message_count: thread.message_count,
+            last_message_at: thread.last_message_at.map(time),
+            last_model_used: thread.last_model_used,
+            is_pinned: thread.is_pinned,
+            pinned_at: thread.pinned_at.map(time),
+            visible_in_ui: thread.visible_in_ui,
+            usage: ThreadUsage {
+                input_tokens,
+                output_tokens,
+                total_tokens: input_tokens + output_tokens,
+            },
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MessageBody {
+    pub uuid: String,
+    pub content: String,
+    /// `content` rendered from markdown and sanitised.
+    pub content_html: String,
+    #[schema(example = "user")]
+    pub role: &'static str,
+    pub created_at: String,
+    pub updated_at: String,
+    /// `model`, `temperature`, `tokens {input, output, total}` (null unless a
+    /// run wrote the message), `finish_reason` and `run_uuid` for run
+    /// replies, and the client's own keys.
+    #[schema(value_type = Object)]
+    pub metadata: Map<String, Value>,
+    pub thread: ThreadBody,
+    #[schema(value_type = Vec<Object>)]
+    pub attachments: Vec<Value>,
+    #[schema(value_type = Vec<Object>)]
+    pub tool_calls: Vec<Value>,
+}
+
+/// The run's keys over the client's, so a client cannot forge usage.
+pub fn message_metadata(message: &Message) -> Map<String, Value> {
+    let mut metadata = message.metadata.as_map().clone();
+    let run = &message.run;
+    let total = match (run.input_tokens, run.output_tokens) {
+        (Some(i), Some(o)) => Some(i + o),
+        _ => None,
+    };
+    metadata.insert("model".into(), json!(run.model));
+    metadata.insert("temperature".into(), json!(run.temperature));
+    metadata.insert(
+        "tokens".into(),
+        json!({ "input": run.input_tokens, "output": run.output_tokens, "total": total }),
+    );
+    if let Some(reason) = &run.finish_reason {
+        metadata.insert("finish_reason".into(), json!(reason));
+    }
+    if let Some(run_id) = run.run_id {
+        metadata.insert("run_uuid".into(), json!(run_id.to_string()));
+    }
+    metadata
+}
+
+impl MessageBody {
+    pub fn new(view: MessageView, viewer: UserId) -> Self {
+        let MessageView { message, thread } = view;
+        Self {
+            uuid: message.id.to_string(),
+            metadata: message_metadata(&message),
+            content: message.content,
+            content_html: message.content_html,
+            role: message.role.as_str(),
+            created_at: time(message.created_at),
+            updated_at: time(message.updated_at),
+            thread: ThreadBody::new((*thread).clone(), viewer),
+            attachments: Vec::new(),
+            tool_calls: message.tool_calls,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ModelBody {
+    pub uuid: String,
+    #[schema(example = "echo")]
+    pub name: String,
+    pub provider: String,
+    pub context_window: u32,
+    pub max_output_tokens: u32,
+    pub description: Option<String>,
+}
+
+impl From<&ModelEntry> for ModelBody {
+    fn from(model: &ModelEntry) -> Self {
+        Self {
+            uuid: model.uuid.to_string(),
+            name: model.name.clone(),
+            provider: model.provider.clone(),
+            context_window: model.context_window,
+            max_output_tokens: model.max_output_tokens,
+            description: model.description.clone(),
+        }
+    }
+}
