@@ -1,6 +1,11 @@
 -- Agents, their shares, threads, messages (with full-text search) and
 -- Idempotency-Key claims. Same conventions as 0001: UUID blobs, instants in
 -- microseconds since the epoch (UTC), JSON as text.
+--
+-- threads and messages carry `rid INTEGER PRIMARY KEY`, with the uuid as a
+-- UNIQUE key (stored exactly as a BLOB PRIMARY KEY would be): the FTS5 tables
+-- below are keyed on the content table's rowid, and an implicit rowid may be
+-- renumbered by VACUUM while an INTEGER PRIMARY KEY never is.
 
 CREATE TABLE agents (
     id                   BLOB PRIMARY KEY,
@@ -36,7 +41,8 @@ CREATE TABLE agent_shares (
 CREATE INDEX agent_shares_entity ON agent_shares (entity_type, entity_id);
 
 CREATE TABLE threads (
-    id              BLOB PRIMARY KEY,
+    rid             INTEGER PRIMARY KEY,
+    id              BLOB NOT NULL UNIQUE,
     workspace_id    BLOB NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
     creator_id      INTEGER REFERENCES users (id) ON DELETE SET NULL,
     anon_user_id    TEXT,
@@ -69,7 +75,8 @@ CREATE INDEX threads_by_anon ON threads (workspace_id, anon_user_id, activity_at
 CREATE INDEX threads_by_agent ON threads (agent_id, created_at, id) WHERE agent_id IS NOT NULL;
 
 CREATE TABLE messages (
-    id            BLOB PRIMARY KEY,
+    rid           INTEGER PRIMARY KEY,
+    id            BLOB NOT NULL UNIQUE,
     thread_id     BLOB NOT NULL REFERENCES threads (id) ON DELETE CASCADE,
     workspace_id  BLOB NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
     agent_id      BLOB,                          -- the thread's agent when written, for per-agent metrics
@@ -97,31 +104,31 @@ CREATE INDEX messages_agent_created ON messages (agent_id, created_at) WHERE age
 -- Full-text search over message content and thread titles, kept in step by
 -- triggers (which also fire for rows removed by ON DELETE CASCADE).
 CREATE VIRTUAL TABLE message_search USING fts5 (
-    content, content = 'messages', content_rowid = 'rowid', tokenize = 'unicode61 remove_diacritics 2'
+    content, content = 'messages', content_rowid = 'rid', tokenize = 'unicode61 remove_diacritics 2'
 );
 CREATE TRIGGER messages_search_insert AFTER INSERT ON messages BEGIN
-    INSERT INTO message_search (rowid, content) VALUES (new.rowid, new.content);
+    INSERT INTO message_search (rowid, content) VALUES (new.rid, new.content);
 END;
 CREATE TRIGGER messages_search_delete AFTER DELETE ON messages BEGIN
-    INSERT INTO message_search (message_search, rowid, content) VALUES ('delete', old.rowid, old.content);
+    INSERT INTO message_search (message_search, rowid, content) VALUES ('delete', old.rid, old.content);
 END;
 CREATE TRIGGER messages_search_update AFTER UPDATE OF content ON messages BEGIN
-    INSERT INTO message_search (message_search, rowid, content) VALUES ('delete', old.rowid, old.content);
-    INSERT INTO message_search (rowid, content) VALUES (new.rowid, new.content);
+    INSERT INTO message_search (message_search, rowid, content) VALUES ('delete', old.rid, old.content);
+    INSERT INTO message_search (rowid, content) VALUES (new.rid, new.content);
 END;
 
 CREATE VIRTUAL TABLE thread_search USING fts5 (
-    title, content = 'threads', content_rowid = 'rowid', tokenize = 'unicode61 remove_diacritics 2'
+    title, content = 'threads', content_rowid = 'rid', tokenize = 'unicode61 remove_diacritics 2'
 );
 CREATE TRIGGER threads_search_insert AFTER INSERT ON threads BEGIN
-    INSERT INTO thread_search (rowid, title) VALUES (new.rowid, coalesce(new.title, ''));
+    INSERT INTO thread_search (rowid, title) VALUES (new.rid, coalesce(new.title, ''));
 END;
 CREATE TRIGGER threads_search_delete AFTER DELETE ON threads BEGIN
-    INSERT INTO thread_search (thread_search, rowid, title) VALUES ('delete', old.rowid, coalesce(old.title, ''));
+    INSERT INTO thread_search (thread_search, rowid, title) VALUES ('delete', old.rid, coalesce(old.title, ''));
 END;
 CREATE TRIGGER threads_search_update AFTER UPDATE OF title ON threads BEGIN
-    INSERT INTO thread_search (thread_search, rowid, title) VALUES ('delete', old.rowid, coalesce(old.title, ''));
-    INSERT INTO thread_search (rowid, title) VALUES (new.rowid, coalesce(new.title, ''));
+    INSERT INTO thread_search (thread_search, rowid, title) VALUES ('delete', old.rid, coalesce(old.title, ''));
+    INSERT INTO thread_search (rowid, title) VALUES (new.rid, coalesce(new.title, ''));
 END;
 
 CREATE TABLE idempotency_keys (
