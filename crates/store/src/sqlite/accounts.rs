@@ -3,13 +3,20 @@
 
 use super::engine::backend_error;
 use super::rows::{self, API_KEY_COLUMNS, Blob, SESSION_COLUMNS, USER_COLUMNS, micros};
-use super::{SqliteStore, workspaces};
+use super::{
+    SqliteStore, agents, idempotency, lookups, messages, metrics, thread_list, threads, workspaces,
+};
 use rusqlite::{OptionalExtension, params};
-use spool_core::model::{ApiKey, Member, NewUser, Role, Session, User, Workspace, WorkspacePatch};
+use spool_core::listing::{Listing, Paging};
+use spool_core::model::{
+    Agent, AgentShare, ApiKey, Member, Message, NewUser, Role, Session, Thread, User, Workspace,
+    WorkspacePatch,
+};
 use spool_core::paging::{Page, PageRequest};
+use spool_core::query::{AgentQuery, IdempotencyBegin, MetricsPoint, MetricsQuery, ThreadQuery};
 use spool_core::secret::TokenHash;
 use spool_core::store::{RemoveMember, StoreResult};
-use spool_core::{ApiKeyId, Store, Timestamp, UserId, WorkspaceId};
+use spool_core::{AgentId, ApiKeyId, MessageId, Store, ThreadId, Timestamp, UserId, WorkspaceId};
 
 fn user_where(
     conn: &rusqlite::Connection,
@@ -352,6 +359,173 @@ impl Store for SqliteStore {
                     .map(drop)
                     .map_err(backend_error)
             })
+            .await
+    }
+
+    async fn users_by_ids(&self, ids: &[UserId]) -> StoreResult<Vec<User>> {
+        let ids = ids.to_vec();
+        self.engine
+            .read(move |conn| lookups::users(conn, &ids))
+            .await
+    }
+
+    async fn workspaces_by_ids(&self, ids: &[WorkspaceId]) -> StoreResult<Vec<Workspace>> {
+        let ids = ids.to_vec();
+        self.engine
+            .read(move |conn| lookups::workspaces(conn, &ids))
+            .await
+    }
+
+    async fn agents_by_ids(&self, ids: &[AgentId]) -> StoreResult<Vec<Agent>> {
+        let ids = ids.to_vec();
+        self.engine
+            .read(move |conn| agents::by_ids(conn, &ids))
+            .await
+    }
+
+    async fn insert_agent(&self, agent: Agent) -> StoreResult<()> {
+        self.engine
+            .write(move |conn| agents::insert(conn, &agent))
+            .await
+    }
+
+    async fn agent(&self, id: AgentId) -> StoreResult<Option<Agent>> {
+        let found = self
+            .engine
+            .read(move |conn| agents::by_ids(conn, &[id]))
+            .await?;
+        Ok(found.into_iter().next())
+    }
+
+    async fn list_agents(&self, query: AgentQuery, page: PageRequest) -> StoreResult<Page<Agent>> {
+        self.engine
+            .read(move |conn| agents::list(conn, query, page))
+            .await
+    }
+
+    async fn update_agent(&self, agent: &Agent) -> StoreResult<bool> {
+        let agent = agent.clone();
+        self.engine
+            .write(move |conn| agents::update(conn, &agent))
+            .await
+    }
+
+    async fn delete_agent(&self, id: AgentId) -> StoreResult<bool> {
+        self.engine
+            .write(move |conn| agents::delete(conn, id))
+            .await
+    }
+
+    async fn put_agent_share(&self, id: AgentId, share: AgentShare) -> StoreResult<()> {
+        self.engine
+            .write(move |conn| agents::put_share(conn, id, &share))
+            .await
+    }
+
+    async fn insert_thread(&self, thread: Thread) -> StoreResult<()> {
+        self.engine
+            .write(move |conn| threads::insert(conn, &thread))
+            .await
+    }
+
+    async fn thread(&self, workspace: WorkspaceId, id: ThreadId) -> StoreResult<Option<Thread>> {
+        self.engine
+            .read(move |conn| threads::get(conn, workspace, id))
+            .await
+    }
+
+    async fn update_thread(&self, thread: &Thread) -> StoreResult<bool> {
+        let thread = thread.clone();
+        self.engine
+            .write(move |conn| threads::update(conn, &thread))
+            .await
+    }
+
+    async fn delete_thread(&self, workspace: WorkspaceId, id: ThreadId) -> StoreResult<bool> {
+        self.engine
+            .write(move |conn| threads::delete(conn, workspace, id))
+            .await
+    }
+
+    async fn list_threads(&self, query: ThreadQuery) -> StoreResult<Listing<Thread>> {
+        self.engine
+            .read(move |conn| thread_list::list(conn, query))
+            .await
+    }
+
+    async fn append_message(&self, message: Message) -> StoreResult<Option<Message>> {
+        self.engine
+            .write(move |conn| messages::append(conn, message))
+            .await
+    }
+
+    async fn message(&self, workspace: WorkspaceId, id: MessageId) -> StoreResult<Option<Message>> {
+        self.engine
+            .read(move |conn| messages::get(conn, workspace, id))
+            .await
+    }
+
+    async fn update_message(&self, message: &Message) -> StoreResult<bool> {
+        let message = message.clone();
+        self.engine
+            .write(move |conn| messages::update(conn, &message))
+            .await
+    }
+
+    async fn delete_message(&self, workspace: WorkspaceId, id: MessageId) -> StoreResult<bool> {
+        self.engine
+            .write(move |conn| messages::delete(conn, workspace, id))
+            .await
+    }
+
+    async fn list_messages(
+        &self,
+        thread: ThreadId,
+        paging: Paging,
+        descending: bool,
+    ) -> StoreResult<Listing<Message>> {
+        self.engine
+            .read(move |conn| messages::list(conn, thread, paging, descending))
+            .await
+    }
+
+    async fn metrics(&self, query: MetricsQuery) -> StoreResult<Vec<MetricsPoint>> {
+        self.engine
+            .read(move |conn| metrics::metrics(conn, &query))
+            .await
+    }
+
+    async fn idempotency_begin(
+        &self,
+        owner: &str,
+        key: &str,
+        fingerprint: &[u8; 32],
+        at: Timestamp,
+        since: Timestamp,
+    ) -> StoreResult<IdempotencyBegin> {
+        let (owner, key, fingerprint) = (owner.to_owned(), key.to_owned(), *fingerprint);
+        self.engine
+            .write(move |conn| idempotency::begin(conn, &owner, &key, &fingerprint, at, since))
+            .await
+    }
+
+    async fn idempotency_finish(
+        &self,
+        owner: &str,
+        key: &str,
+        status: u16,
+        body: &[u8],
+    ) -> StoreResult<()> {
+        let (owner, key, body) = (owner.to_owned(), key.to_owned(), body.to_vec());
+        self.engine
+            .write(move |conn| idempotency::finish(conn, &owner, &key, status, &body))
+            .await
+    }
+
+    async fn idempotency_abandon(&self, owner: &str, key: &str) -> StoreResult<()> {
+        let (owner, key) = (owner.to_owned(), key.to_owned());
+        self.engine
+            .write(move |conn| idempotency::abandon(conn, &owner, &key))
             .await
     }
 }

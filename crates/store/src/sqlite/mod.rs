@@ -2,8 +2,16 @@
 //! thread with group commit and a pool of readers (see [`engine`]).
 
 mod accounts;
+mod agents;
 mod engine;
+mod idempotency;
+mod keyset;
+mod lookups;
+mod messages;
+mod metrics;
 mod rows;
+mod thread_list;
+mod threads;
 mod workspaces;
 
 use crate::migrations::SQLITE;

@@ -31,20 +31,49 @@ pub(crate) fn micros(at: Timestamp) -> i64 {
     at.timestamp_micros()
 }
 
-fn instant(value: i64) -> rusqlite::Result<Timestamp> {
+pub(crate) fn instant(value: i64) -> rusqlite::Result<Timestamp> {
     DateTime::<Utc>::from_timestamp_micros(value)
         .ok_or_else(|| rusqlite::Error::IntegralValueOutOfRange(0, value))
 }
 
-fn opt_instant(value: Option<i64>) -> rusqlite::Result<Option<Timestamp>> {
+pub(crate) fn opt_instant(value: Option<i64>) -> rusqlite::Result<Option<Timestamp>> {
     value.map(instant).transpose()
 }
 
-fn metadata(text: String) -> rusqlite::Result<Metadata> {
+pub(crate) fn metadata(text: String) -> rusqlite::Result<Metadata> {
     match serde_json::from_str(&text) {
         Ok(serde_json::Value::Object(map)) => Ok(Metadata::from_stored(map)),
         _ => Ok(Metadata::default()),
     }
+}
+
+/// A stored count (never negative) as the core's unsigned count.
+pub(crate) fn count(value: i64) -> u64 {
+    value.max(0).unsigned_abs()
+}
+
+/// A count for storage; saturates rather than wrapping.
+pub(crate) fn int(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+/// A text column that should hold one of an enum's names.
+pub(crate) fn parse_text<T>(
+    column: usize,
+    text: &str,
+    parse: impl FnOnce(&str) -> Option<T>,
+) -> rusqlite::Result<T> {
+    parse(text).ok_or_else(|| {
+        rusqlite::Error::InvalidColumnType(column, text.into(), rusqlite::types::Type::Text)
+    })
+}
+
+/// Ids bound as one JSON array, expanded by `json_each` in SQL: one cached
+/// statement serves any number of ids (`unhex(value)` turns each back into
+/// its 16 bytes).
+pub(crate) fn uuid_list(ids: impl IntoIterator<Item = Uuid>) -> String {
+    let hex: Vec<String> = ids.into_iter().map(|id| id.simple().to_string()).collect();
+    serde_json::Value::from(hex).to_string()
 }
 
 fn hash(bytes: Vec<u8>) -> rusqlite::Result<TokenHash> {

@@ -1,0 +1,38 @@
+//! Many rows by id in one query, for nesting (a thread's creator, an
+//! agent's workspace) without one query per row.
+
+use super::engine::backend_error;
+use super::rows::{self, USER_COLUMNS, WORKSPACE_COLUMNS, uuid_list};
+use rusqlite::Connection;
+use spool_core::model::{User, Workspace};
+use spool_core::{StoreError, UserId, WorkspaceId};
+
+type Result<T> = std::result::Result<T, StoreError>;
+
+/// In id order; ids that name no user are left out.
+pub(super) fn users(conn: &Connection, ids: &[UserId]) -> Result<Vec<User>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = serde_json::Value::from(ids.iter().map(|id| id.0).collect::<Vec<_>>()).to_string();
+    conn.prepare_cached(&format!(
+        "SELECT {USER_COLUMNS} FROM users u
+         WHERE u.id IN (SELECT value FROM json_each(?1)) ORDER BY u.id"
+    ))
+    .and_then(|mut s| s.query_map([list], rows::user)?.collect())
+    .map_err(backend_error)
+}
+
+/// In id order; ids that name no workspace are left out.
+pub(super) fn workspaces(conn: &Connection, ids: &[WorkspaceId]) -> Result<Vec<Workspace>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = uuid_list(ids.iter().map(|id| id.0));
+    conn.prepare_cached(&format!(
+        "SELECT {WORKSPACE_COLUMNS} FROM workspaces w
+         WHERE w.id IN (SELECT unhex(value) FROM json_each(?1)) ORDER BY w.id"
+    ))
+    .and_then(|mut s| s.query_map([list], rows::workspace)?.collect())
+    .map_err(backend_error)
+}
