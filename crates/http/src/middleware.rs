@@ -60,6 +60,6 @@ pub async fn method_not_allowed_body(uri: Uri, response: Response) -> Response {
     Response::from_parts(parts, body)
 }
 
-fn error_for_path(_path: &str, err: ApiError) -> Response {
+pub(crate) fn error_for_path(_path: &str, err: ApiError) -> Response {
     AthenaError(err).into_response()
 }

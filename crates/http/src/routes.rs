@@ -80,6 +80,10 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(ops::readyz))
         .merge(crate::openapi::docs())
         .fallback(middleware::route_not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::idempotency::layer,
+        ))
         .layer(axum::middleware::map_response(
             middleware::method_not_allowed_body,
         ))

@@ -3,6 +3,7 @@
 //! `SPOOL_TEST_BACKEND=postgres` (scripts/test runs both).
 
 mod accounts;
+mod idempotency;
 mod keys;
 mod members;
 mod protocol;
