@@ -7,6 +7,7 @@ mod idempotency;
 mod keys;
 mod members;
 mod protocol;
+mod shape;
 mod workspaces;
 
 use reqwest::{Method, RequestBuilder, StatusCode};
