@@ -63,6 +63,19 @@ pub struct SettingArgs {
     )]
     pub session_ttl_hours: Option<String>,
 
+    /// Requests per second each credential may make; 0 turns limiting off [default: 100]
+    #[arg(
+        long,
+        env = "SPOOL_RATE_LIMIT_PER_SECOND",
+        global = true,
+        value_name = "N"
+    )]
+    pub rate_limit_per_second: Option<String>,
+
+    /// Requests a credential may make at once after a quiet spell [default: 400]
+    #[arg(long, env = "SPOOL_RATE_LIMIT_BURST", global = true, value_name = "N")]
+    pub rate_limit_burst: Option<String>,
+
     /// Log filter, tracing-subscriber EnvFilter syntax [default: info]
     #[arg(long, env = "SPOOL_LOG", global = true, value_name = "FILTER")]
     pub log: Option<String>,

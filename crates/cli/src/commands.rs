@@ -18,6 +18,7 @@ pub async fn open(config: &Config) -> anyhow::Result<Spool> {
         i64::try_from(config.session_ttl_hours).context("session_ttl_hours: too large")?;
     let spool_config = SpoolConfig {
         session_ttl: chrono::Duration::hours(ttl_hours),
+        rate_limit: config.rate_limit(),
         ..SpoolConfig::default()
     };
     Ok(Spool::new(store, spool_config))

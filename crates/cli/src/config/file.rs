@@ -13,6 +13,8 @@ pub struct FileConfig {
     pub listen: Option<String>,
     pub body_limit_bytes: Option<u64>,
     pub session_ttl_hours: Option<u64>,
+    pub rate_limit_per_second: Option<u64>,
+    pub rate_limit_burst: Option<u64>,
     pub log: Option<String>,
     pub log_format: Option<String>,
 }

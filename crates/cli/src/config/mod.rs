@@ -22,6 +22,8 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_BODY_LIMIT_BYTES: u64 = 2 * 1024 * 1024;
 pub const DEFAULT_SESSION_TTL_HOURS: u64 = 720;
 pub const DEFAULT_LOG: &str = "info";
+pub const DEFAULT_RATE_LIMIT_PER_SECOND: u64 = 100;
+pub const DEFAULT_RATE_LIMIT_BURST: u64 = 400;
 /// Ten years: beyond it a session is a permanent credential in disguise.
 const MAX_SESSION_TTL_HOURS: u64 = 24 * 366 * 10;
 
@@ -34,6 +36,10 @@ pub struct Config {
     pub listen: SocketAddr,
     pub body_limit_bytes: usize,
     pub session_ttl_hours: u64,
+    /// Sustained requests per second per credential; 0 turns limiting off.
+    pub rate_limit_per_second: u64,
+    /// Requests a credential may make at once after a quiet spell.
+    pub rate_limit_burst: u64,
     pub log: String,
     pub log_format: LogFormat,
 }
@@ -176,6 +182,21 @@ pub fn load(args: SettingArgs, matches: &ArgMatches) -> Result<Config, ConfigErr
     );
     let session_ttl_hours = positive(&ttl, "session_ttl_hours", MAX_SESSION_TTL_HOURS)?;
 
+    let rate = pick(
+        "rate_limit_per_second",
+        args.rate_limit_per_second,
+        file.rate_limit_per_second.map(|n| n.to_string()),
+        DEFAULT_RATE_LIMIT_PER_SECOND.to_string(),
+    );
+    let rate_limit_per_second = whole(&rate, "rate_limit_per_second", 1_000_000_000)?;
+    let burst = pick(
+        "rate_limit_burst",
+        args.rate_limit_burst,
+        file.rate_limit_burst.map(|n| n.to_string()),
+        DEFAULT_RATE_LIMIT_BURST.to_string(),
+    );
+    let rate_limit_burst = positive(&burst, "rate_limit_burst", 1_000_000_000)?;
+
     let log = pick("log", args.log, file.log, DEFAULT_LOG.to_owned());
     if let Err(err) = EnvFilter::try_new(&log.value) {
         return Err(log.error("log", format!("invalid log filter '{}': {err}", log.value)));
@@ -205,6 +226,8 @@ pub fn load(args: SettingArgs, matches: &ArgMatches) -> Result<Config, ConfigErr
         listen: listen_addr,
         body_limit_bytes: usize::try_from(body_limit_bytes).unwrap_or(usize::MAX),
         session_ttl_hours,
+        rate_limit_per_second,
+        rate_limit_burst,
         log: log.value,
         log_format,
     })
@@ -212,8 +235,15 @@ pub fn load(args: SettingArgs, matches: &ArgMatches) -> Result<Config, ConfigErr
 
 /// A whole number in `1..=max`.
 fn positive(raw: &Raw, key: &str, max: u64) -> Result<u64, ConfigError> {
+    match whole(raw, key, max)? {
+        0 => Err(raw.error(key, "must be greater than 0")),
+        n => Ok(n),
+    }
+}
+
+/// A whole number in `0..=max`.
+fn whole(raw: &Raw, key: &str, max: u64) -> Result<u64, ConfigError> {
     match raw.value.trim().parse::<u64>() {
-        Ok(0) => Err(raw.error(key, "must be greater than 0")),
         Ok(n) if n > max => Err(raw.error(key, format!("must be at most {max}"))),
         Ok(n) => Ok(n),
         Err(_) => Err(raw.error(key, format!("must be a whole number, not '{}'", raw.value))),
@@ -221,6 +251,14 @@ fn positive(raw: &Raw, key: &str, max: u64) -> Result<u64, ConfigError> {
 }
 
 impl Config {
+    /// The per-credential rate limit, or `None` when it is turned off.
+    pub fn rate_limit(&self) -> Option<spool_core::service::RateLimit> {
+        (self.rate_limit_per_second > 0).then(|| spool_core::service::RateLimit {
+            per_second: self.rate_limit_per_second as f64,
+            burst: self.rate_limit_burst as f64,
+        })
+    }
+
     /// The effective configuration as TOML, with secrets redacted.
     pub fn to_toml(&self) -> String {
         render::to_toml(self)

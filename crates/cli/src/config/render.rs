@@ -17,6 +17,8 @@ pub fn to_toml(config: &Config) -> String {
          listen = {}\n\
          body_limit_bytes = {}\n\
          session_ttl_hours = {}\n\
+         rate_limit_per_second = {}\n\
+         rate_limit_burst = {}\n\
          log = {}\n\
          log_format = {}\n",
         quoted(&config.data_dir.to_string_lossy()),
@@ -24,6 +26,8 @@ pub fn to_toml(config: &Config) -> String {
         quoted(&config.listen.to_string()),
         config.body_limit_bytes,
         config.session_ttl_hours,
+        config.rate_limit_per_second,
+        config.rate_limit_burst,
         quoted(&config.log),
         quoted(config.log_format.as_str()),
     )

@@ -33,6 +33,8 @@ fn defaults_apply_when_nothing_is_set() {
         Some(2 * 1024 * 1024)
     );
     assert_eq!(config["session_ttl_hours"].as_integer(), Some(720));
+    assert_eq!(config["rate_limit_per_second"].as_integer(), Some(100));
+    assert_eq!(config["rate_limit_burst"].as_integer(), Some(400));
     assert_eq!(string(&config, "log"), "info");
     assert_eq!(string(&config, "log_format"), "text");
     assert!(
@@ -149,7 +151,7 @@ fn database_passwords_are_redacted() {
 fn bad_values_fail_with_the_key_named() {
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
-    let cases: [(&str, &str, &str); 7] = [
+    let cases: [(&str, &str, &str); 9] = [
         (
             "--listen",
             "abc",
@@ -176,6 +178,16 @@ fn bad_values_fail_with_the_key_named() {
             "log_format: must be 'text' or 'json'",
         ),
         ("SPOOL_LOG", "info,=[", "log: invalid log filter"),
+        (
+            "SPOOL_RATE_LIMIT_PER_SECOND",
+            "-1",
+            "rate_limit_per_second: must be a whole number",
+        ),
+        (
+            "--rate-limit-burst",
+            "0",
+            "rate_limit_burst: must be greater than 0",
+        ),
         (
             "SPOOL_DATABASE_URL",
             "mysql://h/db",
