@@ -36,6 +36,30 @@ impl ValidationErrors {
             .unwrap_or("The given data was invalid.")
     }
 
+    /// The same problems with fields named as a dialect names them
+    /// (`name` → `title`); `from.sub` becomes `to.sub`.
+    pub fn renamed(self, names: &[(&str, &str)]) -> Self {
+        let rename = |field: String| {
+            for (from, to) in names {
+                if field == *from {
+                    return (*to).to_owned();
+                }
+                if let Some(rest) = field.strip_prefix(from).and_then(|r| r.strip_prefix('.')) {
+                    return format!("{to}.{rest}");
+                }
+            }
+            field
+        };
+        let mut renamed = Self::new();
+        for (field, messages) in self.0 {
+            let field = rename(field);
+            for message in messages {
+                renamed.add(field.clone(), message);
+            }
+        }
+        renamed
+    }
+
     /// `Ok(())` when nothing was found, else the collected problems.
     pub fn into_result(self) -> Result<(), CoreError> {
         if self.is_empty() {
@@ -75,6 +99,32 @@ impl CoreError {
 
     pub fn internal(err: impl std::error::Error + Send + Sync + 'static) -> Self {
         Self::Internal(Box::new(err))
+    }
+
+    /// Validation problems with their fields renamed (see
+    /// [`ValidationErrors::renamed`]); other errors unchanged.
+    pub fn renamed(self, names: &[(&str, &str)]) -> Self {
+        match self {
+            Self::Validation(errors) => Self::Validation(errors.renamed(names)),
+            other => other,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renaming_keeps_messages_and_sub_fields() {
+        let mut errors = ValidationErrors::new();
+        errors.add("name", "too long");
+        errors.add("metadata.k", "value too long");
+        errors.add("names", "untouched");
+        let renamed = errors.renamed(&[("name", "title"), ("metadata", "meta")]);
+        let fields: Vec<_> = renamed.0.keys().map(String::as_str).collect();
+        assert_eq!(fields, ["meta.k", "names", "title"]);
+        assert_eq!(renamed.0["title"], ["too long"]);
     }
 }
 
