@@ -81,6 +81,17 @@ fn anon_user(
     Some(value)
 }
 
+/// `visible_in_ui` belongs to the people using the product's UI: a signed-in
+/// user sets it, an API key (a server acting for the workspace) may not.
+fn ui_setting(value: Option<bool>, principal: &Principal, errors: &mut ValidationErrors) {
+    if value.is_some() && !matches!(principal, Principal::Session { .. }) {
+        errors.add(
+            "visible_in_ui",
+            "The visible_in_ui setting may only be set by a signed-in user (a session token), not an API key.",
+        );
+    }
+}
+
 impl Spool {
     pub async fn create_thread(
         &self,
@@ -93,6 +104,7 @@ impl Spool {
         let subject = optional_title("with", input.subject, &mut errors);
         let metadata = Metadata::parse("metadata", input.metadata.unwrap_or_default(), &mut errors);
         let anon_user_id = anon_user(input.anon_user_id, principal, &mut errors);
+        ui_setting(input.visible_in_ui, principal, &mut errors);
         if let Some(agent) = input.agent
             && self.usable_agent(principal, scope, agent).await.is_err()
         {
@@ -139,7 +151,16 @@ impl Spool {
             .await?
             .ok_or(CoreError::NotFound("Thread"))?;
         let visible = match anon_user_id {
-            Some(anon) => thread.anon_user_id.as_deref() == Some(anon),
+            Some(anon) if matches!(principal, Principal::ApiKey { .. }) => {
+                thread.anon_user_id.as_deref() == Some(anon)
+            }
+            // A person sees what their role allows; an end user's id does not widen it.
+            Some(_) => {
+                return Err(CoreError::invalid(
+                    "anon_user_id",
+                    "Only API-key callers may act for an anonymous end user.",
+                ));
+            }
             None => scope.sees_all() || thread.creator_id == Some(principal.user_id()),
         };
         if visible {
@@ -159,6 +180,7 @@ impl Spool {
     ) -> Result<Thread, CoreError> {
         let mut thread = self.thread(principal, scope, id, anon_user_id).await?;
         let mut errors = ValidationErrors::new();
+        ui_setting(input.visible_in_ui, principal, &mut errors);
         if let Some(title) = input.title {
             thread.title = optional_title("name", title, &mut errors);
         }
