@@ -5,14 +5,24 @@
 
 #[path = "conformance/accounts.rs"]
 mod accounts;
+#[path = "conformance/builders.rs"]
+mod builders;
 #[path = "conformance/credentials.rs"]
 mod credentials;
 #[path = "conformance/fixtures.rs"]
 mod fixtures;
+#[path = "conformance/idempotency.rs"]
+mod idempotency;
 #[path = "conformance/members.rs"]
 mod members;
+#[path = "conformance/messages.rs"]
+mod messages;
+#[path = "conformance/metrics.rs"]
+mod metrics;
 #[path = "conformance/postgres_only.rs"]
 mod postgres_only;
+#[path = "conformance/search.rs"]
+mod search;
 #[path = "conformance/workspaces.rs"]
 mod workspaces;
 
@@ -90,4 +100,10 @@ stories! {
     members::story_remove_member => remove_member,
     credentials::story_sessions => sessions,
     credentials::story_api_keys => api_keys,
+    messages::story_append_messages => append_messages,
+    messages::story_concurrent_appends => concurrent_appends,
+    messages::story_message_paging => message_paging,
+    search::story_search => search,
+    metrics::story_metrics => metrics,
+    idempotency::story_idempotency => idempotency,
 }

@@ -81,3 +81,47 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// FTS5's integrity check with rank 1 compares the index with the
+    /// content tables: the triggers must keep them equal through inserts,
+    /// edits and cascading deletes.
+    #[test]
+    fn search_indexes_follow_their_rows() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("PRAGMA foreign_keys = ON").unwrap();
+        migrate(&conn).unwrap();
+        conn.execute_batch(
+            "INSERT INTO workspaces (id, slug, name, created_at, updated_at) VALUES (x'01', 'w', 'W', 0, 0);
+             INSERT INTO threads (id, workspace_id, title, activity_at, created_at, updated_at)
+                 VALUES (x'10', x'01', 'first title', 0, 0, 0), (x'11', x'01', NULL, 0, 0, 0);
+             INSERT INTO messages (id, thread_id, workspace_id, seq, role, content, content_html, created_at, updated_at)
+                 VALUES (x'20', x'10', x'01', 1, 'user', 'alpha beta', '', 0, 0),
+                        (x'21', x'10', x'01', 2, 'user', 'gamma', '', 0, 0),
+                        (x'22', x'11', x'01', 1, 'user', 'delta', '', 0, 0);
+             UPDATE messages SET content = 'epsilon' WHERE id = x'21';
+             UPDATE threads SET title = 'second title' WHERE id = x'10';
+             UPDATE threads SET title = 'now named' WHERE id = x'11';
+             DELETE FROM messages WHERE id = x'22';
+             DELETE FROM threads WHERE id = x'10';",
+        )
+        .unwrap();
+        for table in ["message_search", "thread_search"] {
+            conn.execute_batch(&format!(
+                "INSERT INTO {table} ({table}, rank) VALUES ('integrity-check', 1)"
+            ))
+            .unwrap_or_else(|e| panic!("{table} out of step: {e}"));
+        }
+        let hits: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM message_search WHERE message_search MATCH 'alpha OR epsilon OR delta'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(hits, 0);
+    }
+}
