@@ -11,6 +11,7 @@ pub mod model;
 pub mod paging;
 pub mod provider;
 pub mod query;
+pub mod runs;
 pub mod secret;
 pub mod service;
 pub mod store;

@@ -132,7 +132,9 @@ impl Session {
 }
 
 mod agent;
+mod run;
 mod thread;
 
 pub use agent::{AGENT_METADATA_KEYS, Agent, AgentShare, ShareEntity, SharePermission, Visibility};
+pub use run::{FinishedRun, Run, RunAdmission, RunStatus};
 pub use thread::{Message, MessageRole, RunInfo, Thread, ThreadStatus};

@@ -4,6 +4,7 @@
 use crate::Timestamp;
 use crate::ids::{AgentId, UserId, WorkspaceId};
 use crate::listing::Paging;
+use crate::model::Thread;
 
 /// Agents a caller may list: those of `workspace` they can see, plus those
 /// shared with the workspace or with `viewer`.
@@ -33,6 +34,17 @@ impl ThreadSort {
             "updated_at" => Some(ThreadSort::UpdatedAt),
             _ => None,
         }
+    }
+
+    /// The key a keyset cursor holds for `thread` in this order:
+    /// microseconds of the sort column (both backends key on it).
+    pub fn key(self, thread: &Thread) -> i64 {
+        match self {
+            ThreadSort::LastMessageAt => thread.last_message_at.unwrap_or(thread.created_at),
+            ThreadSort::CreatedAt => thread.created_at,
+            ThreadSort::UpdatedAt => thread.updated_at,
+        }
+        .timestamp_micros()
     }
 }
 

@@ -4,11 +4,11 @@
 
 use crate::Timestamp;
 use crate::error::StoreError;
-use crate::ids::{AgentId, ApiKeyId, MessageId, ThreadId, UserId, WorkspaceId};
+use crate::ids::{AgentId, ApiKeyId, MessageId, RunId, ThreadId, UserId, WorkspaceId};
 use crate::listing::{Listing, Paging};
 use crate::model::{
-    Agent, AgentShare, ApiKey, Member, Message, NewUser, Role, Session, Thread, User, Workspace,
-    WorkspacePatch,
+    Agent, AgentShare, ApiKey, FinishedRun, Member, Message, NewUser, Role, Run, RunAdmission,
+    Session, Thread, User, Workspace, WorkspacePatch,
 };
 use crate::paging::{Page, PageRequest};
 use crate::query::{AgentQuery, IdempotencyBegin, MetricsPoint, MetricsQuery, ThreadQuery};
@@ -207,6 +207,43 @@ pub trait Store: Send + Sync + 'static {
         paging: Paging,
         descending: bool,
     ) -> StoreResult<Listing<Message>> {
+        Err(StoreError::Unavailable("not implemented yet".into()))
+    }
+
+    // --- runs ----------------------------------------------------------------
+
+    /// Admits a run, in one transaction with `user_message` (appended first,
+    /// as by `append_message`). When no run of the thread is queued or in
+    /// progress the run is stored in progress (`started_at` = its
+    /// `created_at`) and the thread's status becomes running; otherwise it is
+    /// stored queued when `queue_if_busy`, or refused with `Busy` (and the
+    /// message is not appended either).
+    async fn create_run(
+        &self,
+        run: Run,
+        user_message: Option<Message>,
+        queue_if_busy: bool,
+    ) -> StoreResult<RunAdmission> {
+        Err(StoreError::Unavailable("not implemented yet".into()))
+    }
+    /// Stores a run's end (status, tokens, error, message_id, finished_at) in
+    /// one transaction with its reply (appended as by `append_message`), adds
+    /// one to the agent's `usage_count` and sets its `last_used_at`; then
+    /// starts the thread's oldest queued run, if any and none is in progress
+    /// (returned in `next`), else sets the thread idle.
+    async fn finish_run(&self, run: &Run, reply: Option<Message>) -> StoreResult<FinishedRun> {
+        Err(StoreError::Unavailable("not implemented yet".into()))
+    }
+    async fn run(&self, workspace: WorkspaceId, id: RunId) -> StoreResult<Option<Run>> {
+        Err(StoreError::Unavailable("not implemented yet".into()))
+    }
+    /// Newest first; cursors key on created_at.
+    async fn list_runs(&self, thread: ThreadId, paging: Paging) -> StoreResult<Listing<Run>> {
+        Err(StoreError::Unavailable("not implemented yet".into()))
+    }
+    /// Marks every queued or in-progress run failed with `error` (and their
+    /// threads idle): for a single node starting up, whose runs died with it.
+    async fn fail_unfinished_runs(&self, error: &str, at: Timestamp) -> StoreResult<u64> {
         Err(StoreError::Unavailable("not implemented yet".into()))
     }
 

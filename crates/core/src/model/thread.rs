@@ -3,7 +3,7 @@
 use crate::Timestamp;
 use crate::ids::{AgentId, MessageId, RunId, ThreadId, UserId, WorkspaceId};
 use crate::validate::Metadata;
-use serde_json::Value;
+use serde_json::{Map, Value, json};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ThreadStatus {
@@ -120,4 +120,32 @@ pub struct Message {
     pub user_id: Option<UserId>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+}
+
+impl Message {
+    /// The client's metadata with what the run recorded over it (`model`,
+    /// `temperature`, `tokens {input, output, total}`, `finish_reason`,
+    /// `run_uuid`), so a client cannot forge usage. What every dialect shows
+    /// as a message's metadata.
+    pub fn metadata_with_run(&self) -> Map<String, Value> {
+        let mut metadata = self.metadata.as_map().clone();
+        let run = &self.run;
+        let total = match (run.input_tokens, run.output_tokens) {
+            (Some(i), Some(o)) => Some(i + o),
+            _ => None,
+        };
+        metadata.insert("model".into(), json!(run.model));
+        metadata.insert("temperature".into(), json!(run.temperature));
+        metadata.insert(
+            "tokens".into(),
+            json!({ "input": run.input_tokens, "output": run.output_tokens, "total": total }),
+        );
+        if let Some(reason) = &run.finish_reason {
+            metadata.insert("finish_reason".into(), json!(reason));
+        }
+        if let Some(run_id) = run.run_id {
+            metadata.insert("run_uuid".into(), json!(run_id.to_string()));
+        }
+        metadata
+    }
 }

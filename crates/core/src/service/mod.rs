@@ -3,6 +3,7 @@
 
 mod accounts;
 mod agents;
+mod conversations;
 mod keys;
 mod limiter;
 mod members;
@@ -64,6 +65,7 @@ pub struct Spool {
     store: Arc<dyn Store>,
     config: Arc<SpoolConfig>,
     limiter: Option<Arc<limiter::Limiter>>,
+    runtime: Arc<crate::runs::Runtime>,
 }
 
 impl Spool {
@@ -75,7 +77,18 @@ impl Spool {
             store,
             config: Arc::new(config),
             limiter,
+            runtime: Arc::default(),
         }
+    }
+
+    /// The model providers and tokenizer runs use.
+    pub fn with_runtime(mut self, runtime: crate::runs::Runtime) -> Self {
+        self.runtime = Arc::new(runtime);
+        self
+    }
+
+    pub(crate) fn runtime(&self) -> &crate::runs::Runtime {
+        &self.runtime
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

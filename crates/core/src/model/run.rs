@@ -1,0 +1,96 @@
+//! Runs: one execution of a thread against a model.
+
+use crate::Timestamp;
+use crate::ids::{AgentId, MessageId, RunId, ThreadId, UserId, WorkspaceId};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunStatus {
+    /// Waiting for the thread's active run to finish (`multitask: enqueue`).
+    Queued,
+    InProgress,
+    Completed,
+    Failed,
+    Cancelled,
+}
+
+impl RunStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Queued => "queued",
+            RunStatus::InProgress => "in_progress",
+            RunStatus::Completed => "completed",
+            RunStatus::Failed => "failed",
+            RunStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "queued" => Some(RunStatus::Queued),
+            "in_progress" => Some(RunStatus::InProgress),
+            "completed" => Some(RunStatus::Completed),
+            "failed" => Some(RunStatus::Failed),
+            "cancelled" => Some(RunStatus::Cancelled),
+            _ => None,
+        }
+    }
+
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            RunStatus::Completed | RunStatus::Failed | RunStatus::Cancelled
+        )
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Run {
+    pub id: RunId,
+    pub thread_id: ThreadId,
+    pub workspace_id: WorkspaceId,
+    pub agent_id: Option<AgentId>,
+    /// Who started it.
+    pub user_id: Option<UserId>,
+    /// The catalog name of the model.
+    pub model: String,
+    pub status: RunStatus,
+    pub temperature: Option<f64>,
+    pub max_tokens: Option<u32>,
+    pub input_tokens: Option<u64>,
+    pub output_tokens: Option<u64>,
+    /// Why it failed, in words for the client.
+    pub error: Option<String>,
+    /// The assistant message it produced (also for a partial reply).
+    pub message_id: Option<MessageId>,
+    pub created_at: Timestamp,
+    pub started_at: Option<Timestamp>,
+    pub finished_at: Option<Timestamp>,
+}
+
+/// What the store did with a new run.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RunAdmission {
+    /// No other run was active: this one is in progress.
+    Started {
+        run: Run,
+        message: Option<crate::model::Message>,
+    },
+    /// Another run is active; this one waits its turn.
+    Queued {
+        run: Run,
+        message: Option<crate::model::Message>,
+    },
+    /// Another run is active and the caller did not want to wait.
+    Busy {
+        active: RunId,
+    },
+    ThreadGone,
+}
+
+/// What finishing a run led to.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FinishedRun {
+    pub reply: Option<crate::model::Message>,
+    /// The thread's next queued run, now in progress.
+    pub next: Option<Run>,
+}

@@ -1,0 +1,440 @@
+//! Running a thread: admission (one active run per thread, `multitask`),
+//! the run task that streams a model's reply into the thread, its events,
+//! cancellation, and titles written by a model.
+
+mod engine;
+mod hub;
+mod naming;
+pub mod prompt;
+
+pub use hub::{RETAIN_FINISHED, RunEvent, RunEventKind, Subscription};
+
+use crate::catalog::ModelEntry;
+use crate::error::{CoreError, ValidationErrors};
+use crate::listing::{Listing, Paging};
+use crate::model::{Message, MessageRole, Run, RunAdmission, RunStatus, Thread};
+use crate::provider::{Provider, Tokenizer};
+use crate::service::{Principal, Scope};
+use crate::validate::Metadata;
+use crate::{MessageId, RunId, Spool, ThreadId, markdown, now};
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Providers by configured name, the tokenizer, and the live runs.
+pub struct Runtime {
+    pub(crate) providers: HashMap<String, Arc<dyn Provider>>,
+    pub(crate) tokenizer: Arc<dyn Tokenizer>,
+    pub(crate) hub: Arc<hub::Hub>,
+}
+
+/// Counts about four characters a token; only for a `Spool` built without a
+/// real tokenizer (unit tests). The server always passes a real one.
+struct Approximate;
+
+impl Tokenizer for Approximate {
+    fn count(&self, text: &str) -> usize {
+        text.chars().count().div_ceil(4)
+    }
+}
+
+impl Default for Runtime {
+    fn default() -> Self {
+        Self {
+            providers: HashMap::new(),
+            tokenizer: Arc::new(Approximate),
+            hub: Arc::default(),
+        }
+    }
+}
+
+impl Runtime {
+    pub fn new(
+        providers: HashMap<String, Arc<dyn Provider>>,
+        tokenizer: Arc<dyn Tokenizer>,
+    ) -> Self {
+        Self {
+            providers,
+            tokenizer,
+            hub: Arc::default(),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Multitask {
+    /// A second run while one is active answers 409 (the default).
+    Reject,
+    /// Cancel the active run, then start.
+    Interrupt,
+    /// Wait for the active run(s) and start in arrival order.
+    Enqueue,
+}
+
+#[derive(Debug, Default)]
+pub struct RunInput {
+    /// A user message appended first, atomically with the run.
+    pub content: Option<String>,
+    pub files: Vec<Value>,
+    pub message_metadata: Option<Map<String, Value>>,
+    pub model: Option<String>,
+    pub temperature: Option<f64>,
+    pub max_tokens: Option<u32>,
+    /// `reject` (default), `interrupt` or `enqueue`.
+    pub multitask: Option<String>,
+}
+
+/// A run just admitted, and its events from the first.
+pub struct StartedRun {
+    pub run: Run,
+    pub user_message: Option<Message>,
+    pub events: Subscription,
+}
+
+/// How long `interrupt` waits for the active run to stop.
+const INTERRUPT_WAIT: Duration = Duration::from_secs(10);
+
+impl Spool {
+    /// Which model a run uses: the request's, else the thread's
+    /// `metadata.model`, else the agent's `large_language_model`, else the default.
+    pub(crate) fn resolve_model(
+        &self,
+        requested: Option<&str>,
+        thread: &Thread,
+        agent: Option<&crate::model::Agent>,
+    ) -> Result<ModelEntry, CoreError> {
+        let from_thread = thread
+            .metadata
+            .as_map()
+            .get("model")
+            .and_then(Value::as_str);
+        let from_agent = agent
+            .and_then(|a| a.metadata.as_map().get("large_language_model"))
+            .and_then(Value::as_str);
+        let catalog = &self.config().catalog;
+        let (field, name) = match (requested, from_thread, from_agent) {
+            (Some(name), _, _) => ("model", name),
+            (None, Some(name), _) => ("metadata.model", name),
+            (None, None, Some(name)) => ("agent.metadata.large_language_model", name),
+            (None, None, None) => ("model", catalog.default_model.as_str()),
+        };
+        let model = catalog.get(name).ok_or_else(|| {
+            let known: Vec<&str> = catalog.models.iter().map(|m| m.name.as_str()).collect();
+            CoreError::invalid(
+                field,
+                format!(
+                    "The model '{name}' is not configured here (known: {}).",
+                    known.join(", ")
+                ),
+            )
+        })?;
+        if !self.runtime().providers.contains_key(&model.provider) {
+            return Err(CoreError::invalid(
+                field,
+                format!("The model '{name}' has no provider configured."),
+            ));
+        }
+        Ok(model.clone())
+    }
+
+    /// Admits a run of `thread_id` and starts it (or queues it).
+    pub async fn start_run(
+        &self,
+        principal: &Principal,
+        scope: &Scope,
+        thread_id: ThreadId,
+        input: RunInput,
+        anon_user_id: Option<&str>,
+    ) -> Result<StartedRun, CoreError> {
+        let thread = self
+            .thread(principal, scope, thread_id, anon_user_id)
+            .await?;
+        let agent = match thread.agent_id {
+            Some(id) => self.store().agent(id).await?,
+            None => None,
+        };
+        let mut errors = ValidationErrors::new();
+        let multitask = match input.multitask.as_deref() {
+            None | Some("reject") => Multitask::Reject,
+            Some("interrupt") => Multitask::Interrupt,
+            Some("enqueue") => Multitask::Enqueue,
+            Some(_) => {
+                errors.add(
+                    "multitask",
+                    "The multitask must be reject, interrupt or enqueue.",
+                );
+                Multitask::Reject
+            }
+        };
+        let model = match self.resolve_model(input.model.as_deref(), &thread, agent.as_ref()) {
+            Ok(model) => Some(model),
+            Err(CoreError::Validation(found)) => {
+                for (field, messages) in found.0 {
+                    for message in messages {
+                        errors.add(field.clone(), message);
+                    }
+                }
+                None
+            }
+            Err(other) => return Err(other),
+        };
+        if input.temperature.is_some_and(|t| !(0.0..=2.0).contains(&t)) {
+            errors.add("temperature", "The temperature must be between 0 and 2.");
+        }
+        if let (Some(max), Some(model)) = (input.max_tokens, &model)
+            && (max == 0 || max > model.max_output_tokens)
+        {
+            errors.add(
+                "max_tokens",
+                format!(
+                    "The max tokens must be between 1 and {}.",
+                    model.max_output_tokens
+                ),
+            );
+        }
+        if !input.files.is_empty() {
+            errors.add(
+                "files",
+                "File attachments are not supported yet; send the message without files.",
+            );
+        }
+        let user_message = match input.content {
+            None => None,
+            Some(content) => {
+                if content.trim().is_empty() {
+                    errors.add("content", "The content may not be blank.");
+                } else if content.len() > self.config().content_max_bytes {
+                    errors.add(
+                        "content",
+                        format!(
+                            "The content may not be greater than {} bytes.",
+                            self.config().content_max_bytes
+                        ),
+                    );
+                }
+                let metadata = Metadata::parse(
+                    "metadata",
+                    input.message_metadata.unwrap_or_default(),
+                    &mut errors,
+                );
+                let at = now();
+                Some(Message {
+                    id: MessageId::new(),
+                    thread_id: thread.id,
+                    workspace_id: thread.workspace_id,
+                    seq: 0,
+                    role: MessageRole::User,
+                    content_html: markdown::render(&content),
+                    content,
+                    metadata,
+                    run: Default::default(),
+                    tool_calls: Vec::new(),
+                    user_id: anon_user_id.is_none().then(|| principal.user_id()),
+                    created_at: at,
+                    updated_at: at,
+                })
+            }
+        };
+        errors.into_result()?;
+        let model = model.expect("no validation errors, so the model resolved");
+        let max_tokens = input.max_tokens.or(Some(model.max_output_tokens.min(4096)));
+        let run = Run {
+            id: RunId::new(),
+            thread_id: thread.id,
+            workspace_id: thread.workspace_id,
+            agent_id: thread.agent_id,
+            user_id: Some(principal.user_id()),
+            model: model.name.clone(),
+            status: RunStatus::InProgress,
+            temperature: input.temperature,
+            max_tokens,
+            input_tokens: None,
+            output_tokens: None,
+            error: None,
+            message_id: None,
+            created_at: now(),
+            started_at: None,
+            finished_at: None,
+        };
+        let deadline = tokio::time::Instant::now() + INTERRUPT_WAIT;
+        loop {
+            let admission = self
+                .store()
+                .create_run(
+                    run.clone(),
+                    user_message.clone(),
+                    multitask == Multitask::Enqueue,
+                )
+                .await?;
+            match admission {
+                RunAdmission::Started { run, message } => {
+                    let events = self.launch(run.clone(), true);
+                    return Ok(StartedRun {
+                        run,
+                        user_message: message,
+                        events,
+                    });
+                }
+                RunAdmission::Queued { run, message } => {
+                    let events = self.launch(run.clone(), false);
+                    return Ok(StartedRun {
+                        run,
+                        user_message: message,
+                        events,
+                    });
+                }
+                RunAdmission::ThreadGone => return Err(CoreError::NotFound("Thread")),
+                RunAdmission::Busy { active } => {
+                    if multitask != Multitask::Interrupt || tokio::time::Instant::now() >= deadline
+                    {
+                        return Err(CoreError::Conflict(format!(
+                            "The thread already has an active run ({active}); wait for it, cancel it, or send multitask: \"interrupt\" or \"enqueue\"."
+                        )));
+                    }
+                    self.stop_run(scope, active).await?;
+                }
+            }
+        }
+    }
+
+    /// Opens the run's event log and, when it may start now, its task.
+    fn launch(&self, run: Run, start_now: bool) -> Subscription {
+        let runtime = self.runtime();
+        let channel = runtime.hub.open(run.id);
+        channel.push(RunEventKind::RunCreated(run.clone()));
+        let events = runtime.hub.subscribe(run.id, 0).expect("just opened");
+        if start_now {
+            engine::spawn(self.clone(), run, channel);
+        }
+        events
+    }
+
+    /// A run of the caller's workspace whose thread they may see.
+    pub async fn run(
+        &self,
+        principal: &Principal,
+        scope: &Scope,
+        id: RunId,
+    ) -> Result<Run, CoreError> {
+        let run = self
+            .store()
+            .run(scope.id(), id)
+            .await?
+            .ok_or(CoreError::NotFound("Run"))?;
+        self.thread(principal, scope, run.thread_id, None)
+            .await
+            .map_err(|_| CoreError::NotFound("Run"))?;
+        Ok(run)
+    }
+
+    pub async fn list_runs(
+        &self,
+        principal: &Principal,
+        scope: &Scope,
+        thread: ThreadId,
+        paging: Paging,
+    ) -> Result<Listing<Run>, CoreError> {
+        let thread = self.thread(principal, scope, thread, None).await?;
+        Ok(self.store().list_runs(thread.id, paging).await?)
+    }
+
+    /// Stops a run: an active one ends `cancelled` keeping its partial reply;
+    /// a queued one never starts. A finished run is left as it is.
+    pub async fn cancel_run(
+        &self,
+        principal: &Principal,
+        scope: &Scope,
+        id: RunId,
+    ) -> Result<Run, CoreError> {
+        self.run(principal, scope, id).await?;
+        self.stop_run(scope, id).await?;
+        self.store()
+            .run(scope.id(), id)
+            .await?
+            .ok_or(CoreError::NotFound("Run"))
+    }
+
+    /// Signals the run and waits (bounded) until it has ended.
+    async fn stop_run(&self, scope: &Scope, id: RunId) -> Result<(), CoreError> {
+        let Some(run) = self.store().run(scope.id(), id).await? else {
+            return Ok(());
+        };
+        if run.status.is_terminal() {
+            return Ok(());
+        }
+        let hub = &self.runtime().hub;
+        match hub.get(id) {
+            Some(channel) if run.status == RunStatus::InProgress => {
+                channel.cancel();
+                if let Some(mut events) = hub.subscribe(id, 0) {
+                    let _ = tokio::time::timeout(INTERRUPT_WAIT, async {
+                        while events.next().await.is_some() {}
+                    })
+                    .await;
+                }
+            }
+            channel => {
+                // Queued (or left behind by a stopped process): end it here.
+                let mut run = run;
+                run.status = RunStatus::Cancelled;
+                run.error = Some("Cancelled before it started.".into());
+                run.finished_at = Some(now());
+                let finished = self.store().finish_run(&run, None).await?;
+                if let Some(channel) = channel {
+                    channel.push(RunEventKind::RunCancelled(run));
+                    channel.push(RunEventKind::Done);
+                    hub.retire(id);
+                }
+                if let Some(next) = finished.next {
+                    let channel = hub.open(next.id);
+                    engine::spawn(self.clone(), next, channel);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Follows a run's events after `last_event_id` (0: all of them). A run
+    /// whose live log is gone replays its outcome from storage.
+    pub async fn run_events(
+        &self,
+        principal: &Principal,
+        scope: &Scope,
+        id: RunId,
+        last_event_id: u64,
+    ) -> Result<Subscription, CoreError> {
+        let run = self.run(principal, scope, id).await?;
+        if let Some(subscription) = self.runtime().hub.subscribe(id, last_event_id) {
+            return Ok(subscription);
+        }
+        let mut events = vec![RunEventKind::RunCreated(run.clone())];
+        if let Some(message_id) = run.message_id
+            && let Some(message) = self.store().message(scope.id(), message_id).await?
+        {
+            events.push(RunEventKind::MessageCreated(Message {
+                content: String::new(),
+                content_html: String::new(),
+                ..message.clone()
+            }));
+            events.push(RunEventKind::MessageDelta(message.content.clone()));
+            events.push(RunEventKind::MessageCompleted(message));
+        }
+        events.push(match run.status {
+            RunStatus::Completed => RunEventKind::RunCompleted(run),
+            RunStatus::Cancelled => RunEventKind::RunCancelled(run),
+            _ => RunEventKind::RunFailed(run),
+        });
+        events.push(RunEventKind::Done);
+        Ok(hub::replay(events, last_event_id))
+    }
+
+    /// For a single node starting up: runs left unfinished by the previous
+    /// process can never finish; mark them failed.
+    pub async fn fail_abandoned_runs(&self) -> Result<u64, CoreError> {
+        Ok(self
+            .store()
+            .fail_unfinished_runs("The server stopped before the run finished.", now())
+            .await?)
+    }
+}

@@ -1,0 +1,164 @@
+//! The prompt of a run: a system message from the agent's instruction and
+//! persona and the thread's `metadata.system_prompt`, then the thread's
+//! messages in order, cut from the oldest so that prompt plus `max_tokens`
+//! fits the model's context window. The system message and the newest
+//! message are never cut.
+
+use crate::model::{Agent, Message, MessageRole, Thread};
+use crate::provider::{ChatMessage, ChatRole, Tokenizer};
+
+/// Tokens a chat format spends around each message (role markers).
+const PER_MESSAGE_OVERHEAD: usize = 4;
+
+fn persona_line(agent: &Agent, key: &str, label: &str) -> Option<String> {
+    let value = agent.metadata.as_map().get(key)?;
+    let text = match value {
+        serde_json::Value::String(s) if !s.trim().is_empty() => s.trim().to_owned(),
+        serde_json::Value::Array(items) if !items.is_empty() => items
+            .iter()
+            .filter_map(|v| v.as_str())
+            .collect::<Vec<_>>()
+            .join("; "),
+        _ => return None,
+    };
+    Some(format!("{label}: {text}"))
+}
+
+/// The system message's text, or `None` when there is nothing to say.
+pub fn system_prompt(agent: Option<&Agent>, thread: &Thread) -> Option<String> {
+    let mut parts = Vec::new();
+    if let Some(agent) = agent {
+        if let Some(instruction) = agent
+            .instruction
+            .as_deref()
+            .filter(|s| !s.trim().is_empty())
+        {
+            parts.push(instruction.trim().to_owned());
+        }
+        for (key, label) in [
+            ("role", "Role"),
+            ("goal_statement", "Goal"),
+            ("backstory", "Backstory"),
+            ("base_instructions", "Instructions"),
+            ("guardrails", "Guardrails"),
+            ("tone_of_voice", "Tone of voice"),
+            ("disc_personality", "Personality (DISC)"),
+        ] {
+            parts.extend(persona_line(agent, key, label));
+        }
+    }
+    if let Some(extra) = thread
+        .metadata
+        .as_map()
+        .get("system_prompt")
+        .and_then(|v| v.as_str())
+        && !extra.trim().is_empty()
+    {
+        parts.push(extra.trim().to_owned());
+    }
+    (!parts.is_empty()).then(|| parts.join("\n\n"))
+}
+
+fn chat_role(role: MessageRole) -> ChatRole {
+    match role {
+        MessageRole::User => ChatRole::User,
+        MessageRole::Assistant => ChatRole::Assistant,
+        MessageRole::System => ChatRole::System,
+        MessageRole::Tool => ChatRole::Tool,
+    }
+}
+
+/// Assembles the prompt from the system text and the thread's messages,
+/// newest first as given, keeping as many as fit in `budget` tokens.
+/// Returns the chat messages in order and their token count.
+pub fn assemble(
+    system: Option<String>,
+    newest_first: impl IntoIterator<Item = Message>,
+    budget: usize,
+    tokenizer: &dyn Tokenizer,
+) -> (Vec<ChatMessage>, usize) {
+    let mut used = 0;
+    let system = system.map(|content| {
+        used += tokenizer.count(&content) + PER_MESSAGE_OVERHEAD;
+        ChatMessage {
+            role: ChatRole::System,
+            content,
+        }
+    });
+    let mut kept = Vec::new();
+    for message in newest_first {
+        let cost = tokenizer.count(&message.content) + PER_MESSAGE_OVERHEAD;
+        if !kept.is_empty() && used + cost > budget {
+            break;
+        }
+        used += cost;
+        kept.push(ChatMessage {
+            role: chat_role(message.role),
+            content: message.content,
+        });
+    }
+    kept.reverse();
+    (system.into_iter().chain(kept).collect(), used)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One token per word: enough to test the arithmetic.
+    struct Words;
+    impl Tokenizer for Words {
+        fn count(&self, text: &str) -> usize {
+            text.split_whitespace().count()
+        }
+    }
+
+    fn message(seq: i64, content: &str) -> Message {
+        let at = crate::now();
+        Message {
+            id: crate::MessageId::new(),
+            thread_id: crate::ThreadId::new(),
+            workspace_id: crate::WorkspaceId::new(),
+            seq,
+            role: if seq % 2 == 1 {
+                MessageRole::User
+            } else {
+                MessageRole::Assistant
+            },
+            content: content.into(),
+            content_html: String::new(),
+            metadata: Default::default(),
+            run: Default::default(),
+            tool_calls: vec![],
+            user_id: None,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
+    #[test]
+    fn keeps_the_newest_messages_that_fit() {
+        let history: Vec<_> = (1..=5)
+            .rev()
+            .map(|i| message(i, &"w ".repeat(10)))
+            .collect();
+        // system: 2 words + 4; each message 10 + 4 = 14; budget 50 → system 6 + 3 messages 42 = 48.
+        let (prompt, used) = assemble(Some("be nice".into()), history, 50, &Words);
+        assert_eq!(used, 48);
+        assert_eq!(prompt.len(), 4);
+        assert_eq!(prompt[0].role, ChatRole::System);
+        assert_eq!(
+            prompt[3].role,
+            ChatRole::User,
+            "the newest (5th, a user message) is last"
+        );
+    }
+
+    #[test]
+    fn never_cuts_the_system_prompt_or_the_newest_message() {
+        let history = vec![message(3, &"w ".repeat(100)), message(2, "older")];
+        let (prompt, _) = assemble(Some("system".into()), history, 10, &Words);
+        assert_eq!(prompt.len(), 2);
+        assert_eq!(prompt[1].content.split_whitespace().count(), 100);
+    }
+}
