@@ -4,19 +4,22 @@
 use super::engine::backend_error;
 use super::rows::{self, API_KEY_COLUMNS, Blob, SESSION_COLUMNS, USER_COLUMNS, micros};
 use super::{
-    SqliteStore, agents, idempotency, lookups, messages, metrics, thread_list, threads, workspaces,
+    SqliteStore, agents, idempotency, lookups, messages, metrics, runs, thread_list, threads,
+    workspaces,
 };
 use rusqlite::{OptionalExtension, params};
 use spool_core::listing::{Listing, Paging};
 use spool_core::model::{
-    Agent, AgentShare, ApiKey, Member, Message, NewUser, Role, Session, Thread, User, Workspace,
-    WorkspacePatch,
+    Agent, AgentShare, ApiKey, FinishedRun, Member, Message, NewUser, Role, Run, RunAdmission,
+    Session, Thread, User, Workspace, WorkspacePatch,
 };
 use spool_core::paging::{Page, PageRequest};
 use spool_core::query::{AgentQuery, IdempotencyBegin, MetricsPoint, MetricsQuery, ThreadQuery};
 use spool_core::secret::TokenHash;
 use spool_core::store::{RemoveMember, StoreResult};
-use spool_core::{AgentId, ApiKeyId, MessageId, Store, ThreadId, Timestamp, UserId, WorkspaceId};
+use spool_core::{
+    AgentId, ApiKeyId, MessageId, RunId, Store, ThreadId, Timestamp, UserId, WorkspaceId,
+};
 
 fn user_where(
     conn: &rusqlite::Connection,
@@ -526,6 +529,43 @@ impl Store for SqliteStore {
         let (owner, key) = (owner.to_owned(), key.to_owned());
         self.engine
             .write(move |conn| idempotency::abandon(conn, &owner, &key))
+            .await
+    }
+
+    async fn create_run(
+        &self,
+        run: Run,
+        user_message: Option<Message>,
+        queue_if_busy: bool,
+    ) -> StoreResult<RunAdmission> {
+        self.engine
+            .write(move |conn| runs::create(conn, run, user_message, queue_if_busy))
+            .await
+    }
+
+    async fn finish_run(&self, run: &Run, reply: Option<Message>) -> StoreResult<FinishedRun> {
+        let run = run.clone();
+        self.engine
+            .write(move |conn| runs::finish(conn, &run, reply))
+            .await
+    }
+
+    async fn run(&self, workspace: WorkspaceId, id: RunId) -> StoreResult<Option<Run>> {
+        self.engine
+            .read(move |conn| runs::get(conn, workspace, id))
+            .await
+    }
+
+    async fn list_runs(&self, thread: ThreadId, paging: Paging) -> StoreResult<Listing<Run>> {
+        self.engine
+            .read(move |conn| runs::list(conn, thread, paging))
+            .await
+    }
+
+    async fn fail_unfinished_runs(&self, error: &str, at: Timestamp) -> StoreResult<u64> {
+        let error = error.to_owned();
+        self.engine
+            .write(move |conn| runs::fail_unfinished(conn, &error, at))
             .await
     }
 }

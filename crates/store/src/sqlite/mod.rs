@@ -10,6 +10,7 @@ mod lookups;
 mod messages;
 mod metrics;
 mod rows;
+mod runs;
 mod thread_list;
 mod threads;
 mod workspaces;
