@@ -18,6 +18,11 @@ pub const SQLITE: &[Migration] = &[
         name: "threads",
         sql: include_str!("../migrations/sqlite/0002_threads.sql"),
     },
+    Migration {
+        version: 3,
+        name: "runs",
+        sql: include_str!("../migrations/sqlite/0003_runs.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -30,5 +35,10 @@ pub const POSTGRES: &[Migration] = &[
         version: 2,
         name: "threads",
         sql: include_str!("../migrations/postgres/0002_threads.sql"),
+    },
+    Migration {
+        version: 3,
+        name: "runs",
+        sql: include_str!("../migrations/postgres/0003_runs.sql"),
     },
 ];
