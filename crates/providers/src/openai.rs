@@ -1,0 +1,105 @@
+//! OpenAI-compatible chat completions, streamed: OpenAI itself, Azure-style
+//! deployments, vLLM, Ollama, llama.cpp, LM Studio, LiteLLM, OpenRouter, …
+
+mod stream;
+
+use crate::config::{ApiKey, ConfigError, Headers};
+use crate::endpoint::{endpoint, extra_headers, header_name, secret_value};
+use crate::http::send;
+use crate::sse::decode;
+use reqwest::header::{AUTHORIZATION, HeaderMap};
+use serde_json::json;
+use spool_core::provider::{ChatRequest, ChatStream, Provider, ProviderError};
+use stream::Chunks;
+
+pub struct OpenAi {
+    client: reqwest::Client,
+    endpoint: reqwest::Url,
+    headers: HeaderMap,
+    max_tokens_field: String,
+    stream_usage: bool,
+}
+
+/// How an `OpenAi` provider reaches its upstream.
+#[derive(Clone, Debug)]
+pub struct OpenAiSettings {
+    pub base_url: String,
+    pub api_key: Option<ApiKey>,
+    /// `None`: `Authorization: Bearer <key>`; `Some(name)`: the bare key in
+    /// that header (Azure's `api-key`).
+    pub api_key_header: Option<String>,
+    pub headers: Headers,
+    pub max_tokens_field: String,
+    pub stream_usage: bool,
+}
+
+impl OpenAi {
+    /// `provider` names the config table in errors.
+    pub fn new(
+        provider: &str,
+        settings: OpenAiSettings,
+        client: reqwest::Client,
+    ) -> Result<Self, ConfigError> {
+        let endpoint = endpoint(provider, &settings.base_url, "chat/completions")?;
+        let mut headers = extra_headers(provider, &settings.headers)?;
+        if let Some(key) = &settings.api_key {
+            let (name, value) = match &settings.api_key_header {
+                Some(name) => (
+                    header_name(provider, "api_key_header", name)?,
+                    key.expose().to_owned(),
+                ),
+                None => (AUTHORIZATION, format!("Bearer {}", key.expose())),
+            };
+            headers.insert(name, secret_value(provider, &value)?);
+        }
+        if !matches!(
+            settings.max_tokens_field.as_str(),
+            "max_tokens" | "max_completion_tokens"
+        ) {
+            return Err(ConfigError::new(
+                format!("providers.{provider}.max_tokens_field"),
+                "expected max_tokens or max_completion_tokens",
+            ));
+        }
+        Ok(OpenAi {
+            client,
+            endpoint,
+            headers,
+            max_tokens_field: settings.max_tokens_field,
+            stream_usage: settings.stream_usage,
+        })
+    }
+
+    fn body(&self, request: &ChatRequest) -> serde_json::Value {
+        let messages: Vec<_> = request
+            .messages
+            .iter()
+            .map(|m| json!({"role": m.role.as_str(), "content": m.content}))
+            .collect();
+        let mut body = json!({"model": request.model, "messages": messages, "stream": true});
+        if self.stream_usage {
+            body["stream_options"] = json!({"include_usage": true});
+        }
+        if let Some(temperature) = request.temperature {
+            body["temperature"] = json!(temperature);
+        }
+        if let Some(max_tokens) = request.max_tokens {
+            body[self.max_tokens_field.as_str()] = json!(max_tokens);
+        }
+        body
+    }
+}
+
+#[async_trait::async_trait]
+impl Provider for OpenAi {
+    async fn stream_chat(&self, request: ChatRequest) -> Result<ChatStream, ProviderError> {
+        let builder = self
+            .client
+            .post(self.endpoint.clone())
+            .headers(self.headers.clone())
+            .header("accept", "text/event-stream")
+            .json(&self.body(&request));
+        let response = send(builder).await?;
+        Ok(decode(response, Chunks::default()))
+    }
+}
