@@ -17,6 +17,8 @@ mod http;
 mod openai;
 mod retry;
 mod sse;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod timeouts;
 mod tokenizer;
 
