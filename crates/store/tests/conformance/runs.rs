@@ -1,0 +1,248 @@
+//! Runs: admission with one in progress per thread, queueing in arrival
+//! order, the end stored with its reply, and recovery after a crash.
+
+use crate::builders::{insert_agent, insert_thread, message, reply, thread};
+use crate::fixtures::{at, insert_workspace, user};
+use spool_core::listing::{Listing, Paging};
+use spool_core::model::{Run, RunAdmission, RunStatus, ThreadStatus};
+use spool_core::paging::PageRequest;
+use spool_core::{RunId, Store};
+use std::sync::Arc;
+
+fn new_run(thread: &spool_core::model::Thread, seconds: i64) -> Run {
+    Run {
+        id: RunId::new(),
+        thread_id: thread.id,
+        workspace_id: thread.workspace_id,
+        agent_id: thread.agent_id,
+        user_id: thread.creator_id,
+        model: "echo".into(),
+        status: RunStatus::InProgress,
+        temperature: Some(0.5),
+        max_tokens: Some(256),
+        input_tokens: None,
+        output_tokens: None,
+        error: None,
+        message_id: None,
+        created_at: at(seconds),
+        started_at: None,
+        finished_at: None,
+    }
+}
+
+pub async fn story_runs(store: Arc<dyn Store>) {
+    let owner = user(&store, "runs@example.com").await;
+    let workspace = insert_workspace(&store, "Runs", owner.id).await;
+    let agent = insert_agent(&store, workspace.id, owner.id, at(0)).await;
+    let mut first_thread = thread(workspace.id, Some(owner.id), at(1));
+    first_thread.agent_id = Some(agent.id);
+    let t = insert_thread(&store, first_thread).await;
+
+    // The first run starts, with its user message appended in the same write.
+    let question = message(&t, "What is spool?", at(10));
+    let admitted = store
+        .create_run(new_run(&t, 10), Some(question.clone()), false)
+        .await
+        .unwrap();
+    let RunAdmission::Started {
+        run: first,
+        message: Some(stored),
+    } = admitted
+    else {
+        panic!("expected a started run with its message: {admitted:?}")
+    };
+    assert_eq!(first.status, RunStatus::InProgress);
+    assert_eq!(first.started_at, Some(first.created_at));
+    assert_eq!(stored.seq, 1);
+    let now_running = store.thread(workspace.id, t.id).await.unwrap().unwrap();
+    assert_eq!(now_running.status, ThreadStatus::Running);
+    assert_eq!(now_running.message_count, 1);
+
+    // A second one is refused, and its message is not appended either.
+    let refused = store
+        .create_run(new_run(&t, 11), Some(message(&t, "again?", at(11))), false)
+        .await
+        .unwrap();
+    assert_eq!(refused, RunAdmission::Busy { active: first.id });
+    assert_eq!(
+        store
+            .thread(workspace.id, t.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .message_count,
+        1
+    );
+
+    // Enqueued ones wait in arrival order.
+    let RunAdmission::Queued { run: second, .. } =
+        store.create_run(new_run(&t, 12), None, true).await.unwrap()
+    else {
+        panic!("expected queued")
+    };
+    let RunAdmission::Queued { run: third, .. } =
+        store.create_run(new_run(&t, 13), None, true).await.unwrap()
+    else {
+        panic!("expected queued")
+    };
+    assert_eq!(second.status, RunStatus::Queued);
+
+    // Finishing the first stores its reply and starts the second.
+    let mut done = first.clone();
+    done.status = RunStatus::Completed;
+    done.input_tokens = Some(12);
+    done.output_tokens = Some(5);
+    done.finished_at = Some(at(20));
+    let answer = reply(&t, "A thread server.", at(20), Some("echo"), (12, 5));
+    let finished = store.finish_run(&done, Some(answer.clone())).await.unwrap();
+    let stored_reply = finished.reply.expect("reply stored");
+    assert_eq!(stored_reply.seq, 2);
+    let next = finished.next.expect("the second run starts");
+    assert_eq!((next.id, next.status), (second.id, RunStatus::InProgress));
+    let reread = store.run(workspace.id, first.id).await.unwrap().unwrap();
+    assert_eq!(reread.status, RunStatus::Completed);
+    assert_eq!(reread.message_id, Some(stored_reply.id));
+    assert_eq!(
+        (reread.input_tokens, reread.output_tokens),
+        (Some(12), Some(5))
+    );
+    assert_eq!(reread.finished_at, Some(at(20)));
+    let thread_now = store.thread(workspace.id, t.id).await.unwrap().unwrap();
+    assert_eq!(thread_now.status, ThreadStatus::Running);
+    assert_eq!((thread_now.input_tokens, thread_now.output_tokens), (12, 5));
+    assert_eq!(thread_now.last_model_used.as_deref(), Some("echo"));
+    let agent_now = store.agent(agent.id).await.unwrap().unwrap();
+    assert_eq!(agent_now.usage_count, 1);
+    assert_eq!(agent_now.last_used_at, Some(at(20)));
+
+    // Cancelling the queued third before it starts leaves the second running.
+    let mut cancelled = third.clone();
+    cancelled.status = RunStatus::Cancelled;
+    cancelled.finished_at = Some(at(21));
+    let after_cancel = store.finish_run(&cancelled, None).await.unwrap();
+    assert_eq!(
+        after_cancel,
+        spool_core::model::FinishedRun {
+            reply: None,
+            next: None
+        }
+    );
+    assert_eq!(
+        store.agent(agent.id).await.unwrap().unwrap().usage_count,
+        1,
+        "a run that never started is no use"
+    );
+
+    // The second ends with nothing queued: the thread is idle.
+    let mut second_done = next.clone();
+    second_done.status = RunStatus::Failed;
+    second_done.error = Some("upstream said no".into());
+    second_done.finished_at = Some(at(30));
+    let last = store.finish_run(&second_done, None).await.unwrap();
+    assert_eq!(last.next, None);
+    assert_eq!(
+        store
+            .thread(workspace.id, t.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        ThreadStatus::Idle
+    );
+
+    // Lists, newest first, in both modes; other workspaces see nothing.
+    let Listing::Page(page) = store
+        .list_runs(
+            t.id,
+            Paging::Offset(PageRequest {
+                page: 1,
+                per_page: 2,
+            }),
+        )
+        .await
+        .unwrap()
+    else {
+        panic!("offset page")
+    };
+    assert_eq!(page.total, 3);
+    assert_eq!(
+        page.items.iter().map(|r| r.id).collect::<Vec<_>>(),
+        [third.id, second.id]
+    );
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let paging = Paging::Keyset {
+            after,
+            before: None,
+            limit: 2,
+        };
+        let Listing::Cursor(page) = store.list_runs(t.id, paging).await.unwrap() else {
+            panic!("keyset")
+        };
+        seen.extend(page.items.iter().map(|r| r.id));
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(seen, [third.id, second.id, first.id]);
+    let other = insert_workspace(&store, "Elsewhere", owner.id).await;
+    assert_eq!(store.run(other.id, first.id).await.unwrap(), None);
+
+    // A run for a thread that is gone.
+    let mut ghost = new_run(&t, 40);
+    ghost.thread_id = spool_core::ThreadId::new();
+    assert_eq!(
+        store.create_run(ghost, None, false).await.unwrap(),
+        RunAdmission::ThreadGone
+    );
+}
+
+pub async fn story_unfinished_runs_fail_at_start(store: Arc<dyn Store>) {
+    let owner = user(&store, "crash@example.com").await;
+    let workspace = insert_workspace(&store, "Crash", owner.id).await;
+    let t = insert_thread(&store, thread(workspace.id, Some(owner.id), at(1))).await;
+    let RunAdmission::Started { run: running, .. } =
+        store.create_run(new_run(&t, 2), None, false).await.unwrap()
+    else {
+        panic!("started")
+    };
+    let RunAdmission::Queued { run: waiting, .. } =
+        store.create_run(new_run(&t, 3), None, true).await.unwrap()
+    else {
+        panic!("queued")
+    };
+    assert_eq!(
+        store.fail_unfinished_runs("stopped", at(9)).await.unwrap(),
+        2
+    );
+    for id in [running.id, waiting.id] {
+        let run = store.run(workspace.id, id).await.unwrap().unwrap();
+        assert_eq!(
+            (run.status, run.error.as_deref(), run.finished_at),
+            (RunStatus::Failed, Some("stopped"), Some(at(9)))
+        );
+    }
+    assert_eq!(
+        store
+            .thread(workspace.id, t.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        ThreadStatus::Idle
+    );
+    assert_eq!(
+        store.fail_unfinished_runs("stopped", at(10)).await.unwrap(),
+        0
+    );
+    // The thread takes new runs again.
+    assert!(matches!(
+        store
+            .create_run(new_run(&t, 11), None, false)
+            .await
+            .unwrap(),
+        RunAdmission::Started { .. }
+    ));
+}
