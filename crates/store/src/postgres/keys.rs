@@ -117,12 +117,100 @@ pub(super) async fn revoke_api_key(
     Ok(done.rows_affected() > 0)
 }
 
+/// Requests finish out of order: a late, older touch must not move the
+/// time back. Such a touch writes nothing at all (no new row version).
 pub(super) async fn touch_api_key(pool: &PgPool, id: ApiKeyId, at: Timestamp) -> StoreResult<()> {
-    sqlx::query("UPDATE api_keys SET last_used_at = $2 WHERE id = $1")
-        .bind(id.0)
-        .bind(at)
-        .execute(pool)
-        .await
-        .map_err(db)?;
+    sqlx::query(
+        "UPDATE api_keys SET last_used_at = $2 \
+         WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2)",
+    )
+    .bind(id.0)
+    .bind(at)
+    .execute(pool)
+    .await
+    .map_err(db)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::PostgresStore;
+    use crate::test_db::fresh_postgres;
+    use chrono::{Duration, TimeZone, Utc};
+    use spool_core::model::{NewUser, Workspace};
+    use spool_core::secret::{API_KEY_PREFIX, PlainToken};
+    use spool_core::validate::Metadata;
+    use spool_core::{ApiKeyId, Store, WorkspaceId};
+
+    #[tokio::test]
+    async fn a_late_touch_never_moves_last_used_at_back() {
+        let database = fresh_postgres().await;
+        let store = PostgresStore::connect(&database.url).await.unwrap();
+        let t0 = Utc.with_ymd_and_hms(2024, 5, 1, 12, 0, 0).unwrap();
+        let user = store
+            .insert_user(NewUser {
+                uuid: uuid::Uuid::now_v7(),
+                name: "Ada".into(),
+                first_name: None,
+                last_name: None,
+                email: "ada@example.com".into(),
+                password_hash: "$argon2id$x".into(),
+                created_at: t0,
+            })
+            .await
+            .unwrap();
+        let workspace = Workspace {
+            id: WorkspaceId::new(),
+            slug: "home".into(),
+            name: "Home".into(),
+            profile_photo_url: None,
+            is_onboarded: false,
+            metadata: Metadata::default(),
+            owner_id: Some(user.id),
+            created_at: t0,
+            updated_at: t0,
+        };
+        store
+            .insert_workspace(workspace.clone(), user.id)
+            .await
+            .unwrap();
+        let token = PlainToken::generate(API_KEY_PREFIX);
+        let key = spool_core::model::ApiKey {
+            id: ApiKeyId::new(),
+            workspace_id: workspace.id,
+            user_id: user.id,
+            name: "ci".into(),
+            prefix: token.display_prefix(),
+            hash: token.hash(),
+            created_at: t0,
+            last_used_at: None,
+            expires_at: None,
+            revoked_at: None,
+        };
+        store.insert_api_key(key.clone()).await.unwrap();
+        let last_used = || async {
+            let found = store.api_key(workspace.id, key.id).await.unwrap();
+            found.unwrap().last_used_at
+        };
+
+        store
+            .touch_api_key(key.id, t0 + Duration::seconds(10))
+            .await
+            .unwrap();
+        assert_eq!(last_used().await, Some(t0 + Duration::seconds(10)));
+        store
+            .touch_api_key(key.id, t0 + Duration::seconds(5))
+            .await
+            .unwrap();
+        assert_eq!(
+            last_used().await,
+            Some(t0 + Duration::seconds(10)),
+            "moved back"
+        );
+        store
+            .touch_api_key(key.id, t0 + Duration::seconds(20))
+            .await
+            .unwrap();
+        assert_eq!(last_used().await, Some(t0 + Duration::seconds(20)));
+    }
 }
