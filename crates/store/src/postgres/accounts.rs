@@ -127,3 +127,25 @@ pub(super) async fn revoke_session(
         .map_err(db)?;
     Ok(())
 }
+
+/// In id order; ids that name no user are left out.
+pub(super) async fn users_by_ids(pool: &PgPool, ids: &[UserId]) -> StoreResult<Vec<User>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
+    let found = sqlx::query(concat!(
+        "SELECT ",
+        user_columns!(),
+        " FROM users u WHERE u.id = ANY($1) ORDER BY u.id"
+    ))
+    .bind(ids)
+    .fetch_all(pool)
+    .await
+    .map_err(db)?;
+    found
+        .iter()
+        .map(rows::user)
+        .collect::<Result<_, _>>()
+        .map_err(db)
+}

@@ -2,18 +2,31 @@
 //! queries (no sqlx macros), the schema from `migrations/postgres/`.
 
 mod accounts;
+mod agents;
 mod error;
+mod idempotency;
 mod keys;
+mod messages;
+mod metrics;
 mod migrate;
 mod rows;
+mod thread_list;
+mod threads;
 mod workspaces;
 
 use crate::migrations::POSTGRES;
-use spool_core::model::{ApiKey, Member, NewUser, Role, Session, User, Workspace, WorkspacePatch};
+use spool_core::listing::{Listing, Paging};
+use spool_core::model::{
+    Agent, AgentShare, ApiKey, Member, Message, NewUser, Role, Session, Thread, User, Workspace,
+    WorkspacePatch,
+};
 use spool_core::paging::{Page, PageRequest};
+use spool_core::query::{AgentQuery, IdempotencyBegin, MetricsPoint, MetricsQuery, ThreadQuery};
 use spool_core::secret::TokenHash;
 use spool_core::store::{RemoveMember, StoreResult};
-use spool_core::{ApiKeyId, Store, StoreError, Timestamp, UserId, WorkspaceId};
+use spool_core::{
+    AgentId, ApiKeyId, MessageId, Store, StoreError, ThreadId, Timestamp, UserId, WorkspaceId,
+};
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use std::fmt;
@@ -218,5 +231,138 @@ impl Store for PostgresStore {
     #[instrument(skip_all, fields(api_key.id = %id))]
     async fn touch_api_key(&self, id: ApiKeyId, at: Timestamp) -> StoreResult<()> {
         keys::touch_api_key(&self.pool, id, at).await
+    }
+
+    #[instrument(skip_all, fields(count = ids.len()))]
+    async fn users_by_ids(&self, ids: &[UserId]) -> StoreResult<Vec<User>> {
+        accounts::users_by_ids(&self.pool, ids).await
+    }
+
+    #[instrument(skip_all, fields(count = ids.len()))]
+    async fn workspaces_by_ids(&self, ids: &[WorkspaceId]) -> StoreResult<Vec<Workspace>> {
+        workspaces::workspaces_by_ids(&self.pool, ids).await
+    }
+
+    #[instrument(skip_all, fields(count = ids.len()))]
+    async fn agents_by_ids(&self, ids: &[AgentId]) -> StoreResult<Vec<Agent>> {
+        agents::agents_by_ids(&self.pool, ids).await
+    }
+
+    #[instrument(skip_all, fields(workspace.id = %agent.workspace_id, agent.id = %agent.id))]
+    async fn insert_agent(&self, agent: Agent) -> StoreResult<()> {
+        agents::insert_agent(&self.pool, agent).await
+    }
+
+    #[instrument(skip_all, fields(agent.id = %id))]
+    async fn agent(&self, id: AgentId) -> StoreResult<Option<Agent>> {
+        agents::agent(&self.pool, id).await
+    }
+
+    #[instrument(skip_all, fields(workspace.id = %query.workspace))]
+    async fn list_agents(&self, query: AgentQuery, page: PageRequest) -> StoreResult<Page<Agent>> {
+        agents::list_agents(&self.pool, query, page).await
+    }
+
+    #[instrument(skip_all, fields(agent.id = %agent.id))]
+    async fn update_agent(&self, agent: &Agent) -> StoreResult<bool> {
+        agents::update_agent(&self.pool, agent).await
+    }
+
+    #[instrument(skip_all, fields(agent.id = %id))]
+    async fn delete_agent(&self, id: AgentId) -> StoreResult<bool> {
+        agents::delete_agent(&self.pool, id).await
+    }
+
+    #[instrument(skip_all, fields(agent.id = %id))]
+    async fn put_agent_share(&self, id: AgentId, share: AgentShare) -> StoreResult<()> {
+        agents::put_agent_share(&self.pool, id, share).await
+    }
+
+    #[instrument(skip_all, fields(workspace.id = %thread.workspace_id, thread.id = %thread.id))]
+    async fn insert_thread(&self, thread: Thread) -> StoreResult<()> {
+        threads::insert_thread(&self.pool, thread).await
+    }
+
+    #[instrument(skip_all, fields(workspace.id = %workspace, thread.id = %id))]
+    async fn thread(&self, workspace: WorkspaceId, id: ThreadId) -> StoreResult<Option<Thread>> {
+        threads::thread(&self.pool, workspace, id).await
+    }
+
+    #[instrument(skip_all, fields(workspace.id = %thread.workspace_id, thread.id = %thread.id))]
+    async fn update_thread(&self, thread: &Thread) -> StoreResult<bool> {
+        threads::update_thread(&self.pool, thread).await
+    }
+
+    #[instrument(skip_all, fields(workspace.id = %workspace, thread.id = %id))]
+    async fn delete_thread(&self, workspace: WorkspaceId, id: ThreadId) -> StoreResult<bool> {
+        threads::delete_thread(&self.pool, workspace, id).await
+    }
+
+    #[instrument(skip_all, fields(workspace.id = %query.workspace))]
+    async fn list_threads(&self, query: ThreadQuery) -> StoreResult<Listing<Thread>> {
+        thread_list::list_threads(&self.pool, query).await
+    }
+
+    #[instrument(skip_all, fields(thread.id = %message.thread_id, message.id = %message.id))]
+    async fn append_message(&self, message: Message) -> StoreResult<Option<Message>> {
+        messages::append_message(&self.pool, message).await
+    }
+
+    #[instrument(skip_all, fields(workspace.id = %workspace, message.id = %id))]
+    async fn message(&self, workspace: WorkspaceId, id: MessageId) -> StoreResult<Option<Message>> {
+        messages::message(&self.pool, workspace, id).await
+    }
+
+    #[instrument(skip_all, fields(message.id = %message.id))]
+    async fn update_message(&self, message: &Message) -> StoreResult<bool> {
+        messages::update_message(&self.pool, message).await
+    }
+
+    #[instrument(skip_all, fields(workspace.id = %workspace, message.id = %id))]
+    async fn delete_message(&self, workspace: WorkspaceId, id: MessageId) -> StoreResult<bool> {
+        messages::delete_message(&self.pool, workspace, id).await
+    }
+
+    #[instrument(skip_all, fields(thread.id = %thread))]
+    async fn list_messages(
+        &self,
+        thread: ThreadId,
+        paging: Paging,
+        descending: bool,
+    ) -> StoreResult<Listing<Message>> {
+        messages::list_messages(&self.pool, thread, paging, descending).await
+    }
+
+    #[instrument(skip_all, fields(workspace.id = %query.workspace))]
+    async fn metrics(&self, query: MetricsQuery) -> StoreResult<Vec<MetricsPoint>> {
+        metrics::metrics(&self.pool, query).await
+    }
+
+    #[instrument(skip_all)]
+    async fn idempotency_begin(
+        &self,
+        owner: &str,
+        key: &str,
+        fingerprint: &[u8; 32],
+        at: Timestamp,
+        since: Timestamp,
+    ) -> StoreResult<IdempotencyBegin> {
+        idempotency::begin(&self.pool, owner, key, fingerprint, at, since).await
+    }
+
+    #[instrument(skip_all)]
+    async fn idempotency_finish(
+        &self,
+        owner: &str,
+        key: &str,
+        status: u16,
+        body: &[u8],
+    ) -> StoreResult<()> {
+        idempotency::finish(&self.pool, owner, key, status, body).await
+    }
+
+    #[instrument(skip_all)]
+    async fn idempotency_abandon(&self, owner: &str, key: &str) -> StoreResult<()> {
+        idempotency::abandon(&self.pool, owner, key).await
     }
 }

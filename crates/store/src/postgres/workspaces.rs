@@ -277,3 +277,28 @@ pub(super) async fn remove_member(
     tx.commit().await.map_err(db)?;
     Ok(RemoveMember::Removed)
 }
+
+/// In id order; ids that name no workspace are left out.
+pub(super) async fn workspaces_by_ids(
+    pool: &PgPool,
+    ids: &[WorkspaceId],
+) -> StoreResult<Vec<Workspace>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<uuid::Uuid> = ids.iter().map(|id| id.0).collect();
+    let found = sqlx::query(concat!(
+        "SELECT ",
+        workspace_columns!(),
+        " FROM workspaces w WHERE w.id = ANY($1) ORDER BY w.id"
+    ))
+    .bind(ids)
+    .fetch_all(pool)
+    .await
+    .map_err(db)?;
+    found
+        .iter()
+        .map(rows::workspace)
+        .collect::<Result<_, _>>()
+        .map_err(db)
+}

@@ -1,0 +1,281 @@
+//! Messages: appended under the thread's row lock, which hands out `seq`
+//! and moves the thread's counters in the same transaction.
+
+use super::error::{corrupt, db};
+use super::rows;
+use spool_core::listing::{Cursor, Listing, Paging, cursor_page};
+use spool_core::model::{Message, MessageRole, RunInfo};
+use spool_core::paging::Page;
+use spool_core::store::StoreResult;
+use spool_core::validate::Metadata;
+use spool_core::{MessageId, RunId, ThreadId, UserId, WorkspaceId};
+use sqlx::postgres::PgRow;
+use sqlx::types::Json;
+use sqlx::{PgPool, Row};
+use uuid::Uuid;
+
+macro_rules! message_columns {
+    () => {
+        "m.id, m.thread_id, m.workspace_id, m.seq, m.role, m.content, m.content_html, m.metadata, \
+         m.tool_calls, m.user_id, m.run_id, m.model, m.temperature, m.input_tokens, \
+         m.output_tokens, m.finish_reason, m.created_at, m.updated_at"
+    };
+}
+
+fn tokens(n: Option<i64>) -> Option<u64> {
+    n.map(rows::count)
+}
+
+fn signed(n: Option<u64>) -> Option<i64> {
+    n.map(|n| i64::try_from(n).unwrap_or(i64::MAX))
+}
+
+fn message_row(row: &PgRow) -> sqlx::Result<Message> {
+    let role: String = row.try_get("role")?;
+    let Json(metadata) = row.try_get("metadata")?;
+    let Json(tool_calls) = row.try_get("tool_calls")?;
+    Ok(Message {
+        id: MessageId(row.try_get("id")?),
+        thread_id: ThreadId(row.try_get("thread_id")?),
+        workspace_id: WorkspaceId(row.try_get("workspace_id")?),
+        seq: row.try_get("seq")?,
+        role: MessageRole::parse(&role).ok_or_else(|| corrupt("message role"))?,
+        content: row.try_get("content")?,
+        content_html: row.try_get("content_html")?,
+        metadata: Metadata::from_stored(metadata),
+        run: RunInfo {
+            run_id: row.try_get::<Option<Uuid>, _>("run_id")?.map(RunId),
+            model: row.try_get("model")?,
+            temperature: row.try_get("temperature")?,
+            input_tokens: tokens(row.try_get("input_tokens")?),
+            output_tokens: tokens(row.try_get("output_tokens")?),
+            finish_reason: row.try_get("finish_reason")?,
+        },
+        tool_calls,
+        user_id: row.try_get::<Option<i64>, _>("user_id")?.map(UserId),
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+pub(super) async fn append_message(
+    pool: &PgPool,
+    message: Message,
+) -> StoreResult<Option<Message>> {
+    let mut tx = pool.begin().await.map_err(db)?;
+    // The UPDATE takes the thread's row lock until commit: concurrent
+    // appends queue here and get consecutive seqs.
+    let claimed = sqlx::query(
+        "UPDATE threads SET last_seq = last_seq + 1, message_count = message_count + 1, \
+             last_message_at = $3, activity_at = $3, updated_at = $3, \
+             input_tokens = input_tokens + $4, output_tokens = output_tokens + $5, \
+             last_model_used = COALESCE($6, last_model_used) \
+         WHERE workspace_id = $1 AND id = $2 RETURNING last_seq, agent_id",
+    )
+    .bind(message.workspace_id.0)
+    .bind(message.thread_id.0)
+    .bind(message.created_at)
+    .bind(signed(message.run.input_tokens).unwrap_or(0))
+    .bind(signed(message.run.output_tokens).unwrap_or(0))
+    .bind(&message.run.model)
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(db)?;
+    let Some(claimed) = claimed else {
+        return Ok(None);
+    };
+    let seq: i64 = claimed.try_get("last_seq").map_err(db)?;
+    let agent: Option<Uuid> = claimed.try_get("agent_id").map_err(db)?;
+    let row = sqlx::query(concat!(
+        "INSERT INTO messages AS m (id, thread_id, workspace_id, agent_id, seq, role, content, \
+             content_html, metadata, tool_calls, user_id, run_id, model, temperature, \
+             input_tokens, output_tokens, finish_reason, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) \
+         RETURNING ",
+        message_columns!()
+    ))
+    .bind(message.id.0)
+    .bind(message.thread_id.0)
+    .bind(message.workspace_id.0)
+    .bind(agent)
+    .bind(seq)
+    .bind(message.role.as_str())
+    .bind(&message.content)
+    .bind(&message.content_html)
+    .bind(Json(message.metadata.as_map()))
+    .bind(Json(&message.tool_calls))
+    .bind(message.user_id.map(|id| id.0))
+    .bind(message.run.run_id.map(|id| id.0))
+    .bind(&message.run.model)
+    .bind(message.run.temperature)
+    .bind(signed(message.run.input_tokens))
+    .bind(signed(message.run.output_tokens))
+    .bind(&message.run.finish_reason)
+    .bind(message.created_at)
+    .bind(message.updated_at)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db)?;
+    let stored = message_row(&row).map_err(db)?;
+    tx.commit().await.map_err(db)?;
+    Ok(Some(stored))
+}
+
+pub(super) async fn message(
+    pool: &PgPool,
+    workspace: WorkspaceId,
+    id: MessageId,
+) -> StoreResult<Option<Message>> {
+    let row = sqlx::query(concat!(
+        "SELECT ",
+        message_columns!(),
+        " FROM messages m WHERE m.workspace_id = $1 AND m.id = $2"
+    ))
+    .bind(workspace.0)
+    .bind(id.0)
+    .fetch_optional(pool)
+    .await
+    .map_err(db)?;
+    row.as_ref().map(message_row).transpose().map_err(db)
+}
+
+/// The search vector is a generated column: it follows `content` by itself.
+pub(super) async fn update_message(pool: &PgPool, message: &Message) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "UPDATE messages SET content = $3, content_html = $4, metadata = $5, tool_calls = $6, \
+             run_id = $7, model = $8, temperature = $9, input_tokens = $10, output_tokens = $11, \
+             finish_reason = $12, updated_at = $13 \
+         WHERE workspace_id = $1 AND id = $2",
+    )
+    .bind(message.workspace_id.0)
+    .bind(message.id.0)
+    .bind(&message.content)
+    .bind(&message.content_html)
+    .bind(Json(message.metadata.as_map()))
+    .bind(Json(&message.tool_calls))
+    .bind(message.run.run_id.map(|id| id.0))
+    .bind(&message.run.model)
+    .bind(message.run.temperature)
+    .bind(signed(message.run.input_tokens))
+    .bind(signed(message.run.output_tokens))
+    .bind(&message.run.finish_reason)
+    .bind(message.updated_at)
+    .execute(pool)
+    .await
+    .map_err(db)?;
+    Ok(done.rows_affected() > 0)
+}
+
+pub(super) async fn delete_message(
+    pool: &PgPool,
+    workspace: WorkspaceId,
+    id: MessageId,
+) -> StoreResult<bool> {
+    // One statement, so one transaction: the row and the count go together.
+    let done = sqlx::query(
+        "WITH gone AS (DELETE FROM messages WHERE workspace_id = $1 AND id = $2 RETURNING thread_id) \
+         UPDATE threads t SET message_count = t.message_count - 1 FROM gone WHERE t.id = gone.thread_id",
+    )
+    .bind(workspace.0)
+    .bind(id.0)
+    .execute(pool)
+    .await
+    .map_err(db)?;
+    Ok(done.rows_affected() > 0)
+}
+
+pub(super) async fn list_messages(
+    pool: &PgPool,
+    thread: ThreadId,
+    paging: Paging,
+    descending: bool,
+) -> StoreResult<Listing<Message>> {
+    match paging {
+        Paging::Offset(page) => {
+            let (limit, offset) = rows::limit_offset(page);
+            let total: i64 =
+                sqlx::query_scalar("SELECT count(*) FROM messages WHERE thread_id = $1")
+                    .bind(thread.0)
+                    .fetch_one(pool)
+                    .await
+                    .map_err(db)?;
+            let sql = if descending {
+                concat!(
+                    "SELECT ",
+                    message_columns!(),
+                    " FROM messages m WHERE m.thread_id = $1 ORDER BY m.seq DESC LIMIT $2 OFFSET $3"
+                )
+            } else {
+                concat!(
+                    "SELECT ",
+                    message_columns!(),
+                    " FROM messages m WHERE m.thread_id = $1 ORDER BY m.seq ASC LIMIT $2 OFFSET $3"
+                )
+            };
+            let found = sqlx::query(sql)
+                .bind(thread.0)
+                .bind(limit)
+                .bind(offset)
+                .fetch_all(pool)
+                .await
+                .map_err(db)?;
+            Ok(Listing::Page(Page {
+                items: messages(&found)?,
+                total: rows::count(total),
+                request: page,
+            }))
+        }
+        Paging::Keyset {
+            after,
+            before,
+            limit,
+        } => {
+            let backwards = before.is_some();
+            let cursor = before.or(after);
+            // Past the cursor in fetch order; no cursor: from the start.
+            let fetch_descending = descending != backwards;
+            let sql = if fetch_descending {
+                concat!(
+                    "SELECT ",
+                    message_columns!(),
+                    " FROM messages m WHERE m.thread_id = $1 AND m.seq < $2 \
+                     ORDER BY m.seq DESC LIMIT $3"
+                )
+            } else {
+                concat!(
+                    "SELECT ",
+                    message_columns!(),
+                    " FROM messages m WHERE m.thread_id = $1 AND m.seq > $2 \
+                     ORDER BY m.seq ASC LIMIT $3"
+                )
+            };
+            let from = match (cursor, fetch_descending) {
+                (Some(cursor), _) => cursor.key,
+                (None, true) => i64::MAX,
+                (None, false) => i64::MIN,
+            };
+            let found = sqlx::query(sql)
+                .bind(thread.0)
+                .bind(from)
+                .bind(i64::from(limit) + 1)
+                .fetch_all(pool)
+                .await
+                .map_err(db)?;
+            let page = cursor_page(messages(&found)?, limit, backwards, cursor.is_some(), |m| {
+                Cursor {
+                    key: m.seq,
+                    id: m.id.0,
+                }
+            });
+            Ok(Listing::Cursor(page))
+        }
+    }
+}
+
+fn messages(found: &[PgRow]) -> StoreResult<Vec<Message>> {
+    found
+        .iter()
+        .map(message_row)
+        .collect::<Result<_, _>>()
+        .map_err(db)
+}

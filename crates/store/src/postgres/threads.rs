@@ -1,0 +1,182 @@
+//! Threads: the row, and the writes that keep the agent's `threads_count`
+//! in step in the same transaction. Listing and search are in `thread_list`.
+
+use super::agents::add_threads;
+use super::error::{corrupt, db};
+use super::rows;
+use spool_core::model::{Thread, ThreadStatus};
+use spool_core::store::StoreResult;
+use spool_core::validate::Metadata;
+use spool_core::{AgentId, ThreadId, UserId, WorkspaceId};
+use sqlx::postgres::PgRow;
+use sqlx::types::Json;
+use sqlx::{PgPool, Row};
+use uuid::Uuid;
+
+macro_rules! thread_columns {
+    () => {
+        "t.id, t.workspace_id, t.creator_id, t.anon_user_id, t.agent_id, t.title, t.subject, \
+         t.metadata, t.status, t.message_count, t.last_message_at, t.last_model_used, t.is_pinned, \
+         t.pinned_at, t.visible_in_ui, t.input_tokens, t.output_tokens, t.created_at, t.updated_at"
+    };
+}
+pub(super) use thread_columns;
+
+pub(super) fn thread_row(row: &PgRow) -> sqlx::Result<Thread> {
+    let Json(metadata) = row.try_get("metadata")?;
+    let status: String = row.try_get("status")?;
+    Ok(Thread {
+        id: ThreadId(row.try_get("id")?),
+        workspace_id: WorkspaceId(row.try_get("workspace_id")?),
+        creator_id: row.try_get::<Option<i64>, _>("creator_id")?.map(UserId),
+        anon_user_id: row.try_get("anon_user_id")?,
+        agent_id: row.try_get::<Option<Uuid>, _>("agent_id")?.map(AgentId),
+        title: row.try_get("title")?,
+        subject: row.try_get("subject")?,
+        metadata: Metadata::from_stored(metadata),
+        status: ThreadStatus::parse(&status).ok_or_else(|| corrupt("thread status"))?,
+        message_count: rows::count(row.try_get("message_count")?),
+        last_message_at: row.try_get("last_message_at")?,
+        last_model_used: row.try_get("last_model_used")?,
+        is_pinned: row.try_get("is_pinned")?,
+        pinned_at: row.try_get("pinned_at")?,
+        visible_in_ui: row.try_get("visible_in_ui")?,
+        input_tokens: rows::count(row.try_get("input_tokens")?),
+        output_tokens: rows::count(row.try_get("output_tokens")?),
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+fn signed(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+pub(super) async fn insert_thread(pool: &PgPool, thread: Thread) -> StoreResult<()> {
+    let mut tx = pool.begin().await.map_err(db)?;
+    sqlx::query(
+        "INSERT INTO threads (id, workspace_id, creator_id, anon_user_id, agent_id, title, subject, \
+             metadata, status, message_count, last_message_at, activity_at, last_model_used, \
+             is_pinned, pinned_at, visible_in_ui, input_tokens, output_tokens, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, COALESCE($11, $18), $12, $13, $14, \
+             $15, $16, $17, $18, $19)",
+    )
+    .bind(thread.id.0)
+    .bind(thread.workspace_id.0)
+    .bind(thread.creator_id.map(|id| id.0))
+    .bind(&thread.anon_user_id)
+    .bind(thread.agent_id.map(|id| id.0))
+    .bind(&thread.title)
+    .bind(&thread.subject)
+    .bind(Json(thread.metadata.as_map()))
+    .bind(thread.status.as_str())
+    .bind(signed(thread.message_count))
+    .bind(thread.last_message_at)
+    .bind(&thread.last_model_used)
+    .bind(thread.is_pinned)
+    .bind(thread.pinned_at)
+    .bind(thread.visible_in_ui)
+    .bind(signed(thread.input_tokens))
+    .bind(signed(thread.output_tokens))
+    .bind(thread.created_at)
+    .bind(thread.updated_at)
+    .execute(&mut *tx)
+    .await
+    .map_err(db)?;
+    if let Some(agent) = thread.agent_id {
+        add_threads(&mut *tx, agent, 1).await?;
+    }
+    tx.commit().await.map_err(db)
+}
+
+pub(super) async fn thread(
+    pool: &PgPool,
+    workspace: WorkspaceId,
+    id: ThreadId,
+) -> StoreResult<Option<Thread>> {
+    let row = sqlx::query(concat!(
+        "SELECT ",
+        thread_columns!(),
+        " FROM threads t WHERE t.workspace_id = $1 AND t.id = $2"
+    ))
+    .bind(workspace.0)
+    .bind(id.0)
+    .fetch_optional(pool)
+    .await
+    .map_err(db)?;
+    row.as_ref().map(thread_row).transpose().map_err(db)
+}
+
+pub(super) async fn update_thread(pool: &PgPool, thread: &Thread) -> StoreResult<bool> {
+    let mut tx = pool.begin().await.map_err(db)?;
+    // The row lock makes two moves of one thread count once each.
+    let old_agent: Option<Option<Uuid>> = sqlx::query_scalar(
+        "SELECT agent_id FROM threads WHERE workspace_id = $1 AND id = $2 FOR NO KEY UPDATE",
+    )
+    .bind(thread.workspace_id.0)
+    .bind(thread.id.0)
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(db)?;
+    let Some(old_agent) = old_agent.map(|agent| agent.map(AgentId)) else {
+        return Ok(false);
+    };
+    sqlx::query(
+        "UPDATE threads SET title = $3, subject = $4, metadata = $5, agent_id = $6, \
+             is_pinned = $7, pinned_at = $8, visible_in_ui = $9, updated_at = $10 \
+         WHERE workspace_id = $1 AND id = $2",
+    )
+    .bind(thread.workspace_id.0)
+    .bind(thread.id.0)
+    .bind(&thread.title)
+    .bind(&thread.subject)
+    .bind(Json(thread.metadata.as_map()))
+    .bind(thread.agent_id.map(|id| id.0))
+    .bind(thread.is_pinned)
+    .bind(thread.pinned_at)
+    .bind(thread.visible_in_ui)
+    .bind(thread.updated_at)
+    .execute(&mut *tx)
+    .await
+    .map_err(db)?;
+    if old_agent != thread.agent_id {
+        // In id order, so that two threads swapping agents cannot deadlock.
+        let mut moves: Vec<(AgentId, i64)> = old_agent
+            .map(|old| (old, -1))
+            .into_iter()
+            .chain(thread.agent_id.map(|new| (new, 1)))
+            .collect();
+        moves.sort_by_key(|(agent, _)| *agent);
+        for (agent, delta) in moves {
+            add_threads(&mut *tx, agent, delta).await?;
+        }
+    }
+    tx.commit().await.map_err(db)?;
+    Ok(true)
+}
+
+/// Messages go with it through `ON DELETE CASCADE`, and their search
+/// vectors with them (they live in the rows).
+pub(super) async fn delete_thread(
+    pool: &PgPool,
+    workspace: WorkspaceId,
+    id: ThreadId,
+) -> StoreResult<bool> {
+    let mut tx = pool.begin().await.map_err(db)?;
+    let deleted: Option<Option<Uuid>> = sqlx::query_scalar(
+        "DELETE FROM threads WHERE workspace_id = $1 AND id = $2 RETURNING agent_id",
+    )
+    .bind(workspace.0)
+    .bind(id.0)
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(db)?;
+    let Some(agent) = deleted else {
+        return Ok(false);
+    };
+    if let Some(agent) = agent {
+        add_threads(&mut *tx, AgentId(agent), -1).await?;
+    }
+    tx.commit().await.map_err(db)?;
+    Ok(true)
+}
