@@ -5,6 +5,8 @@
 
 #[path = "conformance/accounts.rs"]
 mod accounts;
+#[path = "conformance/agents.rs"]
+mod agents;
 #[path = "conformance/builders.rs"]
 mod builders;
 #[path = "conformance/credentials.rs"]
@@ -21,8 +23,12 @@ mod messages;
 mod metrics;
 #[path = "conformance/postgres_only.rs"]
 mod postgres_only;
+#[path = "conformance/runs.rs"]
+mod runs;
 #[path = "conformance/search.rs"]
 mod search;
+#[path = "conformance/threads.rs"]
+mod threads;
 #[path = "conformance/workspaces.rs"]
 mod workspaces;
 
@@ -106,4 +112,18 @@ stories! {
     search::story_search => search,
     metrics::story_metrics => metrics,
     idempotency::story_idempotency => idempotency,
+    runs::story_runs => runs,
+    runs::story_unfinished_runs_fail_at_start => unfinished_runs_fail_at_start,
+    agents::story_insert_agent => insert_agent,
+    agents::story_lookups => lookups,
+    agents::story_list_agents => list_agents,
+    agents::story_update_agent => update_agent,
+    agents::story_put_agent_share => put_agent_share,
+    agents::story_delete_agent => delete_agent,
+    threads::story_insert_thread => insert_thread,
+    threads::story_update_thread => update_thread,
+    threads::story_list_thread_filters => list_thread_filters,
+    threads::story_list_thread_sorts => list_thread_sorts,
+    threads::story_keyset_walk => keyset_walk,
+    threads::story_keyset_walk_under_inserts => keyset_walk_under_inserts,
 }
