@@ -3,10 +3,12 @@
 //! `SPOOL_TEST_BACKEND=postgres` (scripts/test runs both).
 
 mod accounts;
+mod fixtures;
 mod idempotency;
 mod keys;
 mod members;
 mod protocol;
+mod seeds;
 mod shape;
 mod workspaces;
 
