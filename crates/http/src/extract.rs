@@ -88,19 +88,14 @@ impl<D: Dialect, T: DeserializeOwned> FromRequest<AppState> for Json<D, T> {
 }
 
 pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(deserializer).map_err(|err| {
+    // Syntax first: read while streaming, `[1,` would fail on the type of
+    // its first element (422) before reaching the missing end (400).
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|err| {
+        ApiError::BadRequest(format!("The request body is not valid JSON: {err}."))
+    })?;
+    serde_path_to_error::deserialize(value).map_err(|err| {
         let path = err.path().to_string();
-        let inner = err.into_inner();
-        if !inner.is_data() {
-            return ApiError::BadRequest(format!("The request body is not valid JSON: {inner}."));
-        }
-        let message = inner.to_string();
-        let message = message
-            .split(" at line ")
-            .next()
-            .unwrap_or(&message)
-            .to_owned();
+        let message = err.into_inner().to_string();
         ApiError::Core(CoreError::Validation(field_error(&path, &message)))
     })
 }
@@ -197,6 +192,14 @@ mod tests {
         ));
         assert!(matches!(
             parse_json::<Body>(b""),
+            Err(ApiError::BadRequest(_))
+        ));
+        assert!(
+            matches!(parse_json::<Body>(b"[1,"), Err(ApiError::BadRequest(_))),
+            "malformed JSON is a 400 even when its start has the wrong type"
+        );
+        assert!(matches!(
+            parse_json::<Body>(br#"{"name": 1"#),
             Err(ApiError::BadRequest(_))
         ));
     }

@@ -10,6 +10,7 @@ mod members;
 mod protocol;
 mod seeds;
 mod shape;
+mod validation;
 mod workspaces;
 
 use reqwest::{Method, RequestBuilder, StatusCode};
