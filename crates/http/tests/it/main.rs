@@ -5,6 +5,7 @@
 mod accounts;
 mod fixtures;
 mod idempotency;
+mod isolation;
 mod keys;
 mod members;
 mod protocol;
