@@ -3,14 +3,17 @@
 //! `SPOOL_TEST_BACKEND=postgres` (scripts/test runs both).
 
 mod accounts;
+mod agents;
 mod fixtures;
 mod idempotency;
 mod isolation;
 mod keys;
 mod members;
+mod messages;
 mod protocol;
 mod seeds;
 mod shape;
+mod threads;
 mod validation;
 mod workspaces;
 
