@@ -95,19 +95,16 @@ pub async fn list(
         .await?;
     let thread = Arc::new(state.spool.thread_view(thread).await?);
     let viewer = principal.user_id();
-    Ok(axum::Json(ListBody::new(
-        listing,
-        "/api/v1/messages",
-        |message| {
-            MessageBody::new(
-                MessageView {
-                    message,
-                    thread: thread.clone(),
-                },
-                viewer,
-            )
-        },
-    )))
+    let body = ListBody::new(listing, "/api/v1/messages", |message| {
+        MessageBody::new(
+            MessageView {
+                message,
+                thread: thread.clone(),
+            },
+            viewer,
+        )
+    });
+    Ok(axum::Json(body.keeping(&query.0)))
 }
 
 /// Append a message to a thread (seed 001). Allowed while a run is active;

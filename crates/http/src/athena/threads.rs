@@ -104,9 +104,8 @@ pub async fn list(
     let listing = state.spool.list_threads(&principal, &scope, input).await?;
     let views = expand(&state, listing).await?;
     let viewer = principal.user_id();
-    Ok(axum::Json(ListBody::new(views, "/api/v1/threads", |v| {
-        ThreadBody::new(v, viewer)
-    })))
+    let body = ListBody::new(views, "/api/v1/threads", |v| ThreadBody::new(v, viewer));
+    Ok(axum::Json(body.keeping(&query.0)))
 }
 
 async fn expand(

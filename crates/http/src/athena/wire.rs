@@ -216,6 +216,40 @@ impl<T> Paginated<T> {
     }
 }
 
+/// The client's parameters other than the paging ones, URL-encoded: links
+/// keep them so that following one continues the same list.
+fn carried(query: &[(String, String)]) -> String {
+    let mut out = form_urlencoded::Serializer::new(String::new());
+    for (name, value) in query {
+        if !matches!(name.as_str(), "page" | "per_page" | "cursor") {
+            out.append_pair(name, value);
+        }
+    }
+    out.finish()
+}
+
+fn append(link: &mut String, extra: &str) {
+    if !extra.is_empty() {
+        link.push('&');
+        link.push_str(extra);
+    }
+}
+
+impl<T> Paginated<T> {
+    /// Keeps the client's workspace, filters and sort in the links.
+    pub fn keeping(mut self, query: &[(String, String)]) -> Self {
+        let extra = carried(query);
+        let links = &mut self.links;
+        for link in [&mut links.first, &mut links.last] {
+            append(link, &extra);
+        }
+        for link in [&mut links.prev, &mut links.next].into_iter().flatten() {
+            append(link, &extra);
+        }
+        self
+    }
+}
+
 /// Laravel's cursor paginator (`?cursor=`), keyset underneath.
 #[derive(Serialize, ToSchema)]
 pub struct CursorPaginated<T> {
@@ -249,7 +283,7 @@ pub enum ListBody<T> {
 }
 
 impl<T> ListBody<T> {
-    /// `query` is the rest of the client's query string (filters), kept in links.
+    /// Links carry only the paging parameters; see [`ListBody::keeping`].
     pub fn new<S>(
         listing: spool_core::listing::Listing<S>,
         path: &str,
@@ -280,6 +314,22 @@ impl<T> ListBody<T> {
                     },
                     data: page.items.into_iter().map(render).collect(),
                 })
+            }
+        }
+    }
+
+    /// Keeps the client's workspace, thread, filters and sort in the links:
+    /// a cursor only means something in the list that issued it.
+    pub fn keeping(self, query: &[(String, String)]) -> Self {
+        match self {
+            ListBody::Page(page) => ListBody::Page(page.keeping(query)),
+            ListBody::Cursor(mut page) => {
+                let extra = carried(query);
+                let links = &mut page.links;
+                for link in [&mut links.prev, &mut links.next].into_iter().flatten() {
+                    append(link, &extra);
+                }
+                ListBody::Cursor(page)
             }
         }
     }

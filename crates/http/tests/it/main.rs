@@ -10,6 +10,7 @@ mod isolation;
 mod keys;
 mod members;
 mod messages;
+mod paging;
 mod protocol;
 mod seeds;
 mod shape;
