@@ -197,7 +197,7 @@ async fn members_see_only_their_own_threads_owners_and_keys_see_all() {
     }
     let list = format!("/api/v1/threads{query}");
     let (_, page) = send(server.get(&list, &bob)).await;
-    assert_eq!(crate::fixtures::uuids(&page), [bobs.clone()], "{page}");
+    assert_eq!(crate::fixtures::uuids(&page), [bobs.as_str()], "{page}");
 
     // The owner and an API key see, change and delete every thread.
     for token in [&ada.token, &key] {
@@ -213,7 +213,7 @@ async fn members_see_only_their_own_threads_owners_and_keys_see_all() {
         let messages = format!("/api/v1/messages?thread_uuid={carols}&workspace_uuid={workspace}");
         let (status, body) = send(server.get(&messages, token)).await;
         assert_eq!(status, StatusCode::OK, "{body}");
-        assert_eq!(crate::fixtures::uuids(&body), [carols_message.clone()]);
+        assert_eq!(crate::fixtures::uuids(&body), [carols_message.as_str()]);
     }
     let (status, body) = send(put(
         &server,
@@ -274,7 +274,7 @@ async fn an_agent_shared_read_only_is_usable_but_not_editable() {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["data"]["is_owner"], false);
     let (_, list) = send(server.get("/api/v1/agents", &eve.token)).await;
-    assert_eq!(crate::fixtures::uuids(&list), [shared.clone()], "{list}");
+    assert_eq!(crate::fixtures::uuids(&list), [shared.as_str()], "{list}");
     let used = thread_in(
         &server,
         &eve.token,
@@ -348,7 +348,7 @@ async fn a_private_agent_is_seen_by_its_creator_and_not_by_other_members() {
     let (status, body) = send(put(&server, &path, &carol, json!({ "name": "x" }))).await;
     assert_not_found(status, &body, "a private agent to another member");
     let (_, list) = send(server.get(&format!("/api/v1/agents{query}"), &carol)).await;
-    assert_eq!(crate::fixtures::uuids(&list), [open.clone()], "{list}");
+    assert_eq!(crate::fixtures::uuids(&list), [open.as_str()], "{list}");
     let (status, body) = send(server.post(
         &format!("/api/v1/threads{query}"),
         &carol,

@@ -89,19 +89,19 @@ async fn lists_filter_by_agent_pinned_and_metadata() {
         found(format!("agent_uuid={helper}")).await,
         sorted(vec![gold.clone(), plain.clone()])
     );
-    assert_eq!(found("pinned=true".into()).await, [silver.clone()]);
+    assert_eq!(found("pinned=true".into()).await, [silver.as_str()]);
     assert_eq!(
         found("pinned=false".into()).await,
         sorted(vec![gold.clone(), plain.clone()])
     );
-    assert_eq!(found("metadata[tier]=gold".into()).await, [gold.clone()]);
+    assert_eq!(found("metadata[tier]=gold".into()).await, [gold.as_str()]);
     assert_eq!(
         found("metadata%5Btier%5D=silver".into()).await,
-        [silver.clone()]
+        [silver.as_str()]
     );
     assert_eq!(
         found("metadata[seats]=3".into()).await,
-        [gold.clone()],
+        [gold.as_str()],
         "non-string values compare by JSON text"
     );
     assert_eq!(
@@ -113,7 +113,7 @@ async fn lists_filter_by_agent_pinned_and_metadata() {
             "agent_uuid={helper}&pinned=false&metadata[tier]=gold"
         ))
         .await,
-        [gold.clone()]
+        [gold.as_str()]
     );
     assert_eq!(
         found(format!("agent_uuid={helper}&pinned=true")).await,
