@@ -12,6 +12,7 @@ mod members;
 mod messages;
 mod paging;
 mod protocol;
+mod search;
 mod seeds;
 mod shape;
 mod threads;
