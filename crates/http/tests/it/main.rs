@@ -10,6 +10,8 @@ mod isolation;
 mod keys;
 mod members;
 mod messages;
+mod metrics;
+mod models;
 mod paging;
 mod protocol;
 mod search;
