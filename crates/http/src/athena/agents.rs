@@ -102,9 +102,13 @@ pub async fn list(
         request,
     };
     let viewer = principal.user_id();
-    Ok(axum::Json(Paginated::new(page, "/api/v1/agents", |a| {
-        AgentBody::new(a, viewer)
-    })))
+    let kept: Vec<(String, String)> = query
+        .workspace_uuid
+        .into_iter()
+        .map(|w| ("workspace_uuid".to_owned(), w))
+        .collect();
+    let body = Paginated::new(page, "/api/v1/agents", |a| AgentBody::new(a, viewer));
+    Ok(axum::Json(body.keeping(&kept)))
 }
 
 #[utoipa::path(post, path = "/api/v1/agents", tag = "Agent", params(WorkspaceParam), request_body = AgentRequest,

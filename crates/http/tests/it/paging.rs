@@ -310,3 +310,42 @@ async fn cursor_walks_are_exact_while_threads_are_inserted() {
         assert!(missed.is_empty(), "{base}: skipped: {missed:?}");
     }
 }
+
+#[tokio::test]
+async fn links_keep_the_workspace_they_list() {
+    let server = TestServer::start().await;
+    let ada = server.account("ada@example.com").await;
+    let (status, second) = send(server.post(
+        "/api/v1/workspaces",
+        &ada.token,
+        json!({ "name": "Second" }),
+    ))
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{second}");
+    let second = uuid(&second["data"]);
+    crate::fixtures::agent(&server, &ada, json!({ "name": "in the primary" })).await;
+    let mut agents = Vec::new();
+    let mut threads = Vec::new();
+    for n in 0..3 {
+        let body = json!({ "name": format!("second {n}") });
+        agents.push(uuid(
+            &crate::fixtures::agent_in(&server, &ada.token, &second, body.clone()).await,
+        ));
+        threads.push(uuid(
+            &crate::fixtures::thread_in(&server, &ada.token, &second, body).await,
+        ));
+    }
+    for (list, expected) in [("agents", &agents), ("threads", &threads)] {
+        let path = format!("/api/v1/{list}?workspace_uuid={second}&per_page=2");
+        let first = page(&server, &ada.token, &path).await;
+        assert_eq!(first["meta"]["total"], 3, "{first}");
+        let next = first["links"]["next"].as_str().unwrap();
+        let rest = page(&server, &ada.token, next).await;
+        assert_eq!(rest["meta"]["total"], 3, "{next}: {rest}");
+        let mut seen: Vec<String> = uuids(&first).into_iter().chain(uuids(&rest)).collect();
+        seen.sort();
+        let mut expected = expected.clone();
+        expected.sort();
+        assert_eq!(seen, expected, "{list}");
+    }
+}
