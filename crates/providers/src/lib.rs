@@ -21,6 +21,7 @@ mod sse;
 pub mod testing;
 mod timeouts;
 mod tokenizer;
+mod wiring;
 
 pub use anthropic::{Anthropic, AnthropicSettings};
 pub use catalog::{Catalog, Model, ModelConfig, ProvidersConfig};
@@ -32,6 +33,7 @@ pub use openai::{OpenAi, OpenAiSettings};
 pub use retry::{RetryPolicy, Retrying};
 pub use timeouts::{Timeouts, WithTimeouts, shared_client};
 pub use tokenizer::{O200kTokenizer, tokenizer};
+pub use wiring::core_catalog;
 
 use config::{resolve_key, retry_policy};
 use spool_core::provider::Provider;
