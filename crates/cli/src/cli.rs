@@ -76,6 +76,14 @@ pub struct SettingArgs {
     #[arg(long, env = "SPOOL_RATE_LIMIT_BURST", global = true, value_name = "N")]
     pub rate_limit_burst: Option<String>,
 
+    /// Model for runs that name none [default: echo]
+    #[arg(long, env = "SPOOL_DEFAULT_MODEL", global = true, value_name = "NAME")]
+    pub default_model: Option<String>,
+
+    /// Model that writes thread titles [default: each thread's own model]
+    #[arg(long, env = "SPOOL_NAMING_MODEL", global = true, value_name = "NAME")]
+    pub naming_model: Option<String>,
+
     /// Log filter, tracing-subscriber EnvFilter syntax [default: info]
     #[arg(long, env = "SPOOL_LOG", global = true, value_name = "FILTER")]
     pub log: Option<String>,

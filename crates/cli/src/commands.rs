@@ -16,12 +16,21 @@ pub async fn open(config: &Config) -> anyhow::Result<Spool> {
         .with_context(|| format!("database_url: cannot open {}", config.database_url))?;
     let ttl_hours =
         i64::try_from(config.session_ttl_hours).context("session_ttl_hours: too large")?;
+    let catalog = spool_providers::Catalog::from_config(&config.models)
+        .map_err(|err| anyhow!("{}: {}", err.key, err.message))?;
+    let (catalog, runtime) = spool_providers::core_catalog(
+        &catalog,
+        config.default_model.as_deref(),
+        config.naming_model.as_deref(),
+    )
+    .map_err(|err| anyhow!("{}: {}", err.key, err.message))?;
     let spool_config = SpoolConfig {
         session_ttl: chrono::Duration::hours(ttl_hours),
         rate_limit: config.rate_limit(),
+        catalog,
         ..SpoolConfig::default()
     };
-    Ok(Spool::new(store, spool_config))
+    Ok(Spool::new(store, spool_config).with_runtime(runtime))
 }
 
 /// One line for the operator: each invalid field with its problems, or the

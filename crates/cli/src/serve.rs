@@ -18,6 +18,21 @@ pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
     let addr = listener.local_addr().context("listen: no local address")?;
     let spool = commands::open(config).await?;
     bootstrap::first_start(&spool, Admin::from_env(args.admin_email), addr).await?;
+    // One SQLite node owns its runs: any left unfinished died with the last
+    // process. (Several PostgreSQL nodes share runs; a node cannot tell
+    // which of them are orphaned, so it leaves them.)
+    if spool.store().backend() == "sqlite" {
+        let failed = spool
+            .fail_abandoned_runs()
+            .await
+            .map_err(commands::explain)?;
+        if failed > 0 {
+            tracing::warn!(
+                failed,
+                "marked runs left unfinished by the previous process as failed"
+            );
+        }
+    }
 
     let backend = spool.store().backend();
     let http = HttpConfig {

@@ -214,8 +214,9 @@ pub trait Store: Send + Sync + 'static {
 
     /// Admits a run, in one transaction with `user_message` (appended first,
     /// as by `append_message`). When no run of the thread is queued or in
-    /// progress the run is stored in progress (`started_at` = its
-    /// `created_at`) and the thread's status becomes running; otherwise it is
+    /// progress the run is stored in progress (`started_at` = the moment of
+    /// admission, never before `created_at`) and the thread's status becomes
+    /// running; otherwise it is
     /// stored queued when `queue_if_busy`, or refused with `Busy` (and the
     /// message is not appended either).
     async fn create_run(

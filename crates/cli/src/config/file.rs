@@ -17,6 +17,16 @@ pub struct FileConfig {
     pub rate_limit_burst: Option<u64>,
     pub log: Option<String>,
     pub log_format: Option<String>,
+    /// The model run when a request, thread and agent name none.
+    pub default_model: Option<String>,
+    /// The model that writes thread titles (else each thread's own).
+    pub naming_model: Option<String>,
+    /// `[[providers]]`: OpenAI-compatible, Anthropic or echo endpoints.
+    #[serde(default)]
+    pub providers: Vec<spool_providers::ProviderConfig>,
+    /// `[[models]]`: the catalog clients may ask for.
+    #[serde(default)]
+    pub models: Vec<spool_providers::ModelConfig>,
 }
 
 /// Reads the file named by `--config`/`SPOOL_CONFIG`, else `./spool.toml`

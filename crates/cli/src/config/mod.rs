@@ -42,6 +42,11 @@ pub struct Config {
     pub rate_limit_burst: u64,
     pub log: String,
     pub log_format: LogFormat,
+    /// The `[[providers]]` and `[[models]]` of the file, with the built-in
+    /// `echo` model added when the file does not configure it.
+    pub models: spool_providers::ProvidersConfig,
+    pub default_model: Option<String>,
+    pub naming_model: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -219,7 +224,35 @@ pub fn load(args: SettingArgs, matches: &ArgMatches) -> Result<Config, ConfigErr
         }
     };
 
+    let default_model = args
+        .default_model
+        .or(file.default_model)
+        .filter(|m| !m.trim().is_empty());
+    let naming_model = args
+        .naming_model
+        .or(file.naming_model)
+        .filter(|m| !m.trim().is_empty());
+    let models = with_echo(spool_providers::ProvidersConfig {
+        providers: file.providers,
+        models: file.models,
+    });
+    // Build once here so that a bad provider or model fails at start, naming its key.
+    let catalog = spool_providers::Catalog::from_config(&models).map_err(|err| ConfigError {
+        key: err.key,
+        message: err.message,
+        origin: file_origin(),
+    })?;
+    spool_providers::core_catalog(&catalog, default_model.as_deref(), naming_model.as_deref())
+        .map_err(|err| ConfigError {
+            key: err.key,
+            message: err.message,
+            origin: file_origin(),
+        })?;
+
     Ok(Config {
+        default_model,
+        naming_model,
+        models,
         file: file_path,
         data_dir: data_dir_path,
         database_url,
@@ -248,6 +281,23 @@ fn whole(raw: &Raw, key: &str, max: u64) -> Result<u64, ConfigError> {
         Ok(n) => Ok(n),
         Err(_) => Err(raw.error(key, format!("must be a whole number, not '{}'", raw.value))),
     }
+}
+
+/// The built-in offline `echo` model is always there unless the file
+/// configures a provider of that name itself.
+fn with_echo(mut config: spool_providers::ProvidersConfig) -> spool_providers::ProvidersConfig {
+    let offline: spool_providers::ProvidersConfig = serde_json::from_value(serde_json::json!({
+        "providers": [{ "kind": "echo", "name": "echo" }],
+        "models": [{ "name": "echo", "provider": "echo", "context_window": 128_000 }],
+    }))
+    .expect("the echo model's config is valid");
+    if !config.providers.iter().any(|p| p.name() == "echo") {
+        config.providers.extend(offline.providers);
+        if !config.models.iter().any(|m| m.name == "echo") {
+            config.models.extend(offline.models);
+        }
+    }
+    config
 }
 
 impl Config {

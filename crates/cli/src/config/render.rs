@@ -20,7 +20,9 @@ pub fn to_toml(config: &Config) -> String {
          rate_limit_per_second = {}\n\
          rate_limit_burst = {}\n\
          log = {}\n\
-         log_format = {}\n",
+         log_format = {}\n\
+         {}{}\
+         # Models: {} (the [[providers]] and [[models]] tables of the file are not repeated here).\n",
         quoted(&config.data_dir.to_string_lossy()),
         quoted(&config.database_url.redacted()),
         quoted(&config.listen.to_string()),
@@ -30,6 +32,24 @@ pub fn to_toml(config: &Config) -> String {
         config.rate_limit_burst,
         quoted(&config.log),
         quoted(config.log_format.as_str()),
+        config
+            .default_model
+            .as_deref()
+            .map_or(String::new(), |m| format!(
+                "default_model = {}\n",
+                quoted(m)
+            )),
+        config
+            .naming_model
+            .as_deref()
+            .map_or(String::new(), |m| format!("naming_model = {}\n", quoted(m))),
+        config
+            .models
+            .models
+            .iter()
+            .map(|m| m.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
     )
 }
 

@@ -116,7 +116,9 @@ pub(super) fn create(
         }
         None => {
             run.status = RunStatus::InProgress;
-            run.started_at = Some(run.created_at);
+            // Admission, not creation: an interrupting run was created before
+            // it waited for the one it stopped.
+            run.started_at = Some(spool_core::now().max(run.created_at));
         }
     }
     let message = match message {

@@ -4,7 +4,7 @@
 use crate::builders::{insert_agent, insert_thread, message, reply, thread};
 use crate::fixtures::{at, insert_workspace, user};
 use spool_core::listing::{Listing, Paging};
-use spool_core::model::{Run, RunAdmission, RunStatus, ThreadStatus};
+use spool_core::model::{Run, RunAdmission, RunStatus, Thread, ThreadStatus};
 use spool_core::paging::PageRequest;
 use spool_core::{RunId, Store};
 use std::sync::Arc;
@@ -52,7 +52,7 @@ pub async fn story_runs(store: Arc<dyn Store>) {
         panic!("expected a started run with its message: {admitted:?}")
     };
     assert_eq!(first.status, RunStatus::InProgress);
-    assert_eq!(first.started_at, Some(first.created_at));
+    assert!(first.started_at.is_some_and(|at| at >= first.created_at));
     assert_eq!(stored.seq, 1);
     let now_running = store.thread(workspace.id, t.id).await.unwrap().unwrap();
     assert_eq!(now_running.status, ThreadStatus::Running);
@@ -245,4 +245,138 @@ pub async fn story_unfinished_runs_fail_at_start(store: Arc<dyn Store>) {
             .unwrap(),
         RunAdmission::Started { .. }
     ));
+}
+
+/// How many admissions arrive at once in `story_concurrent_admission`.
+const RUSH: i64 = 20;
+
+/// `RUSH` admissions on `t`, each with its user message, released together.
+async fn admit_at_once(
+    store: &Arc<dyn Store>,
+    t: &Thread,
+    queue_if_busy: bool,
+) -> Vec<RunAdmission> {
+    let gate = Arc::new(tokio::sync::Barrier::new(RUSH as usize));
+    let tasks: Vec<_> = (0..RUSH)
+        .map(|i| {
+            let (store, gate) = (store.clone(), gate.clone());
+            let run = new_run(t, 100 + i);
+            let question = message(t, &format!("question {i}"), at(100 + i));
+            tokio::spawn(async move {
+                gate.wait().await;
+                store.create_run(run, Some(question), queue_if_busy).await
+            })
+        })
+        .collect();
+    let mut admissions = Vec::new();
+    for task in tasks {
+        admissions.push(task.await.expect("task").expect("create_run"));
+    }
+    admissions
+}
+
+/// Admissions racing on one idle thread: exactly one starts; the others are
+/// refused (their messages with them), or wait and then start one at a
+/// time, oldest first.
+pub async fn story_concurrent_admission(store: Arc<dyn Store>) {
+    let owner = user(&store, "rush@example.com").await;
+    let workspace = insert_workspace(&store, "Rush", owner.id).await;
+
+    let refusing = insert_thread(&store, thread(workspace.id, Some(owner.id), at(1))).await;
+    let admissions = admit_at_once(&store, &refusing, false).await;
+    let started: Vec<&Run> = admissions
+        .iter()
+        .filter_map(|a| match a {
+            RunAdmission::Started { run, .. } => Some(run),
+            _ => None,
+        })
+        .collect();
+    let [winner] = started[..] else {
+        panic!("expected exactly one started run: {admissions:?}")
+    };
+    let busy = admissions
+        .iter()
+        .filter(|a| **a == RunAdmission::Busy { active: winner.id })
+        .count();
+    assert_eq!(busy, RUSH as usize - 1, "{admissions:?}");
+    let after = store
+        .thread(workspace.id, refusing.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (after.status, after.message_count),
+        (ThreadStatus::Running, 1)
+    );
+
+    let waiting = insert_thread(&store, thread(workspace.id, Some(owner.id), at(2))).await;
+    let admissions = admit_at_once(&store, &waiting, true).await;
+    let mut started = Vec::new();
+    let mut queued = Vec::new();
+    for admission in admissions {
+        match admission {
+            RunAdmission::Started { run, message } => {
+                assert!(message.is_some());
+                started.push(run);
+            }
+            RunAdmission::Queued { run, message } => {
+                assert!(message.is_some());
+                assert_eq!((run.status, run.started_at), (RunStatus::Queued, None));
+                queued.push(run);
+            }
+            other => panic!("expected started or queued: {other:?}"),
+        }
+    }
+    assert_eq!((started.len(), queued.len()), (1, RUSH as usize - 1));
+    let after = store
+        .thread(workspace.id, waiting.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(after.message_count, RUSH as u64);
+
+    // Finishing them one by one starts the queued ones in created_at order.
+    queued.sort_by_key(|r| (r.created_at, r.id));
+    let mut current = started.remove(0);
+    for (k, expected) in queued.iter().enumerate() {
+        let mut done = current.clone();
+        done.status = RunStatus::Completed;
+        done.finished_at = Some(at(200 + k as i64));
+        let next = store
+            .finish_run(&done, None)
+            .await
+            .unwrap()
+            .next
+            .expect("the next queued run starts");
+        assert_eq!(
+            (next.id, next.status, next.started_at),
+            (expected.id, RunStatus::InProgress, done.finished_at)
+        );
+        current = next;
+    }
+    let mut done = current;
+    done.status = RunStatus::Completed;
+    done.finished_at = Some(at(300));
+    assert_eq!(store.finish_run(&done, None).await.unwrap().next, None);
+    let after = store
+        .thread(workspace.id, waiting.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(after.status, ThreadStatus::Idle);
+    let Listing::Page(all) = store
+        .list_runs(
+            waiting.id,
+            Paging::Offset(PageRequest {
+                page: 1,
+                per_page: 50,
+            }),
+        )
+        .await
+        .unwrap()
+    else {
+        panic!("offset page")
+    };
+    assert_eq!(all.total, RUSH as u64);
+    assert!(all.items.iter().all(|r| r.status == RunStatus::Completed));
 }
