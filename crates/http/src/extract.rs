@@ -93,11 +93,50 @@ pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiErro
     let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|err| {
         ApiError::BadRequest(format!("The request body is not valid JSON: {err}."))
     })?;
+    if let Some(field) = nul_field(&value, String::new()) {
+        let field = if field.is_empty() {
+            "body".to_owned()
+        } else {
+            field
+        };
+        return Err(ApiError::invalid(
+            &field,
+            format!("The {field} field may not contain NUL characters."),
+        ));
+    }
     serde_path_to_error::deserialize(value).map_err(|err| {
         let path = err.path().to_string();
         let message = err.into_inner().to_string();
         ApiError::Core(CoreError::Validation(field_error(&path, &message)))
     })
+}
+
+/// The path of the first string (or key) holding a NUL character, which no
+/// text field accepts (PostgreSQL cannot store it).
+fn nul_field(value: &serde_json::Value, path: String) -> Option<String> {
+    use serde_json::Value;
+    let join = |key: &str| {
+        if path.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{path}.{key}")
+        }
+    };
+    match value {
+        Value::String(s) => s.contains('\0').then_some(path),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| nul_field(v, join(&i.to_string()))),
+        Value::Object(map) => map.iter().find_map(|(k, v)| {
+            if k.contains('\0') {
+                Some(join("key"))
+            } else {
+                nul_field(v, join(k))
+            }
+        }),
+        _ => None,
+    }
 }
 
 /// Turns serde's wording into a field name and a sentence.
@@ -144,6 +183,14 @@ impl<D: Dialect, T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Qu
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or_default();
+        // No text field accepts NUL (PostgreSQL cannot store it).
+        if let Some((name, _)) = form_urlencoded::parse(query.as_bytes())
+            .find(|(k, v)| k.contains('\0') || v.contains('\0'))
+        {
+            let name = name.replace('\0', "");
+            let message = format!("The {name} may not contain NUL characters.");
+            return Err(D::Error::from(ApiError::invalid(&name, message)));
+        }
         let deserializer =
             serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
         serde_path_to_error::deserialize(deserializer)
@@ -202,5 +249,11 @@ mod tests {
             parse_json::<Body>(br#"{"name": 1"#),
             Err(ApiError::BadRequest(_))
         ));
+    }
+
+    #[test]
+    fn nul_characters_are_refused_where_they_stand() {
+        assert_eq!(problem(r#"{"name": "a\u0000b"}"#).0, "name");
+        assert_eq!(problem(r#"{"name": "a", "count": 1, "x": {"y": ["\u0000"]}}"#).0, "x.y.0");
     }
 }

@@ -5,7 +5,7 @@ use crate::error::{ApiError, Dialect};
 use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::request::Parts;
 use serde::{Deserialize, Deserializer};
-use spool_core::{AgentId, ApiKeyId, MessageId, ThreadId, UserId, WorkspaceId};
+use spool_core::{AgentId, ApiKeyId, MessageId, RunId, ThreadId, UserId, WorkspaceId};
 use std::marker::PhantomData;
 
 /// Something that can be read from the path's parameters, in order.
@@ -49,7 +49,7 @@ macro_rules! uuid_path {
     )*};
 }
 
-uuid_path!(AgentId => "Agent", ThreadId => "Thread", MessageId => "Message");
+uuid_path!(AgentId => "Agent", ThreadId => "Thread", MessageId => "Message", RunId => "Run");
 
 pub struct PathId<D, T>(pub T, pub PhantomData<D>);
 

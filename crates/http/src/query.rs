@@ -14,9 +14,18 @@ impl<D: Dialect, S: Send + Sync> FromRequestParts<S> for QueryPairs<D> {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or_default();
-        let pairs = form_urlencoded::parse(query.as_bytes())
+        let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
             .map(|(k, v)| (k.into_owned(), v.into_owned()))
             .collect();
+        // No text field accepts NUL (PostgreSQL cannot store it).
+        if let Some((name, _)) = pairs
+            .iter()
+            .find(|(k, v)| k.contains('\0') || v.contains('\0'))
+        {
+            let name = name.replace('\0', "");
+            let message = format!("The {name} may not contain NUL characters.");
+            return Err(D::Error::from(ApiError::invalid(&name, message)));
+        }
         Ok(QueryPairs(pairs, PhantomData))
     }
 }

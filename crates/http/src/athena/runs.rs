@@ -1,0 +1,412 @@
+//! Running a thread: start (streamed or not), follow, list, cancel; an
+//! agent run that makes its own thread; titles written by a model.
+
+use super::resources::{MessageBody, ThreadBody, message_metadata};
+use super::wire::{Data, ListBody, data, time};
+use super::{Athena, Result, WorkspaceParam, paging, scope};
+use crate::AppState;
+use crate::extract::{Auth, Json, Query};
+use crate::paths::PathId;
+use crate::query::QueryPairs;
+use axum::extract::State;
+use axum::http::{HeaderMap, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use spool_core::model::{Message, Run};
+use spool_core::runs::{RunEvent, RunEventKind, RunInput, Subscription};
+use spool_core::service::{MessageView, NewThreadInput};
+use spool_core::{AgentId, Principal, RunId, ThreadId};
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+use utoipa::ToSchema;
+
+/// Idle SSE connections get a comment line this often.
+const HEARTBEAT: Duration = Duration::from_secs(15);
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RunRequest {
+    /// A user message appended first, atomically with the run.
+    pub content: Option<String>,
+    #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
+    pub files: Vec<Value>,
+    /// Metadata of that user message.
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<Map<String, Value>>,
+    /// A model of the catalog; else the thread's `metadata.model`, the
+    /// agent's `large_language_model`, or the server default.
+    #[schema(example = "echo")]
+    pub model: Option<String>,
+    pub temperature: Option<f64>,
+    pub max_tokens: Option<u32>,
+    /// Server-Sent Events instead of one JSON answer (also `Accept: text/event-stream`).
+    pub stream: Option<bool>,
+    /// `reject` (default: 409 while a run is active), `interrupt` or `enqueue`.
+    pub multitask: Option<String>,
+    pub workspace_uuid: Option<String>,
+}
+
+impl RunRequest {
+    fn input(self) -> RunInput {
+        RunInput {
+            content: self.content,
+            files: self.files,
+            message_metadata: self.metadata,
+            model: self.model,
+            temperature: self.temperature,
+            max_tokens: self.max_tokens,
+            multitask: self.multitask,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RunUsage {
+    pub input_tokens: Option<u64>,
+    pub output_tokens: Option<u64>,
+    pub total_tokens: Option<u64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RunBody {
+    pub uuid: String,
+    pub thread_uuid: String,
+    pub agent_uuid: Option<String>,
+    #[schema(example = "echo")]
+    pub model: String,
+    /// `queued`, `in_progress`, `completed`, `failed` or `cancelled`.
+    pub status: &'static str,
+    pub temperature: Option<f64>,
+    pub max_tokens: Option<u32>,
+    pub usage: RunUsage,
+    pub error: Option<String>,
+    /// The assistant message it produced (also a partial one).
+    pub message_uuid: Option<String>,
+    pub created_at: String,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+}
+
+impl From<Run> for RunBody {
+    fn from(run: Run) -> Self {
+        let total = run.input_tokens.zip(run.output_tokens).map(|(i, o)| i + o);
+        Self {
+            uuid: run.id.to_string(),
+            thread_uuid: run.thread_id.to_string(),
+            agent_uuid: run.agent_id.map(|a| a.to_string()),
+            model: run.model,
+            status: run.status.as_str(),
+            temperature: run.temperature,
+            max_tokens: run.max_tokens,
+            usage: RunUsage {
+                input_tokens: run.input_tokens,
+                output_tokens: run.output_tokens,
+                total_tokens: total,
+            },
+            error: run.error,
+            message_uuid: run.message_id.map(|m| m.to_string()),
+            created_at: time(run.created_at),
+            started_at: run.started_at.map(time),
+            finished_at: run.finished_at.map(time),
+        }
+    }
+}
+
+/// A non-streamed run's answer: the stored reply (null when the run ended
+/// before any text arrived) and the run.
+#[derive(Serialize, ToSchema)]
+pub struct RunResult {
+    pub data: Option<MessageBody>,
+    pub run: RunBody,
+}
+
+/// A message as it appears in events: from the event alone, so that a
+/// replayed stream is byte-for-byte the original.
+fn event_message(message: &Message) -> Value {
+    json!({
+        "uuid": message.id.to_string(),
+        "thread_uuid": message.thread_id.to_string(),
+        "role": message.role.as_str(),
+        "content": message.content,
+        "content_html": message.content_html,
+        "metadata": message_metadata(message),
+        "created_at": time(message.created_at),
+        "updated_at": time(message.updated_at),
+    })
+}
+
+pub fn render_event(event: &RunEvent) -> Event {
+    let data = match &event.kind {
+        RunEventKind::RunCreated(run)
+        | RunEventKind::RunCompleted(run)
+        | RunEventKind::RunFailed(run)
+        | RunEventKind::RunCancelled(run) => {
+            serde_json::to_string(&RunBody::from(run.clone())).unwrap_or_default()
+        }
+        RunEventKind::MessageCreated(message) | RunEventKind::MessageCompleted(message) => {
+            event_message(message).to_string()
+        }
+        RunEventKind::MessageDelta(piece) => json!({ "delta": { "content": piece } }).to_string(),
+        RunEventKind::Done => "[DONE]".to_owned(),
+    };
+    Event::default()
+        .id(event.id.to_string())
+        .event(event.kind.name())
+        .data(data)
+}
+
+fn sse(events: Subscription) -> Response {
+    let stream = futures_util::stream::unfold(events, |mut events| async move {
+        let event = events.next().await?;
+        Some((Ok::<_, Infallible>(render_event(&event)), events))
+    });
+    Sse::new(stream)
+        .keep_alive(KeepAlive::new().interval(HEARTBEAT).text("heartbeat"))
+        .into_response()
+}
+
+fn wants_stream(headers: &HeaderMap, stream: Option<bool>) -> bool {
+    stream.unwrap_or_else(|| {
+        headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|accept| accept.contains("text/event-stream"))
+    })
+}
+
+/// Waits for the run's end and answers with its reply.
+async fn settle(
+    state: &AppState,
+    principal: &Principal,
+    mut events: Subscription,
+) -> Result<axum::Json<RunResult>> {
+    let mut reply = None;
+    let mut last_run = None;
+    while let Some(event) = events.next().await {
+        match &event.kind {
+            RunEventKind::MessageCompleted(message) => reply = Some(message.clone()),
+            RunEventKind::RunCreated(run)
+            | RunEventKind::RunCompleted(run)
+            | RunEventKind::RunFailed(run)
+            | RunEventKind::RunCancelled(run) => last_run = Some(run.clone()),
+            _ => {}
+        }
+    }
+    let run = last_run.ok_or(crate::error::ApiError::not_found("Run"))?;
+    let data = match reply {
+        Some(message) => {
+            let scope = state.spool.scope(principal, run.workspace_id).await?;
+            let thread = state
+                .spool
+                .thread(principal, &scope, run.thread_id, None)
+                .await?;
+            let thread = Arc::new(state.spool.thread_view(thread).await?);
+            Some(MessageBody::new(
+                MessageView { message, thread },
+                principal.user_id(),
+            ))
+        }
+        None => None,
+    };
+    Ok(axum::Json(RunResult {
+        data,
+        run: RunBody::from(run),
+    }))
+}
+
+/// Run the thread: optionally append `content` first; answer with the reply
+/// (200) or stream Server-Sent Events (`run.created`, `message.created`,
+/// `message.delta`, `message.completed`, `run.completed` | `run.failed` |
+/// `run.cancelled`, `done`). A second run while one is active answers 409
+/// unless `multitask` says otherwise. The run belongs to the server: a client
+/// that disconnects does not stop it.
+#[utoipa::path(post, path = "/api/v1/threads/{uuid}/run", tag = "Thread", params(("uuid" = String, Path), WorkspaceParam),
+    request_body = RunRequest, security(("bearer" = []), ("api_key" = [])),
+    responses((status = 200, body = RunResult, description = "JSON, or text/event-stream when streaming"),
+        (status = 404), (status = 409), (status = 422)))]
+pub async fn run_thread(
+    State(state): State<AppState>,
+    Auth(principal, _): Auth<Athena>,
+    PathId(id, _): PathId<Athena, ThreadId>,
+    Query(query, _): Query<Athena, WorkspaceParam>,
+    headers: HeaderMap,
+    Json(body, _): Json<Athena, RunRequest>,
+) -> Result<Response> {
+    let named = body.workspace_uuid.clone().or(query.workspace_uuid);
+    let scope = scope(&state, &principal, named.as_deref()).await?;
+    let stream = wants_stream(&headers, body.stream);
+    let started = state
+        .spool
+        .start_run(&principal, &scope, id, body.input(), None)
+        .await?;
+    if stream {
+        Ok(sse(started.events))
+    } else {
+        Ok(settle(&state, &principal, started.events)
+            .await?
+            .into_response())
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AgentRunRequest {
+    /// The first user message of the new thread.
+    pub content: String,
+    /// Title of the new thread.
+    pub name: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<Map<String, Value>>,
+    pub model: Option<String>,
+    pub temperature: Option<f64>,
+    pub max_tokens: Option<u32>,
+    pub stream: Option<bool>,
+    pub workspace_uuid: Option<String>,
+}
+
+/// Run an agent: creates a thread with `content` and runs it.
+#[utoipa::path(post, path = "/api/v1/agents/{uuid}/run", tag = "Agent", params(("uuid" = String, Path), WorkspaceParam),
+    request_body = AgentRunRequest, security(("bearer" = []), ("api_key" = [])),
+    responses((status = 200, body = RunResult), (status = 404), (status = 422)))]
+pub async fn run_agent(
+    State(state): State<AppState>,
+    Auth(principal, _): Auth<Athena>,
+    PathId(agent, _): PathId<Athena, AgentId>,
+    Query(query, _): Query<Athena, WorkspaceParam>,
+    headers: HeaderMap,
+    Json(body, _): Json<Athena, AgentRunRequest>,
+) -> Result<Response> {
+    let named = body.workspace_uuid.clone().or(query.workspace_uuid);
+    let scope = scope(&state, &principal, named.as_deref()).await?;
+    state.spool.usable_agent(&principal, &scope, agent).await?;
+    let thread = NewThreadInput {
+        title: body.name,
+        agent: Some(agent),
+        metadata: body.metadata,
+        ..Default::default()
+    };
+    let thread = state
+        .spool
+        .create_thread(&principal, &scope, thread)
+        .await?;
+    let input = RunInput {
+        content: Some(body.content),
+        model: body.model,
+        temperature: body.temperature,
+        max_tokens: body.max_tokens,
+        ..Default::default()
+    };
+    let started = state
+        .spool
+        .start_run(&principal, &scope, thread.id, input, None)
+        .await?;
+    if wants_stream(&headers, body.stream) {
+        Ok(sse(started.events))
+    } else {
+        Ok(settle(&state, &principal, started.events)
+            .await?
+            .into_response())
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/runs/{uuid}", tag = "Run", params(("uuid" = String, Path), WorkspaceParam),
+    security(("bearer" = []), ("api_key" = [])), responses((status = 200, body = Data<RunBody>), (status = 404)))]
+pub async fn show(
+    State(state): State<AppState>,
+    Auth(principal, _): Auth<Athena>,
+    PathId(id, _): PathId<Athena, RunId>,
+    Query(query, _): Query<Athena, WorkspaceParam>,
+) -> Result<axum::Json<Data<RunBody>>> {
+    let scope = scope(&state, &principal, query.workspace_uuid.as_deref()).await?;
+    Ok(data(RunBody::from(
+        state.spool.run(&principal, &scope, id).await?,
+    )))
+}
+
+/// A thread's runs, newest first; page or cursor mode.
+#[utoipa::path(get, path = "/api/v1/threads/{uuid}/runs", tag = "Run", params(("uuid" = String, Path), WorkspaceParam),
+    security(("bearer" = []), ("api_key" = [])), responses((status = 200, body = super::wire::Paginated<RunBody>), (status = 404)))]
+pub async fn list(
+    State(state): State<AppState>,
+    Auth(principal, _): Auth<Athena>,
+    PathId(id, _): PathId<Athena, ThreadId>,
+    query: QueryPairs<Athena>,
+) -> Result<axum::Json<ListBody<RunBody>>> {
+    let scope = scope(&state, &principal, query.get("workspace_uuid")).await?;
+    let runs = state
+        .spool
+        .list_runs(&principal, &scope, id, paging(&query)?)
+        .await?;
+    Ok(axum::Json(ListBody::new(
+        runs,
+        &format!("/api/v1/threads/{id}/runs"),
+        RunBody::from,
+    )))
+}
+
+/// Stop a run: it ends `cancelled` and keeps its partial reply.
+#[utoipa::path(post, path = "/api/v1/runs/{uuid}/cancel", tag = "Run", params(("uuid" = String, Path), WorkspaceParam),
+    security(("bearer" = []), ("api_key" = [])), responses((status = 200, body = Data<RunBody>), (status = 404)))]
+pub async fn cancel(
+    State(state): State<AppState>,
+    Auth(principal, _): Auth<Athena>,
+    PathId(id, _): PathId<Athena, RunId>,
+    Query(query, _): Query<Athena, WorkspaceParam>,
+) -> Result<axum::Json<Data<RunBody>>> {
+    let scope = scope(&state, &principal, query.workspace_uuid.as_deref()).await?;
+    Ok(data(RunBody::from(
+        state.spool.cancel_run(&principal, &scope, id).await?,
+    )))
+}
+
+/// Re-attach to a run's events. `Last-Event-ID` (header, or `last_event_id`
+/// query) resumes after that event with no gap and no repeat; a finished run
+/// replays its events.
+#[utoipa::path(get, path = "/api/v1/runs/{uuid}/events", tag = "Run",
+    params(("uuid" = String, Path), WorkspaceParam, ("Last-Event-ID" = Option<String>, Header)),
+    security(("bearer" = []), ("api_key" = [])), responses((status = 200, description = "text/event-stream"), (status = 404)))]
+pub async fn events(
+    State(state): State<AppState>,
+    Auth(principal, _): Auth<Athena>,
+    PathId(id, _): PathId<Athena, RunId>,
+    headers: HeaderMap,
+    query: QueryPairs<Athena>,
+) -> Result<Response> {
+    let scope = scope(&state, &principal, query.get("workspace_uuid")).await?;
+    let last = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .or(query.get("last_event_id"));
+    let last = match last {
+        None => 0,
+        Some(text) => text.trim().parse().map_err(|_| {
+            crate::error::ApiError::invalid(
+                "Last-Event-ID",
+                "The Last-Event-ID must be an event id.",
+            )
+        })?,
+    };
+    let events = state.spool.run_events(&principal, &scope, id, last).await?;
+    Ok(sse(events))
+}
+
+/// Ask the naming model for a short title from the first messages and store it.
+#[utoipa::path(post, path = "/api/v1/threads/{uuid}/generate-name", tag = "Thread", params(("uuid" = String, Path), WorkspaceParam),
+    security(("bearer" = []), ("api_key" = [])), responses((status = 200, body = Data<ThreadBody>), (status = 404), (status = 409), (status = 422)))]
+pub async fn generate_name(
+    State(state): State<AppState>,
+    Auth(principal, _): Auth<Athena>,
+    PathId(id, _): PathId<Athena, ThreadId>,
+    Query(query, _): Query<Athena, WorkspaceParam>,
+) -> Result<axum::Json<Data<ThreadBody>>> {
+    let scope = scope(&state, &principal, query.workspace_uuid.as_deref()).await?;
+    let thread = state
+        .spool
+        .generate_name(&principal, &scope, id, None)
+        .await?;
+    super::threads::render(&state, &principal, thread).await
+}

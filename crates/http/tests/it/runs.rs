@@ -1,0 +1,831 @@
+//! Runs over HTTP: with the offline echo model and with a scripted upstream
+//! speaking the OpenAI protocol, including its faults.
+
+use crate::{Account, TestServer, assert_invalid, send};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use spool_providers::testing::{Script, ScriptedUpstream};
+use std::time::Duration;
+
+/// One Server-Sent Event (comments, such as heartbeats, are dropped).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SseEvent {
+    pub id: u64,
+    pub event: String,
+    pub data: String,
+}
+
+pub fn parse_sse(text: &str) -> Vec<SseEvent> {
+    let mut events = Vec::new();
+    for block in text.split("\n\n") {
+        let (mut id, mut event, mut data) = (None, None, Vec::new());
+        for line in block.lines() {
+            if let Some(v) = line.strip_prefix("id:") {
+                id = v.trim().parse().ok();
+            } else if let Some(v) = line.strip_prefix("event:") {
+                event = Some(v.trim().to_owned());
+            } else if let Some(v) = line.strip_prefix("data:") {
+                data.push(v.strip_prefix(' ').unwrap_or(v).to_owned());
+            }
+        }
+        if let (Some(id), Some(event)) = (id, event) {
+            events.push(SseEvent {
+                id,
+                event,
+                data: data.join("\n"),
+            });
+        }
+    }
+    events
+}
+
+async fn thread(server: &TestServer, account: &Account, metadata: Value) -> String {
+    let (status, body) = send(server.post(
+        "/api/v1/threads",
+        &account.token,
+        json!({ "name": "Run me", "metadata": metadata }),
+    ))
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    body["data"]["uuid"].as_str().unwrap().to_owned()
+}
+
+async fn run(server: &TestServer, token: &str, thread: &str, body: Value) -> (StatusCode, Value) {
+    send(server.post(&format!("/api/v1/threads/{thread}/run"), token, body)).await
+}
+
+async fn stream(server: &TestServer, token: &str, thread: &str, body: Value) -> Vec<SseEvent> {
+    let response = server
+        .post(&format!("/api/v1/threads/{thread}/run"), token, body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    parse_sse(&response.text().await.unwrap())
+}
+
+async fn wait_for_run(server: &TestServer, token: &str, run: &str) -> Value {
+    for _ in 0..200 {
+        let (_, body) = send(server.get(&format!("/api/v1/runs/{run}"), token)).await;
+        let status = body["data"]["status"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        if ["completed", "failed", "cancelled"].contains(&status.as_str()) {
+            return body["data"].clone();
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("run {run} did not end");
+}
+
+fn upstream_models(upstream: &ScriptedUpstream, max_retries: u32, context_window: u32) -> Value {
+    json!({
+        "providers": [
+            { "kind": "echo", "name": "echo", "piece_delay_ms": 0 },
+            { "kind": "openai", "name": "scripted", "base_url": upstream.openai_base_url(), "max_retries": max_retries,
+              "max_retry_wait_secs": 2,
+              "timeouts": { "connect_secs": 1, "first_token_secs": 1, "between_chunks_secs": 1 } }
+        ],
+        "models": [
+            { "name": "echo", "provider": "echo", "context_window": 128000 },
+            { "name": "scripted", "provider": "scripted", "upstream_model": "gpt-test", "context_window": context_window,
+              "max_output_tokens": 64 }
+        ]
+    })
+}
+
+#[tokio::test]
+async fn a_run_without_streaming_answers_the_stored_reply() {
+    let server = TestServer::start().await;
+    let ada = server.account("ada@example.com").await;
+    let thread = thread(&server, &ada, json!({})).await;
+    let (status, body) = run(
+        &server,
+        &ada.token,
+        &thread,
+        json!({ "content": "hello there", "temperature": 0.3 }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let reply = &body["data"];
+    assert_eq!(reply["role"], "assistant");
+    assert_eq!(reply["content"], "Echo: hello there");
+    let metadata = &reply["metadata"];
+    assert_eq!(metadata["model"], "echo");
+    assert_eq!(metadata["temperature"], 0.3);
+    assert_eq!(metadata["finish_reason"], "stop");
+    assert_eq!(metadata["run_uuid"], body["run"]["uuid"]);
+    let tokens = &metadata["tokens"];
+    assert!(tokens["input"].as_u64().unwrap() > 0 && tokens["output"].as_u64().unwrap() > 0);
+    assert_eq!(
+        tokens["total"].as_u64(),
+        Some(tokens["input"].as_u64().unwrap() + tokens["output"].as_u64().unwrap())
+    );
+    assert_eq!(body["run"]["status"], "completed");
+    assert_eq!(body["run"]["message_uuid"], reply["uuid"]);
+
+    let (_, thread_now) = send(server.get(&format!("/api/v1/threads/{thread}"), &ada.token)).await;
+    let t = &thread_now["data"];
+    assert_eq!(
+        (t["message_count"].as_u64(), t["status"].as_str()),
+        (Some(2), Some("idle"))
+    );
+    assert_eq!(t["last_model_used"], "echo");
+    assert_eq!(t["usage"]["output_tokens"], tokens["output"]);
+    let (_, messages) = send(server.get(
+        &format!("/api/v1/messages?thread_uuid={thread}"),
+        &ada.token,
+    ))
+    .await;
+    let roles: Vec<_> = messages["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["role"].clone())
+        .collect();
+    assert_eq!(roles, [json!("user"), json!("assistant")]);
+    let (_, runs) = send(server.get(&format!("/api/v1/threads/{thread}/runs"), &ada.token)).await;
+    assert_eq!(runs["meta"]["total"], 1);
+}
+
+#[tokio::test]
+async fn a_streamed_run_sends_every_event_in_order_and_resumes_without_gaps() {
+    let server = TestServer::start().await;
+    let ada = server.account("ada@example.com").await;
+    let thread = thread(&server, &ada, json!({})).await;
+    let events = stream(
+        &server,
+        &ada.token,
+        &thread,
+        json!({ "content": "one two three four", "stream": true }),
+    )
+    .await;
+    let names: Vec<&str> = events.iter().map(|e| e.event.as_str()).collect();
+    assert_eq!(names.first(), Some(&"run.created"));
+    assert_eq!(names[1], "message.created");
+    assert!(
+        names.iter().filter(|n| **n == "message.delta").count() >= 4,
+        "{names:?}"
+    );
+    assert_eq!(
+        &names[names.len() - 3..],
+        ["message.completed", "run.completed", "done"]
+    );
+    assert_eq!(
+        events.iter().map(|e| e.id).collect::<Vec<_>>(),
+        (1..=events.len() as u64).collect::<Vec<_>>()
+    );
+    let text: String = events
+        .iter()
+        .filter(|e| e.event == "message.delta")
+        .map(|e| {
+            serde_json::from_str::<Value>(&e.data).unwrap()["delta"]["content"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(text, "Echo: one two three four");
+    let run_id = serde_json::from_str::<Value>(&events[0].data).unwrap()["uuid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // Re-attaching from every position gives exactly the rest, byte for byte.
+    for last in 0..events.len() as u64 {
+        let response = server
+            .get(&format!("/api/v1/runs/{run_id}/events"), &ada.token)
+            .header("Last-Event-ID", last.to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let resumed = parse_sse(&response.text().await.unwrap());
+        assert_eq!(resumed, events[last as usize..], "resumed after {last}");
+    }
+    let (status, body) = send(
+        server
+            .get(&format!("/api/v1/runs/{run_id}/events"), &ada.token)
+            .header("Last-Event-ID", "abc"),
+    )
+    .await;
+    assert_invalid(status, &body, "Last-Event-ID");
+}
+
+#[tokio::test]
+async fn accept_event_stream_also_streams() {
+    let server = TestServer::start().await;
+    let ada = server.account("ada@example.com").await;
+    let thread = thread(&server, &ada, json!({})).await;
+    let response = server
+        .post(
+            &format!("/api/v1/threads/{thread}/run"),
+            &ada.token,
+            json!({ "content": "hi" }),
+        )
+        .header("Accept", "text/event-stream")
+        .send()
+        .await
+        .unwrap();
+    let events = parse_sse(&response.text().await.unwrap());
+    assert_eq!(events.last().map(|e| e.event.as_str()), Some("done"));
+}
+
+#[tokio::test]
+async fn a_client_that_disconnects_does_not_stop_the_run() {
+    let upstream =
+        ScriptedUpstream::start([Script::reply(["slow ", "but ", "sure ", "reply"])
+            .with_delay(Duration::from_millis(150))])
+        .await;
+    let server = TestServer::start_with_models(upstream_models(&upstream, 0, 8000)).await;
+    let ada = server.account("ada@example.com").await;
+    let thread = thread(&server, &ada, json!({})).await;
+    let mut response = server
+        .post(
+            &format!("/api/v1/threads/{thread}/run"),
+            &ada.token,
+            json!({ "content": "go", "model": "scripted", "stream": true }),
+        )
+        .send()
+        .await
+        .unwrap();
+    let first = response.chunk().await.unwrap().expect("the first event");
+    let first = parse_sse(&String::from_utf8_lossy(&first));
+    let run_id = serde_json::from_str::<Value>(&first[0].data).unwrap()["uuid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    drop(response);
+    let run = wait_for_run(&server, &ada.token, &run_id).await;
+    assert_eq!(run["status"], "completed");
+    let (_, reply) = send(server.get(
+        &format!("/api/v1/messages/{}", run["message_uuid"].as_str().unwrap()),
+        &ada.token,
+    ))
+    .await;
+    assert_eq!(reply["data"]["content"], "slow but sure reply");
+}
+
+#[tokio::test]
+async fn one_active_run_per_thread_reject_interrupt_enqueue() {
+    let upstream = ScriptedUpstream::start([
+        Script::reply(["a ", "b ", "c ", "d ", "e"]).with_delay(Duration::from_millis(200))
+    ])
+    .await;
+    let server = TestServer::start_with_models(upstream_models(&upstream, 0, 8000)).await;
+    let ada = server.account("ada@example.com").await;
+    let thread = thread(&server, &ada, json!({ "model": "scripted" })).await;
+    let start = |body: Value| {
+        let client = server.client.clone();
+        let url = format!("{}/api/v1/threads/{thread}/run", server.base);
+        let token = ada.token.clone();
+        tokio::spawn(async move {
+            client
+                .post(url)
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        })
+    };
+    let first = start(json!({ "content": "first" }));
+    let mut active = None;
+    for _ in 0..100 {
+        let (_, runs) =
+            send(server.get(&format!("/api/v1/threads/{thread}/runs"), &ada.token)).await;
+        if let Some(run) = runs["data"].as_array().and_then(|r| r.first()) {
+            active = Some(run["uuid"].as_str().unwrap().to_owned());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let active = active.expect("the first run shows up");
+    let (status, body) = run(&server, &ada.token, &thread, json!({ "content": "second" })).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(body["message"].as_str().unwrap().contains("active run"));
+
+    let queued = start(json!({ "content": "third", "multitask": "enqueue" }));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let (status, interrupted) = run(
+        &server,
+        &ada.token,
+        &thread,
+        json!({ "content": "fourth", "multitask": "interrupt" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{interrupted}");
+    assert_eq!(interrupted["run"]["status"], "completed");
+
+    let first = first.await.unwrap();
+    assert_eq!(first["run"]["uuid"], active.as_str());
+    assert_eq!(first["run"]["status"], "cancelled");
+    let partial = &first["data"];
+    if !partial.is_null() {
+        assert_eq!(partial["metadata"]["finish_reason"], "cancelled");
+    }
+    let queued = queued.await.unwrap();
+    assert_eq!(
+        queued["run"]["status"], "cancelled",
+        "interrupt also stops what was waiting"
+    );
+    let (status, body) = run(
+        &server,
+        &ada.token,
+        &thread,
+        json!({ "multitask": "sometimes" }),
+    )
+    .await;
+    assert_invalid(status, &body, "multitask");
+
+    // Never two runs in progress at once: the history shows them one after another.
+    let (_, runs) = send(server.get(
+        &format!("/api/v1/threads/{thread}/runs?per_page=100"),
+        &ada.token,
+    ))
+    .await;
+    let mut spans: Vec<(String, String)> = runs["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["started_at"].is_string())
+        .map(|r| {
+            (
+                r["started_at"].as_str().unwrap().to_owned(),
+                r["finished_at"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    spans.sort();
+    for pair in spans.windows(2) {
+        assert!(pair[0].1 <= pair[1].0, "overlapping runs: {pair:?}");
+    }
+}
+
+#[tokio::test]
+async fn enqueued_runs_run_in_arrival_order() {
+    let server = TestServer::start().await;
+    let ada = server.account("ada@example.com").await;
+    let thread = thread(&server, &ada, json!({})).await;
+    let mut handles = Vec::new();
+    for i in 0..5 {
+        let (client, base, token, thread) = (
+            server.client.clone(),
+            server.base.clone(),
+            ada.token.clone(),
+            thread.clone(),
+        );
+        handles.push(tokio::spawn(async move {
+            let body = json!({ "content": format!("message {i}"), "multitask": "enqueue" });
+            let r = client
+                .post(format!("{base}/api/v1/threads/{thread}/run"))
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            (r.status(), r.json::<Value>().await.unwrap())
+        }));
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    for handle in handles {
+        let (status, body) = handle.await.unwrap();
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["run"]["status"], "completed");
+    }
+    let (_, messages) = send(server.get(
+        &format!("/api/v1/messages?thread_uuid={thread}&per_page=100"),
+        &ada.token,
+    ))
+    .await;
+    let messages = messages["data"].as_array().unwrap();
+    assert_eq!(messages.len(), 10);
+    // Questions are appended as their runs are admitted, in arrival order.
+    let questions: Vec<&str> = messages
+        .iter()
+        .filter(|m| m["role"] == "user")
+        .map(|m| m["content"].as_str().unwrap())
+        .collect();
+    let expected: Vec<String> = (0..5).map(|i| format!("message {i}")).collect();
+    assert_eq!(questions, expected);
+    // The runs ran one after another, in the order they arrived.
+    let (_, runs) = send(server.get(
+        &format!("/api/v1/threads/{thread}/runs?per_page=100"),
+        &ada.token,
+    ))
+    .await;
+    let mut runs: Vec<Value> = runs["data"].as_array().unwrap().clone();
+    runs.sort_by_key(|r| r["created_at"].as_str().unwrap().to_owned());
+    for pair in runs.windows(2) {
+        let (earlier, later) = (&pair[0], &pair[1]);
+        assert!(
+            earlier["finished_at"].as_str() <= later["started_at"].as_str(),
+            "{earlier} then {later}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn cancel_keeps_the_partial_reply() {
+    let upstream =
+        ScriptedUpstream::start([Script::reply(["part ", "one ", "two ", "three ", "four"])
+            .with_delay(Duration::from_millis(200))])
+        .await;
+    let server = TestServer::start_with_models(upstream_models(&upstream, 0, 8000)).await;
+    let ada = server.account("ada@example.com").await;
+    let thread = thread(&server, &ada, json!({})).await;
+    let mut response = server
+        .post(
+            &format!("/api/v1/threads/{thread}/run"),
+            &ada.token,
+            json!({ "content": "go", "model": "scripted", "stream": true }),
+        )
+        .send()
+        .await
+        .unwrap();
+    let mut seen = String::new();
+    while !seen.contains("message.delta") {
+        seen.push_str(&String::from_utf8_lossy(
+            &response.chunk().await.unwrap().unwrap(),
+        ));
+    }
+    let run_id = serde_json::from_str::<Value>(&parse_sse(&seen)[0].data).unwrap()["uuid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, body) = send(server.post(
+        &format!("/api/v1/runs/{run_id}/cancel"),
+        &ada.token,
+        json!({}),
+    ))
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["data"]["status"], "cancelled");
+    while let Some(chunk) = response.chunk().await.unwrap() {
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    let events = parse_sse(&seen);
+    assert_eq!(
+        events.iter().rev().nth(1).map(|e| e.event.as_str()),
+        Some("run.cancelled")
+    );
+    let reply_id = body["data"]["message_uuid"]
+        .as_str()
+        .expect("the partial reply is kept")
+        .to_owned();
+    let (_, reply) = send(server.get(&format!("/api/v1/messages/{reply_id}"), &ada.token)).await;
+    assert!(
+        reply["data"]["content"]
+            .as_str()
+            .unwrap()
+            .starts_with("part")
+    );
+    assert_eq!(reply["data"]["metadata"]["finish_reason"], "cancelled");
+    // Cancelling a finished run changes nothing.
+    let (status, again) = send(server.post(
+        &format!("/api/v1/runs/{run_id}/cancel"),
+        &ada.token,
+        json!({}),
+    ))
+    .await;
+    assert_eq!(
+        (status, again["data"]["status"].as_str()),
+        (StatusCode::OK, Some("cancelled"))
+    );
+}
+
+/// Runs against each upstream fault end in the documented state, store what
+/// arrived, retry only before the first token and never answer 5xx.
+#[tokio::test]
+async fn upstream_faults_end_runs_cleanly() {
+    struct Case {
+        name: &'static str,
+        script: Vec<Script>,
+        status: &'static str,
+        partial: Option<&'static str>,
+        requests: usize,
+    }
+    let cases = vec![
+        Case {
+            name: "500 every time",
+            script: vec![Script::status(500)],
+            status: "failed",
+            partial: None,
+            requests: 3,
+        },
+        Case {
+            name: "429 then success",
+            script: vec![Script::rate_limited(1), Script::reply(["fine"])],
+            status: "completed",
+            partial: Some("fine"),
+            requests: 2,
+        },
+        Case {
+            name: "stall before the first byte",
+            script: vec![Script::stall_before_first_byte(Duration::from_secs(5))],
+            status: "failed",
+            partial: None,
+            requests: 3,
+        },
+        Case {
+            name: "stall mid-stream",
+            script: vec![Script::stall_mid_stream(
+                ["half ", "way"],
+                Duration::from_secs(5),
+            )],
+            status: "failed",
+            partial: Some("half way"),
+            requests: 1,
+        },
+        Case {
+            name: "dropped mid-stream",
+            script: vec![Script::drop_mid_stream(["cut ", "off"])],
+            status: "failed",
+            partial: Some("cut off"),
+            requests: 1,
+        },
+        Case {
+            name: "malformed chunk",
+            script: vec![Script::malformed_chunk(["bad "])],
+            status: "failed",
+            partial: Some("bad "),
+            requests: 1,
+        },
+    ];
+    for case in cases {
+        let upstream = ScriptedUpstream::start(case.script).await;
+        let server = TestServer::start_with_models(upstream_models(&upstream, 2, 8000)).await;
+        let ada = server.account("ada@example.com").await;
+        let thread = thread(&server, &ada, json!({})).await;
+        let started = std::time::Instant::now();
+        let outcome = tokio::time::timeout(
+            Duration::from_secs(20),
+            run(
+                &server,
+                &ada.token,
+                &thread,
+                json!({ "content": "go", "model": "scripted" }),
+            ),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("{}: the run hung", case.name));
+        let (status, body) = outcome;
+        assert_eq!(status, StatusCode::OK, "{}: {body}", case.name);
+        assert_eq!(body["run"]["status"], case.status, "{}: {body}", case.name);
+        match case.partial {
+            Some(text) => {
+                assert_eq!(body["data"]["content"], text, "{}", case.name);
+                let reason = if case.status == "completed" {
+                    "stop"
+                } else {
+                    "error"
+                };
+                assert_eq!(
+                    body["data"]["metadata"]["finish_reason"], reason,
+                    "{}",
+                    case.name
+                );
+            }
+            None => assert!(body["data"].is_null(), "{}: {body}", case.name),
+        }
+        if case.status == "failed" {
+            assert!(
+                body["run"]["error"].as_str().is_some_and(|e| !e.is_empty()),
+                "{}: the error is stored",
+                case.name
+            );
+        }
+        assert_eq!(
+            upstream.request_count(),
+            case.requests,
+            "{}: attempts",
+            case.name
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "{}: took {:?}",
+            case.name,
+            started.elapsed()
+        );
+        let (_, thread_now) =
+            send(server.get(&format!("/api/v1/threads/{thread}"), &ada.token)).await;
+        assert_eq!(thread_now["data"]["status"], "idle", "{}", case.name);
+    }
+}
+
+#[tokio::test]
+async fn the_prompt_keeps_the_newest_messages_within_the_window() {
+    let upstream = ScriptedUpstream::start([Script::reply(["ok"])]).await;
+    let server = TestServer::start_with_models(upstream_models(&upstream, 0, 300)).await;
+    let ada = server.account("ada@example.com").await;
+    let thread = thread(&server, &ada, json!({ "system_prompt": "You are terse." })).await;
+    for i in 0..30 {
+        let body = json!({ "thread_uuid": thread, "content": format!("message number {i} with some words in it") });
+        let (status, _) = send(server.post("/api/v1/messages", &ada.token, body)).await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    let (status, body) = run(
+        &server,
+        &ada.token,
+        &thread,
+        json!({ "content": "the newest question", "model": "scripted", "max_tokens": 64 }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let request: Value = upstream.requests()[0].body.clone();
+    let messages = request["messages"].as_array().unwrap();
+    assert_eq!(messages[0]["role"], "system");
+    assert!(
+        messages[0]["content"]
+            .as_str()
+            .unwrap()
+            .contains("You are terse.")
+    );
+    assert_eq!(messages.last().unwrap()["content"], "the newest question");
+    assert!(
+        messages.len() < 31,
+        "older messages were cut: {}",
+        messages.len()
+    );
+    assert!(
+        messages.len() > 3,
+        "as many as fit were kept: {}",
+        messages.len()
+    );
+    let kept: Vec<&str> = messages[1..]
+        .iter()
+        .map(|m| m["content"].as_str().unwrap())
+        .collect();
+    assert!(
+        kept.iter().all(|c| !c.contains("number 0 ")),
+        "the oldest went first"
+    );
+    assert!(kept.contains(&"message number 29 with some words in it"));
+    assert_eq!(request["model"], "gpt-test");
+}
+
+#[tokio::test]
+async fn a_hundred_concurrent_runs_on_a_hundred_threads_complete() {
+    let server = TestServer::start().await;
+    let ada = server.account("ada@example.com").await;
+    let key = server.api_key(&ada).await;
+    let mut threads = Vec::new();
+    for _ in 0..100 {
+        threads.push(thread(&server, &ada, json!({})).await);
+    }
+    let mut handles = Vec::new();
+    for (i, thread) in threads.iter().enumerate() {
+        let (client, base, key, thread) = (
+            server.client.clone(),
+            server.base.clone(),
+            key.clone(),
+            thread.clone(),
+        );
+        handles.push(tokio::spawn(async move {
+            let body = json!({ "content": format!("question {i}") });
+            let r = client
+                .post(format!("{base}/api/v1/threads/{thread}/run"))
+                .bearer_auth(key)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            (r.status(), r.json::<Value>().await.unwrap(), i)
+        }));
+    }
+    for handle in handles {
+        let (status, body, i) = handle.await.unwrap();
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["data"]["content"], format!("Echo: question {i}"));
+    }
+}
+
+#[tokio::test]
+async fn generate_name_stores_a_title() {
+    let upstream =
+        ScriptedUpstream::start([Script::reply(["\"Pricing ", "for ", "teams\""])]).await;
+    let server = TestServer::start_with_models(upstream_models(&upstream, 0, 8000)).await;
+    let ada = server.account("ada@example.com").await;
+    let thread = thread(&server, &ada, json!({ "model": "scripted" })).await;
+    let path = format!("/api/v1/threads/{thread}/generate-name");
+    let (status, body) = send(server.post(&path, &ada.token, json!({}))).await;
+    assert_invalid(status, &body, "thread");
+    let body = json!({ "thread_uuid": thread, "content": "How much is the team plan?" });
+    send(server.post("/api/v1/messages", &ada.token, body)).await;
+    let (status, body) = send(server.post(&path, &ada.token, json!({}))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["data"]["name"], "Pricing for teams");
+    let request: Value = upstream.requests().last().unwrap().body.clone();
+    assert!(
+        request["messages"][1]["content"]
+            .as_str()
+            .unwrap()
+            .contains("team plan")
+    );
+}
+
+#[tokio::test]
+async fn run_requests_are_checked_and_scoped() {
+    let server = TestServer::start().await;
+    let ada = server.account("ada@example.com").await;
+    let eve = server.account("eve@example.com").await;
+    let thread = thread(&server, &ada, json!({})).await;
+    let (status, body) = run(&server, &ada.token, &thread, json!({ "model": "gpt-17" })).await;
+    assert_invalid(status, &body, "model");
+    let (status, body) = run(&server, &ada.token, &thread, json!({ "temperature": 7 })).await;
+    assert_invalid(status, &body, "temperature");
+    let (status, body) = run(&server, &ada.token, &thread, json!({ "max_tokens": 0 })).await;
+    assert_invalid(status, &body, "max_tokens");
+    let (status, body) = run(
+        &server,
+        &ada.token,
+        &thread,
+        json!({ "content": "x", "surprise": 1 }),
+    )
+    .await;
+    assert_invalid(status, &body, "surprise");
+    let (status, body) = run(
+        &server,
+        &eve.token,
+        &thread,
+        json!({ "content": "mine now" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    let (status, _) = send(
+        server
+            .request(
+                reqwest::Method::POST,
+                &format!("/api/v1/threads/{thread}/run"),
+            )
+            .json(&json!({})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (_, ok) = run(&server, &ada.token, &thread, json!({ "content": "hi" })).await;
+    let run_id = ok["run"]["uuid"].as_str().unwrap();
+    for path in [
+        format!("/api/v1/runs/{run_id}"),
+        format!("/api/v1/runs/{run_id}/events"),
+        format!("/api/v1/threads/{thread}/runs"),
+    ] {
+        let (status, _) = send(server.get(&path, &eve.token)).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+    }
+    let (status, _) = send(server.post(
+        &format!("/api/v1/runs/{run_id}/cancel"),
+        &eve.token,
+        json!({}),
+    ))
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, messages) = send(server.get(
+        &format!("/api/v1/messages?thread_uuid={thread}"),
+        &ada.token,
+    ))
+    .await;
+    assert_eq!(
+        messages["meta"]["total"], 2,
+        "rejected runs appended nothing"
+    );
+}
+
+#[tokio::test]
+async fn an_agent_run_makes_its_thread() {
+    let server = TestServer::start().await;
+    let ada = server.account("ada@example.com").await;
+    let (_, agent) = send(server.post(
+        "/api/v1/agents",
+        &ada.token,
+        json!({ "name": "Helper", "instruction": "Help." }),
+    ))
+    .await;
+    let agent = agent["data"]["uuid"].as_str().unwrap();
+    let (status, body) = send(server.post(
+        &format!("/api/v1/agents/{agent}/run"),
+        &ada.token,
+        json!({ "content": "hi agent" }),
+    ))
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["data"]["content"], "Echo: hi agent");
+    assert_eq!(body["data"]["thread"]["agent"]["uuid"], agent);
+    let (_, agent_now) = send(server.get(&format!("/api/v1/agents/{agent}"), &ada.token)).await;
+    assert_eq!(
+        (
+            agent_now["data"]["threads_count"].as_u64(),
+            agent_now["data"]["usage_count"].as_u64()
+        ),
+        (Some(1), Some(1))
+    );
+}
