@@ -11,6 +11,7 @@ pub mod ops;
 pub mod paths;
 pub mod query;
 pub mod routes;
+pub mod thena;
 
 use spool_core::Spool;
 

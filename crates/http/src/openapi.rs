@@ -2,6 +2,7 @@
 //! interactive reference at `/docs` (Swagger UI, served from the binary).
 
 use crate::athena::{self, wire};
+use crate::thena;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
@@ -12,6 +13,11 @@ use utoipa_swagger_ui::SwaggerUi;
     paths(
         crate::ops::healthz,
         crate::ops::readyz,
+        thena::threads::create,
+        thena::threads::list,
+        thena::threads::show,
+        thena::threads::delete,
+        thena::messages::send,
         athena::auth::sign_in,
         athena::auth::logout,
         athena::auth::current_user,

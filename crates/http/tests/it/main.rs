@@ -17,6 +17,7 @@ mod protocol;
 mod search;
 mod seeds;
 mod shape;
+mod thena;
 mod threads;
 mod validation;
 mod workspaces;

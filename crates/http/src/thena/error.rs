@@ -1,0 +1,171 @@
+//! thena's error bodies, FastAPI style: `{"detail": [{"type", "loc", "msg",
+//! "input"}]}` for 422, `{"detail": "..."}` for everything else.
+
+use crate::error::{ApiError, Dialect, log_internal};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use spool_core::{CoreError, ValidationErrors};
+
+pub struct Thena;
+
+impl Dialect for Thena {
+    type Error = ThenaError;
+}
+
+#[derive(Debug)]
+pub struct ThenaError(pub ApiError);
+
+impl From<ApiError> for ThenaError {
+    fn from(err: ApiError) -> Self {
+        ThenaError(err)
+    }
+}
+
+impl From<CoreError> for ThenaError {
+    fn from(err: CoreError) -> Self {
+        // The core names a thread's title `name` and its agent `agent_uuid`.
+        ThenaError(ApiError::Core(err.renamed(&[
+            ("name", "title"),
+            ("agent_uuid", "agent_id"),
+            ("workspace_uuid", "organization_id"),
+        ])))
+    }
+}
+
+/// Parameters thena reads from the query string; every other field is the body's.
+const QUERY_PARAMS: &[&str] = &[
+    "limit",
+    "after",
+    "before",
+    "order",
+    "sort",
+    "search",
+    "organization_id",
+];
+
+/// `metadata.tier` → `["body", "metadata", "tier"]`.
+fn loc(field: &str) -> Value {
+    let place = if QUERY_PARAMS.contains(&field) {
+        "query"
+    } else {
+        "body"
+    };
+    let mut parts = vec![Value::from(place)];
+    if field != "body" {
+        parts.extend(field.splitn(2, '.').map(Value::from));
+    }
+    Value::Array(parts)
+}
+
+/// pydantic's error types, as near as spool's messages tell them.
+fn error_type(message: &str) -> &'static str {
+    if message.contains("field is required") {
+        "missing"
+    } else if message.contains("not recognised") {
+        "extra_forbidden"
+    } else {
+        "value_error"
+    }
+}
+
+fn details(errors: &ValidationErrors) -> Value {
+    errors
+        .0
+        .iter()
+        .flat_map(|(field, messages)| {
+            messages.iter().map(move |msg| {
+                json!({ "type": error_type(msg), "loc": loc(field), "msg": msg, "input": null })
+            })
+        })
+        .collect()
+}
+
+fn detail(message: impl Into<String>) -> Value {
+    json!({ "detail": message.into() })
+}
+
+impl IntoResponse for ThenaError {
+    fn into_response(self) -> Response {
+        let (status, body) = match self.0 {
+            ApiError::Core(err) => {
+                log_internal(&err);
+                match err {
+                    CoreError::Unauthenticated => {
+                        (StatusCode::UNAUTHORIZED, detail("Not authenticated"))
+                    }
+                    CoreError::Forbidden(message) => (StatusCode::FORBIDDEN, detail(message)),
+                    CoreError::NotFound(what) => {
+                        (StatusCode::NOT_FOUND, detail(format!("{what} not found")))
+                    }
+                    CoreError::Validation(errors) => (
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        json!({ "detail": details(&errors) }),
+                    ),
+                    CoreError::Conflict(message) => (StatusCode::CONFLICT, detail(message)),
+                    CoreError::RateLimited { retry_after_secs } => {
+                        let mut response = (
+                            StatusCode::TOO_MANY_REQUESTS,
+                            axum::Json(detail("Too Many Requests")),
+                        )
+                            .into_response();
+                        response
+                            .headers_mut()
+                            .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+                        return response;
+                    }
+                    CoreError::Internal(_) => (
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        detail("Internal Server Error"),
+                    ),
+                }
+            }
+            // FastAPI answers a body it cannot decode with 422 `json_invalid`.
+            ApiError::BadRequest(message) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                json!({ "detail": [{
+                    "type": "json_invalid", "loc": ["body", 0], "msg": message, "input": null
+                }] }),
+            ),
+            ApiError::PayloadTooLarge { limit } => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                detail(format!(
+                    "The request body is larger than the limit of {limit} bytes."
+                )),
+            ),
+            ApiError::UnsupportedMediaType => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                detail("The request body must be JSON, sent with Content-Type: application/json."),
+            ),
+            ApiError::MethodNotAllowed => {
+                (StatusCode::METHOD_NOT_ALLOWED, detail("Method Not Allowed"))
+            }
+            ApiError::RouteNotFound => (StatusCode::NOT_FOUND, detail("Not Found")),
+        };
+        (status, axum::Json(body)).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locations_say_where_the_field_was() {
+        assert_eq!(loc("title"), json!(["body", "title"]));
+        assert_eq!(loc("metadata.a.b"), json!(["body", "metadata", "a.b"]));
+        assert_eq!(loc("limit"), json!(["query", "limit"]));
+        assert_eq!(loc("body"), json!(["body"]));
+    }
+
+    #[test]
+    fn core_field_names_become_thenas() {
+        let ThenaError(ApiError::Core(CoreError::Validation(errors))) =
+            ThenaError::from(CoreError::invalid("name", "too long"))
+        else {
+            panic!("a validation error")
+        };
+        assert_eq!(details(&errors)[0]["loc"], json!(["body", "title"]));
+        assert_eq!(details(&errors)[0]["type"], "value_error");
+    }
+}

@@ -1,0 +1,170 @@
+//! The thena dialect: chat threads under an agent at
+//! `/api/v1/chat/{agent_id}/threads...` (seed 003), FastAPI errors, plain
+//! UUIDs, timestamps in whole seconds.
+
+pub mod error;
+pub mod messages;
+pub mod threads;
+pub mod wire;
+
+pub use error::{Thena, ThenaError};
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::paths::FromPath;
+use crate::query::QueryPairs;
+use axum::Router;
+use axum::routing::{get, post};
+use serde::Deserialize;
+use spool_core::listing::{Cursor, Paging};
+use spool_core::service::Scope;
+use spool_core::{AgentId, CoreError, MessageId, Principal, ThreadId, WorkspaceId};
+
+pub type Result<T> = std::result::Result<T, ThenaError>;
+
+/// Lists answer this many items unless `limit` says otherwise (1–100).
+pub const DEFAULT_LIMIT: u32 = 20;
+
+/// thena's endpoints, with their full paths; merged into the one route table.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/v1/chat/{agent_id}/threads",
+            get(threads::list).post(threads::create),
+        )
+        .route(
+            "/api/v1/chat/{agent_id}/threads/{thread_id}",
+            get(threads::show).delete(threads::delete),
+        )
+        .route(
+            "/api/v1/chat/{agent_id}/threads/{thread_id}/messages",
+            post(messages::send),
+        )
+}
+
+/// `{agent_id}` of the path.
+pub struct AgentPath(pub AgentId);
+
+impl FromPath for AgentPath {
+    const WHAT: &'static str = "Agent";
+    fn from_path(values: &[&str]) -> Option<Self> {
+        AgentId::parse(values.first()?).map(AgentPath)
+    }
+}
+
+/// `{agent_id}/threads/{thread_id}` of the path.
+pub struct ThreadPath {
+    pub agent: AgentId,
+    pub thread: ThreadId,
+}
+
+impl FromPath for ThreadPath {
+    const WHAT: &'static str = "Thread";
+    fn from_path(values: &[&str]) -> Option<Self> {
+        Some(ThreadPath {
+            agent: AgentId::parse(values.first()?)?,
+            thread: ThreadId::parse(values.get(1)?)?,
+        })
+    }
+}
+
+/// `{agent_id}/threads/{thread_id}/messages/{message_id}` of the path.
+pub struct MessagePath {
+    pub agent: AgentId,
+    pub thread: ThreadId,
+    pub message: MessageId,
+}
+
+impl FromPath for MessagePath {
+    const WHAT: &'static str = "Message";
+    fn from_path(values: &[&str]) -> Option<Self> {
+        Some(MessagePath {
+            agent: AgentId::parse(values.first()?)?,
+            thread: ThreadId::parse(values.get(1)?)?,
+            message: MessageId::parse(values.get(2)?)?,
+        })
+    }
+}
+
+/// Query parameters every thena endpoint reads.
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct ScopeParams {
+    /// An end user of the API key's product: only their threads are seen,
+    /// and new threads and messages are theirs. API keys only.
+    pub anon_user_id: Option<String>,
+    /// A session acts in this workspace (default: the user's primary one);
+    /// an API key only in its own.
+    pub organization_id: Option<String>,
+}
+
+/// The workspace a request acts in.
+pub async fn scope(
+    state: &AppState,
+    principal: &Principal,
+    organization_id: Option<&str>,
+) -> Result<Scope> {
+    let named = organization_id
+        .map(|text| {
+            WorkspaceId::parse(text).ok_or_else(|| {
+                ApiError::invalid("organization_id", "The organization_id must be a UUID.")
+            })
+        })
+        .transpose()?;
+    Ok(state.spool.resolve_scope(principal, named).await?)
+}
+
+/// Where a page starts: a cursor from a previous page, or (OpenAI style)
+/// an item's id, which the core turns into a cursor.
+pub enum Mark {
+    Cursor(Cursor),
+    Id(uuid::Uuid),
+}
+
+/// `limit`, and `after` or `before`.
+pub struct ListParams {
+    pub limit: Option<u32>,
+    pub after: Option<Mark>,
+    pub before: Option<Mark>,
+}
+
+impl ListParams {
+    pub fn parse(query: &QueryPairs<Thena>) -> Result<Self> {
+        let mark = |field: &str| -> Result<Option<Mark>> {
+            let Some(text) = query.get(field).filter(|v| !v.is_empty()) else {
+                return Ok(None);
+            };
+            Ok(Some(match uuid::Uuid::try_parse(text) {
+                Ok(id) => Mark::Id(id),
+                Err(_) => Mark::Cursor(Cursor::decode(field, text)?),
+            }))
+        };
+        Ok(Self {
+            limit: query.u32("limit")?,
+            after: mark("after")?,
+            before: mark("before")?,
+        })
+    }
+
+    /// The keyset request, once ids are placed; and whether it reads backwards.
+    pub fn paging(
+        limit: Option<u32>,
+        after: Option<Cursor>,
+        before: Option<Cursor>,
+    ) -> Result<(Paging, bool)> {
+        let backwards = before.is_some();
+        Ok((
+            Paging::keyset(after, before, limit, DEFAULT_LIMIT)?,
+            backwards,
+        ))
+    }
+}
+
+/// An id that names nothing the caller can list is a bad parameter, not a 404.
+pub fn unknown_mark(field: &'static str) -> impl Fn(CoreError) -> CoreError {
+    move |err| match err {
+        CoreError::NotFound(_) => {
+            CoreError::invalid(field, format!("The {field} names nothing in this list."))
+        }
+        other => other,
+    }
+}

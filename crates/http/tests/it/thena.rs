@@ -1,0 +1,400 @@
+//! The thena dialect over HTTP: seed 003 as documented, the neighbouring
+//! endpoints, anonymous end users, FastAPI error bodies, isolation.
+
+use crate::fixtures::{agent, delete, uuid};
+use crate::shape::assert_same_shape_except;
+use crate::{Account, TestServer, send};
+use reqwest::{Method, RequestBuilder, StatusCode};
+use serde_json::{Value, json};
+
+/// The first JSON value after `marker` in seed `number`, and the byte
+/// offset where it ends.
+fn seed_json(number: &str, marker: &str, from: usize) -> (Value, usize) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/seeds");
+    let path = std::fs::read_dir(&dir)
+        .expect("seeds dir")
+        .map(|e| e.expect("entry").path())
+        .find(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(&format!("{number}_")))
+        })
+        .expect("seed file");
+    let text = std::fs::read_to_string(path).expect("seed text");
+    let start = from + text[from..].find(marker).expect("marker") + marker.len();
+    let start = start + text[start..].find('{').expect("a JSON object");
+    let mut values = serde_json::Deserializer::from_str(&text[start..]).into_iter::<Value>();
+    let value = values.next().expect("a value").expect("valid JSON");
+    (value, start + values.byte_offset())
+}
+
+/// Seed 003: the request after `--data '`, the response right after it.
+fn seed_003() -> (Value, Value) {
+    let (request, end) = seed_json("003", "--data '", 0);
+    let (response, _) = seed_json("003", "'", end);
+    (request, response)
+}
+
+const FREE_FORM: &[&str] = &[
+    "metadata",
+    "messages[0].metadata",
+    "messages[0].tool_calls[0].arguments",
+    "messages[0].tool_calls[0].result",
+    "messages[0].attachments[0]",
+];
+
+pub fn key_request(server: &TestServer, method: Method, path: &str, key: &str) -> RequestBuilder {
+    server.request(method, path).header("x-api-key", key)
+}
+
+pub fn assert_seconds(value: &Value, what: &str) {
+    let text = value.as_str().unwrap_or_else(|| panic!("{what}: {value}"));
+    assert!(
+        chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%SZ").is_ok(),
+        "{what}: whole seconds, UTC: {text}"
+    );
+}
+
+/// A FastAPI `{"detail": "..."}` body with `status`.
+pub fn assert_detail(status: StatusCode, body: &Value, expected: StatusCode) {
+    assert_eq!(status, expected, "{body}");
+    assert!(body["detail"].is_string(), "{body}");
+    assert_eq!(body.as_object().map(|o| o.len()), Some(1), "{body}");
+}
+
+/// A FastAPI 422 naming `loc`.
+pub fn assert_unprocessable(status: StatusCode, body: &Value, loc: Value) {
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let details = body["detail"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{body}"));
+    assert!(
+        details.iter().any(|d| d["loc"] == loc
+            && d["msg"].is_string()
+            && d["type"].is_string()
+            && d.get("input").is_some()),
+        "expected a problem at {loc}: {body}"
+    );
+}
+
+struct Chat {
+    server: TestServer,
+    ada: Account,
+    key: String,
+    agent: String,
+}
+
+async fn chat() -> Chat {
+    let server = TestServer::start().await;
+    let ada = server.account("ada@example.com").await;
+    let key = server.api_key(&ada).await;
+    let agent = uuid(&agent(&server, &ada, json!({ "name": "Helper" })).await);
+    Chat {
+        server,
+        ada,
+        key,
+        agent,
+    }
+}
+
+impl Chat {
+    fn threads(&self) -> String {
+        format!("/api/v1/chat/{}/threads", self.agent)
+    }
+
+    async fn create(&self, body: Value) -> Value {
+        let (status, body) =
+            send(key_request(&self.server, Method::POST, &self.threads(), &self.key).json(&body))
+                .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body
+    }
+
+    async fn list(&self, query: String) -> (StatusCode, Value) {
+        self.get(&format!("{}?{query}", self.threads())).await
+    }
+
+    async fn get(&self, path: &str) -> (StatusCode, Value) {
+        send(key_request(&self.server, Method::GET, path, &self.key)).await
+    }
+}
+
+#[tokio::test]
+async fn seed_003_create_chat_thread() {
+    let (mut request, response) = seed_003();
+    let chat = chat().await;
+    request["agent_id"] = json!(chat.agent);
+    request["metadata"] = json!({ "channel": "web" });
+    let body = chat.create(request.clone()).await;
+    assert_same_shape_except(&response, &body, FREE_FORM);
+    assert_eq!(body["agent_id"], chat.agent);
+    assert_eq!(body["title"], request["title"]);
+    assert_eq!(body["metadata"], request["metadata"]);
+    assert_eq!(body["user_id"], chat.ada.user.uuid.to_string());
+    assert_eq!(body["anon_user_id"], Value::Null);
+    assert_eq!(body["organization_id"], chat.ada.workspace.to_string());
+    assert_eq!(body["messages"], json!([]));
+    assert_seconds(&body["created_at"], "created_at");
+    assert_seconds(&body["updated_at"], "updated_at");
+    // The body may leave the agent to the path.
+    let bare = chat.create(json!({ "title": "no agent in body" })).await;
+    assert_eq!(bare["agent_id"], chat.agent);
+
+    // Read back with a message: each message has the documented shape.
+    let thread = body["id"].as_str().unwrap();
+    let path = format!("{}/{thread}/messages", chat.threads());
+    let (status, sent) = send(
+        key_request(&chat.server, Method::POST, &path, &chat.key)
+            .json(&json!({ "content": "Hello **there**" })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{sent}");
+    let (status, read) = chat.get(&format!("{}/{thread}", chat.threads())).await;
+    assert_eq!(status, StatusCode::OK, "{read}");
+    assert_same_shape_except(&response, &read, FREE_FORM);
+    let messages = read["messages"].as_array().unwrap();
+    assert!(!messages.is_empty());
+    let first = &messages[0];
+    assert_eq!(first["thread_id"], thread);
+    assert_eq!(first["role"], "user");
+    assert_eq!(first["content"], "Hello **there**");
+    assert!(first["content_html"].as_str().unwrap().contains("<strong>"));
+    assert_eq!(first["feedback"], Value::Null);
+    assert_seconds(&first["created_at"], "message created_at");
+}
+
+#[tokio::test]
+async fn lists_page_with_cursors_and_ids() {
+    let chat = chat().await;
+    let mut ids = Vec::new();
+    for n in 0..5 {
+        let body = chat.create(json!({ "title": format!("t{n}") })).await;
+        ids.push(body["id"].as_str().unwrap().to_owned());
+    }
+    // A thread of another agent stays out of this agent's list.
+    let other = uuid(&agent(&chat.server, &chat.ada, json!({ "name": "Other" })).await);
+    let (status, _) = send(
+        key_request(
+            &chat.server,
+            Method::POST,
+            &format!("/api/v1/chat/{other}/threads"),
+            &chat.key,
+        )
+        .json(&json!({})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+
+    let (status, first) = chat.list("limit=2&sort=created_at".into()).await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    let page_ids = |page: &Value| -> Vec<String> {
+        page["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(page_ids(&first), [ids[4].clone(), ids[3].clone()]);
+    assert_eq!(first["has_more"], true);
+    assert!(first["data"][0].get("messages").is_none(), "{first}");
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let (_, second) = chat
+        .list(format!("limit=2&sort=created_at&after={cursor}"))
+        .await;
+    assert_eq!(page_ids(&second), [ids[2].clone(), ids[1].clone()]);
+    let (_, by_id) = chat
+        .list(format!("limit=2&sort=created_at&after={}", ids[1]))
+        .await;
+    assert_eq!(page_ids(&by_id), [ids[0].clone()]);
+    assert_eq!(by_id["has_more"], false);
+    let (_, back) = chat
+        .list(format!("limit=2&sort=created_at&before={}", ids[1]))
+        .await;
+    assert_eq!(page_ids(&back), [ids[3].clone(), ids[2].clone()]);
+    assert_eq!(back["has_more"], true);
+
+    let (status, body) = chat.list("limit=0".into()).await;
+    assert_unprocessable(status, &body, json!(["query", "limit"]));
+    let (status, body) = chat.list("after=not-a-cursor".into()).await;
+    assert_unprocessable(status, &body, json!(["query", "after"]));
+}
+
+#[tokio::test]
+async fn read_and_delete_under_the_agent_only() {
+    let chat = chat().await;
+    let thread = chat.create(json!({ "title": "bye" })).await;
+    let id = thread["id"].as_str().unwrap();
+    let other = uuid(&agent(&chat.server, &chat.ada, json!({ "name": "Other" })).await);
+    let (status, body) = chat
+        .get(&format!("/api/v1/chat/{other}/threads/{id}"))
+        .await;
+    assert_detail(status, &body, StatusCode::NOT_FOUND);
+
+    let path = format!("{}/{id}", chat.threads());
+    let (status, body) = send(key_request(&chat.server, Method::DELETE, &path, &chat.key)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body, json!({ "id": id, "deleted": true }));
+    let (status, body) = chat.get(&path).await;
+    assert_detail(status, &body, StatusCode::NOT_FOUND);
+    assert_eq!(body["detail"], "Thread not found");
+}
+
+#[tokio::test]
+async fn anonymous_end_users_see_only_their_threads() {
+    let chat = chat().await;
+    let mine = chat
+        .create(json!({ "title": "anon", "anon_user_id": "visitor-1" }))
+        .await;
+    assert_eq!(mine["anon_user_id"], "visitor-1");
+    assert_eq!(mine["user_id"], Value::Null);
+    chat.create(json!({ "title": "staff" })).await;
+    let id = mine["id"].as_str().unwrap();
+
+    let (_, list) = chat
+        .get(&format!("{}?anon_user_id=visitor-1", chat.threads()))
+        .await;
+    assert_eq!(list["data"].as_array().unwrap().len(), 1, "{list}");
+    assert_eq!(list["data"][0]["id"], id);
+    let (_, list) = chat
+        .get(&format!("{}?anon_user_id=visitor-2", chat.threads()))
+        .await;
+    assert_eq!(list["data"], json!([]));
+    let (status, body) = chat
+        .get(&format!("{}/{id}?anon_user_id=visitor-2", chat.threads()))
+        .await;
+    assert_detail(status, &body, StatusCode::NOT_FOUND);
+    let (status, read) = chat
+        .get(&format!("{}/{id}?anon_user_id=visitor-1", chat.threads()))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{read}");
+
+    // A person cannot act as an end user.
+    let (status, body) = send(
+        chat.server
+            .request(Method::POST, &chat.threads())
+            .bearer_auth(&chat.ada.token)
+            .json(&json!({ "anon_user_id": "visitor-1" })),
+    )
+    .await;
+    assert_unprocessable(status, &body, json!(["body", "anon_user_id"]));
+}
+
+#[tokio::test]
+async fn every_credential_header_form_works() {
+    let chat = chat().await;
+    let path = chat.threads();
+    let forms = [
+        chat.server
+            .request(Method::GET, &path)
+            .header("x-api-key", &chat.key),
+        chat.server
+            .request(Method::GET, &path)
+            .header("X-API-Key", &chat.key),
+        chat.server
+            .request(Method::GET, &path)
+            .bearer_auth(&chat.key),
+        chat.server
+            .request(Method::GET, &path)
+            .bearer_auth(&chat.ada.token),
+    ];
+    for request in forms {
+        let (status, body) = send(request).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let (status, body) = send(chat.server.request(Method::GET, &path)).await;
+    assert_detail(status, &body, StatusCode::UNAUTHORIZED);
+    let (status, body) = send(
+        chat.server
+            .request(Method::GET, &path)
+            .header("x-api-key", "spk_wrong"),
+    )
+    .await;
+    assert_detail(status, &body, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn problems_answer_in_fastapi_shape() {
+    let chat = chat().await;
+    let post = |body: &str| {
+        key_request(&chat.server, Method::POST, &chat.threads(), &chat.key)
+            .header("content-type", "application/json")
+            .body(body.to_owned())
+    };
+    let (status, body) = send(post(&json!({ "title": "t".repeat(201) }).to_string())).await;
+    assert_unprocessable(status, &body, json!(["body", "title"]));
+    let (status, body) = send(post(&json!({ "title": "t".repeat(200) }).to_string())).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = send(post(r#"{"metadata": {"k": "#)).await;
+    assert_unprocessable(status, &body, json!(["body", 0]));
+    assert_eq!(body["detail"][0]["type"], "json_invalid");
+    let (status, body) = send(post(r#"{"title": 5}"#)).await;
+    assert_unprocessable(status, &body, json!(["body", "title"]));
+    let (status, body) = send(post(r#"{"agent_id": "not-this-one"}"#)).await;
+    assert_unprocessable(status, &body, json!(["body", "agent_id"]));
+    let (status, body) = send(post(r#"{"colour": "red"}"#)).await;
+    assert_unprocessable(status, &body, json!(["body", "colour"]));
+    let many: serde_json::Map<String, Value> =
+        (0..17).map(|i| (format!("k{i}"), json!(i))).collect();
+    let (status, body) = send(post(&json!({ "metadata": many }).to_string())).await;
+    assert_unprocessable(status, &body, json!(["body", "metadata"]));
+
+    let (status, body) = send(key_request(
+        &chat.server,
+        Method::PUT,
+        &chat.threads(),
+        &chat.key,
+    ))
+    .await;
+    assert_detail(status, &body, StatusCode::METHOD_NOT_ALLOWED);
+    let (status, body) = chat
+        .get(&format!("/api/v1/chat/{}/nothing", chat.agent))
+        .await;
+    assert_detail(status, &body, StatusCode::NOT_FOUND);
+    let (status, body) = chat.get("/api/v1/chat/not-a-uuid/threads").await;
+    assert_detail(status, &body, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn other_workspaces_are_not_found() {
+    let chat = chat().await;
+    let thread = chat.create(json!({ "title": "private" })).await;
+    let id = thread["id"].as_str().unwrap();
+    let eve = chat.server.account("eve@example.com").await;
+    let eve_key = chat.server.api_key(&eve).await;
+    let threads = chat.threads();
+    let requests = [
+        (Method::GET, threads.clone(), None),
+        (Method::POST, threads.clone(), Some(json!({}))),
+        (Method::GET, format!("{threads}/{id}"), None),
+        (Method::DELETE, format!("{threads}/{id}"), None),
+        (
+            Method::POST,
+            format!("{threads}/{id}/messages"),
+            Some(json!({ "content": "hi" })),
+        ),
+    ];
+    for (method, path, body) in requests {
+        for credential in [eve_key.as_str(), eve.token.as_str()] {
+            let mut request = chat
+                .server
+                .request(method.clone(), &path)
+                .bearer_auth(credential);
+            if let Some(body) = &body {
+                request = request.json(body);
+            }
+            let (status, answer) = send(request).await;
+            assert_detail(status, &answer, StatusCode::NOT_FOUND);
+        }
+    }
+    // Still there for its owner.
+    let (status, _) = chat.get(&format!("{threads}/{id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = send(delete(
+        &chat.server,
+        &format!("{threads}/{id}"),
+        &chat.ada.token,
+    ))
+    .await;
+    assert_eq!(status, StatusCode::OK);
+}
