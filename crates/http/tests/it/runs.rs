@@ -829,3 +829,46 @@ async fn an_agent_run_makes_its_thread() {
         (Some(1), Some(1))
     );
 }
+
+/// Without retries, a stalled upstream ends the run within its timeout plus
+/// one second (the timeouts here are 1 s).
+#[tokio::test]
+async fn stalls_end_within_the_timeout() {
+    for (name, script, budget) in [
+        (
+            "before the first byte",
+            Script::stall_before_first_byte(Duration::from_secs(10)),
+            Duration::from_secs(2),
+        ),
+        (
+            "mid-stream",
+            Script::stall_mid_stream(["half"], Duration::from_secs(10)),
+            Duration::from_secs(2),
+        ),
+    ] {
+        let upstream = ScriptedUpstream::start([script]).await;
+        let server = TestServer::start_with_models(upstream_models(&upstream, 0, 8000)).await;
+        let ada = server.account("ada@example.com").await;
+        let thread = thread(&server, &ada, json!({})).await;
+        let started = std::time::Instant::now();
+        let (status, body) = run(
+            &server,
+            &ada.token,
+            &thread,
+            json!({ "content": "go", "model": "scripted" }),
+        )
+        .await;
+        let took = started.elapsed();
+        assert_eq!(
+            (status, body["run"]["status"].as_str()),
+            (StatusCode::OK, Some("failed")),
+            "{name}: {body}"
+        );
+        assert!(took < budget, "{name}: ended after {took:?}");
+        assert_eq!(
+            upstream.request_count(),
+            1,
+            "{name}: no retries were configured"
+        );
+    }
+}
