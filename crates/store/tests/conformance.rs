@@ -114,6 +114,7 @@ stories! {
     idempotency::story_idempotency => idempotency,
     runs::story_runs => runs,
     runs::story_unfinished_runs_fail_at_start => unfinished_runs_fail_at_start,
+    runs::story_concurrent_admission => concurrent_admission,
     agents::story_insert_agent => insert_agent,
     agents::story_lookups => lookups,
     agents::story_list_agents => list_agents,

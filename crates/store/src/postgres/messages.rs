@@ -11,7 +11,7 @@ use spool_core::validate::Metadata;
 use spool_core::{MessageId, RunId, ThreadId, UserId, WorkspaceId};
 use sqlx::postgres::PgRow;
 use sqlx::types::Json;
-use sqlx::{PgPool, Row};
+use sqlx::{PgConnection, PgPool, Row};
 use uuid::Uuid;
 
 macro_rules! message_columns {
@@ -26,7 +26,7 @@ fn tokens(n: Option<i64>) -> Option<u64> {
     n.map(rows::count)
 }
 
-fn signed(n: Option<u64>) -> Option<i64> {
+pub(super) fn signed(n: Option<u64>) -> Option<i64> {
     n.map(|n| i64::try_from(n).unwrap_or(i64::MAX))
 }
 
@@ -63,6 +63,20 @@ pub(super) async fn append_message(
     message: Message,
 ) -> StoreResult<Option<Message>> {
     let mut tx = pool.begin().await.map_err(db)?;
+    let Some(stored) = append(&mut tx, message).await? else {
+        return Ok(None);
+    };
+    tx.commit().await.map_err(db)?;
+    Ok(Some(stored))
+}
+
+/// The append inside the caller's transaction (`None`: no such thread in
+/// the message's workspace, nothing written). Runs store their messages
+/// through here, so the counters move exactly as for `append_message`.
+pub(super) async fn append(
+    conn: &mut PgConnection,
+    message: Message,
+) -> StoreResult<Option<Message>> {
     // The UPDATE takes the thread's row lock until commit: concurrent
     // appends queue here and get consecutive seqs.
     let claimed = sqlx::query(
@@ -78,7 +92,7 @@ pub(super) async fn append_message(
     .bind(signed(message.run.input_tokens).unwrap_or(0))
     .bind(signed(message.run.output_tokens).unwrap_or(0))
     .bind(&message.run.model)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(&mut *conn)
     .await
     .map_err(db)?;
     let Some(claimed) = claimed else {
@@ -113,12 +127,10 @@ pub(super) async fn append_message(
     .bind(&message.run.finish_reason)
     .bind(message.created_at)
     .bind(message.updated_at)
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut *conn)
     .await
     .map_err(db)?;
-    let stored = message_row(&row).map_err(db)?;
-    tx.commit().await.map_err(db)?;
-    Ok(Some(stored))
+    message_row(&row).map(Some).map_err(db)
 }
 
 pub(super) async fn message(

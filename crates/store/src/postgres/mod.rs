@@ -10,6 +10,7 @@ mod messages;
 mod metrics;
 mod migrate;
 mod rows;
+mod runs;
 mod thread_list;
 mod threads;
 mod workspaces;
@@ -17,15 +18,16 @@ mod workspaces;
 use crate::migrations::POSTGRES;
 use spool_core::listing::{Listing, Paging};
 use spool_core::model::{
-    Agent, AgentShare, ApiKey, Member, Message, NewUser, Role, Session, Thread, User, Workspace,
-    WorkspacePatch,
+    Agent, AgentShare, ApiKey, FinishedRun, Member, Message, NewUser, Role, Run, RunAdmission,
+    Session, Thread, User, Workspace, WorkspacePatch,
 };
 use spool_core::paging::{Page, PageRequest};
 use spool_core::query::{AgentQuery, IdempotencyBegin, MetricsPoint, MetricsQuery, ThreadQuery};
 use spool_core::secret::TokenHash;
 use spool_core::store::{RemoveMember, StoreResult};
 use spool_core::{
-    AgentId, ApiKeyId, MessageId, Store, StoreError, ThreadId, Timestamp, UserId, WorkspaceId,
+    AgentId, ApiKeyId, MessageId, RunId, Store, StoreError, ThreadId, Timestamp, UserId,
+    WorkspaceId,
 };
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -331,6 +333,36 @@ impl Store for PostgresStore {
         descending: bool,
     ) -> StoreResult<Listing<Message>> {
         messages::list_messages(&self.pool, thread, paging, descending).await
+    }
+
+    #[instrument(skip_all, fields(thread.id = %run.thread_id, run.id = %run.id))]
+    async fn create_run(
+        &self,
+        run: Run,
+        user_message: Option<Message>,
+        queue_if_busy: bool,
+    ) -> StoreResult<RunAdmission> {
+        runs::create_run(&self.pool, run, user_message, queue_if_busy).await
+    }
+
+    #[instrument(skip_all, fields(thread.id = %run.thread_id, run.id = %run.id))]
+    async fn finish_run(&self, run: &Run, reply: Option<Message>) -> StoreResult<FinishedRun> {
+        runs::finish_run(&self.pool, run, reply).await
+    }
+
+    #[instrument(skip_all, fields(workspace.id = %workspace, run.id = %id))]
+    async fn run(&self, workspace: WorkspaceId, id: RunId) -> StoreResult<Option<Run>> {
+        runs::run(&self.pool, workspace, id).await
+    }
+
+    #[instrument(skip_all, fields(thread.id = %thread))]
+    async fn list_runs(&self, thread: ThreadId, paging: Paging) -> StoreResult<Listing<Run>> {
+        runs::list_runs(&self.pool, thread, paging).await
+    }
+
+    #[instrument(skip_all)]
+    async fn fail_unfinished_runs(&self, error: &str, at: Timestamp) -> StoreResult<u64> {
+        runs::fail_unfinished_runs(&self.pool, error, at).await
     }
 
     #[instrument(skip_all, fields(workspace.id = %query.workspace))]

@@ -37,7 +37,7 @@ fn direction(descending: bool) -> &'static str {
 
 /// A cursor's key as the instant it was made from. Keys outside what both
 /// sides can represent are clamped: they still sort before or after every row.
-fn cursor_instant(key: i64) -> Timestamp {
+pub(super) fn cursor_instant(key: i64) -> Timestamp {
     DateTime::from_timestamp_micros(key.max(PG_MIN_MICROS)).unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
