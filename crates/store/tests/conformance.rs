@@ -106,6 +106,7 @@ stories! {
     members::story_remove_member => remove_member,
     credentials::story_sessions => sessions,
     credentials::story_api_keys => api_keys,
+    credentials::story_api_key_touch_never_moves_back => api_key_touch_never_moves_back,
     messages::story_append_messages => append_messages,
     messages::story_concurrent_appends => concurrent_appends,
     messages::story_message_paging => message_paging,

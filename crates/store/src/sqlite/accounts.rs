@@ -357,10 +357,15 @@ impl Store for SqliteStore {
     async fn touch_api_key(&self, id: ApiKeyId, at: Timestamp) -> StoreResult<()> {
         self.engine
             .write(move |conn| {
-                conn.prepare_cached("UPDATE api_keys SET last_used_at = ?2 WHERE id = ?1")
-                    .and_then(|mut s| s.execute(params![Blob(id.0), micros(at)]))
-                    .map(drop)
-                    .map_err(backend_error)
+                // Requests finish out of order: a late, older touch must
+                // not move the time back.
+                conn.prepare_cached(
+                    "UPDATE api_keys SET last_used_at = ?2 \
+                     WHERE id = ?1 AND (last_used_at IS NULL OR last_used_at < ?2)",
+                )
+                .and_then(|mut s| s.execute(params![Blob(id.0), micros(at)]))
+                .map(drop)
+                .map_err(backend_error)
             })
             .await
     }

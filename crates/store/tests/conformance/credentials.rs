@@ -245,3 +245,24 @@ pub async fn story_api_keys(store: Arc<dyn Store>) {
         None
     );
 }
+
+/// Requests finish out of order: a late touch with an older instant leaves
+/// `last_used_at` where it is.
+pub async fn story_api_key_touch_never_moves_back(store: Arc<dyn Store>) {
+    let ada = fixtures::user(&store, "ada@example.com").await;
+    let workspace = fixtures::insert_workspace(&store, "Touch", ada.id).await;
+    let key = fixtures::insert_api_key(&store, workspace.id, ada.id).await;
+    let last_used = || async {
+        let found = store.api_key(workspace.id, key.id).await.unwrap();
+        found.unwrap().last_used_at
+    };
+
+    store.touch_api_key(key.id, at(10)).await.unwrap();
+    assert_eq!(last_used().await, Some(at(10)));
+    store.touch_api_key(key.id, at(5)).await.unwrap();
+    assert_eq!(last_used().await, Some(at(10)), "moved back");
+    store.touch_api_key(key.id, at(10)).await.unwrap();
+    assert_eq!(last_used().await, Some(at(10)));
+    store.touch_api_key(key.id, at(20)).await.unwrap();
+    assert_eq!(last_used().await, Some(at(20)));
+}
