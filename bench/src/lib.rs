@@ -1,0 +1,13 @@
+//! spool's load harness. `spool-bench` (the load generator and the suite
+//! behind `scripts/bench`) and `spool-baseline` (bare axum replaying spool's
+//! own responses) share these modules; docs/benchmarks.md explains the method.
+
+pub mod captures;
+pub mod client;
+pub mod load;
+pub mod process;
+pub mod report;
+pub mod scenarios;
+pub mod seed;
+pub mod suite;
+pub mod words;

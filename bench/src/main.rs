@@ -1,0 +1,227 @@
+//! `spool-bench`: the load generator and the suite behind `scripts/bench`.
+//!
+//!     spool-bench suite --spool target/release/spool --baseline target/release/spool-baseline \
+//!         --out bench/results/2026-11-23-sqlite.md
+//!     spool-bench run --addr 127.0.0.1:8080 --key spk_… --path /api/v1/threads -c 64
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+use spool_bench::load::{self, Plan, Shape, Template};
+use spool_bench::report::{self, Header};
+use spool_bench::scenarios::Scenario;
+use spool_bench::seed::Sizes;
+use spool_bench::suite::{self, Options};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(
+    name = "spool-bench",
+    about = "Load generator and benchmark suite for spool"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Seed, run every scenario against spool and the baseline, write the results
+    Suite(SuiteArgs),
+    /// Load one running server with one request, and print the figures
+    Run(RunArgs),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Mode {
+    /// Full data, 3 repetitions, concurrency 16 and 64
+    Full,
+    /// A tenth of the data, one short repetition
+    Quick,
+    /// Tiny data and durations, concurrency 4: proves the harness works
+    Smoke,
+}
+
+#[derive(Parser)]
+struct SuiteArgs {
+    #[arg(long)]
+    spool: PathBuf,
+    #[arg(long)]
+    baseline: PathBuf,
+    /// PostgreSQL database to use (created empty by the caller); SQLite when absent
+    #[arg(long)]
+    postgres_url: Option<String>,
+    #[arg(long, value_enum, default_value = "full")]
+    mode: Mode,
+    /// Where to write the results (Markdown)
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Only these scenarios, comma-separated (S1,S2,S3,S4-small,S4-big,S5,S6)
+    #[arg(long, value_delimiter = ',')]
+    scenarios: Vec<String>,
+    /// Override the mode's concurrency levels, comma-separated
+    #[arg(long, value_delimiter = ',')]
+    concurrency: Vec<usize>,
+    /// Override the mode's repetitions
+    #[arg(long)]
+    repetitions: Option<usize>,
+    /// Override the mode's measured seconds per run
+    #[arg(long)]
+    duration: Option<f64>,
+    /// Override the mode's data scale (1.0 = 100,000 threads, 1,000,000 messages)
+    #[arg(long)]
+    scale: Option<f64>,
+    /// Keep the working directory (database, logs, captures)
+    #[arg(long)]
+    keep: bool,
+}
+
+#[derive(Parser)]
+struct RunArgs {
+    #[arg(long)]
+    addr: SocketAddr,
+    #[arg(long)]
+    key: String,
+    #[arg(long, default_value = "GET")]
+    method: String,
+    #[arg(long)]
+    path: String,
+    /// JSON body
+    #[arg(long)]
+    body: Option<String>,
+    #[arg(short = 'c', long, default_value_t = 64)]
+    connections: usize,
+    #[arg(long, default_value_t = 5.0)]
+    duration: f64,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        match cli.command {
+            Command::Suite(args) => suite_command(args).await,
+            Command::Run(args) => run_command(args).await,
+        }
+    })
+}
+
+async fn suite_command(args: SuiteArgs) -> anyhow::Result<()> {
+    let (scale, repetitions, warmup, duration, concurrency, starts) = match args.mode {
+        Mode::Full => (1.0, 3, 0.5, 2.5, vec![16, 64], 3),
+        Mode::Quick => (0.1, 1, 0.3, 1.0, vec![16, 64], 1),
+        Mode::Smoke => (0.005, 1, 0.05, 0.2, vec![4], 1),
+    };
+    let scenarios = if args.scenarios.is_empty() {
+        Scenario::ALL.to_vec()
+    } else {
+        args.scenarios
+            .iter()
+            .map(|id| Scenario::parse(id).with_context(|| format!("unknown scenario {id}")))
+            .collect::<anyhow::Result<_>>()?
+    };
+    let workdir = tempfile::Builder::new().prefix("spool-bench-").tempdir()?;
+    let seed_url = args.postgres_url.as_deref().map(|url| {
+        // Seeding is setup, not the measurement: no fsync wait per commit.
+        let sep = if url.contains('?') { '&' } else { '?' };
+        format!("{url}{sep}options=-c%20synchronous_commit%3Doff")
+    });
+    let options = Options {
+        spool: std::fs::canonicalize(&args.spool)
+            .with_context(|| format!("--spool {}", args.spool.display()))?,
+        baseline: std::fs::canonicalize(&args.baseline)
+            .with_context(|| format!("--baseline {}", args.baseline.display()))?,
+        database_url: args.postgres_url,
+        seed_url,
+        workdir: workdir.path().to_owned(),
+        mode: match args.mode {
+            Mode::Full => "full",
+            Mode::Quick => "quick",
+            Mode::Smoke => "smoke",
+        }
+        .to_owned(),
+        sizes: Sizes::FULL.scaled(args.scale.unwrap_or(scale)),
+        scenarios,
+        concurrency: if args.concurrency.is_empty() {
+            concurrency
+        } else {
+            args.concurrency
+        },
+        repetitions: args.repetitions.unwrap_or(repetitions),
+        warmup: Duration::from_secs_f64(warmup),
+        duration: Duration::from_secs_f64(args.duration.unwrap_or(duration)),
+        starts,
+    };
+    let results = suite::run(options).await;
+    if args.keep {
+        eprintln!("bench: kept {}", workdir.keep().display());
+    }
+    let results = results?;
+    let header = Header {
+        date: chrono::Utc::now().format("%Y-%m-%d").to_string(),
+        revision: suite::revision(&std::env::current_dir()?),
+        cores: std::thread::available_parallelism().map_or(0, |n| n.get()),
+        kernel: std::fs::read_to_string("/proc/sys/kernel/osrelease")
+            .map(|s| format!("Linux {}", s.trim()))
+            .unwrap_or_else(|_| "unknown OS".into()),
+    };
+    let text = report::render(&results, &header);
+    match &args.out {
+        Some(path) => {
+            std::fs::write(path, &text)?;
+            eprintln!("bench: wrote {}", path.display());
+        }
+        None => print!("{text}"),
+    }
+    let errors = results.errors();
+    if !errors.is_empty() {
+        for error in &errors {
+            eprintln!("bench: ERROR {error}");
+        }
+        bail!(
+            "{} run(s) had errors (non-2xx answers or failed requests)",
+            errors.len()
+        );
+    }
+    Ok(())
+}
+
+async fn run_command(args: RunArgs) -> anyhow::Result<()> {
+    let template = match args.body {
+        Some(body) => {
+            let mut t = Template::post(args.path, &serde_json::from_str(&body)?);
+            t.method = args.method.parse()?;
+            t
+        }
+        None => {
+            let mut t = Template::get(args.path);
+            t.method = args.method.parse()?;
+            t
+        }
+    };
+    let plan = Plan {
+        templates: vec![template],
+        api_key: args.key,
+    };
+    let shape = Shape {
+        connections: args.connections,
+        warmup: Duration::from_millis(500),
+        duration: Duration::from_secs_f64(args.duration),
+    };
+    let outcome = load::run(args.addr, plan, shape).await?;
+    println!(
+        "{:.0} req/s  p50 {:.2} ms  p99 {:.2} ms  errors {}",
+        outcome.per_second(),
+        outcome.percentile_ms(0.5),
+        outcome.percentile_ms(0.99),
+        outcome.errors()
+    );
+    let errors = outcome.errors();
+    if let Some(error) = outcome.first_error.filter(|_| errors > 0) {
+        println!("first error: {error}");
+    }
+    Ok(())
+}

@@ -1,0 +1,333 @@
+//! The results file: medians, ratios to the baseline, the issue's targets,
+//! memory and start-up, and every repetition underneath.
+
+use crate::scenarios::Scenario;
+use crate::suite::{Cell, Results, Sample};
+use std::fmt::Write;
+use std::time::Duration;
+
+pub fn median(mut values: Vec<f64>) -> f64 {
+    if values.is_empty() {
+        return f64::NAN;
+    }
+    values.sort_by(f64::total_cmp);
+    let mid = values.len() / 2;
+    if !values.len().is_multiple_of(2) {
+        values[mid]
+    } else {
+        (values[mid - 1] + values[mid]) / 2.0
+    }
+}
+
+/// Medians of one server's repetitions.
+pub struct Summary {
+    pub per_second: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub errors: u64,
+}
+
+pub fn summarise(samples: &[Sample]) -> Summary {
+    Summary {
+        per_second: median(samples.iter().map(|s| s.per_second).collect()),
+        p50_ms: median(samples.iter().map(|s| s.p50_ms).collect()),
+        p99_ms: median(samples.iter().map(|s| s.p99_ms).collect()),
+        errors: samples.iter().map(|s| s.errors).sum(),
+    }
+}
+
+impl Cell {
+    pub fn ratio(&self) -> f64 {
+        summarise(&self.spool).per_second / summarise(&self.baseline).per_second
+    }
+}
+
+fn mib(bytes: u64) -> String {
+    format!("{:.1} MiB", bytes as f64 / 1_048_576.0)
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.0} ms", d.as_secs_f64() * 1000.0)
+}
+
+/// One target of issue 6 and whether it held.
+pub struct Check {
+    pub target: String,
+    pub measured: String,
+    pub holds: bool,
+}
+
+pub fn checks(results: &Results) -> Vec<Check> {
+    let mut out = Vec::new();
+    let find = |s: Scenario, c: usize| {
+        results
+            .cells
+            .iter()
+            .find(|cell| cell.scenario == s && cell.concurrency == c)
+    };
+    for cell in &results.cells {
+        let floor = match cell.scenario {
+            Scenario::CreateThread | Scenario::CreateMessage | Scenario::ListThreads => Some(0.30),
+            Scenario::GetThread => Some(0.50),
+            Scenario::ListMessagesSmall | Scenario::ListMessagesBig => Some(0.40),
+            Scenario::Search => None,
+        };
+        if let Some(floor) = floor {
+            let ratio = cell.ratio();
+            out.push(Check {
+                target: format!(
+                    "{} c{}: spool/baseline ≥ {floor:.2}",
+                    cell.scenario.id(),
+                    cell.concurrency
+                ),
+                measured: format!("{ratio:.3}"),
+                holds: ratio >= floor,
+            });
+        }
+        if cell.scenario == Scenario::Search {
+            let p50 = summarise(&cell.spool).p50_ms;
+            out.push(Check {
+                target: format!("S6 c{}: p50 ≤ 20 ms", cell.concurrency),
+                measured: format!("{p50:.2} ms"),
+                holds: p50 <= 20.0,
+            });
+        }
+        if cell.concurrency == 64 && cell.scenario != Scenario::Search {
+            let p99 = summarise(&cell.spool).p99_ms;
+            out.push(Check {
+                target: format!("{} c64: p99 ≤ 25 ms", cell.scenario.id()),
+                measured: format!("{p99:.2} ms"),
+                holds: p99 <= 25.0,
+            });
+        }
+    }
+    let mut concurrencies: Vec<usize> = results.cells.iter().map(|c| c.concurrency).collect();
+    concurrencies.dedup();
+    for c in concurrencies {
+        if let (Some(small), Some(big)) = (
+            find(Scenario::ListMessagesSmall, c),
+            find(Scenario::ListMessagesBig, c),
+        ) {
+            let slowdown = summarise(&small.spool).per_second / summarise(&big.spool).per_second;
+            out.push(Check {
+                target: format!("S4 c{c}: big thread within 1.2× of the small one (req/s)"),
+                measured: format!("{slowdown:.2}×"),
+                holds: slowdown <= 1.2,
+            });
+        }
+    }
+    out.push(Check {
+        target: "idle RSS ≤ 30 MB".into(),
+        measured: mib(results.idle_rss),
+        holds: results.idle_rss <= 30_000_000,
+    });
+    let start = median(
+        results
+            .start_seeded
+            .iter()
+            .map(|d| d.as_secs_f64())
+            .collect(),
+    );
+    out.push(Check {
+        target: "start to ready ≤ 200 ms (seeded database)".into(),
+        measured: format!("{:.0} ms", start * 1000.0),
+        holds: start <= 0.2,
+    });
+    out
+}
+
+pub struct Header {
+    pub date: String,
+    pub revision: String,
+    pub cores: usize,
+    pub kernel: String,
+}
+
+pub fn render(results: &Results, header: &Header) -> String {
+    let mut out = String::new();
+    let w = &mut out;
+    let _ = writeln!(
+        w,
+        "# spool benchmark — {}, {}\n",
+        results.backend, header.date
+    );
+    let _ = writeln!(
+        w,
+        "Written by `scripts/bench` (mode `{}`) at commit `{}` on {} cores ({}). Each figure is the \
+         median of {} repetition(s) of {:.1} s after a {:.1} s warm-up, per server, scenario and \
+         concurrency; spool and the baseline alternate (A/B, then B/A). The load generator shares \
+         the cores with the server. The whole suite took {:.0} s. docs/benchmarks.md explains the \
+         method.\n",
+        results.mode,
+        header.revision,
+        header.cores,
+        header.kernel,
+        results.repetitions,
+        results.duration.as_secs_f64(),
+        results.warmup.as_secs_f64(),
+        results.total.as_secs_f64(),
+    );
+    let _ = writeln!(w, "## Throughput and latency\n");
+    let _ = writeln!(
+        w,
+        "| scenario | | conc. | spool req/s | p50 ms | p99 ms | baseline req/s | p50 ms | p99 ms | spool / baseline | errors |"
+    );
+    let _ = writeln!(w, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
+    for cell in &results.cells {
+        let (s, b) = (summarise(&cell.spool), summarise(&cell.baseline));
+        let _ = writeln!(
+            w,
+            "| {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.0} | {:.2} | {:.2} | **{:.3}** | {} |",
+            cell.scenario.id(),
+            cell.scenario.title(&results.sizes),
+            cell.concurrency,
+            s.per_second,
+            s.p50_ms,
+            s.p99_ms,
+            b.per_second,
+            b.p50_ms,
+            b.p99_ms,
+            cell.ratio(),
+            s.errors + b.errors
+        );
+    }
+    let _ = writeln!(
+        w,
+        "\nThe baseline answers the same bytes from memory: a bare POST that parses the same JSON \
+         (S1, S2) or a bare GET (S3–S6).\n"
+    );
+    if results.mode == "smoke" {
+        let _ = writeln!(
+            w,
+            "A smoke run: its figures mean nothing; it proves the harness works."
+        );
+    } else if results.backend == "sqlite" {
+        let _ = writeln!(w, "## Targets (issue 6, SQLite)\n");
+        let _ = writeln!(w, "| target | measured | holds |");
+        let _ = writeln!(w, "|---|--:|---|");
+        for check in checks(results) {
+            let _ = writeln!(
+                w,
+                "| {} | {} | {} |",
+                check.target,
+                check.measured,
+                if check.holds { "yes" } else { "**no**" }
+            );
+        }
+    } else {
+        let _ = writeln!(w, "## Figures under 0.10 × baseline\n");
+        let slow: Vec<&Cell> = results.cells.iter().filter(|c| c.ratio() < 0.10).collect();
+        if slow.is_empty() {
+            let _ = writeln!(w, "None.");
+        }
+        for cell in slow {
+            let _ = writeln!(
+                w,
+                "- {} c{}: {:.3} (see docs/benchmarks.md for why)",
+                cell.scenario.id(),
+                cell.concurrency,
+                cell.ratio()
+            );
+        }
+    }
+    let peak = results
+        .cells
+        .iter()
+        .map(|c| c.spool_peak_rss)
+        .max()
+        .unwrap_or(0);
+    let _ = writeln!(w, "\n## Memory and start-up\n");
+    let _ = writeln!(w, "| | spool |\n|---|--:|");
+    let _ = writeln!(
+        w,
+        "| idle RSS, seeded database, 1 s after ready | {} |",
+        mib(results.idle_rss)
+    );
+    let _ = writeln!(w, "| peak RSS under load (any scenario) | {} |", mib(peak));
+    let _ = writeln!(
+        w,
+        "| RSS 1 s after the last run | {} |",
+        mib(results.rss_after_load)
+    );
+    let _ = writeln!(
+        w,
+        "| start to ready, empty database (spawn → `/readyz` 200) | {} |",
+        ms(results.start_empty)
+    );
+    let starts: Vec<String> = results.start_seeded.iter().map(|d| ms(*d)).collect();
+    let _ = writeln!(
+        w,
+        "| start to ready, seeded database (median of {}: {}) | {:.0} ms |",
+        starts.len(),
+        starts.join(", "),
+        median(
+            results
+                .start_seeded
+                .iter()
+                .map(|d| d.as_secs_f64() * 1000.0)
+                .collect()
+        )
+    );
+    let _ = writeln!(
+        w,
+        "| baseline idle RSS, for scale | {} |",
+        mib(results.baseline_idle_rss)
+    );
+    let _ = writeln!(
+        w,
+        "\nPeak RSS per scenario: {}.\n",
+        results
+            .cells
+            .iter()
+            .map(|c| format!(
+                "{} c{} {}",
+                c.scenario.id(),
+                c.concurrency,
+                mib(c.spool_peak_rss)
+            ))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let _ = writeln!(w, "## Data\n");
+    let sizes = &results.sizes;
+    let _ = writeln!(
+        w,
+        "Through the HTTP API ({:.1} s): an owner, a second workspace for the writes, two API keys, \
+         an agent, S3's thread, S4's {}-message thread and {} threads for S2. Through the `Store` \
+         trait with spool stopped ({:.1} s): a thread of {} messages and {} threads holding {} \
+         messages dealt round-robin ({} threads and {} messages in all).\n",
+        results.http_seed.as_secs_f64(),
+        sizes.small_thread,
+        sizes.write_threads,
+        results.bulk.took.as_secs_f64(),
+        sizes.big_thread,
+        sizes.list_threads,
+        sizes.search_messages,
+        results.bulk.threads,
+        results.bulk.messages,
+    );
+    let _ = writeln!(w, "## Every repetition\n");
+    let _ = writeln!(
+        w,
+        "| scenario | conc. | # | server | req/s | p50 ms | p99 ms | errors |"
+    );
+    let _ = writeln!(w, "|---|--:|--:|---|--:|--:|--:|--:|");
+    for cell in &results.cells {
+        for (who, samples) in [("spool", &cell.spool), ("baseline", &cell.baseline)] {
+            for (i, s) in samples.iter().enumerate() {
+                let _ = writeln!(
+                    w,
+                    "| {} | {} | {} | {who} | {:.0} | {:.2} | {:.2} | {} |",
+                    cell.scenario.id(),
+                    cell.concurrency,
+                    i + 1,
+                    s.per_second,
+                    s.p50_ms,
+                    s.p99_ms,
+                    s.errors
+                );
+            }
+        }
+    }
+    out
+}

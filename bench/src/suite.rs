@@ -1,0 +1,394 @@
+//! The whole benchmark: start spool, seed, capture, start the baseline, run
+//! every scenario against both A/B-alternated, measure memory and start-up,
+//! and hand the figures to the report.
+
+use crate::captures::{Captured, Captures};
+use crate::client::Client;
+use crate::load::{self, Outcome, Shape};
+use crate::process::{RssSampler, Server, free_addr};
+use crate::scenarios::Scenario;
+use crate::seed::{self, ADMIN_EMAIL, ADMIN_PASSWORD, BulkReport, Fixture, Sizes};
+use anyhow::{Context, bail};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+pub struct Options {
+    pub spool: PathBuf,
+    pub baseline: PathBuf,
+    /// `postgres://…` for PostgreSQL; SQLite in `workdir` when absent.
+    pub database_url: Option<String>,
+    /// The URL the bulk seeding opens (PostgreSQL: the same database, with
+    /// `synchronous_commit` off for the seeding session only).
+    pub seed_url: Option<String>,
+    pub workdir: PathBuf,
+    pub mode: String,
+    pub sizes: Sizes,
+    pub scenarios: Vec<Scenario>,
+    pub concurrency: Vec<usize>,
+    pub repetitions: usize,
+    pub warmup: Duration,
+    pub duration: Duration,
+    /// How many extra starts measure start-to-ready on the seeded database.
+    pub starts: usize,
+}
+
+impl Options {
+    pub fn backend(&self) -> &'static str {
+        if self.database_url.is_some() {
+            "postgres"
+        } else {
+            "sqlite"
+        }
+    }
+}
+
+/// One measured run.
+#[derive(Clone, Debug)]
+pub struct Sample {
+    pub per_second: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub errors: u64,
+    pub first_error: Option<String>,
+}
+
+impl From<&Outcome> for Sample {
+    fn from(o: &Outcome) -> Self {
+        Sample {
+            per_second: o.per_second(),
+            p50_ms: o.percentile_ms(0.50),
+            p99_ms: o.percentile_ms(0.99),
+            errors: o.errors(),
+            first_error: o.first_error.clone(),
+        }
+    }
+}
+
+/// A scenario at one concurrency: every repetition against each server.
+pub struct Cell {
+    pub scenario: Scenario,
+    pub concurrency: usize,
+    pub spool: Vec<Sample>,
+    pub baseline: Vec<Sample>,
+    /// spool's peak RSS while this cell ran.
+    pub spool_peak_rss: u64,
+}
+
+pub struct Results {
+    pub backend: &'static str,
+    pub mode: String,
+    pub sizes: Sizes,
+    pub repetitions: usize,
+    pub warmup: Duration,
+    pub duration: Duration,
+    pub cells: Vec<Cell>,
+    pub start_empty: Duration,
+    pub start_seeded: Vec<Duration>,
+    pub idle_rss: u64,
+    pub rss_after_load: u64,
+    pub baseline_idle_rss: u64,
+    pub http_seed: Duration,
+    pub bulk: BulkReport,
+    pub total: Duration,
+}
+
+impl Results {
+    pub fn errors(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for cell in &self.cells {
+            for (who, samples) in [("spool", &cell.spool), ("baseline", &cell.baseline)] {
+                for s in samples.iter().filter(|s| s.errors > 0) {
+                    out.push(format!(
+                        "{} c{} {who}: {} errors; first: {}",
+                        cell.scenario.id(),
+                        cell.concurrency,
+                        s.errors,
+                        s.first_error.as_deref().unwrap_or("?")
+                    ));
+                }
+            }
+        }
+        out
+    }
+}
+
+fn log(message: impl AsRef<str>) {
+    eprintln!("bench: {}", message.as_ref());
+}
+
+fn spool_command(options: &Options, addr: std::net::SocketAddr, url: &str) -> Command {
+    let mut command = Command::new(&options.spool);
+    command
+        .arg("serve")
+        .current_dir(&options.workdir)
+        .env_remove("SPOOL_CONFIG")
+        .env("SPOOL_DATA_DIR", options.workdir.join("data"))
+        .env("SPOOL_DATABASE_URL", url)
+        .env("SPOOL_LISTEN", addr.to_string())
+        .env("SPOOL_LOG", "warn")
+        // Off: the benchmark measures spool, not its limiter.
+        .env("SPOOL_RATE_LIMIT_PER_SECOND", "0")
+        .env("SPOOL_ADMIN_EMAIL", ADMIN_EMAIL)
+        .env("SPOOL_ADMIN_PASSWORD", ADMIN_PASSWORD);
+    command
+}
+
+async fn start_spool(options: &Options, url: &str, log_name: &str) -> anyhow::Result<Server> {
+    let addr = free_addr()?;
+    let command = spool_command(options, addr, url);
+    Server::start(
+        "spool",
+        command,
+        addr,
+        "/readyz",
+        &options.workdir.join(log_name),
+    )
+    .await
+}
+
+pub async fn run(options: Options) -> anyhow::Result<Results> {
+    let began = Instant::now();
+    std::fs::create_dir_all(options.workdir.join("data"))?;
+    let url = options.database_url.clone().unwrap_or_else(|| {
+        format!(
+            "sqlite://{}",
+            options.workdir.join("data").join("spool.db").display()
+        )
+    });
+
+    log(format!(
+        "seeding through the API ({} backend)",
+        options.backend()
+    ));
+    let spool = start_spool(&options, &url, "spool-seed.log").await?;
+    let start_empty = spool.start_to_ready;
+    let http_began = Instant::now();
+    let mut fixture = seed::through_http(spool.addr, options.sizes).await?;
+    let http_seed = http_began.elapsed();
+    spool.stop().await?;
+
+    log(format!(
+        "seeding through the Store: {} threads, {} messages",
+        options.sizes.list_threads,
+        options.sizes.big_thread + options.sizes.search_messages
+    ));
+    let store = spool_store::open(options.seed_url.as_deref().unwrap_or(&url))
+        .await
+        .context("opening the store for bulk seeding")?;
+    let bulk = seed::through_store(store, &mut fixture, options.sizes).await?;
+    log(format!(
+        "seeded {} messages in {:.1} s",
+        bulk.messages,
+        bulk.took.as_secs_f64()
+    ));
+
+    let mut start_seeded = Vec::new();
+    for i in 0..options.starts {
+        let spool = start_spool(&options, &url, &format!("spool-start-{i}.log")).await?;
+        start_seeded.push(spool.start_to_ready);
+        spool.stop().await?;
+    }
+    let mut spool = start_spool(&options, &url, "spool.log").await?;
+    start_seeded.push(spool.start_to_ready);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let idle_rss = spool.rss()?;
+    log(format!(
+        "spool pid {} on {}; idle RSS {:.1} MiB",
+        spool.pid(),
+        spool.addr,
+        idle_rss as f64 / 1048576.0
+    ));
+
+    let captures = capture(spool.addr, &fixture, &options.scenarios).await?;
+    let captures_path = options.workdir.join("captures.json");
+    captures.write(&captures_path)?;
+    let baseline_addr = free_addr()?;
+    let mut command = Command::new(&options.baseline);
+    command
+        .arg("--listen")
+        .arg(baseline_addr.to_string())
+        .arg("--captures")
+        .arg(&captures_path);
+    let mut baseline = Server::start(
+        "spool-baseline",
+        command,
+        baseline_addr,
+        "/readyz",
+        &options.workdir.join("baseline.log"),
+    )
+    .await?;
+    let baseline_idle_rss = baseline.rss()?;
+
+    let mut cells = Vec::new();
+    for &scenario in &options.scenarios {
+        for &concurrency in &options.concurrency {
+            let cell = measure(
+                &options,
+                &fixture,
+                scenario,
+                concurrency,
+                &mut spool,
+                &mut baseline,
+            )
+            .await?;
+            cells.push(cell);
+        }
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let rss_after_load = spool.rss()?;
+    spool.stop().await?;
+    baseline.stop().await?;
+    Ok(Results {
+        backend: options.backend(),
+        mode: options.mode.clone(),
+        sizes: options.sizes,
+        repetitions: options.repetitions,
+        warmup: options.warmup,
+        duration: options.duration,
+        cells,
+        start_empty,
+        start_seeded,
+        idle_rss,
+        rss_after_load,
+        baseline_idle_rss,
+        http_seed,
+        bulk,
+        total: began.elapsed(),
+    })
+}
+
+async fn measure(
+    options: &Options,
+    fixture: &Fixture,
+    scenario: Scenario,
+    concurrency: usize,
+    spool: &mut Server,
+    baseline: &mut Server,
+) -> anyhow::Result<Cell> {
+    let shape = Shape {
+        connections: concurrency,
+        warmup: options.warmup,
+        duration: options.duration,
+    };
+    let mut cell = Cell {
+        scenario,
+        concurrency,
+        spool: Vec::new(),
+        baseline: Vec::new(),
+        spool_peak_rss: 0,
+    };
+    for rep in 0..options.repetitions {
+        // A/B alternated: spool first on even repetitions, baseline first on odd.
+        let order: [bool; 2] = if rep.is_multiple_of(2) {
+            [true, false]
+        } else {
+            [false, true]
+        };
+        for is_spool in order {
+            let server = if is_spool {
+                &mut *spool
+            } else {
+                &mut *baseline
+            };
+            server.check_alive()?;
+            let sampler = RssSampler::start(server.pid());
+            let outcome = load::run(server.addr, scenario.plan(fixture), shape).await?;
+            let peak = sampler.finish().await;
+            let sample = Sample::from(&outcome);
+            log(format!(
+                "{:<8} c{:<3} #{} {:<8} {:>9.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  errors {}",
+                scenario.id(),
+                concurrency,
+                rep + 1,
+                if is_spool { "spool" } else { "baseline" },
+                sample.per_second,
+                sample.p50_ms,
+                sample.p99_ms,
+                sample.errors
+            ));
+            if let Some(error) = sample.first_error.as_deref().filter(|_| sample.errors > 0) {
+                log(format!("  first error: {error}"));
+            }
+            if is_spool {
+                cell.spool_peak_rss = cell.spool_peak_rss.max(peak);
+                cell.spool.push(sample);
+            } else {
+                cell.baseline.push(sample);
+            }
+        }
+    }
+    Ok(cell)
+}
+
+/// One request per scenario against spool; the baseline answers with these.
+async fn capture(
+    addr: std::net::SocketAddr,
+    fixture: &Fixture,
+    scenarios: &[Scenario],
+) -> anyhow::Result<Captures> {
+    let mut client = Client::new(addr);
+    let mut captures = Captures::default();
+    for &scenario in scenarios {
+        let plan = scenario.plan(fixture);
+        let template = &plan.templates[0];
+        let body = template
+            .body
+            .as_ref()
+            .map(|b| serde_json::from_slice(b))
+            .transpose()?;
+        let answer = client
+            .send(
+                template.method.clone(),
+                &template.path,
+                Some(&plan.api_key),
+                body.as_ref(),
+            )
+            .await?;
+        if !answer.status.is_success() {
+            bail!(
+                "{} {} answered {} while capturing {}: {}",
+                template.method,
+                template.path,
+                answer.status,
+                scenario.id(),
+                String::from_utf8_lossy(&answer.body)
+            );
+        }
+        captures.responses.insert(
+            scenario.id().to_owned(),
+            Captured {
+                status: answer.status.as_u16(),
+                content_type: answer.content_type,
+                body: String::from_utf8(answer.body.to_vec())?,
+            },
+        );
+    }
+    captures.message_threads.insert(
+        fixture.small_thread.clone(),
+        Scenario::ListMessagesSmall.id().to_owned(),
+    );
+    captures.message_threads.insert(
+        fixture.big_thread.clone(),
+        Scenario::ListMessagesBig.id().to_owned(),
+    );
+    Ok(captures)
+}
+
+/// The short commit the results were measured at, with `+dirty` when the
+/// work tree had changes.
+pub fn revision(repo: &Path) -> String {
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .args(args)
+            .current_dir(repo)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+    };
+    let head = git(&["rev-parse", "--short", "HEAD"]).unwrap_or_else(|| "unknown".into());
+    let dirty =
+        git(&["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.is_empty());
+    if dirty { format!("{head}+dirty") } else { head }
+}
