@@ -4,6 +4,7 @@
 pub mod athena;
 pub mod error;
 pub mod extract;
+pub mod freddy;
 pub mod idempotency;
 pub mod middleware;
 pub mod openapi;

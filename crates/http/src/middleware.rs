@@ -4,6 +4,7 @@
 
 use crate::athena::AthenaError;
 use crate::error::ApiError;
+use crate::freddy::FreddyError;
 use crate::thena::ThenaError;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, Uri};
@@ -61,10 +62,12 @@ pub async fn method_not_allowed_body(uri: Uri, response: Response) -> Response {
     Response::from_parts(parts, body)
 }
 
-/// The dialect a path belongs to renders its errors: `/api/v1/chat/` is
-/// thena's, everything else athena's.
+/// The dialect a path belongs to renders its errors: `/v1/` is freddy's,
+/// `/api/v1/chat/` thena's, everything else athena's.
 pub(crate) fn error_for_path(path: &str, err: ApiError) -> Response {
-    if path.starts_with("/api/v1/chat/") {
+    if path == "/v1" || path.starts_with("/v1/") {
+        FreddyError(err).into_response()
+    } else if path.starts_with("/api/v1/chat/") {
         ThenaError(err).into_response()
     } else {
         AthenaError(err).into_response()

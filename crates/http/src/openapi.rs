@@ -2,7 +2,7 @@
 //! interactive reference at `/docs` (Swagger UI, served from the binary).
 
 use crate::athena::{self, wire};
-use crate::thena;
+use crate::{freddy, thena};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
@@ -18,6 +18,15 @@ use utoipa_swagger_ui::SwaggerUi;
         thena::threads::show,
         thena::threads::delete,
         thena::messages::send,
+        freddy::threads::create,
+        freddy::threads::list,
+        freddy::threads::show,
+        freddy::threads::update,
+        freddy::threads::delete,
+        freddy::threads::pin,
+        freddy::threads::unpin,
+        freddy::messages::list,
+        freddy::messages::create,
         athena::auth::sign_in,
         athena::auth::logout,
         athena::auth::current_user,

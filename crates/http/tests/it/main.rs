@@ -5,6 +5,7 @@
 mod accounts;
 mod agents;
 mod fixtures;
+mod freddy;
 mod idempotency;
 mod isolation;
 mod keys;

@@ -1,0 +1,147 @@
+//! The freddy dialect: `/v1/threads...` (seed 004), OpenAI-style objects
+//! and errors, prefixed ids (`thrd_`, `org_`, `usr_`, `asst_`, `msg_`).
+
+pub mod error;
+pub mod ids;
+pub mod messages;
+pub mod threads;
+pub mod wire;
+
+pub use error::{Freddy, FreddyError};
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::paths::FromPath;
+use crate::query::QueryPairs;
+use axum::Router;
+use axum::routing::{get, post};
+use serde::Deserialize;
+use spool_core::listing::{Cursor, Paging};
+use spool_core::service::Scope;
+use spool_core::{AgentId, CoreError, Principal, ThreadId, WorkspaceId};
+
+pub type Result<T> = std::result::Result<T, FreddyError>;
+
+/// Lists answer this many items unless `limit` says otherwise (1–100).
+pub const DEFAULT_LIMIT: u32 = 20;
+
+/// freddy's endpoints, with their full paths; merged into the one route table.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/threads", get(threads::list).post(threads::create))
+        .route(
+            "/v1/threads/{thread_id}",
+            get(threads::show)
+                .patch(threads::update)
+                .delete(threads::delete),
+        )
+        .route("/v1/threads/{thread_id}/pin", post(threads::pin))
+        .route("/v1/threads/{thread_id}/unpin", post(threads::unpin))
+        .route(
+            "/v1/threads/{thread_id}/messages",
+            get(messages::list).post(messages::create),
+        )
+}
+
+/// `{thread_id}` of the path: `thrd_…` or a raw UUID.
+pub struct ThreadPath(pub ThreadId);
+
+impl FromPath for ThreadPath {
+    const WHAT: &'static str = "Thread";
+    fn from_path(values: &[&str]) -> Option<Self> {
+        ids::parse(ids::THREAD, values.first()?).map(|id| ThreadPath(ThreadId(id)))
+    }
+}
+
+/// A prefixed or raw id from a body or query field; malformed answers 422.
+pub fn id_field(prefix: &str, field: &str, value: Option<&str>) -> Result<Option<uuid::Uuid>> {
+    value
+        .map(|text| {
+            ids::parse(prefix, text).ok_or_else(|| {
+                ApiError::invalid(
+                    field,
+                    format!("The {field} must be an id like {prefix}… or a UUID."),
+                )
+                .into()
+            })
+        })
+        .transpose()
+}
+
+pub fn assistant_field(value: Option<&str>) -> Result<Option<AgentId>> {
+    Ok(id_field(ids::ASSISTANT, "assistant_id", value)?.map(AgentId))
+}
+
+/// `organization_id` as a query parameter (optional except on create).
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct OrganizationParam {
+    /// `org_…` or a UUID: the caller's workspace. Default: the API key's
+    /// workspace, or the signed-in user's primary one.
+    pub organization_id: Option<String>,
+}
+
+/// The workspace a request acts in; one the caller may not use is a 404.
+pub async fn scope(
+    state: &AppState,
+    principal: &Principal,
+    organization_id: Option<&str>,
+) -> Result<Scope> {
+    let named = id_field(ids::ORGANIZATION, "organization_id", organization_id)?.map(WorkspaceId);
+    Ok(state.spool.resolve_scope(principal, named).await?)
+}
+
+/// Where a page starts: a cursor from a previous page, or (OpenAI style)
+/// an item's id, which the core turns into a cursor.
+pub enum Mark {
+    Cursor(Cursor),
+    Id(uuid::Uuid),
+}
+
+/// `limit`, and `after` or `before` (ids carry `prefix`).
+pub struct ListParams {
+    pub limit: Option<u32>,
+    pub after: Option<Mark>,
+    pub before: Option<Mark>,
+}
+
+impl ListParams {
+    pub fn parse(query: &QueryPairs<Freddy>, prefix: &str) -> Result<Self> {
+        let mark = |field: &str| -> Result<Option<Mark>> {
+            let Some(text) = query.get(field).filter(|v| !v.is_empty()) else {
+                return Ok(None);
+            };
+            Ok(Some(match ids::parse(prefix, text) {
+                Some(id) => Mark::Id(id),
+                None => Mark::Cursor(Cursor::decode(field, text)?),
+            }))
+        };
+        Ok(Self {
+            limit: query.u32("limit")?,
+            after: mark("after")?,
+            before: mark("before")?,
+        })
+    }
+
+    /// The keyset request once ids are placed, and whether it reads backwards.
+    pub fn paging(
+        limit: Option<u32>,
+        after: Option<Cursor>,
+        before: Option<Cursor>,
+    ) -> Result<(Paging, bool)> {
+        let backwards = before.is_some();
+        Ok((
+            Paging::keyset(after, before, limit, DEFAULT_LIMIT)?,
+            backwards,
+        ))
+    }
+}
+
+/// An id that names nothing the caller can list is a bad parameter, not a 404.
+pub fn unknown_mark(field: &'static str) -> impl Fn(CoreError) -> CoreError {
+    move |err| match err {
+        CoreError::NotFound(_) => {
+            CoreError::invalid(field, format!("The {field} names nothing in this list."))
+        }
+        other => other,
+    }
+}

@@ -1,0 +1,278 @@
+//! Threads: create (seed 004), list, read, change, delete, pin, name.
+
+use super::wire::{DeletedObject, ListObject, ThreadObject};
+use super::{
+    Freddy, ListParams, Mark, OrganizationParam, Result, ThreadPath, assistant_field, ids, scope,
+    unknown_mark,
+};
+use crate::AppState;
+use crate::extract::{Auth, Json, Query};
+use crate::paths::{PathId, double_option};
+use crate::query::QueryPairs;
+use axum::extract::State;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use spool_core::listing::{Cursor, Listing, Paging};
+use spool_core::model::Thread;
+use spool_core::paging::PageRequest;
+use spool_core::service::{NewThreadInput, Scope, ThreadListInput, ThreadUpdateInput};
+use spool_core::{Principal, ThreadId};
+use utoipa::ToSchema;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateThread {
+    /// At most 16 pairs; keys ≤ 64 characters, values ≤ 512.
+    #[schema(value_type = Option<Object>, example = json!({"category": "support"}))]
+    pub metadata: Option<Map<String, Value>>,
+    /// `asst_…` or a UUID.
+    pub assistant_id: Option<String>,
+    /// Defaults to true. Only a signed-in user (Bearer session token) may
+    /// send it; with an API key it answers 422.
+    pub visible_in_ui: Option<bool>,
+    /// ≤ 200 characters.
+    pub title: Option<String>,
+    /// `org_…` or a UUID; must be a workspace of the caller (else 404).
+    #[schema(example = "org_0192c1f0a1b27c3d8e9f0a1b2c3d4e5f")]
+    pub organization_id: String,
+}
+
+/// Absent fields are kept; `null` clears title and assistant_id.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateThread {
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub title: Option<Option<String>>,
+    /// Replaces the metadata object.
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<Map<String, Value>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub assistant_id: Option<Option<String>>,
+    pub visible_in_ui: Option<bool>,
+    pub is_pinned: Option<bool>,
+    pub organization_id: Option<String>,
+}
+
+pub async fn render(state: &AppState, thread: Thread) -> Result<axum::Json<ThreadObject>> {
+    let view = state.spool.thread_view(thread).await?;
+    Ok(axum::Json(ThreadObject::new(view)))
+}
+
+/// Create a thread (seed 004).
+#[utoipa::path(post, path = "/v1/threads", tag = "freddy", request_body = CreateThread,
+    security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = ThreadObject), (status = 404), (status = 422)))]
+pub async fn create(
+    State(state): State<AppState>,
+    Auth(principal, _): Auth<Freddy>,
+    Json(body, _): Json<Freddy, CreateThread>,
+) -> Result<axum::Json<ThreadObject>> {
+    let scope = scope(&state, &principal, Some(&body.organization_id)).await?;
+    let input = NewThreadInput {
+        title: body.title,
+        agent: assistant_field(body.assistant_id.as_deref())?,
+        metadata: body.metadata,
+        visible_in_ui: body.visible_in_ui,
+        ..Default::default()
+    };
+    let thread = state.spool.create_thread(&principal, &scope, input).await?;
+    render(&state, thread).await
+}
+
+async fn mark(
+    state: &AppState,
+    principal: &Principal,
+    scope: &Scope,
+    sort: Option<&str>,
+    field: &'static str,
+    mark: Option<Mark>,
+) -> Result<Option<Cursor>> {
+    Ok(match mark {
+        None => None,
+        Some(Mark::Cursor(cursor)) => Some(cursor),
+        Some(Mark::Id(id)) => Some(
+            state
+                .spool
+                .thread_cursor(principal, scope, ThreadId(id), sort, None)
+                .await
+                .map_err(unknown_mark(field))?,
+        ),
+    })
+}
+
+/// Threads the caller may see, newest activity first. `limit` (1–100,
+/// default 20), `after`/`before` (a `next_cursor`/`prev_cursor` or a thread
+/// id); filters `assistant_id`, `pinned`, `metadata[key]=value`; `sort`
+/// (`last_message_at`, `created_at`, `updated_at`) and `order`. `search`
+/// answers the best `limit` matches in one page (no cursors).
+#[utoipa::path(get, path = "/v1/threads", tag = "freddy",
+    params(OrganizationParam, ("limit" = Option<u32>, Query), ("after" = Option<String>, Query), ("before" = Option<String>, Query),
+        ("assistant_id" = Option<String>, Query), ("pinned" = Option<bool>, Query), ("search" = Option<String>, Query),
+        ("sort" = Option<String>, Query), ("order" = Option<String>, Query)),
+    security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = ListObject<ThreadObject>), (status = 422)))]
+pub async fn list(
+    State(state): State<AppState>,
+    Auth(principal, _): Auth<Freddy>,
+    query: QueryPairs<Freddy>,
+) -> Result<axum::Json<ListObject<ThreadObject>>> {
+    let scope = scope(&state, &principal, query.get("organization_id")).await?;
+    let params = ListParams::parse(&query, ids::THREAD)?;
+    let sort = query.get("sort");
+    let after = mark(&state, &principal, &scope, sort, "after", params.after).await?;
+    let before = mark(&state, &principal, &scope, sort, "before", params.before).await?;
+    let search = query.string("search").filter(|s| !s.trim().is_empty());
+    let (paging, backwards) = match &search {
+        // Ranked results page by offset in the core; freddy shows the first page.
+        Some(_) if after.is_none() && before.is_none() => {
+            let per_page = params.limit.unwrap_or(super::DEFAULT_LIMIT);
+            (
+                Paging::Offset(PageRequest::parse(Some(1), Some(per_page))?),
+                false,
+            )
+        }
+        _ => ListParams::paging(params.limit, after, before)?,
+    };
+    let input = ThreadListInput {
+        agent: assistant_field(query.get("assistant_id"))?,
+        pinned: match query.bool("pinned")? {
+            Some(pinned) => Some(pinned),
+            None => query.bool("is_pinned")?,
+        },
+        metadata: query.bracketed("metadata"),
+        search,
+        sort: query.string("sort"),
+        order: query.string("order"),
+        anon_user_id: None,
+        paging,
+    };
+    let (threads, next, prev, more) =
+        match state.spool.list_threads(&principal, &scope, input).await? {
+            Listing::Cursor(page) => (page.items, page.next, page.prev, None),
+            Listing::Page(page) => {
+                let more = page.total > page.items.len() as u64;
+                (page.items, None, None, Some(more))
+            }
+        };
+    let data = state
+        .spool
+        .thread_views(threads)
+        .await?
+        .into_iter()
+        .map(ThreadObject::new)
+        .collect();
+    let mut list = ListObject::new(data, next, prev, backwards, |t| t.id.clone());
+    if let Some(more) = more {
+        list.has_more = more;
+    }
+    Ok(axum::Json(list))
+}
+
+#[utoipa::path(get, path = "/v1/threads/{thread_id}", tag = "freddy", params(("thread_id" = String, Path), OrganizationParam),
+    security(("api_key" = []), ("bearer" = [])), responses((status = 200, body = ThreadObject), (status = 404)))]
+pub async fn show(
+    State(state): State<AppState>,
+    Auth(principal, _): Auth<Freddy>,
+    PathId(ThreadPath(id), _): PathId<Freddy, ThreadPath>,
+    Query(query, _): Query<Freddy, OrganizationParam>,
+) -> Result<axum::Json<ThreadObject>> {
+    let scope = scope(&state, &principal, query.organization_id.as_deref()).await?;
+    let thread = state.spool.thread(&principal, &scope, id, None).await?;
+    render(&state, thread).await
+}
+
+/// Change a thread's title, metadata, assistant, visibility or pin.
+#[utoipa::path(patch, path = "/v1/threads/{thread_id}", tag = "freddy", params(("thread_id" = String, Path), OrganizationParam),
+    request_body = UpdateThread, security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = ThreadObject), (status = 404), (status = 422)))]
+pub async fn update(
+    State(state): State<AppState>,
+    Auth(principal, _): Auth<Freddy>,
+    PathId(ThreadPath(id), _): PathId<Freddy, ThreadPath>,
+    Query(query, _): Query<Freddy, OrganizationParam>,
+    Json(body, _): Json<Freddy, UpdateThread>,
+) -> Result<axum::Json<ThreadObject>> {
+    let named = body.organization_id.clone().or(query.organization_id);
+    let scope = scope(&state, &principal, named.as_deref()).await?;
+    let agent = match body.assistant_id {
+        None => None,
+        Some(value) => Some(assistant_field(value.as_deref())?),
+    };
+    let input = ThreadUpdateInput {
+        title: body.title,
+        agent,
+        metadata: body.metadata,
+        is_pinned: body.is_pinned,
+        visible_in_ui: body.visible_in_ui,
+        ..Default::default()
+    };
+    let thread = state
+        .spool
+        .update_thread(&principal, &scope, id, input, None)
+        .await?;
+    render(&state, thread).await
+}
+
+/// Delete a thread with its messages.
+#[utoipa::path(delete, path = "/v1/threads/{thread_id}", tag = "freddy", params(("thread_id" = String, Path), OrganizationParam),
+    security(("api_key" = []), ("bearer" = [])), responses((status = 200, body = DeletedObject), (status = 404)))]
+pub async fn delete(
+    State(state): State<AppState>,
+    Auth(principal, _): Auth<Freddy>,
+    PathId(ThreadPath(id), _): PathId<Freddy, ThreadPath>,
+    Query(query, _): Query<Freddy, OrganizationParam>,
+) -> Result<axum::Json<DeletedObject>> {
+    let scope = scope(&state, &principal, query.organization_id.as_deref()).await?;
+    state
+        .spool
+        .delete_thread(&principal, &scope, id, None)
+        .await?;
+    Ok(axum::Json(DeletedObject {
+        id: ids::render(ids::THREAD, id.0),
+        object: "thread.deleted",
+        deleted: true,
+    }))
+}
+
+async fn set_pinned(
+    state: AppState,
+    principal: Principal,
+    id: ThreadId,
+    organization_id: Option<String>,
+    pinned: bool,
+) -> Result<axum::Json<ThreadObject>> {
+    let scope = scope(&state, &principal, organization_id.as_deref()).await?;
+    let input = ThreadUpdateInput {
+        is_pinned: Some(pinned),
+        ..Default::default()
+    };
+    let thread = state
+        .spool
+        .update_thread(&principal, &scope, id, input, None)
+        .await?;
+    render(&state, thread).await
+}
+
+#[utoipa::path(post, path = "/v1/threads/{thread_id}/pin", tag = "freddy", params(("thread_id" = String, Path), OrganizationParam),
+    security(("api_key" = []), ("bearer" = [])), responses((status = 200, body = ThreadObject), (status = 404)))]
+pub async fn pin(
+    State(state): State<AppState>,
+    Auth(principal, _): Auth<Freddy>,
+    PathId(ThreadPath(id), _): PathId<Freddy, ThreadPath>,
+    Query(query, _): Query<Freddy, OrganizationParam>,
+) -> Result<axum::Json<ThreadObject>> {
+    set_pinned(state, principal, id, query.organization_id, true).await
+}
+
+#[utoipa::path(post, path = "/v1/threads/{thread_id}/unpin", tag = "freddy", params(("thread_id" = String, Path), OrganizationParam),
+    security(("api_key" = []), ("bearer" = [])), responses((status = 200, body = ThreadObject), (status = 404)))]
+pub async fn unpin(
+    State(state): State<AppState>,
+    Auth(principal, _): Auth<Freddy>,
+    PathId(ThreadPath(id), _): PathId<Freddy, ThreadPath>,
+    Query(query, _): Query<Freddy, OrganizationParam>,
+) -> Result<axum::Json<ThreadObject>> {
+    set_pinned(state, principal, id, query.organization_id, false).await
+}

@@ -1,0 +1,186 @@
+//! freddy's shapes (seed 004): OpenAI-style objects with prefixed ids and
+//! timestamps in whole seconds (`2025-11-17T10:00:00Z`).
+
+use super::ids;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use spool_core::Timestamp;
+use spool_core::listing::Cursor;
+use spool_core::model::{Message, Thread, ThreadStatus};
+use spool_core::service::ThreadView;
+use utoipa::ToSchema;
+
+pub fn time(at: Timestamp) -> String {
+    at.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ThreadObject {
+    #[schema(example = "thrd_0192c1f0a1b27c3d8e9f0a1b2c3d4e5f")]
+    pub id: String,
+    #[schema(example = "thread")]
+    pub object: &'static str,
+    #[schema(example = "2025-11-17T10:00:00Z")]
+    pub created_at: String,
+    pub updated_at: String,
+    /// The last message's time; the creation time while there is none.
+    pub last_message_at: String,
+    #[schema(value_type = Object)]
+    pub metadata: Map<String, Value>,
+    pub assistant_id: Option<String>,
+    pub organization_id: String,
+    /// The creator; null for an anonymous end user's thread.
+    pub user_id: Option<String>,
+    pub title: Option<String>,
+    /// `inactive`, or `active` while a run is in progress.
+    #[schema(example = "inactive")]
+    pub status: &'static str,
+    pub message_count: u64,
+    pub visible_in_ui: bool,
+    pub last_model_used: Option<String>,
+    pub is_pinned: bool,
+    pub pinned_at: Option<String>,
+    /// spool has no spaces; always empty.
+    pub space_ids: Vec<String>,
+}
+
+impl ThreadObject {
+    pub fn new(view: ThreadView) -> Self {
+        let ThreadView {
+            thread, creator, ..
+        } = view;
+        let Thread {
+            id,
+            workspace_id,
+            agent_id,
+            title,
+            metadata,
+            status,
+            message_count,
+            last_message_at,
+            last_model_used,
+            is_pinned,
+            pinned_at,
+            visible_in_ui,
+            created_at,
+            updated_at,
+            ..
+        } = thread;
+        Self {
+            id: ids::render(ids::THREAD, id.0),
+            object: "thread",
+            created_at: time(created_at),
+            updated_at: time(updated_at),
+            last_message_at: time(last_message_at.unwrap_or(created_at)),
+            metadata: metadata.into_map(),
+            assistant_id: agent_id.map(|a| ids::render(ids::ASSISTANT, a.0)),
+            organization_id: ids::render(ids::ORGANIZATION, workspace_id.0),
+            user_id: creator.map(|c| ids::render(ids::USER, c.user.uuid)),
+            title,
+            status: match status {
+                ThreadStatus::Idle => "inactive",
+                ThreadStatus::Running => "active",
+            },
+            message_count,
+            visible_in_ui,
+            last_model_used,
+            is_pinned,
+            pinned_at: pinned_at.map(time),
+            space_ids: Vec::new(),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MessageObject {
+    #[schema(example = "msg_0192c1f0a1b27c3d8e9f0a1b2c3d4e5f")]
+    pub id: String,
+    #[schema(example = "thread.message")]
+    pub object: &'static str,
+    pub thread_id: String,
+    #[schema(example = "user")]
+    pub role: &'static str,
+    /// Plain text (markdown).
+    pub content: String,
+    /// `content` rendered from markdown and sanitised.
+    pub content_html: String,
+    /// The client's keys with the run's `model`, `temperature`, `tokens`,
+    /// `finish_reason` and `run_uuid` over them.
+    #[schema(value_type = Object)]
+    pub metadata: Map<String, Value>,
+    #[schema(value_type = Vec<Object>)]
+    pub tool_calls: Vec<Value>,
+    /// None until file uploads exist.
+    #[schema(value_type = Vec<Object>)]
+    pub attachments: Vec<Value>,
+    /// The run that wrote it (assistant replies).
+    pub run_id: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl MessageObject {
+    pub fn new(message: Message) -> Self {
+        Self {
+            id: ids::render(ids::MESSAGE, message.id.0),
+            object: "thread.message",
+            thread_id: ids::render(ids::THREAD, message.thread_id.0),
+            role: message.role.as_str(),
+            metadata: message.metadata_with_run(),
+            run_id: message.run.run_id.map(|r| ids::render(ids::RUN, r.0)),
+            content: message.content,
+            content_html: message.content_html,
+            tool_calls: message.tool_calls,
+            attachments: Vec::new(),
+            created_at: time(message.created_at),
+            updated_at: time(message.updated_at),
+        }
+    }
+}
+
+/// `{"object": "list", ...}`: `after`/`before` take `next_cursor`/
+/// `prev_cursor` (stable while items move) or an item id (OpenAI style);
+/// `has_more` says whether more follow in the direction read.
+#[derive(Serialize, ToSchema)]
+pub struct ListObject<T> {
+    #[schema(example = "list")]
+    pub object: &'static str,
+    pub data: Vec<T>,
+    pub first_id: Option<String>,
+    pub last_id: Option<String>,
+    pub has_more: bool,
+    pub next_cursor: Option<String>,
+    pub prev_cursor: Option<String>,
+}
+
+impl<T> ListObject<T> {
+    pub fn new(
+        data: Vec<T>,
+        next: Option<Cursor>,
+        prev: Option<Cursor>,
+        backwards: bool,
+        id: impl Fn(&T) -> String,
+    ) -> Self {
+        Self {
+            object: "list",
+            first_id: data.first().map(&id),
+            last_id: data.last().map(&id),
+            has_more: if backwards {
+                prev.is_some()
+            } else {
+                next.is_some()
+            },
+            next_cursor: next.map(|c| c.encode()),
+            prev_cursor: prev.map(|c| c.encode()),
+            data,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DeletedObject {
+    pub id: String,
+    #[schema(example = "thread.deleted")]
+    pub object: &'static str,
+    pub deleted: bool,
+}
