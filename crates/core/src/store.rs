@@ -7,8 +7,8 @@ use crate::error::StoreError;
 use crate::ids::{AgentId, ApiKeyId, MessageId, RunId, ThreadId, UserId, WorkspaceId};
 use crate::listing::{Listing, Paging};
 use crate::model::{
-    Agent, AgentShare, ApiKey, FinishedRun, Member, Message, NewUser, Role, Run, RunAdmission,
-    Session, Thread, User, Workspace, WorkspacePatch,
+    Agent, AgentShare, ApiKey, Feedback, FinishedRun, Member, Message, NewUser, Role, Run,
+    RunAdmission, Session, Thread, User, Workspace, WorkspacePatch,
 };
 use crate::paging::{Page, PageRequest};
 use crate::query::{AgentQuery, IdempotencyBegin, MetricsPoint, MetricsQuery, ThreadQuery};
@@ -17,7 +17,6 @@ use crate::secret::TokenHash;
 pub type StoreResult<T> = Result<T, StoreError>;
 
 #[async_trait::async_trait]
-#[allow(unused_variables)] // TEMPORARY, with the defaults below
 pub trait Store: Send + Sync + 'static {
     /// Which backend this is (`sqlite` or `postgres`), for logs and metrics.
     fn backend(&self) -> &'static str;
@@ -106,75 +105,46 @@ pub trait Store: Send + Sync + 'static {
     /// Moves `last_used_at` forward to `at` (never backwards).
     async fn touch_api_key(&self, id: ApiKeyId, at: Timestamp) -> StoreResult<()>;
 
-    // TEMPORARY defaults below: removed once both backends implement them.
     // --- lookups for nesting (one query for many rows, no N+1) ---------------
 
-    async fn users_by_ids(&self, ids: &[UserId]) -> StoreResult<Vec<User>> {
-        Err(StoreError::Unavailable("not implemented yet".into()))
-    }
-    async fn workspaces_by_ids(&self, ids: &[WorkspaceId]) -> StoreResult<Vec<Workspace>> {
-        Err(StoreError::Unavailable("not implemented yet".into()))
-    }
-    async fn agents_by_ids(&self, ids: &[AgentId]) -> StoreResult<Vec<Agent>> {
-        Err(StoreError::Unavailable("not implemented yet".into()))
-    }
+    async fn users_by_ids(&self, ids: &[UserId]) -> StoreResult<Vec<User>>;
+    async fn workspaces_by_ids(&self, ids: &[WorkspaceId]) -> StoreResult<Vec<Workspace>>;
+    async fn agents_by_ids(&self, ids: &[AgentId]) -> StoreResult<Vec<Agent>>;
 
     // --- agents --------------------------------------------------------------
 
     /// Inserts the agent with its shares.
-    async fn insert_agent(&self, agent: Agent) -> StoreResult<()> {
-        Err(StoreError::Unavailable("not implemented yet".into()))
-    }
+    async fn insert_agent(&self, agent: Agent) -> StoreResult<()>;
     /// Any workspace's agent, with its shares; access is the core's business.
-    async fn agent(&self, id: AgentId) -> StoreResult<Option<Agent>> {
-        Err(StoreError::Unavailable("not implemented yet".into()))
-    }
+    async fn agent(&self, id: AgentId) -> StoreResult<Option<Agent>>;
     /// Newest first.
     async fn list_agents(
         &self,
         query: AgentQuery,
         page: crate::paging::PageRequest,
-    ) -> StoreResult<Page<Agent>> {
-        Err(StoreError::Unavailable("not implemented yet".into()))
-    }
+    ) -> StoreResult<Page<Agent>>;
     /// Replaces the client-editable fields (name, description, instruction,
     /// photo url and config, visibility, metadata, updated_at); counters and
     /// shares are left alone. `false` when absent.
-    async fn update_agent(&self, agent: &Agent) -> StoreResult<bool> {
-        Err(StoreError::Unavailable("not implemented yet".into()))
-    }
+    async fn update_agent(&self, agent: &Agent) -> StoreResult<bool>;
     /// Threads of a deleted agent stay, with no agent.
-    async fn delete_agent(&self, id: AgentId) -> StoreResult<bool> {
-        Err(StoreError::Unavailable("not implemented yet".into()))
-    }
+    async fn delete_agent(&self, id: AgentId) -> StoreResult<bool>;
     /// Adds the share or changes its permission (one share per entity).
-    async fn put_agent_share(&self, id: AgentId, share: AgentShare) -> StoreResult<()> {
-        Err(StoreError::Unavailable("not implemented yet".into()))
-    }
+    async fn put_agent_share(&self, id: AgentId, share: AgentShare) -> StoreResult<()>;
 
     // --- threads -------------------------------------------------------------
 
     /// Inserts the thread and adds one to its agent's `threads_count`, in one transaction.
-    async fn insert_thread(&self, thread: Thread) -> StoreResult<()> {
-        Err(StoreError::Unavailable("not implemented yet".into()))
-    }
-    async fn thread(&self, workspace: WorkspaceId, id: ThreadId) -> StoreResult<Option<Thread>> {
-        Err(StoreError::Unavailable("not implemented yet".into()))
-    }
+    async fn insert_thread(&self, thread: Thread) -> StoreResult<()>;
+    async fn thread(&self, workspace: WorkspaceId, id: ThreadId) -> StoreResult<Option<Thread>>;
     /// Replaces title, subject, metadata, agent (moving `threads_count`),
     /// is_pinned, pinned_at, visible_in_ui and updated_at. `false` when absent.
-    async fn update_thread(&self, thread: &Thread) -> StoreResult<bool> {
-        Err(StoreError::Unavailable("not implemented yet".into()))
-    }
+    async fn update_thread(&self, thread: &Thread) -> StoreResult<bool>;
     /// Deletes the thread with its messages (and, later, runs and feedback)
     /// and takes one from its agent's `threads_count`, in one transaction;
     /// its messages leave the search index with it.
-    async fn delete_thread(&self, workspace: WorkspaceId, id: ThreadId) -> StoreResult<bool> {
-        Err(StoreError::Unavailable("not implemented yet".into()))
-    }
-    async fn list_threads(&self, query: ThreadQuery) -> StoreResult<Listing<Thread>> {
-        Err(StoreError::Unavailable("not implemented yet".into()))
-    }
+    async fn delete_thread(&self, workspace: WorkspaceId, id: ThreadId) -> StoreResult<bool>;
+    async fn list_threads(&self, query: ThreadQuery) -> StoreResult<Listing<Thread>>;
 
     // --- messages ------------------------------------------------------------
 
@@ -185,30 +155,20 @@ pub trait Store: Send + Sync + 'static {
     /// totals, sets `last_model_used` when the run names a model, and indexes
     /// the content for search. Returns the stored message, or `None` when
     /// the thread is gone. The message's `seq` as given is ignored.
-    async fn append_message(&self, message: Message) -> StoreResult<Option<Message>> {
-        Err(StoreError::Unavailable("not implemented yet".into()))
-    }
-    async fn message(&self, workspace: WorkspaceId, id: MessageId) -> StoreResult<Option<Message>> {
-        Err(StoreError::Unavailable("not implemented yet".into()))
-    }
+    async fn append_message(&self, message: Message) -> StoreResult<Option<Message>>;
+    async fn message(&self, workspace: WorkspaceId, id: MessageId) -> StoreResult<Option<Message>>;
     /// Replaces content, content_html, metadata, run info, tool_calls and
     /// updated_at; the place in the thread is kept; the search index follows.
-    async fn update_message(&self, message: &Message) -> StoreResult<bool> {
-        Err(StoreError::Unavailable("not implemented yet".into()))
-    }
+    async fn update_message(&self, message: &Message) -> StoreResult<bool>;
     /// Removes the message, takes one from the thread's `message_count`.
-    async fn delete_message(&self, workspace: WorkspaceId, id: MessageId) -> StoreResult<bool> {
-        Err(StoreError::Unavailable("not implemented yet".into()))
-    }
+    async fn delete_message(&self, workspace: WorkspaceId, id: MessageId) -> StoreResult<bool>;
     /// In thread order (`seq`), ascending unless `descending`; cursors key on `seq`.
     async fn list_messages(
         &self,
         thread: ThreadId,
         paging: Paging,
         descending: bool,
-    ) -> StoreResult<Listing<Message>> {
-        Err(StoreError::Unavailable("not implemented yet".into()))
-    }
+    ) -> StoreResult<Listing<Message>>;
 
     // --- runs ----------------------------------------------------------------
 
@@ -224,36 +184,33 @@ pub trait Store: Send + Sync + 'static {
         run: Run,
         user_message: Option<Message>,
         queue_if_busy: bool,
-    ) -> StoreResult<RunAdmission> {
-        Err(StoreError::Unavailable("not implemented yet".into()))
-    }
+    ) -> StoreResult<RunAdmission>;
     /// Stores a run's end (status, tokens, error, message_id, finished_at) in
     /// one transaction with its reply (appended as by `append_message`), adds
     /// one to the agent's `usage_count` and sets its `last_used_at`; then
     /// starts the thread's oldest queued run, if any and none is in progress
     /// (returned in `next`), else sets the thread idle.
-    async fn finish_run(&self, run: &Run, reply: Option<Message>) -> StoreResult<FinishedRun> {
-        Err(StoreError::Unavailable("not implemented yet".into()))
-    }
-    async fn run(&self, workspace: WorkspaceId, id: RunId) -> StoreResult<Option<Run>> {
-        Err(StoreError::Unavailable("not implemented yet".into()))
-    }
+    async fn finish_run(&self, run: &Run, reply: Option<Message>) -> StoreResult<FinishedRun>;
+    async fn run(&self, workspace: WorkspaceId, id: RunId) -> StoreResult<Option<Run>>;
     /// Newest first; cursors key on created_at.
-    async fn list_runs(&self, thread: ThreadId, paging: Paging) -> StoreResult<Listing<Run>> {
-        Err(StoreError::Unavailable("not implemented yet".into()))
-    }
+    async fn list_runs(&self, thread: ThreadId, paging: Paging) -> StoreResult<Listing<Run>>;
     /// Marks every queued or in-progress run failed with `error` (and their
     /// threads idle): for a single node starting up, whose runs died with it.
-    async fn fail_unfinished_runs(&self, error: &str, at: Timestamp) -> StoreResult<u64> {
-        Err(StoreError::Unavailable("not implemented yet".into()))
-    }
+    async fn fail_unfinished_runs(&self, error: &str, at: Timestamp) -> StoreResult<u64>;
+
+    // --- feedback ------------------------------------------------------------
+
+    /// Stores the rating of `feedback.message_id`, replacing the one it has
+    /// (keeping that one's id and created_at). `None` when the message is
+    /// gone. Deleting the message or its thread deletes its feedback.
+    async fn put_feedback(&self, feedback: Feedback) -> StoreResult<Option<Feedback>>;
+    /// The feedback of those of `messages` that have one, in any order.
+    async fn feedback_for_messages(&self, messages: &[MessageId]) -> StoreResult<Vec<Feedback>>;
 
     // --- metrics -------------------------------------------------------------
 
     /// Non-empty buckets in time order, answered from the created_at indexes.
-    async fn metrics(&self, query: MetricsQuery) -> StoreResult<Vec<MetricsPoint>> {
-        Err(StoreError::Unavailable("not implemented yet".into()))
-    }
+    async fn metrics(&self, query: MetricsQuery) -> StoreResult<Vec<MetricsPoint>>;
 
     // --- idempotency ---------------------------------------------------------
 
@@ -267,9 +224,7 @@ pub trait Store: Send + Sync + 'static {
         fingerprint: &[u8; 32],
         at: Timestamp,
         since: Timestamp,
-    ) -> StoreResult<IdempotencyBegin> {
-        Err(StoreError::Unavailable("not implemented yet".into()))
-    }
+    ) -> StoreResult<IdempotencyBegin>;
     /// Records the response of a claimed key.
     async fn idempotency_finish(
         &self,
@@ -277,13 +232,9 @@ pub trait Store: Send + Sync + 'static {
         key: &str,
         status: u16,
         body: &[u8],
-    ) -> StoreResult<()> {
-        Err(StoreError::Unavailable("not implemented yet".into()))
-    }
+    ) -> StoreResult<()>;
     /// Drops a claim whose request failed without a response worth replaying.
-    async fn idempotency_abandon(&self, owner: &str, key: &str) -> StoreResult<()> {
-        Err(StoreError::Unavailable("not implemented yet".into()))
-    }
+    async fn idempotency_abandon(&self, owner: &str, key: &str) -> StoreResult<()>;
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
