@@ -66,6 +66,10 @@ uuid_id!(
     /// One execution of a thread against a model.
     RunId
 );
+uuid_id!(
+    /// A rating of an assistant message.
+    FeedbackId
+);
 
 /// Users carry an integer id on the wire (athena `id`) as well as a UUID.
 #[derive(

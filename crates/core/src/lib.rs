@@ -18,7 +18,9 @@ pub mod store;
 pub mod validate;
 
 pub use error::{CoreError, StoreError, ValidationErrors};
-pub use ids::{AgentId, ApiKeyId, MessageId, RunId, SessionId, ThreadId, UserId, WorkspaceId};
+pub use ids::{
+    AgentId, ApiKeyId, FeedbackId, MessageId, RunId, SessionId, ThreadId, UserId, WorkspaceId,
+};
 pub use service::{Principal, Spool, SpoolConfig};
 pub use store::Store;
 

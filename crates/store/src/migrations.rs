@@ -23,6 +23,11 @@ pub const SQLITE: &[Migration] = &[
         name: "runs",
         sql: include_str!("../migrations/sqlite/0003_runs.sql"),
     },
+    Migration {
+        version: 4,
+        name: "feedback",
+        sql: include_str!("../migrations/sqlite/0004_feedback.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -40,5 +45,10 @@ pub const POSTGRES: &[Migration] = &[
         version: 3,
         name: "runs",
         sql: include_str!("../migrations/postgres/0003_runs.sql"),
+    },
+    Migration {
+        version: 4,
+        name: "feedback",
+        sql: include_str!("../migrations/postgres/0004_feedback.sql"),
     },
 ];

@@ -4,6 +4,7 @@
 mod accounts;
 mod agents;
 mod error;
+mod feedback;
 mod idempotency;
 mod keys;
 mod messages;
@@ -363,6 +364,22 @@ impl Store for PostgresStore {
     #[instrument(skip_all)]
     async fn fail_unfinished_runs(&self, error: &str, at: Timestamp) -> StoreResult<u64> {
         runs::fail_unfinished_runs(&self.pool, error, at).await
+    }
+
+    #[instrument(skip_all, fields(message.id = %feedback.message_id))]
+    async fn put_feedback(
+        &self,
+        feedback: spool_core::model::Feedback,
+    ) -> StoreResult<Option<spool_core::model::Feedback>> {
+        feedback::put_feedback(&self.pool, feedback).await
+    }
+
+    #[instrument(skip_all, fields(count = messages.len()))]
+    async fn feedback_for_messages(
+        &self,
+        messages: &[MessageId],
+    ) -> StoreResult<Vec<spool_core::model::Feedback>> {
+        feedback::feedback_for_messages(&self.pool, messages).await
     }
 
     #[instrument(skip_all, fields(workspace.id = %query.workspace))]

@@ -573,4 +573,23 @@ impl Store for SqliteStore {
             .write(move |conn| runs::fail_unfinished(conn, &error, at))
             .await
     }
+
+    async fn put_feedback(
+        &self,
+        feedback: spool_core::model::Feedback,
+    ) -> StoreResult<Option<spool_core::model::Feedback>> {
+        self.engine
+            .write(move |conn| super::feedback::put(conn, feedback))
+            .await
+    }
+
+    async fn feedback_for_messages(
+        &self,
+        messages: &[MessageId],
+    ) -> StoreResult<Vec<spool_core::model::Feedback>> {
+        let messages = messages.to_vec();
+        self.engine
+            .read(move |conn| super::feedback::for_messages(conn, &messages))
+            .await
+    }
 }

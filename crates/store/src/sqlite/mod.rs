@@ -4,6 +4,7 @@
 mod accounts;
 mod agents;
 mod engine;
+mod feedback;
 mod idempotency;
 mod keyset;
 mod lookups;
