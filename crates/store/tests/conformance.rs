@@ -11,6 +11,8 @@ mod agents;
 mod builders;
 #[path = "conformance/credentials.rs"]
 mod credentials;
+#[path = "conformance/feedback.rs"]
+mod feedback;
 #[path = "conformance/fixtures.rs"]
 mod fixtures;
 #[path = "conformance/idempotency.rs"]
@@ -128,4 +130,5 @@ stories! {
     threads::story_list_thread_sorts => list_thread_sorts,
     threads::story_keyset_walk => keyset_walk,
     threads::story_keyset_walk_under_inserts => keyset_walk_under_inserts,
+    feedback::story_feedback => feedback,
 }
