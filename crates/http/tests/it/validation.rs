@@ -399,3 +399,44 @@ async fn bodies_of_the_wrong_form_are_rejected_and_change_nothing() {
     let (_, body) = send(server.get(&format!("/api/v1/threads/{host}"), &ada.token)).await;
     assert_eq!(body["data"]["is_pinned"], false);
 }
+
+/// PostgreSQL cannot store U+0000 in text or jsonb; every backend refuses it
+/// alike, naming the field, instead of failing with a 5xx.
+#[tokio::test]
+async fn nul_characters_are_refused_naming_the_field() {
+    let server = TestServer::start().await;
+    let ada = server.account("ada@example.com").await;
+    let workspace = ada.workspace;
+    let host = uuid(&thread(&server, &ada, "host").await);
+    let threads = format!("/api/v1/threads?workspace_uuid={workspace}");
+    let messages = format!("/api/v1/messages?thread_uuid={host}");
+    let agents = format!("/api/v1/agents?workspace_uuid={workspace}");
+    for (path, body, field) in [
+        (&threads, json!({ "name": "a\u{0}b" }), "name"),
+        (&threads, json!({ "name": "t", "with": "\u{0}" }), "with"),
+        (
+            &threads,
+            json!({ "name": "t", "metadata": { "k": "a\u{0}" } }),
+            "metadata.k",
+        ),
+        (&messages, json!({ "content": "a\u{0}b" }), "content"),
+        (
+            &agents,
+            json!({ "name": "a", "instruction": "\u{0}" }),
+            "instruction",
+        ),
+    ] {
+        let (status, response) = send(server.post(path, &ada.token, body.clone())).await;
+        assert_invalid(status, &response, field);
+    }
+    let (status, body) = send(
+        server
+            .get("/api/v1/threads", &ada.token)
+            .query(&[("search", "a\u{0}b")]),
+    )
+    .await;
+    assert_invalid(status, &body, "search");
+    assert_eq!(total(&server, &ada.token, &threads).await, 1);
+    assert_eq!(total(&server, &ada.token, &messages).await, 0);
+    assert_eq!(total(&server, &ada.token, &agents).await, 0);
+}
