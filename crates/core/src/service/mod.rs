@@ -4,6 +4,7 @@
 mod accounts;
 mod agents;
 mod conversations;
+mod feedback;
 mod keys;
 mod limiter;
 mod members;
@@ -15,6 +16,7 @@ mod workspaces;
 
 pub use accounts::{NewUserInput, SignIn};
 pub use agents::{AgentInput, ShareInput};
+pub use feedback::{FeedbackInput, FeedbackView};
 pub use keys::{CreatedApiKey, NewApiKeyInput};
 pub use limiter::RateLimit;
 pub use members::NewMemberInput;
