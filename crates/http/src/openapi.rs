@@ -18,6 +18,8 @@ use utoipa_swagger_ui::SwaggerUi;
         thena::threads::show,
         thena::threads::delete,
         thena::messages::send,
+        thena::feedback::create,
+        thena::feedback::update,
         freddy::threads::create,
         freddy::threads::list,
         freddy::threads::show,

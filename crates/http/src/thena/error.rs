@@ -44,10 +44,15 @@ const QUERY_PARAMS: &[&str] = &[
     "organization_id",
 ];
 
+/// Path parameters a rule can find fault with (malformed ids are 404s).
+const PATH_PARAMS: &[&str] = &["message_id"];
+
 /// `metadata.tier` → `["body", "metadata", "tier"]`.
 fn loc(field: &str) -> Value {
     let place = if QUERY_PARAMS.contains(&field) {
         "query"
+    } else if PATH_PARAMS.contains(&field) {
+        "path"
     } else {
         "body"
     };

@@ -3,6 +3,7 @@
 //! UUIDs, timestamps in whole seconds.
 
 pub mod error;
+pub mod feedback;
 pub mod messages;
 pub mod threads;
 pub mod wire;
@@ -39,6 +40,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/v1/chat/{agent_id}/threads/{thread_id}/messages",
             post(messages::send),
+        )
+        .route(
+            "/api/v1/chat/{agent_id}/threads/{thread_id}/messages/{message_id}/feedback",
+            post(feedback::create).put(feedback::update),
         )
 }
 

@@ -198,11 +198,10 @@ pub async fn show(
         .spool
         .conversation(&principal, &scope, Some(path.agent), path.thread, anon)
         .await?;
+    let feedback = state.spool.feedback_views(&messages).await?;
     let view = state.spool.thread_view(thread).await?;
     Ok(axum::Json(ThreadBody::with_messages(
-        view,
-        messages,
-        Default::default(),
+        view, messages, feedback,
     )))
 }
 

@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use spool_core::listing::Cursor;
 use spool_core::model::{Message, Thread};
-use spool_core::service::ThreadView;
+use spool_core::service::{FeedbackView, ThreadView};
 use spool_core::{MessageId, Timestamp};
 use std::collections::HashMap;
 use utoipa::ToSchema;
@@ -33,6 +33,25 @@ pub struct FeedbackBody {
     #[schema(example = "2023-11-07T05:31:56Z")]
     pub created_at: String,
     pub updated_at: String,
+}
+
+impl FeedbackBody {
+    pub fn new(view: FeedbackView) -> Self {
+        let FeedbackView { feedback, user } = view;
+        Self {
+            id: feedback.id.to_string(),
+            human_message_id: feedback.human_message_id.map(|m| m.to_string()),
+            ai_message_id: feedback.message_id.to_string(),
+            flow_execution_id: feedback.run_id.map(|r| r.to_string()),
+            user_id: user.map(|u| u.uuid.to_string()),
+            organization_id: feedback.workspace_id.to_string(),
+            feedback_type: feedback.feedback_type.as_str().to_owned(),
+            issue_type: feedback.issue_type,
+            comment: feedback.comment,
+            created_at: time(feedback.created_at),
+            updated_at: time(feedback.updated_at),
+        }
+    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -129,12 +148,12 @@ impl ThreadBody {
     pub fn with_messages(
         view: ThreadView,
         messages: Vec<Message>,
-        mut feedback: HashMap<MessageId, FeedbackBody>,
+        mut feedback: HashMap<MessageId, FeedbackView>,
     ) -> Self {
         let messages = messages
             .into_iter()
             .map(|m| {
-                let rating = feedback.remove(&m.id);
+                let rating = feedback.remove(&m.id).map(FeedbackBody::new);
                 MessageBody::new(m, rating)
             })
             .collect();

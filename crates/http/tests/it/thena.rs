@@ -1,7 +1,7 @@
 //! The thena dialect over HTTP: seed 003 as documented, the neighbouring
 //! endpoints, anonymous end users, FastAPI error bodies, isolation.
 
-use crate::fixtures::{agent, delete, uuid};
+use crate::fixtures::{agent, delete, message, uuid};
 use crate::shape::assert_same_shape_except;
 use crate::{Account, TestServer, send};
 use reqwest::{Method, RequestBuilder, StatusCode};
@@ -397,4 +397,160 @@ async fn other_workspaces_are_not_found() {
     ))
     .await;
     assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn feedback_on_assistant_messages() {
+    let (_, seed) = seed_003();
+    let chat = chat().await;
+    let thread = chat.create(json!({ "title": "rated" })).await;
+    let id = thread["id"].as_str().unwrap();
+    let threads = chat.threads();
+    let (status, question) = send(
+        key_request(
+            &chat.server,
+            Method::POST,
+            &format!("{threads}/{id}/messages"),
+            &chat.key,
+        )
+        .json(&json!({ "content": "What time is it?" })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{question}");
+    let answer = uuid(
+        &message(
+            &chat.server,
+            &chat.key,
+            id,
+            json!({ "content": "Noon.", "role": "assistant" }),
+        )
+        .await,
+    );
+    let path = format!("{threads}/{id}/messages/{answer}/feedback");
+    let rate = |method: Method, body: Value| {
+        key_request(&chat.server, method, &path, &chat.key).json(&body)
+    };
+
+    let (status, body) = send(rate(Method::PUT, json!({ "comment": "none yet" }))).await;
+    assert_detail(status, &body, StatusCode::NOT_FOUND);
+    let (status, first) = send(rate(
+        Method::POST,
+        json!({ "feedback_type": "negative", "issue_type": "inaccurate", "comment": "It is evening." }),
+    ))
+    .await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    assert_same_shape_except(&seed["messages"][0]["feedback"], &first, &[]);
+    assert_eq!(first["ai_message_id"], answer);
+    assert_eq!(first["human_message_id"], question["id"]);
+    assert_eq!(first["user_id"], chat.ada.user.uuid.to_string());
+    assert_eq!(first["organization_id"], chat.ada.workspace.to_string());
+    assert_eq!(first["feedback_type"], "negative");
+    assert_seconds(&first["created_at"], "created_at");
+
+    let (status, changed) = send(rate(
+        Method::PUT,
+        json!({ "comment": "Evening, actually." }),
+    ))
+    .await;
+    assert_eq!(status, StatusCode::OK, "{changed}");
+    assert_eq!(changed["id"], first["id"]);
+    assert_eq!(changed["feedback_type"], "negative");
+    assert_eq!(changed["issue_type"], "inaccurate");
+    assert_eq!(changed["comment"], "Evening, actually.");
+    let (status, replaced) = send(rate(Method::POST, json!({ "feedback_type": "positive" }))).await;
+    assert_eq!(status, StatusCode::OK, "{replaced}");
+    assert_eq!(replaced["id"], first["id"]);
+    assert_eq!(replaced["issue_type"], Value::Null);
+
+    let (_, read) = chat.get(&format!("{threads}/{id}")).await;
+    assert_same_shape_except(&seed, &read, FREE_FORM);
+    assert_eq!(read["messages"][0]["feedback"], Value::Null);
+    assert_eq!(read["messages"][1]["feedback"], replaced);
+
+    // Only assistant messages, only the documented types, only this thread's.
+    let question_path = format!(
+        "{threads}/{id}/messages/{}/feedback",
+        question["id"].as_str().unwrap()
+    );
+    let (status, body) = send(
+        key_request(&chat.server, Method::POST, &question_path, &chat.key)
+            .json(&json!({ "feedback_type": "positive" })),
+    )
+    .await;
+    assert_unprocessable(status, &body, json!(["path", "message_id"]));
+    let (status, body) = send(rate(Method::POST, json!({ "feedback_type": "meh" }))).await;
+    assert_unprocessable(status, &body, json!(["body", "feedback_type"]));
+    let (status, body) = send(rate(Method::POST, json!({}))).await;
+    assert_unprocessable(status, &body, json!(["body", "feedback_type"]));
+    assert_eq!(body["detail"][0]["type"], "missing");
+    let other = chat.create(json!({})).await;
+    let elsewhere = format!(
+        "{threads}/{}/messages/{answer}/feedback",
+        other["id"].as_str().unwrap()
+    );
+    let (status, body) = send(
+        key_request(&chat.server, Method::POST, &elsewhere, &chat.key)
+            .json(&json!({ "feedback_type": "positive" })),
+    )
+    .await;
+    assert_detail(status, &body, StatusCode::NOT_FOUND);
+
+    // Another workspace sees nothing to rate.
+    let eve = chat.server.account("eve@example.com").await;
+    let eve_key = chat.server.api_key(&eve).await;
+    for method in [Method::POST, Method::PUT] {
+        let (status, body) = send(
+            chat.server
+                .request(method, &path)
+                .header("x-api-key", &eve_key)
+                .json(&json!({ "feedback_type": "negative" })),
+        )
+        .await;
+        assert_detail(status, &body, StatusCode::NOT_FOUND);
+    }
+
+    // An anonymous end user rates as themselves, on their own threads only.
+    let theirs = chat.create(json!({ "anon_user_id": "visitor-1" })).await;
+    let theirs = theirs["id"].as_str().unwrap();
+    let reply = uuid(
+        &message(
+            &chat.server,
+            &chat.key,
+            theirs,
+            json!({ "content": "Hi!", "role": "assistant" }),
+        )
+        .await,
+    );
+    let anon_path = format!("{threads}/{theirs}/messages/{reply}/feedback");
+    let (status, body) = send(
+        key_request(&chat.server, Method::POST, &anon_path, &chat.key)
+            .json(&json!({ "feedback_type": "positive", "anon_user_id": "visitor-1" })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["user_id"], Value::Null);
+    assert_eq!(body["human_message_id"], Value::Null);
+    let (status, body) = send(
+        key_request(
+            &chat.server,
+            Method::POST,
+            &format!("{anon_path}?anon_user_id=visitor-2"),
+            &chat.key,
+        )
+        .json(&json!({ "feedback_type": "positive" })),
+    )
+    .await;
+    assert_detail(status, &body, StatusCode::NOT_FOUND);
+
+    // Deleting the thread takes its feedback along.
+    let (status, _) = send(key_request(
+        &chat.server,
+        Method::DELETE,
+        &format!("{threads}/{id}"),
+        &chat.key,
+    ))
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = send(rate(Method::PUT, json!({ "comment": "gone" }))).await;
+    assert_detail(status, &body, StatusCode::NOT_FOUND);
 }
