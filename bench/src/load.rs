@@ -82,7 +82,11 @@ impl Outcome {
     }
 
     /// A percentile of the 2xx latency, in milliseconds.
+    /// `NaN` when no request completed inside the window.
     pub fn percentile_ms(&self, q: f64) -> f64 {
+        if self.latency.is_empty() {
+            return f64::NAN;
+        }
         self.latency.value_at_quantile(q) as f64 / 1000.0
     }
 }

@@ -46,6 +46,15 @@ fn mib(bytes: u64) -> String {
     format!("{:.1} MiB", bytes as f64 / 1_048_576.0)
 }
 
+/// Milliseconds with two decimals; a dash when nothing completed.
+fn millis(value: f64) -> String {
+    if value.is_nan() {
+        "—".into()
+    } else {
+        format!("{value:.2}")
+    }
+}
+
 fn ms(d: Duration) -> String {
     format!("{:.0} ms", d.as_secs_f64() * 1000.0)
 }
@@ -88,7 +97,7 @@ pub fn checks(results: &Results) -> Vec<Check> {
             let p50 = summarise(&cell.spool).p50_ms;
             out.push(Check {
                 target: format!("S6 c{}: p50 ≤ 20 ms", cell.concurrency),
-                measured: format!("{p50:.2} ms"),
+                measured: format!("{} ms", millis(p50)),
                 holds: p50 <= 20.0,
             });
         }
@@ -96,12 +105,13 @@ pub fn checks(results: &Results) -> Vec<Check> {
             let p99 = summarise(&cell.spool).p99_ms;
             out.push(Check {
                 target: format!("{} c64: p99 ≤ 25 ms", cell.scenario.id()),
-                measured: format!("{p99:.2} ms"),
+                measured: format!("{} ms", millis(p99)),
                 holds: p99 <= 25.0,
             });
         }
     }
     let mut concurrencies: Vec<usize> = results.cells.iter().map(|c| c.concurrency).collect();
+    concurrencies.sort_unstable();
     concurrencies.dedup();
     for c in concurrencies {
         if let (Some(small), Some(big)) = (
@@ -177,16 +187,16 @@ pub fn render(results: &Results, header: &Header) -> String {
         let (s, b) = (summarise(&cell.spool), summarise(&cell.baseline));
         let _ = writeln!(
             w,
-            "| {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.0} | {:.2} | {:.2} | **{:.3}** | {} |",
+            "| {} | {} | {} | {:.0} | {} | {} | {:.0} | {} | {} | **{:.3}** | {} |",
             cell.scenario.id(),
             cell.scenario.title(&results.sizes),
             cell.concurrency,
             s.per_second,
-            s.p50_ms,
-            s.p99_ms,
+            millis(s.p50_ms),
+            millis(s.p99_ms),
             b.per_second,
-            b.p50_ms,
-            b.p99_ms,
+            millis(b.p50_ms),
+            millis(b.p99_ms),
             cell.ratio(),
             s.errors + b.errors
         );
@@ -317,13 +327,13 @@ pub fn render(results: &Results, header: &Header) -> String {
             for (i, s) in samples.iter().enumerate() {
                 let _ = writeln!(
                     w,
-                    "| {} | {} | {} | {who} | {:.0} | {:.2} | {:.2} | {} |",
+                    "| {} | {} | {} | {who} | {:.0} | {} | {} | {} |",
                     cell.scenario.id(),
                     cell.concurrency,
                     i + 1,
                     s.per_second,
-                    s.p50_ms,
-                    s.p99_ms,
+                    millis(s.p50_ms),
+                    millis(s.p99_ms),
                     s.errors
                 );
             }

@@ -376,8 +376,12 @@ async fn capture(
 }
 
 /// The short commit the results were measured at, with `+dirty` when the
-/// work tree had changes.
+/// work tree had changes (`SPOOL_BENCH_REVISION` overrides it, for a tree
+/// exported with `git archive`).
 pub fn revision(repo: &Path) -> String {
+    if let Ok(named) = std::env::var("SPOOL_BENCH_REVISION") {
+        return named;
+    }
     let git = |args: &[&str]| {
         Command::new("git")
             .args(args)
