@@ -72,9 +72,12 @@ struct SuiteArgs {
     /// Override the mode's data scale (1.0 = 100,000 threads, 1,000,000 messages)
     #[arg(long)]
     scale: Option<f64>,
-    /// Keep the working directory (database, logs, captures)
+    /// Keep the working directory (database, logs, captures, fixture.json)
     #[arg(long)]
     keep: bool,
+    /// Reuse a kept working directory instead of seeding (SQLite; profiling)
+    #[arg(long, value_name = "DIR", conflicts_with = "postgres_url")]
+    reuse: Option<PathBuf>,
 }
 
 #[derive(Parser)]
@@ -124,6 +127,10 @@ async fn suite_command(args: SuiteArgs) -> anyhow::Result<()> {
             .collect::<anyhow::Result<_>>()?
     };
     let workdir = tempfile::Builder::new().prefix("spool-bench-").tempdir()?;
+    let workdir_path = match &args.reuse {
+        Some(dir) => std::fs::canonicalize(dir)?,
+        None => workdir.path().to_owned(),
+    };
     let seed_url = args.postgres_url.as_deref().map(|url| {
         // Seeding is setup, not the measurement: no fsync wait per commit.
         let sep = if url.contains('?') { '&' } else { '?' };
@@ -136,7 +143,7 @@ async fn suite_command(args: SuiteArgs) -> anyhow::Result<()> {
             .with_context(|| format!("--baseline {}", args.baseline.display()))?,
         database_url: args.postgres_url,
         seed_url,
-        workdir: workdir.path().to_owned(),
+        workdir: workdir_path,
         mode: match args.mode {
             Mode::Full => "full",
             Mode::Quick => "quick",
@@ -154,6 +161,7 @@ async fn suite_command(args: SuiteArgs) -> anyhow::Result<()> {
         warmup: Duration::from_secs_f64(warmup),
         duration: Duration::from_secs_f64(args.duration.unwrap_or(duration)),
         starts,
+        reuse: args.reuse.is_some(),
     };
     let results = suite::run(options).await;
     if args.keep {

@@ -61,7 +61,7 @@ impl Sizes {
 }
 
 /// Everything the scenarios need to address the seeded data.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Fixture {
     pub user_id: i64,
     /// The admin's primary workspace: read scenarios (S3–S6).
@@ -231,6 +231,7 @@ async fn create_threads(addr: SocketAddr, key: &str, n: usize) -> anyhow::Result
 }
 
 /// What the bulk seeding wrote and how long it took.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct BulkReport {
     pub threads: usize,
     pub messages: usize,

@@ -31,6 +31,9 @@ pub struct Options {
     pub duration: Duration,
     /// How many extra starts measure start-to-ready on the seeded database.
     pub starts: usize,
+    /// Skip seeding: `workdir` holds the database and `fixture.json` of an
+    /// earlier run (kept with `--keep`). For profiling and quick iteration.
+    pub reuse: bool,
 }
 
 impl Options {
@@ -157,31 +160,21 @@ pub async fn run(options: Options) -> anyhow::Result<Results> {
         )
     });
 
-    log(format!(
-        "seeding through the API ({} backend)",
-        options.backend()
-    ));
-    let spool = start_spool(&options, &url, "spool-seed.log").await?;
-    let start_empty = spool.start_to_ready;
-    let http_began = Instant::now();
-    let mut fixture = seed::through_http(spool.addr, options.sizes).await?;
-    let http_seed = http_began.elapsed();
-    spool.stop().await?;
-
-    log(format!(
-        "seeding through the Store: {} threads, {} messages",
-        options.sizes.list_threads,
-        options.sizes.big_thread + options.sizes.search_messages
-    ));
-    let store = spool_store::open(options.seed_url.as_deref().unwrap_or(&url))
-        .await
-        .context("opening the store for bulk seeding")?;
-    let bulk = seed::through_store(store, &mut fixture, options.sizes).await?;
-    log(format!(
-        "seeded {} messages in {:.1} s",
-        bulk.messages,
-        bulk.took.as_secs_f64()
-    ));
+    let (fixture, start_empty, http_seed, bulk) = if options.reuse {
+        let seeded: Seeded = serde_json::from_slice(
+            &std::fs::read(options.workdir.join("fixture.json"))
+                .context("--reuse needs the fixture.json of a kept run")?,
+        )?;
+        log("reusing the seeded database");
+        (
+            seeded.fixture,
+            Duration::from_secs_f64(seeded.start_empty_secs),
+            Duration::from_secs_f64(seeded.http_seed_secs),
+            seeded.bulk,
+        )
+    } else {
+        seed_all(&options, &url).await?
+    };
 
     let mut start_seeded = Vec::new();
     for i in 0..options.starts {
@@ -256,6 +249,57 @@ pub async fn run(options: Options) -> anyhow::Result<Results> {
         bulk,
         total: began.elapsed(),
     })
+}
+
+/// What a kept run leaves beside its database, for `--reuse`.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Seeded {
+    fixture: Fixture,
+    start_empty_secs: f64,
+    http_seed_secs: f64,
+    bulk: BulkReport,
+}
+
+async fn seed_all(
+    options: &Options,
+    url: &str,
+) -> anyhow::Result<(Fixture, Duration, Duration, BulkReport)> {
+    log(format!(
+        "seeding through the API ({} backend)",
+        options.backend()
+    ));
+    let spool = start_spool(options, url, "spool-seed.log").await?;
+    let start_empty = spool.start_to_ready;
+    let http_began = Instant::now();
+    let mut fixture = seed::through_http(spool.addr, options.sizes).await?;
+    let http_seed = http_began.elapsed();
+    spool.stop().await?;
+
+    log(format!(
+        "seeding through the Store: {} threads, {} messages",
+        options.sizes.list_threads,
+        options.sizes.big_thread + options.sizes.search_messages
+    ));
+    let store = spool_store::open(options.seed_url.as_deref().unwrap_or(url))
+        .await
+        .context("opening the store for bulk seeding")?;
+    let bulk = seed::through_store(store, &mut fixture, options.sizes).await?;
+    log(format!(
+        "seeded {} messages in {:.1} s",
+        bulk.messages,
+        bulk.took.as_secs_f64()
+    ));
+    let seeded = Seeded {
+        fixture: fixture.clone(),
+        start_empty_secs: start_empty.as_secs_f64(),
+        http_seed_secs: http_seed.as_secs_f64(),
+        bulk: bulk.clone(),
+    };
+    std::fs::write(
+        options.workdir.join("fixture.json"),
+        serde_json::to_vec_pretty(&seeded)?,
+    )?;
+    Ok((fixture, start_empty, http_seed, bulk))
 }
 
 async fn measure(
