@@ -12,6 +12,7 @@ pub mod ops;
 pub mod paths;
 pub mod query;
 pub mod routes;
+pub mod sse;
 pub mod thena;
 
 use spool_core::Spool;

@@ -119,6 +119,35 @@ impl Subscription {
     }
 }
 
+/// How a run ended, as its events tell it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunOutcome {
+    /// The run as its last event showed it.
+    pub run: Run,
+    /// The stored reply, when there is one.
+    pub reply: Option<Message>,
+}
+
+impl Subscription {
+    /// Follows the events to the end; `None` only if the log held no run.
+    pub async fn outcome(mut self) -> Option<RunOutcome> {
+        let (mut run, mut reply) = (None, None);
+        while let Some(event) = self.next().await {
+            match &event.kind {
+                RunEventKind::MessageCompleted(message) => reply = Some(message.clone()),
+                RunEventKind::RunCreated(r)
+                | RunEventKind::RunCompleted(r)
+                | RunEventKind::RunFailed(r)
+                | RunEventKind::RunCancelled(r) => run = Some(r.clone()),
+                RunEventKind::MessageCreated(_)
+                | RunEventKind::MessageDelta(_)
+                | RunEventKind::Done => {}
+            }
+        }
+        Some(RunOutcome { run: run?, reply })
+    }
+}
+
 #[derive(Default)]
 pub(crate) struct Hub {
     channels: Mutex<HashMap<RunId, Arc<Channel>>>,

@@ -7,7 +7,7 @@ mod hub;
 mod naming;
 pub mod prompt;
 
-pub use hub::{RETAIN_FINISHED, RunEvent, RunEventKind, Subscription};
+pub use hub::{RETAIN_FINISHED, RunEvent, RunEventKind, RunOutcome, Subscription};
 
 use crate::catalog::ModelEntry;
 use crate::error::{CoreError, ValidationErrors};

@@ -9,22 +9,16 @@ use crate::extract::{Auth, Json, Query};
 use crate::paths::PathId;
 use crate::query::QueryPairs;
 use axum::extract::State;
-use axum::http::{HeaderMap, header};
-use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use spool_core::model::{Message, Run};
-use spool_core::runs::{RunEvent, RunEventKind, RunInput, Subscription};
+use spool_core::runs::{RunEventKind, RunInput, Subscription};
 use spool_core::service::{MessageView, NewThreadInput};
 use spool_core::{AgentId, Principal, RunId, ThreadId};
-use std::convert::Infallible;
 use std::sync::Arc;
-use std::time::Duration;
 use utoipa::ToSchema;
-
-/// Idle SSE connections get a comment line this often.
-const HEARTBEAT: Duration = Duration::from_secs(15);
 
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
@@ -139,8 +133,9 @@ fn event_message(message: &Message) -> Value {
     })
 }
 
-pub fn render_event(event: &RunEvent) -> Event {
-    let data = match &event.kind {
+/// The `data:` of each event in athena's shapes.
+fn event_data(kind: &RunEventKind) -> String {
+    match kind {
         RunEventKind::RunCreated(run)
         | RunEventKind::RunCompleted(run)
         | RunEventKind::RunFailed(run)
@@ -152,51 +147,24 @@ pub fn render_event(event: &RunEvent) -> Event {
         }
         RunEventKind::MessageDelta(piece) => json!({ "delta": { "content": piece } }).to_string(),
         RunEventKind::Done => "[DONE]".to_owned(),
-    };
-    Event::default()
-        .id(event.id.to_string())
-        .event(event.kind.name())
-        .data(data)
+    }
 }
 
 fn sse(events: Subscription) -> Response {
-    let stream = futures_util::stream::unfold(events, |mut events| async move {
-        let event = events.next().await?;
-        Some((Ok::<_, Infallible>(render_event(&event)), events))
-    });
-    Sse::new(stream)
-        .keep_alive(KeepAlive::new().interval(HEARTBEAT).text("heartbeat"))
-        .into_response()
-}
-
-fn wants_stream(headers: &HeaderMap, stream: Option<bool>) -> bool {
-    stream.unwrap_or_else(|| {
-        headers
-            .get(header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|accept| accept.contains("text/event-stream"))
-    })
+    crate::sse::stream(events, event_data)
 }
 
 /// Waits for the run's end and answers with its reply.
 async fn settle(
     state: &AppState,
     principal: &Principal,
-    mut events: Subscription,
+    events: Subscription,
 ) -> Result<axum::Json<RunResult>> {
-    let mut reply = None;
-    let mut last_run = None;
-    while let Some(event) = events.next().await {
-        match &event.kind {
-            RunEventKind::MessageCompleted(message) => reply = Some(message.clone()),
-            RunEventKind::RunCreated(run)
-            | RunEventKind::RunCompleted(run)
-            | RunEventKind::RunFailed(run)
-            | RunEventKind::RunCancelled(run) => last_run = Some(run.clone()),
-            _ => {}
-        }
-    }
-    let run = last_run.ok_or(crate::error::ApiError::not_found("Run"))?;
+    let outcome = events
+        .outcome()
+        .await
+        .ok_or(crate::error::ApiError::not_found("Run"))?;
+    let (run, reply) = (outcome.run, outcome.reply);
     let data = match reply {
         Some(message) => {
             let scope = state.spool.scope(principal, run.workspace_id).await?;
@@ -238,7 +206,7 @@ pub async fn run_thread(
 ) -> Result<Response> {
     let named = body.workspace_uuid.clone().or(query.workspace_uuid);
     let scope = scope(&state, &principal, named.as_deref()).await?;
-    let stream = wants_stream(&headers, body.stream);
+    let stream = crate::sse::wanted(&headers, body.stream);
     let started = state
         .spool
         .start_run(&principal, &scope, id, body.input(), None)
@@ -304,7 +272,7 @@ pub async fn run_agent(
         .spool
         .start_run(&principal, &scope, thread.id, input, None)
         .await?;
-    if wants_stream(&headers, body.stream) {
+    if crate::sse::wanted(&headers, body.stream) {
         Ok(sse(started.events))
     } else {
         Ok(settle(&state, &principal, started.events)

@@ -377,31 +377,34 @@ async fn enqueued_runs_run_in_arrival_order() {
     let server = TestServer::start().await;
     let ada = server.account("ada@example.com").await;
     let thread = thread(&server, &ada, json!({})).await;
-    let mut handles = Vec::new();
+    // Each run is admitted (its run.created has arrived) before the next is sent.
+    let mut streams = Vec::new();
     for i in 0..5 {
-        let (client, base, token, thread) = (
-            server.client.clone(),
-            server.base.clone(),
-            ada.token.clone(),
-            thread.clone(),
-        );
-        handles.push(tokio::spawn(async move {
-            let body = json!({ "content": format!("message {i}"), "multitask": "enqueue" });
-            let r = client
-                .post(format!("{base}/api/v1/threads/{thread}/run"))
-                .bearer_auth(token)
-                .json(&body)
-                .send()
-                .await
-                .unwrap();
-            (r.status(), r.json::<Value>().await.unwrap())
-        }));
-        tokio::time::sleep(Duration::from_millis(5)).await;
+        let body =
+            json!({ "content": format!("message {i}"), "multitask": "enqueue", "stream": true });
+        let mut response = server
+            .post(&format!("/api/v1/threads/{thread}/run"), &ada.token, body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let mut seen = String::new();
+        while !seen.contains("run.created") {
+            seen.push_str(&String::from_utf8_lossy(
+                &response.chunk().await.unwrap().unwrap(),
+            ));
+        }
+        streams.push((response, seen));
     }
-    for handle in handles {
-        let (status, body) = handle.await.unwrap();
-        assert_eq!(status, StatusCode::OK, "{body}");
-        assert_eq!(body["run"]["status"], "completed");
+    for (mut response, mut seen) in streams {
+        while let Some(chunk) = response.chunk().await.unwrap() {
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+        }
+        let events = parse_sse(&seen);
+        assert_eq!(
+            events.iter().rev().nth(1).map(|e| e.event.as_str()),
+            Some("run.completed")
+        );
     }
     let (_, messages) = send(server.get(
         &format!("/api/v1/messages?thread_uuid={thread}&per_page=100"),
