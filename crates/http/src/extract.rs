@@ -254,6 +254,9 @@ mod tests {
     #[test]
     fn nul_characters_are_refused_where_they_stand() {
         assert_eq!(problem(r#"{"name": "a\u0000b"}"#).0, "name");
-        assert_eq!(problem(r#"{"name": "a", "count": 1, "x": {"y": ["\u0000"]}}"#).0, "x.y.0");
+        assert_eq!(
+            problem(r#"{"name": "a", "count": 1, "x": {"y": ["\u0000"]}}"#).0,
+            "x.y.0"
+        );
     }
 }
