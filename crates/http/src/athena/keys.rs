@@ -77,11 +77,13 @@ pub async fn list(
     let named = uuid_field("workspace_uuid", query.workspace_uuid.as_deref())?;
     let scope = state.spool.resolve_scope(&principal, named).await?;
     let keys = state.spool.list_api_keys(&scope, page).await?;
-    Ok(axum::Json(Paginated::new(
-        keys,
-        "/api/v1/api-keys",
-        ApiKeyBody::from,
-    )))
+    let kept: Vec<(String, String)> = query
+        .workspace_uuid
+        .into_iter()
+        .map(|w| ("workspace_uuid".to_owned(), w))
+        .collect();
+    let body = Paginated::new(keys, "/api/v1/api-keys", ApiKeyBody::from);
+    Ok(axum::Json(body.keeping(&kept)))
 }
 
 /// Revoke a key; it stops authenticating at once.

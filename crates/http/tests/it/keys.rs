@@ -142,3 +142,31 @@ async fn keys_are_managed_by_signed_in_admins_of_their_workspace() {
         send(server.post("/api/v1/api-keys", &ada.token, json!({ "label": "x" }))).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
 }
+
+#[tokio::test]
+async fn key_list_links_keep_the_workspace() {
+    let server = TestServer::start().await;
+    let ada = server.account("ada@example.com").await;
+    let (_, second) = send(server.post(
+        "/api/v1/workspaces",
+        &ada.token,
+        json!({ "name": "Second" }),
+    ))
+    .await;
+    let second = second["data"]["uuid"].as_str().unwrap().to_owned();
+    for i in 0..3 {
+        let body = json!({ "name": format!("k{i}"), "workspace_uuid": second });
+        let (status, _) = send(server.post("/api/v1/api-keys", &ada.token, body)).await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    let (_, page) = send(server.get(
+        &format!("/api/v1/api-keys?workspace_uuid={second}&per_page=2"),
+        &ada.token,
+    ))
+    .await;
+    let next = page["links"]["next"].as_str().unwrap().to_owned();
+    assert!(next.contains(&second), "{next}");
+    let (_, rest) = send(server.get(&next, &ada.token)).await;
+    assert_eq!(rest["data"].as_array().unwrap().len(), 1);
+    assert_eq!(rest["data"][0]["workspace_uuid"], second.as_str());
+}
