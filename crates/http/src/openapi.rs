@@ -29,6 +29,8 @@ use utoipa_swagger_ui::SwaggerUi;
         freddy::threads::unpin,
         freddy::messages::list,
         freddy::messages::create,
+        freddy::runs::create,
+        freddy::runs::generate_name,
         athena::auth::sign_in,
         athena::auth::logout,
         athena::auth::current_user,

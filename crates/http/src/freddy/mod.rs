@@ -4,6 +4,7 @@
 pub mod error;
 pub mod ids;
 pub mod messages;
+pub mod runs;
 pub mod threads;
 pub mod wire;
 
@@ -40,6 +41,11 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/v1/threads/{thread_id}/messages",
             get(messages::list).post(messages::create),
+        )
+        .route("/v1/threads/{thread_id}/runs", post(runs::create))
+        .route(
+            "/v1/threads/{thread_id}/generate-name",
+            post(runs::generate_name),
         )
 }
 

@@ -1,14 +1,19 @@
-//! Sending a message in a chat thread.
+//! Sending a message in a chat thread: the user's message and the agent's
+//! reply, through the core's run — answered whole or streamed.
 
-use super::wire::MessageBody;
+use super::wire::{MessageBody, time};
 use super::{Result, ScopeParams, Thena, ThreadPath, scope};
 use crate::AppState;
 use crate::extract::{Auth, Json, Query};
 use crate::paths::PathId;
 use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::{Map, Value};
-use spool_core::service::NewMessageInput;
+use serde_json::{Map, Value, json};
+use spool_core::CoreError;
+use spool_core::model::{Run, RunStatus};
+use spool_core::runs::{RunEventKind, RunInput, RunOutcome, Subscription};
 use utoipa::ToSchema;
 
 #[derive(Deserialize, ToSchema)]
@@ -17,38 +22,113 @@ pub struct SendMessage {
     /// The user's message (≤ 256 KiB).
     #[schema(example = "What can you do?")]
     pub content: String,
+    /// Metadata of the user's message.
     #[schema(value_type = Option<Object>)]
     pub metadata: Option<Map<String, Value>>,
     /// The anonymous end user writing (API keys only).
     pub anon_user_id: Option<String>,
+    /// A model of the catalog; else the thread's `metadata.model`, the
+    /// agent's `large_language_model`, or the server default.
+    pub model: Option<String>,
+    pub temperature: Option<f64>,
+    pub max_tokens: Option<u32>,
+    /// Server-Sent Events instead of one JSON answer (also `Accept: text/event-stream`).
+    pub stream: Option<bool>,
+    /// `reject` (default: 409 while the agent is still answering), `interrupt` or `enqueue`.
+    pub multitask: Option<String>,
 }
 
-/// Send a user message to the thread.
+fn run_json(run: &Run) -> Value {
+    json!({
+        "id": run.id.to_string(),
+        "thread_id": run.thread_id.to_string(),
+        "agent_id": run.agent_id.map(|a| a.to_string()),
+        "model": run.model,
+        "status": run.status.as_str(),
+        "error": run.error,
+        "message_id": run.message_id.map(|m| m.to_string()),
+        "created_at": time(run.created_at),
+        "finished_at": run.finished_at.map(time),
+    })
+}
+
+/// An event's `data` in thena's shapes, from the event alone.
+fn data(kind: &RunEventKind) -> String {
+    match kind {
+        RunEventKind::RunCreated(run)
+        | RunEventKind::RunCompleted(run)
+        | RunEventKind::RunFailed(run)
+        | RunEventKind::RunCancelled(run) => run_json(run).to_string(),
+        RunEventKind::MessageCreated(message) | RunEventKind::MessageCompleted(message) => {
+            serde_json::to_string(&MessageBody::new(message.clone(), None)).unwrap_or_default()
+        }
+        RunEventKind::MessageDelta(piece) => json!({ "delta": { "content": piece } }).to_string(),
+        RunEventKind::Done => "[DONE]".to_owned(),
+    }
+}
+
+/// Waits for the run's end: its reply, or why there is none.
+async fn settle(events: Subscription) -> Result<MessageBody> {
+    match events.outcome().await {
+        Some(RunOutcome {
+            reply: Some(message),
+            ..
+        }) => Ok(MessageBody::new(message, None)),
+        Some(RunOutcome { run, .. }) if run.status == RunStatus::Cancelled => Err(
+            CoreError::Conflict("The agent's reply was cancelled before any text arrived.".into())
+                .into(),
+        ),
+        outcome => Err(CoreError::Conflict(format!(
+            "The agent could not reply: {}",
+            outcome
+                .and_then(|o| o.run.error)
+                .unwrap_or_else(|| "the run ended without a reply.".into())
+        ))
+        .into()),
+    }
+}
+
+/// Send a user message and get the agent's reply: 200 with the stored
+/// reply, or Server-Sent Events (`run.created`, `message.created`,
+/// `message.delta`, `message.completed`, `run.completed` | `run.failed` |
+/// `run.cancelled`, `done`). The reply is stored even if the client leaves.
+/// A run that ends with no text at all answers 409 saying why.
 #[utoipa::path(post, path = "/api/v1/chat/{agent_id}/threads/{thread_id}/messages", tag = "thena",
     params(("agent_id" = String, Path), ("thread_id" = String, Path), ScopeParams),
     request_body = SendMessage, security(("api_key" = []), ("bearer" = [])),
-    responses((status = 200, body = MessageBody), (status = 404), (status = 422)))]
+    responses((status = 200, body = MessageBody, description = "the reply, or text/event-stream"),
+        (status = 404), (status = 409), (status = 422)))]
 pub async fn send(
     State(state): State<AppState>,
     Auth(principal, _): Auth<Thena>,
     PathId(path, _): PathId<Thena, ThreadPath>,
     Query(query, _): Query<Thena, ScopeParams>,
+    headers: HeaderMap,
     Json(body, _): Json<Thena, SendMessage>,
-) -> Result<axum::Json<MessageBody>> {
+) -> Result<Response> {
     let scope = scope(&state, &principal, query.organization_id.as_deref()).await?;
     let anon = body.anon_user_id.or(query.anon_user_id);
     state
         .spool
         .agent_thread(&principal, &scope, path.agent, path.thread, anon.as_deref())
         .await?;
-    let input = NewMessageInput {
+    let stream = crate::sse::wanted(&headers, body.stream);
+    let input = RunInput {
         content: Some(body.content),
-        metadata: body.metadata,
+        message_metadata: body.metadata,
+        model: body.model,
+        temperature: body.temperature,
+        max_tokens: body.max_tokens,
+        multitask: body.multitask,
         ..Default::default()
     };
-    let message = state
+    let started = state
         .spool
-        .create_message(&principal, &scope, path.thread, input, anon.as_deref())
+        .start_run(&principal, &scope, path.thread, input, anon.as_deref())
         .await?;
-    Ok(axum::Json(MessageBody::new(message, None)))
+    if stream {
+        Ok(crate::sse::stream(started.events, data))
+    } else {
+        Ok(axum::Json(settle(started.events).await?).into_response())
+    }
 }

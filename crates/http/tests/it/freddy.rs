@@ -556,6 +556,16 @@ async fn other_workspaces_are_not_found() {
             format!("/v1/threads?organization_id={}", org(&f.ada)),
             None,
         ),
+        (
+            Method::POST,
+            format!("/v1/threads/{id}/runs"),
+            Some(json!({ "content": "hi" })),
+        ),
+        (
+            Method::POST,
+            format!("/v1/threads/{id}/generate-name"),
+            None,
+        ),
     ];
     for (method, path, body) in requests {
         for credential in [eve_key.as_str(), eve.token.as_str()] {
@@ -640,4 +650,117 @@ async fn one_thread_through_three_dialects() {
         format!("msg_{}", hex(&uuid(&added)))
     );
     assert_eq!(messages["data"][0]["content"], "from athena");
+}
+
+#[tokio::test]
+async fn a_run_answers_in_the_thread() {
+    let f = freddy().await;
+    let thread = f.create(json!({ "title": "Ask" })).await;
+    let id = thread["id"].as_str().unwrap();
+    let (status, run) = f
+        .post(
+            &format!("/v1/threads/{id}/runs"),
+            json!({ "content": "Tell me about keyset paging", "metadata": { "k": "v" } }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{run}");
+    assert_eq!(run["object"], "thread.run");
+    assert!(run["id"].as_str().unwrap().starts_with("run_"), "{run}");
+    assert_eq!(run["thread_id"], id);
+    assert_eq!(run["status"], "completed");
+    assert_eq!(run["model"], "echo");
+    assert!(run["usage"]["total_tokens"].is_u64(), "{run}");
+    let reply = &run["message"];
+    assert_eq!(reply["object"], "thread.message");
+    assert_eq!(reply["role"], "assistant");
+    assert_eq!(reply["id"], run["message_id"]);
+    assert!(!reply["content"].as_str().unwrap().is_empty(), "{run}");
+    assert_eq!(reply["run_id"], run["id"], "the reply names its run: {run}");
+
+    let (_, after) = f.get(&format!("/v1/threads/{id}")).await;
+    assert_eq!(after["status"], "inactive");
+    assert_eq!(after["message_count"], 2);
+    assert_eq!(after["last_model_used"], "echo");
+    let (_, messages) = f.get(&format!("/v1/threads/{id}/messages")).await;
+    let roles: Vec<_> = messages["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["role"].clone())
+        .collect();
+    assert_eq!(roles, [json!("user"), json!("assistant")]);
+    assert_eq!(messages["data"][0]["metadata"]["k"], "v");
+
+    // Streamed: the same run, as events in freddy's shapes.
+    let response = f
+        .request(Method::POST, &format!("/v1/threads/{id}/runs"))
+        .json(&json!({ "content": "again", "stream": true }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let text = response.text().await.unwrap();
+    let names: Vec<&str> = text
+        .lines()
+        .filter_map(|line| line.strip_prefix("event:"))
+        .map(str::trim)
+        .collect();
+    assert_eq!(names.first(), Some(&"run.created"), "{text}");
+    assert_eq!(
+        names[names.len() - 2..],
+        ["run.completed", "done"],
+        "{text}"
+    );
+    assert!(text.contains("\"object\":\"thread.run\""), "{text}");
+    assert!(text.contains("\"object\":\"thread.message\""), "{text}");
+
+    let (status, body) = f
+        .post(
+            &format!("/v1/threads/{id}/runs"),
+            json!({ "model": "nope" }),
+        )
+        .await;
+    assert_error(
+        status,
+        &body,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Some("model"),
+    );
+    let (status, body) = f
+        .post(
+            &format!("/v1/threads/{id}/runs"),
+            json!({ "temperature": 3 }),
+        )
+        .await;
+    assert_error(
+        status,
+        &body,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Some("temperature"),
+    );
+}
+
+#[tokio::test]
+async fn generate_name_titles_the_thread() {
+    let f = freddy().await;
+    let thread = f.create(json!({})).await;
+    let id = thread["id"].as_str().unwrap();
+    let path = format!("/v1/threads/{id}/generate-name");
+    let (status, body) = send(f.request(Method::POST, &path)).await;
+    assert_error(status, &body, StatusCode::UNPROCESSABLE_ENTITY, None);
+    let (status, _) = f
+        .post(
+            &format!("/v1/threads/{id}/messages"),
+            json!({ "content": "Planning a trip to Lisbon in May" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, named) = send(f.request(Method::POST, &path)).await;
+    assert_eq!(status, StatusCode::OK, "{named}");
+    assert_eq!(named["id"], id);
+    let title = named["title"].as_str().expect("a title");
+    assert!(!title.is_empty() && title.chars().count() <= 200, "{title}");
+    assert!(!title.starts_with('"'), "{title}");
+    let (_, read) = f.get(&format!("/v1/threads/{id}")).await;
+    assert_eq!(read["title"], title);
 }

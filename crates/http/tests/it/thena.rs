@@ -149,11 +149,19 @@ async fn seed_003_create_chat_thread() {
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{sent}");
+    // The answer is the agent's stored reply (the offline echo model here).
+    assert_same_shape_except(&response["messages"][0], &sent, &["metadata"]);
+    assert_eq!(sent["role"], "assistant");
+    assert_eq!(sent["thread_id"], thread);
+    assert!(!sent["content"].as_str().unwrap().is_empty(), "{sent}");
+    assert_eq!(sent["metadata"]["model"], "echo");
+    assert_eq!(sent["metadata"]["finish_reason"], "stop");
+    assert!(sent["metadata"]["tokens"]["total"].is_u64(), "{sent}");
     let (status, read) = chat.get(&format!("{}/{thread}", chat.threads())).await;
     assert_eq!(status, StatusCode::OK, "{read}");
     assert_same_shape_except(&response, &read, FREE_FORM);
     let messages = read["messages"].as_array().unwrap();
-    assert!(!messages.is_empty());
+    assert_eq!(messages.len(), 2, "{read}");
     let first = &messages[0];
     assert_eq!(first["thread_id"], thread);
     assert_eq!(first["role"], "user");
@@ -161,6 +169,80 @@ async fn seed_003_create_chat_thread() {
     assert!(first["content_html"].as_str().unwrap().contains("<strong>"));
     assert_eq!(first["feedback"], Value::Null);
     assert_seconds(&first["created_at"], "message created_at");
+    assert_eq!(messages[1], sent);
+}
+
+/// `(event, data)` of each Server-Sent Event with an id, in order.
+fn events(text: &str) -> Vec<(String, String)> {
+    text.split("\n\n")
+        .filter_map(|block| {
+            let field = |name: &str| {
+                block
+                    .lines()
+                    .filter_map(|line| line.strip_prefix(name))
+                    .map(|v| v.strip_prefix(' ').unwrap_or(v).to_owned())
+                    .collect::<Vec<_>>()
+            };
+            let (id, event) = (field("id:"), field("event:"));
+            (!id.is_empty() && !event.is_empty())
+                .then(|| (event[0].clone(), field("data:").join("\n")))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn sending_can_stream_the_reply() {
+    let chat = chat().await;
+    let thread = chat.create(json!({})).await;
+    let id = thread["id"].as_str().unwrap();
+    let path = format!("{}/{id}/messages", chat.threads());
+    for (stream, accept) in [(Some(true), None), (None, Some("text/event-stream"))] {
+        let mut body = json!({ "content": "one two three" });
+        if let Some(stream) = stream {
+            body["stream"] = json!(stream);
+        }
+        let mut request = key_request(&chat.server, Method::POST, &path, &chat.key).json(&body);
+        if let Some(accept) = accept {
+            request = request.header("accept", accept);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let kind = response.headers()["content-type"].to_str().unwrap();
+        assert!(kind.starts_with("text/event-stream"), "{kind}");
+        let events = events(&response.text().await.unwrap());
+        let names: Vec<&str> = events.iter().map(|(e, _)| e.as_str()).collect();
+        assert_eq!(names.first(), Some(&"run.created"), "{names:?}");
+        let n = names.len();
+        assert_eq!(
+            names[n - 3..],
+            ["message.completed", "run.completed", "done"],
+            "{names:?}"
+        );
+        assert!(names.contains(&"message.delta"), "{names:?}");
+        let streamed: String = events
+            .iter()
+            .filter(|(e, _)| e == "message.delta")
+            .map(|(_, d)| {
+                let delta: Value = serde_json::from_str(d).unwrap();
+                delta["delta"]["content"].as_str().unwrap().to_owned()
+            })
+            .collect();
+        let completed: Value = serde_json::from_str(&events[n - 3].1).unwrap();
+        assert_eq!(completed["role"], "assistant");
+        assert_eq!(completed["content"], streamed);
+        assert_eq!(completed["feedback"], Value::Null);
+        let run: Value = serde_json::from_str(&events[n - 2].1).unwrap();
+        assert_eq!(run["status"], "completed");
+        assert_eq!(run["message_id"], completed["id"]);
+    }
+    let (_, read) = chat.get(&format!("{}/{id}", chat.threads())).await;
+    assert_eq!(read["messages"].as_array().unwrap().len(), 4, "{read}");
+
+    let post = |body: Value| key_request(&chat.server, Method::POST, &path, &chat.key).json(&body);
+    let (status, body) = send(post(json!({ "content": "hi", "model": "no-such-model" }))).await;
+    assert_unprocessable(status, &body, json!(["body", "model"]));
+    let (status, body) = send(post(json!({ "content": " " }))).await;
+    assert_unprocessable(status, &body, json!(["body", "content"]));
 }
 
 #[tokio::test]
@@ -406,7 +488,7 @@ async fn feedback_on_assistant_messages() {
     let thread = chat.create(json!({ "title": "rated" })).await;
     let id = thread["id"].as_str().unwrap();
     let threads = chat.threads();
-    let (status, question) = send(
+    let (status, reply) = send(
         key_request(
             &chat.server,
             Method::POST,
@@ -416,16 +498,11 @@ async fn feedback_on_assistant_messages() {
         .json(&json!({ "content": "What time is it?" })),
     )
     .await;
-    assert_eq!(status, StatusCode::OK, "{question}");
-    let answer = uuid(
-        &message(
-            &chat.server,
-            &chat.key,
-            id,
-            json!({ "content": "Noon.", "role": "assistant" }),
-        )
-        .await,
-    );
+    assert_eq!(status, StatusCode::OK, "{reply}");
+    let answer = reply["id"].as_str().unwrap().to_owned();
+    let (_, before) = chat.get(&format!("{threads}/{id}")).await;
+    let question = before["messages"][0].clone();
+    assert_eq!(question["role"], "user");
     let path = format!("{threads}/{id}/messages/{answer}/feedback");
     let rate = |method: Method, body: Value| {
         key_request(&chat.server, method, &path, &chat.key).json(&body)
@@ -444,6 +521,7 @@ async fn feedback_on_assistant_messages() {
     assert_eq!(first["human_message_id"], question["id"]);
     assert_eq!(first["user_id"], chat.ada.user.uuid.to_string());
     assert_eq!(first["organization_id"], chat.ada.workspace.to_string());
+    assert_eq!(first["flow_execution_id"], reply["metadata"]["run_uuid"]);
     assert_eq!(first["feedback_type"], "negative");
     assert_seconds(&first["created_at"], "created_at");
 
