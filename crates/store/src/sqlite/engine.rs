@@ -11,12 +11,15 @@ use spool_core::StoreError;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Semaphore, mpsc, oneshot};
 
 /// Most writes committed in one transaction; bounds a batch's latency.
 const MAX_BATCH: usize = 256;
-/// Idle reader connections kept open.
-const MAX_IDLE_READERS: usize = 16;
+/// Reader connections: at most this many reads run at once, each on a
+/// pooled connection. Without the bound, 64 concurrent requests opened
+/// connections beyond the pool (re-preparing every statement) and parked
+/// dozens of blocking threads: S3 fell from 7,600 to 1,900 req/s.
+const MAX_READERS: usize = 16;
 
 type Finish = Box<dyn FnOnce(Result<(), String>) + Send>;
 type Job = Box<dyn FnOnce(&Connection) -> Finish + Send>;
@@ -25,6 +28,7 @@ pub(crate) struct Engine {
     path: PathBuf,
     writer: mpsc::Sender<Job>,
     readers: Arc<Mutex<Vec<Connection>>>,
+    reading: Arc<Semaphore>,
 }
 
 pub(crate) fn backend_error(err: rusqlite::Error) -> StoreError {
@@ -65,6 +69,7 @@ impl Engine {
             path: path.to_owned(),
             writer: tx,
             readers: Arc::new(Mutex::new(Vec::new())),
+            reading: Arc::new(Semaphore::new(MAX_READERS)),
         }
     }
 
@@ -102,7 +107,14 @@ impl Engine {
     {
         let readers = self.readers.clone();
         let path = self.path.clone();
+        let permit = self
+            .reading
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| StoreError::Backend(Box::new(e)))?;
         tokio::task::spawn_blocking(move || {
+            let _permit = permit;
             let idle = readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
             let conn = match idle {
                 Some(conn) => conn,
@@ -110,7 +122,7 @@ impl Engine {
             };
             let result = f(&conn);
             let mut pool = readers.lock().unwrap_or_else(|p| p.into_inner());
-            if pool.len() < MAX_IDLE_READERS {
+            if pool.len() < MAX_READERS {
                 pool.push(conn);
             }
             result
