@@ -68,6 +68,13 @@ use utoipa_swagger_ui::SwaggerUi;
         athena::metrics::threads,
         athena::metrics::messages,
         athena::metrics::agents,
+        athena::runs::run_thread,
+        athena::runs::run_agent,
+        athena::runs::show,
+        athena::runs::list,
+        athena::runs::cancel,
+        athena::runs::events,
+        athena::runs::generate_name,
     ),
     components(schemas(wire::UserBody, wire::WorkspaceBody, wire::MemberBody, wire::ApiKeyBody, wire::PageLinks, wire::PageMeta)),
     modifiers(&Security)

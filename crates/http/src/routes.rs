@@ -59,6 +59,16 @@ pub fn router(state: AppState) -> Router {
                 .delete(athena::threads::delete),
         )
         .route("/threads/{uuid}/pin", post(athena::threads::pin))
+        .route("/threads/{uuid}/run", post(athena::runs::run_thread))
+        .route("/threads/{uuid}/runs", get(athena::runs::list))
+        .route(
+            "/threads/{uuid}/generate-name",
+            post(athena::runs::generate_name),
+        )
+        .route("/agents/{uuid}/run", post(athena::runs::run_agent))
+        .route("/runs/{uuid}", get(athena::runs::show))
+        .route("/runs/{uuid}/cancel", post(athena::runs::cancel))
+        .route("/runs/{uuid}/events", get(athena::runs::events))
         .route("/threads/{uuid}/unpin", post(athena::threads::unpin))
         .route(
             "/messages",

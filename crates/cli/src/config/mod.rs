@@ -303,7 +303,7 @@ fn with_echo(mut config: spool_providers::ProvidersConfig) -> spool_providers::P
 impl Config {
     /// The per-credential rate limit, or `None` when it is turned off.
     pub fn rate_limit(&self) -> Option<spool_core::service::RateLimit> {
-        (self.rate_limit_per_second > 0).then(|| spool_core::service::RateLimit {
+        (self.rate_limit_per_second > 0).then_some(spool_core::service::RateLimit {
             per_second: self.rate_limit_per_second as f64,
             burst: self.rate_limit_burst as f64,
         })

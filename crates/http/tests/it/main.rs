@@ -15,6 +15,7 @@ mod metrics;
 mod models;
 mod paging;
 mod protocol;
+mod runs;
 mod search;
 mod seeds;
 mod shape;
@@ -32,6 +33,15 @@ use spool_core::{Spool, SpoolConfig, Store, WorkspaceId};
 use std::sync::Arc;
 
 pub const PASSWORD: &str = "correct horse battery";
+
+/// The offline `echo` model alone, streaming without delays.
+fn offline_models() -> spool_providers::ProvidersConfig {
+    serde_json::from_value(serde_json::json!({
+        "providers": [{ "kind": "echo", "name": "echo", "piece_delay_ms": 0 }],
+        "models": [{ "name": "echo", "provider": "echo", "context_window": 128000 }],
+    }))
+    .expect("offline models")
+}
 
 pub struct TestServer {
     pub base: String,
@@ -54,6 +64,26 @@ impl TestServer {
     }
 
     pub async fn start_with(config: spool_http::HttpConfig, core: SpoolConfig) -> Self {
+        Self::start_full(config, core, offline_models()).await
+    }
+
+    /// A server whose models are the `[[providers]]`/`[[models]]` in `models`
+    /// (JSON), e.g. pointing at a `ScriptedUpstream`.
+    pub async fn start_with_models(models: Value) -> Self {
+        let config: spool_providers::ProvidersConfig =
+            serde_json::from_value(models).expect("models config");
+        Self::start_full(Default::default(), SpoolConfig::default(), config).await
+    }
+
+    async fn start_full(
+        config: spool_http::HttpConfig,
+        mut core: SpoolConfig,
+        models: spool_providers::ProvidersConfig,
+    ) -> Self {
+        let catalog = spool_providers::Catalog::from_config(&models).expect("catalog");
+        let (catalog, runtime) =
+            spool_providers::core_catalog(&catalog, None, None).expect("core catalog");
+        core.catalog = catalog;
         let dir = tempfile::tempdir().expect("temp dir");
         let (store, pg): (Arc<dyn Store>, _) = match std::env::var("SPOOL_TEST_BACKEND").as_deref()
         {
@@ -71,7 +101,7 @@ impl TestServer {
                 None,
             ),
         };
-        let spool = Spool::new(store, core);
+        let spool = Spool::new(store, core).with_runtime(runtime);
         let app = spool_http::app(spool.clone(), config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
