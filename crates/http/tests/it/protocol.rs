@@ -128,3 +128,23 @@ async fn each_credential_is_rate_limited_with_retry_after() {
         "another credential has its own budget"
     );
 }
+
+/// The committed `docs/openapi.json` is the document the server serves:
+/// a change to the API shows in review. `SPOOL_BLESS=1` rewrites it.
+#[test]
+fn the_committed_openapi_document_is_current() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/openapi.json");
+    let current = spool_http::openapi::document()
+        .to_pretty_json()
+        .expect("the document serialises")
+        + "\n";
+    if std::env::var("SPOOL_BLESS").as_deref() == Ok("1") {
+        std::fs::write(&path, &current).expect("write docs/openapi.json");
+        return;
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == current,
+        "docs/openapi.json is out of date: run `SPOOL_BLESS=1 cargo nextest run -p spool-http the_committed_openapi` and commit it"
+    );
+}
