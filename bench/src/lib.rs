@@ -9,5 +9,6 @@ pub mod process;
 pub mod report;
 pub mod scenarios;
 pub mod seed;
+pub mod streams;
 pub mod suite;
 pub mod words;

@@ -57,7 +57,7 @@ struct SuiteArgs {
     /// Where to write the results (Markdown)
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Only these scenarios, comma-separated (S1,S2,S3,S4-small,S4-big,S5,S6)
+    /// Only these scenarios, comma-separated (S1,S2,S3,S4-small,S4-big,S5,S6,S7,S8)
     #[arg(long, value_delimiter = ',')]
     scenarios: Vec<String>,
     /// Override the mode's concurrency levels, comma-separated
@@ -118,13 +118,21 @@ async fn suite_command(args: SuiteArgs) -> anyhow::Result<()> {
         Mode::Quick => (0.1, 1, 0.3, 1.0, vec![16, 64], 1),
         Mode::Smoke => (0.005, 1, 0.05, 0.2, vec![4], 1),
     };
-    let scenarios = if args.scenarios.is_empty() {
+    let all = args.scenarios.is_empty();
+    let wants = |id: &str| all || args.scenarios.iter().any(|s| s.eq_ignore_ascii_case(id));
+    let scenarios = if all {
         Scenario::ALL.to_vec()
     } else {
         args.scenarios
             .iter()
+            .filter(|id| !["s7", "s8"].contains(&id.to_lowercase().as_str()))
             .map(|id| Scenario::parse(id).with_context(|| format!("unknown scenario {id}")))
             .collect::<anyhow::Result<_>>()?
+    };
+    let (run_concurrency, run_duration, open_streams, run_threads) = match args.mode {
+        Mode::Full => (vec![1, 200], 3.0, 1000, 1000),
+        Mode::Quick => (vec![1, 200], 1.5, 1000, 1000),
+        Mode::Smoke => (vec![1, 4], 1.0, 20, 20),
     };
     let workdir = tempfile::Builder::new().prefix("spool-bench-").tempdir()?;
     let workdir_path = match &args.reuse {
@@ -150,7 +158,10 @@ async fn suite_command(args: SuiteArgs) -> anyhow::Result<()> {
             Mode::Smoke => "smoke",
         }
         .to_owned(),
-        sizes: Sizes::FULL.scaled(args.scale.unwrap_or(scale)),
+        sizes: Sizes {
+            run_threads,
+            ..Sizes::FULL.scaled(args.scale.unwrap_or(scale))
+        },
         scenarios,
         concurrency: if args.concurrency.is_empty() {
             concurrency
@@ -162,6 +173,13 @@ async fn suite_command(args: SuiteArgs) -> anyhow::Result<()> {
         duration: Duration::from_secs_f64(args.duration.unwrap_or(duration)),
         starts,
         reuse: args.reuse.is_some(),
+        run_concurrency: if wants("S7") {
+            run_concurrency
+        } else {
+            Vec::new()
+        },
+        run_duration: Duration::from_secs_f64(run_duration),
+        open_streams: if wants("S8") { open_streams } else { 0 },
     };
     let results = suite::run(options).await;
     if args.keep {

@@ -2,7 +2,7 @@
 //! memory and start-up, and every repetition underneath.
 
 use crate::scenarios::Scenario;
-use crate::suite::{Cell, Results, Sample};
+use crate::suite::{Cell, Results, Sample, StreamCell, StreamSample};
 use std::fmt::Write;
 use std::time::Duration;
 
@@ -33,6 +33,43 @@ pub fn summarise(samples: &[Sample]) -> Summary {
         p50_ms: median(samples.iter().map(|s| s.p50_ms).collect()),
         p99_ms: median(samples.iter().map(|s| s.p99_ms).collect()),
         errors: samples.iter().map(|s| s.errors).sum(),
+    }
+}
+
+/// Medians of S7's repetitions, ms.
+pub struct StreamSummary {
+    pub first_p50: f64,
+    pub first_p99: f64,
+    pub last_p50: f64,
+    pub last_p99: f64,
+    pub runs_per_second: f64,
+    pub errors: u64,
+}
+
+pub fn summarise_streams(samples: &[StreamSample]) -> StreamSummary {
+    let med = |f: fn(&StreamSample) -> f64| median(samples.iter().map(f).collect());
+    StreamSummary {
+        first_p50: med(|s| s.first_p50),
+        first_p99: med(|s| s.first_p99),
+        last_p50: med(|s| s.last_p50),
+        last_p99: med(|s| s.last_p99),
+        runs_per_second: med(|s| s.runs_per_second),
+        errors: samples.iter().map(|s| s.errors).sum(),
+    }
+}
+
+impl StreamCell {
+    /// spool's added time to first token, p50 and p99 (ms): spool's
+    /// percentile minus the direct call's.
+    pub fn added_first(&self) -> Option<(f64, f64)> {
+        if self.direct.is_empty() {
+            return None;
+        }
+        let (s, d) = (
+            summarise_streams(&self.spool),
+            summarise_streams(&self.direct),
+        );
+        Some((s.first_p50 - d.first_p50, s.first_p99 - d.first_p99))
     }
 }
 
@@ -125,6 +162,27 @@ pub fn checks(results: &Results) -> Vec<Check> {
                 holds: slowdown <= 1.2,
             });
         }
+    }
+    for cell in results.runs.iter().filter(|c| c.concurrency == 200) {
+        if let Some((p50, p99)) = cell.added_first() {
+            out.push(Check {
+                target: "S7 c200: added time to first token p50 ≤ 2 ms".into(),
+                measured: format!("{} ms", millis(p50)),
+                holds: p50 <= 2.0,
+            });
+            out.push(Check {
+                target: "S7 c200: added time to first token p99 ≤ 10 ms".into(),
+                measured: format!("{} ms", millis(p99)),
+                holds: p99 <= 10.0,
+            });
+        }
+    }
+    if let Some(open) = &results.open_streams {
+        out.push(Check {
+            target: format!("S8: {} open run streams, RSS ≤ 150 MB", open.streams),
+            measured: format!("{} peak", mib(open.rss_peak)),
+            holds: open.rss_peak <= 150_000_000,
+        });
     }
     out.push(Check {
         target: "idle RSS ≤ 30 MB".into(),
@@ -240,6 +298,9 @@ pub fn render(results: &Results, header: &Header) -> String {
             );
         }
     }
+    if !results.runs.is_empty() {
+        render_runs(w, results);
+    }
     let peak = results
         .cells
         .iter()
@@ -253,7 +314,9 @@ pub fn render(results: &Results, header: &Header) -> String {
         "| idle RSS, seeded database, 1 s after ready | {} |",
         mib(results.idle_rss)
     );
-    let _ = writeln!(w, "| peak RSS under load (any scenario) | {} |", mib(peak));
+    if peak > 0 {
+        let _ = writeln!(w, "| peak RSS under load (S1–S6) | {} |", mib(peak));
+    }
     let _ = writeln!(
         w,
         "| RSS 1 s after the last run | {} |",
@@ -340,4 +403,80 @@ pub fn render(results: &Results, header: &Header) -> String {
         }
     }
     out
+}
+
+fn render_runs(w: &mut String, results: &Results) {
+    let _ = writeln!(w, "\n## Streamed runs (S7)\n");
+    let _ = writeln!(
+        w,
+        "Each concurrent run streams `POST /api/v1/threads/{{uuid}}/run` (`stream: true`) on its own \
+         thread and connection, one run after another. `bench-fast` is the scripted upstream \
+         (50 ms to the first token, then 20 chunks 10 ms apart); *direct* is the same request \
+         straight to the upstream; *added* is spool's percentile minus the direct one. `echo` is \
+         spool's offline model (no upstream). Times in ms from sending the request.\n"
+    );
+    let _ = writeln!(
+        w,
+        "| model | concurrent runs | runs/s | first token p50 | p99 | direct p50 | p99 | **added p50** | **added p99** | last token p50 | p99 | direct p50 | p99 | errors |"
+    );
+    let _ = writeln!(
+        w,
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
+    );
+    for cell in &results.runs {
+        let s = summarise_streams(&cell.spool);
+        let (d, added) = if cell.direct.is_empty() {
+            (None, None)
+        } else {
+            (Some(summarise_streams(&cell.direct)), cell.added_first())
+        };
+        let opt = |v: Option<f64>| v.map_or_else(|| "—".to_owned(), millis);
+        let _ = writeln!(
+            w,
+            "| {} | {} | {:.0} | {} | {} | {} | {} | **{}** | **{}** | {} | {} | {} | {} | {} |",
+            cell.model,
+            cell.concurrency,
+            s.runs_per_second,
+            millis(s.first_p50),
+            millis(s.first_p99),
+            opt(d.as_ref().map(|d| d.first_p50)),
+            opt(d.as_ref().map(|d| d.first_p99)),
+            opt(added.map(|a| a.0)),
+            opt(added.map(|a| a.1)),
+            millis(s.last_p50),
+            millis(s.last_p99),
+            opt(d.as_ref().map(|d| d.last_p50)),
+            opt(d.as_ref().map(|d| d.last_p99)),
+            s.errors + d.map_or(0, |d| d.errors),
+        );
+    }
+    if let Some(open) = &results.open_streams {
+        let _ = writeln!(w, "\n## Open run streams (S8)\n");
+        let _ = writeln!(
+            w,
+            "{} streamed runs started at once (`bench-slow`: 20 chunks 200 ms apart, so each \
+             stream stays open about 4 s), each on its own thread and connection.\n",
+            open.streams
+        );
+        let _ = writeln!(w, "| | |\n|---|--:|");
+        let _ = writeln!(w, "| spool RSS before | {} |", mib(open.rss_before));
+        let _ = writeln!(
+            w,
+            "| spool RSS with {} of {} streams open | {} |",
+            open.open_at_sample,
+            open.streams,
+            mib(open.rss_all_open)
+        );
+        let _ = writeln!(
+            w,
+            "| spool peak RSS while they ran | {} |",
+            mib(open.rss_peak)
+        );
+        let _ = writeln!(
+            w,
+            "| time until every stream had its first token | {:.2} s |",
+            open.time_to_all_open.as_secs_f64()
+        );
+        let _ = writeln!(w, "| failed streams | {} |", open.errors);
+    }
 }

@@ -37,6 +37,9 @@ pub struct Sizes {
     pub list_threads: usize,
     /// Messages spread over those threads, searched by S6.
     pub search_messages: usize,
+    /// Threads for streamed runs (one active run per thread): S8 opens one
+    /// stream on each, S7 uses one per concurrent run.
+    pub run_threads: usize,
 }
 
 impl Sizes {
@@ -46,6 +49,7 @@ impl Sizes {
         big_thread: 100_000,
         list_threads: 100_000,
         search_messages: 1_000_000,
+        run_threads: 1_000,
     };
 
     pub fn scaled(self, factor: f64) -> Sizes {
@@ -56,6 +60,7 @@ impl Sizes {
             big_thread: scale(self.big_thread),
             list_threads: scale(self.list_threads),
             search_messages: scale(self.search_messages),
+            run_threads: self.run_threads,
         }
     }
 }
@@ -77,6 +82,9 @@ pub struct Fixture {
     pub small_thread: String,
     pub big_thread: String,
     pub write_threads: Vec<String>,
+    /// S7 and S8 run these.
+    #[serde(default)]
+    pub run_threads: Vec<String>,
     /// S6 searches these, in turn.
     pub search_words: Vec<String>,
 }
@@ -164,6 +172,7 @@ pub async fn through_http(addr: SocketAddr, sizes: Sizes) -> anyhow::Result<Fixt
             .await?;
     }
     let write_threads = create_threads(addr, &write_key, sizes.write_threads).await?;
+    let run_threads = create_threads(addr, &write_key, sizes.run_threads).await?;
     Ok(Fixture {
         user_id,
         read_workspace,
@@ -175,6 +184,7 @@ pub async fn through_http(addr: SocketAddr, sizes: Sizes) -> anyhow::Result<Fixt
         small_thread,
         big_thread: String::new(),
         write_threads,
+        run_threads,
         search_words: words.search_words(),
     })
 }

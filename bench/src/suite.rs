@@ -8,6 +8,7 @@ use crate::load::{self, Outcome, Shape};
 use crate::process::{RssSampler, Server, free_addr};
 use crate::scenarios::Scenario;
 use crate::seed::{self, ADMIN_EMAIL, ADMIN_PASSWORD, BulkReport, Fixture, Sizes};
+use crate::streams::{self, OpenStreams, StreamOutcome, Target};
 use anyhow::{Context, bail};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -34,6 +35,12 @@ pub struct Options {
     /// Skip seeding: `workdir` holds the database and `fixture.json` of an
     /// earlier run (kept with `--keep`). For profiling and quick iteration.
     pub reuse: bool,
+    /// S7's concurrent runs (empty: S7 is skipped).
+    pub run_concurrency: Vec<usize>,
+    /// S7's measured window per repetition.
+    pub run_duration: Duration,
+    /// S8's open streams (0: S8 is skipped).
+    pub open_streams: usize,
 }
 
 impl Options {
@@ -78,6 +85,40 @@ pub struct Cell {
     pub spool_peak_rss: u64,
 }
 
+/// S7 at one concurrency for one model: through spool and, for the
+/// scripted upstream, directly.
+pub struct StreamCell {
+    pub model: &'static str,
+    pub concurrency: usize,
+    pub spool: Vec<StreamSample>,
+    pub direct: Vec<StreamSample>,
+}
+
+#[derive(Clone, Debug)]
+pub struct StreamSample {
+    pub first_p50: f64,
+    pub first_p99: f64,
+    pub last_p50: f64,
+    pub last_p99: f64,
+    pub runs_per_second: f64,
+    pub errors: u64,
+    pub first_error: Option<String>,
+}
+
+impl From<&StreamOutcome> for StreamSample {
+    fn from(o: &StreamOutcome) -> Self {
+        StreamSample {
+            first_p50: StreamOutcome::ms(&o.first, 0.50),
+            first_p99: StreamOutcome::ms(&o.first, 0.99),
+            last_p50: StreamOutcome::ms(&o.last, 0.50),
+            last_p99: StreamOutcome::ms(&o.last, 0.99),
+            runs_per_second: o.runs_per_second(),
+            errors: o.errors,
+            first_error: o.first_error.clone(),
+        }
+    }
+}
+
 pub struct Results {
     pub backend: &'static str,
     pub mode: String,
@@ -86,6 +127,8 @@ pub struct Results {
     pub warmup: Duration,
     pub duration: Duration,
     pub cells: Vec<Cell>,
+    pub runs: Vec<StreamCell>,
+    pub open_streams: Option<OpenStreams>,
     pub start_empty: Duration,
     pub start_seeded: Vec<Duration>,
     pub idle_rss: u64,
@@ -99,6 +142,40 @@ pub struct Results {
 impl Results {
     pub fn errors(&self) -> Vec<String> {
         let mut out = Vec::new();
+        for cell in &self.runs {
+            for (who, samples) in [("spool", &cell.spool), ("direct", &cell.direct)] {
+                for s in samples.iter().filter(|s| s.errors > 0) {
+                    out.push(format!(
+                        "S7 {} c{} {who}: {} errors; first: {}",
+                        cell.model,
+                        cell.concurrency,
+                        s.errors,
+                        s.first_error.as_deref().unwrap_or("?")
+                    ));
+                }
+            }
+        }
+        if let Some(open) = self.open_streams.as_ref().filter(|o| o.errors > 0) {
+            out.push(format!(
+                "S8: {} of {} streams failed; first: {}",
+                open.errors,
+                open.streams,
+                open.first_error.as_deref().unwrap_or("?")
+            ));
+        }
+        // A smoke run must show every scenario working at least once.
+        if self.mode == "smoke" {
+            for cell in &self.cells {
+                if cell.spool.iter().all(|s| s.per_second == 0.0) {
+                    out.push(format!("{}: no request completed", cell.scenario.id()));
+                }
+            }
+            for cell in &self.runs {
+                if cell.spool.iter().all(|s| s.runs_per_second == 0.0) {
+                    out.push(format!("S7 {}: no run completed", cell.model));
+                }
+            }
+        }
         for cell in &self.cells {
             for (who, samples) in [("spool", &cell.spool), ("baseline", &cell.baseline)] {
                 for s in samples.iter().filter(|s| s.errors > 0) {
@@ -125,7 +202,8 @@ fn spool_command(options: &Options, addr: std::net::SocketAddr, url: &str) -> Co
     command
         .arg("serve")
         .current_dir(&options.workdir)
-        .env_remove("SPOOL_CONFIG")
+        // The scripted upstream as a provider (S7, S8).
+        .env("SPOOL_CONFIG", options.workdir.join("spool.toml"))
         .env("SPOOL_DATA_DIR", options.workdir.join("data"))
         .env("SPOOL_DATABASE_URL", url)
         .env("SPOOL_LISTEN", addr.to_string())
@@ -160,6 +238,11 @@ pub async fn run(options: Options) -> anyhow::Result<Results> {
         )
     });
 
+    let upstream = streams::start_upstream().await?;
+    std::fs::write(
+        options.workdir.join("spool.toml"),
+        streams::spool_toml(upstream),
+    )?;
     let (fixture, start_empty, http_seed, bulk) = if options.reuse {
         let seeded: Seeded = serde_json::from_slice(
             &std::fs::read(options.workdir.join("fixture.json"))
@@ -228,6 +311,28 @@ pub async fn run(options: Options) -> anyhow::Result<Results> {
             cells.push(cell);
         }
     }
+    let runs = measure_runs(&options, &fixture, &mut spool, upstream).await?;
+    let open_streams = if options.open_streams > 0 {
+        spool.check_alive()?;
+        let target = Target::Spool {
+            addr: spool.addr,
+            key: fixture.write_key.clone(),
+            threads: std::sync::Arc::new(fixture.run_threads.clone()),
+            model: streams::SLOW_MODEL,
+        };
+        let open = streams::hold_open(target, options.open_streams, spool.pid()).await;
+        log(format!(
+            "S8 {} streams: all open after {:.2} s; RSS {:.1} MiB open, {:.1} MiB peak; errors {}",
+            open.streams,
+            open.time_to_all_open.as_secs_f64(),
+            open.rss_all_open as f64 / 1048576.0,
+            open.rss_peak as f64 / 1048576.0,
+            open.errors
+        ));
+        Some(open)
+    } else {
+        None
+    };
     tokio::time::sleep(Duration::from_secs(1)).await;
     let rss_after_load = spool.rss()?;
     spool.stop().await?;
@@ -240,6 +345,8 @@ pub async fn run(options: Options) -> anyhow::Result<Results> {
         warmup: options.warmup,
         duration: options.duration,
         cells,
+        runs,
+        open_streams,
         start_empty,
         start_seeded,
         idle_rss,
@@ -363,6 +470,86 @@ async fn measure(
         }
     }
     Ok(cell)
+}
+
+/// S7: streamed runs through spool against the same stream from the
+/// upstream directly, A/B alternated; then the echo model through spool.
+async fn measure_runs(
+    options: &Options,
+    fixture: &Fixture,
+    spool: &mut Server,
+    upstream: std::net::SocketAddr,
+) -> anyhow::Result<Vec<StreamCell>> {
+    let mut cells = Vec::new();
+    let threads = std::sync::Arc::new(fixture.run_threads.clone());
+    for &concurrency in &options.run_concurrency {
+        anyhow::ensure!(
+            concurrency <= threads.len(),
+            "S7 at {concurrency} needs as many threads (one active run each); {} seeded",
+            threads.len()
+        );
+        for model in [streams::FAST_MODEL, streams::ECHO_MODEL] {
+            let mut cell = StreamCell {
+                model,
+                concurrency,
+                spool: Vec::new(),
+                direct: Vec::new(),
+            };
+            for rep in 0..options.repetitions {
+                let order: &[bool] = match (model, rep.is_multiple_of(2)) {
+                    (streams::ECHO_MODEL, _) => &[true],
+                    (_, true) => &[true, false],
+                    (_, false) => &[false, true],
+                };
+                for &through_spool in order {
+                    spool.check_alive()?;
+                    let target = if through_spool {
+                        Target::Spool {
+                            addr: spool.addr,
+                            key: fixture.write_key.clone(),
+                            threads: threads.clone(),
+                            model,
+                        }
+                    } else {
+                        Target::Direct {
+                            addr: upstream,
+                            model,
+                        }
+                    };
+                    let outcome = streams::closed_loop(
+                        target,
+                        concurrency,
+                        options.warmup,
+                        options.run_duration,
+                    )
+                    .await;
+                    let sample = StreamSample::from(&outcome);
+                    log(format!(
+                        "S7 {model:<10} c{concurrency:<3} #{} {:<6} {:>6.0} runs/s  first p50 {:>7.2} p99 {:>7.2}  last p50 {:>7.2} p99 {:>7.2} ms  errors {}",
+                        rep + 1,
+                        if through_spool { "spool" } else { "direct" },
+                        sample.runs_per_second,
+                        sample.first_p50,
+                        sample.first_p99,
+                        sample.last_p50,
+                        sample.last_p99,
+                        sample.errors
+                    ));
+                    if let Some(error) = sample.first_error.as_deref().filter(|_| sample.errors > 0)
+                    {
+                        log(format!("  first error: {error}"));
+                    }
+                    if through_spool {
+                        cell.spool.push(sample);
+                    } else {
+                        cell.direct.push(sample);
+                    }
+                }
+            }
+            cells.push(cell);
+        }
+    }
+    Ok(cells)
 }
 
 /// One request per scenario against spool; the baseline answers with these.
