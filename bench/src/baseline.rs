@@ -145,6 +145,8 @@ async fn list_threads(
 ) -> Response {
     if query.contains_key("search") {
         state.answer("S6")
+    } else if query.contains_key("cursor") {
+        state.answer("S5-cursor")
     } else {
         state.answer("S5")
     }

@@ -57,7 +57,7 @@ struct SuiteArgs {
     /// Where to write the results (Markdown)
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Only these scenarios, comma-separated (S1,S2,S3,S4-small,S4-big,S5,S6,S7,S8)
+    /// Only these scenarios, comma-separated (S1,S2,S3,S4-small,S4-big,S5,S5-cursor,S6,S7,S8)
     #[arg(long, value_delimiter = ',')]
     scenarios: Vec<String>,
     /// Override the mode's concurrency levels, comma-separated
@@ -114,7 +114,7 @@ fn main() -> anyhow::Result<()> {
 
 async fn suite_command(args: SuiteArgs) -> anyhow::Result<()> {
     let (scale, repetitions, warmup, duration, concurrency, starts) = match args.mode {
-        Mode::Full => (1.0, 3, 0.5, 2.5, vec![16, 64], 3),
+        Mode::Full => (1.0, 3, 0.5, 2.0, vec![16, 64], 3),
         Mode::Quick => (0.1, 1, 0.3, 1.0, vec![16, 64], 1),
         Mode::Smoke => (0.005, 1, 0.05, 0.2, vec![4], 1),
     };

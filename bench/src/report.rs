@@ -113,7 +113,10 @@ pub fn checks(results: &Results) -> Vec<Check> {
     };
     for cell in &results.cells {
         let floor = match cell.scenario {
-            Scenario::CreateThread | Scenario::CreateMessage | Scenario::ListThreads => Some(0.30),
+            Scenario::CreateThread
+            | Scenario::CreateMessage
+            | Scenario::ListThreads
+            | Scenario::ListThreadsCursor => Some(0.30),
             Scenario::GetThread => Some(0.50),
             Scenario::ListMessagesSmall | Scenario::ListMessagesBig => Some(0.40),
             Scenario::Search => None,

@@ -12,6 +12,7 @@ pub enum Scenario {
     ListMessagesSmall,
     ListMessagesBig,
     ListThreads,
+    ListThreadsCursor,
     Search,
 }
 
@@ -23,13 +24,14 @@ pub enum Kind {
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 7] = [
+    pub const ALL: [Scenario; 8] = [
         Scenario::CreateThread,
         Scenario::CreateMessage,
         Scenario::GetThread,
         Scenario::ListMessagesSmall,
         Scenario::ListMessagesBig,
         Scenario::ListThreads,
+        Scenario::ListThreadsCursor,
         Scenario::Search,
     ];
 
@@ -42,6 +44,7 @@ impl Scenario {
             Scenario::ListMessagesSmall => "S4-small",
             Scenario::ListMessagesBig => "S4-big",
             Scenario::ListThreads => "S5",
+            Scenario::ListThreadsCursor => "S5-cursor",
             Scenario::Search => "S6",
         }
     }
@@ -77,7 +80,11 @@ impl Scenario {
                 sizes.big_thread
             ),
             Scenario::ListThreads => format!(
-                "list threads by last_message_at, 20/page, {} threads",
+                "list threads by last_message_at, 20/page (page mode, counts the total), {} threads",
+                sizes.list_threads
+            ),
+            Scenario::ListThreadsCursor => format!(
+                "the same in cursor mode (no total), {} threads",
                 sizes.list_threads
             ),
             Scenario::Search => format!(
@@ -122,6 +129,9 @@ impl Scenario {
             Scenario::ListMessagesBig => read(vec![messages_page(&fixture.big_thread)]),
             Scenario::ListThreads => read(vec![Template::get(
                 "/api/v1/threads?sort=last_message_at&per_page=20",
+            )]),
+            Scenario::ListThreadsCursor => read(vec![Template::get(
+                "/api/v1/threads?sort=last_message_at&per_page=20&cursor=",
             )]),
             Scenario::Search => read(
                 fixture

@@ -298,7 +298,13 @@ pub async fn run(options: Options) -> anyhow::Result<Results> {
 
     let mut cells = Vec::new();
     for &scenario in &options.scenarios {
-        for &concurrency in &options.concurrency {
+        // S6's target is a latency: measure it alone too, not only queued
+        // behind 15 or 63 other searches.
+        let single = (scenario == Scenario::Search).then_some(1);
+        for concurrency in single
+            .into_iter()
+            .chain(options.concurrency.iter().copied())
+        {
             let cell = measure(
                 &options,
                 &fixture,
