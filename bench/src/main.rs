@@ -70,7 +70,7 @@ struct SuiteArgs {
     #[arg(long)]
     duration: Option<f64>,
     /// Override the mode's data scale (1.0 = 100,000 threads, 1,000,000 messages)
-    #[arg(long)]
+    #[arg(long, overrides_with = "scale")]
     scale: Option<f64>,
     /// Keep the working directory (database, logs, captures, fixture.json)
     #[arg(long)]
