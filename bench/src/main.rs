@@ -197,7 +197,10 @@ async fn suite_command(args: SuiteArgs) -> anyhow::Result<()> {
     let text = report::render(&results, &header);
     match &args.out {
         Some(path) => {
-            std::fs::write(path, &text)?;
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)?;
+            }
+            std::fs::write(path, &text).with_context(|| format!("writing {}", path.display()))?;
             eprintln!("bench: wrote {}", path.display());
         }
         None => print!("{text}"),
