@@ -322,7 +322,7 @@ pub fn render(results: &Results, header: &Header) -> String {
     }
     let _ = writeln!(
         w,
-        "| RSS 1 s after the last run | {} |",
+        "| RSS 1 s after S1–S7 | {} |",
         mib(results.rss_after_load)
     );
     let _ = writeln!(
@@ -458,11 +458,16 @@ fn render_runs(w: &mut String, results: &Results) {
         let _ = writeln!(
             w,
             "{} streamed runs started at once (`bench-slow`: 20 chunks 200 ms apart, so each \
-             stream stays open about 4 s), each on its own thread and connection.\n",
+             stream stays open about 4 s), each on its own thread and connection, against a \
+             spool process started afresh for S8.\n",
             open.streams
         );
         let _ = writeln!(w, "| | |\n|---|--:|");
-        let _ = writeln!(w, "| spool RSS before | {} |", mib(open.rss_before));
+        let _ = writeln!(
+            w,
+            "| spool RSS before (fresh process, 1 s after ready) | {} |",
+            mib(open.rss_before)
+        );
         let _ = writeln!(
             w,
             "| spool RSS with {} of {} streams open | {} |",
@@ -474,6 +479,11 @@ fn render_runs(w: &mut String, results: &Results) {
             w,
             "| spool peak RSS while they ran | {} |",
             mib(open.rss_peak)
+        );
+        let _ = writeln!(
+            w,
+            "| per open stream: (peak − before) / streams | {:.0} KiB |",
+            open.rss_peak.saturating_sub(open.rss_before) as f64 / 1024.0 / open.streams as f64
         );
         let _ = writeln!(
             w,

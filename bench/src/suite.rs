@@ -318,8 +318,14 @@ pub async fn run(options: Options) -> anyhow::Result<Results> {
         }
     }
     let runs = measure_runs(&options, &fixture, &mut spool, upstream).await?;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let rss_after_load = spool.rss()?;
     let open_streams = if options.open_streams > 0 {
-        spool.check_alive()?;
+        // A fresh process, so that S8 sees the streams' memory and not the
+        // page caches S6 left behind.
+        spool.stop().await?;
+        spool = start_spool(&options, &url, "spool-s8.log").await?;
+        tokio::time::sleep(Duration::from_secs(1)).await;
         let target = Target::Spool {
             addr: spool.addr,
             key: fixture.write_key.clone(),
@@ -339,8 +345,6 @@ pub async fn run(options: Options) -> anyhow::Result<Results> {
     } else {
         None
     };
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let rss_after_load = spool.rss()?;
     spool.stop().await?;
     baseline.stop().await?;
     Ok(Results {
