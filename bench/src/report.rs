@@ -301,7 +301,7 @@ pub fn render(results: &Results, header: &Header) -> String {
             );
         }
     }
-    if !results.runs.is_empty() {
+    if !results.runs.is_empty() || results.open_streams.is_some() {
         render_runs(w, results);
     }
     let peak = results
@@ -409,6 +409,15 @@ pub fn render(results: &Results, header: &Header) -> String {
 }
 
 fn render_runs(w: &mut String, results: &Results) {
+    if !results.runs.is_empty() {
+        render_s7(w, results);
+    }
+    if let Some(open) = &results.open_streams {
+        render_s8(w, open);
+    }
+}
+
+fn render_s7(w: &mut String, results: &Results) {
     let _ = writeln!(w, "\n## Streamed runs (S7)\n");
     let _ = writeln!(
         w,
@@ -453,7 +462,10 @@ fn render_runs(w: &mut String, results: &Results) {
             s.errors + d.map_or(0, |d| d.errors),
         );
     }
-    if let Some(open) = &results.open_streams {
+}
+
+fn render_s8(w: &mut String, open: &crate::streams::OpenStreams) {
+    {
         let _ = writeln!(w, "\n## Open run streams (S8)\n");
         let _ = writeln!(
             w,
