@@ -118,7 +118,9 @@ impl Spool {
     pub async fn logout(&self, principal: &Principal) -> Result<(), CoreError> {
         match principal {
             Principal::Session { session, .. } => {
-                Ok(self.store.revoke_session(session.hash, now()).await?)
+                self.store.revoke_session(session.hash, now()).await?;
+                self.credentials.forget(&session.hash);
+                Ok(())
             }
             Principal::ApiKey { .. } => Err(CoreError::Forbidden(
                 "API keys cannot log out; revoke the key instead.".into(),
@@ -130,6 +132,44 @@ impl Spool {
     pub async fn authenticate(&self, presented: &str) -> Result<Principal, CoreError> {
         let token = PlainToken::from_presented(presented.trim());
         let at = now();
+        let hash = token.hash();
+        let principal = match self.credentials.get(&hash, at) {
+            Some(principal) => principal,
+            None => {
+                let principal = self.look_up(&token, at).await?;
+                self.credentials.put(hash, principal.clone());
+                principal
+            }
+        };
+        match &principal {
+            Principal::ApiKey { key, .. } => {
+                if key
+                    .last_used_at
+                    .is_none_or(|used| at - used >= self.config.api_key_touch_interval)
+                {
+                    self.credentials.touched(&hash, at);
+                    let store = self.store.clone();
+                    let id = key.id;
+                    // Not awaited: recording use must not slow down or fail the request.
+                    tokio::spawn(async move {
+                        if let Err(err) = store.touch_api_key(id, at).await {
+                            tracing::warn!(error = %err, "could not record API key use");
+                        }
+                    });
+                }
+                self.check_rate(*key.id.0.as_bytes())?;
+            }
+            Principal::Session { session, .. } => self.check_rate(*session.id.0.as_bytes())?,
+        }
+        Ok(principal)
+    }
+
+    /// The active session or API key behind `token`, from storage.
+    async fn look_up(
+        &self,
+        token: &PlainToken,
+        at: crate::Timestamp,
+    ) -> Result<Principal, CoreError> {
         if token.is_api_key() {
             let key = self
                 .store
@@ -142,20 +182,6 @@ impl Spool {
                 .user(key.user_id)
                 .await?
                 .ok_or(CoreError::Unauthenticated)?;
-            if key
-                .last_used_at
-                .is_none_or(|used| at - used >= self.config.api_key_touch_interval)
-            {
-                let store = self.store.clone();
-                let id = key.id;
-                // Not awaited: recording use must not slow down or fail the request.
-                tokio::spawn(async move {
-                    if let Err(err) = store.touch_api_key(id, at).await {
-                        tracing::warn!(error = %err, "could not record API key use");
-                    }
-                });
-            }
-            self.check_rate(*key.id.0.as_bytes())?;
             Ok(Principal::ApiKey { user, key })
         } else {
             let session = self
@@ -169,7 +195,6 @@ impl Spool {
                 .user(session.user_id)
                 .await?
                 .ok_or(CoreError::Unauthenticated)?;
-            self.check_rate(*session.id.0.as_bytes())?;
             Ok(Principal::Session { user, session })
         }
     }

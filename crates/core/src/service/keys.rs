@@ -93,6 +93,7 @@ impl Spool {
     pub async fn revoke_api_key(&self, scope: &Scope, id: ApiKeyId) -> Result<(), CoreError> {
         scope.require_role(Role::Admin, "revoke API keys")?;
         if self.store.revoke_api_key(scope.id(), id, now()).await? {
+            self.credentials.forget_key(id);
             tracing::info!(workspace.id = %scope.id(), api_key.id = %id, "API key revoked");
             Ok(())
         } else {

@@ -101,7 +101,10 @@ impl Spool {
             }
         }
         match self.store.remove_member(scope.id(), user).await? {
-            RemoveMember::Removed => Ok(()),
+            RemoveMember::Removed => {
+                self.credentials.forget_workspace(scope.id(), Some(user));
+                Ok(())
+            }
             RemoveMember::NotMember => Err(CoreError::NotFound("Member")),
             RemoveMember::LastOwner => Err(CoreError::invalid(
                 "user",

@@ -4,6 +4,7 @@
 mod accounts;
 mod agents;
 mod conversations;
+mod credentials;
 mod feedback;
 mod keys;
 mod limiter;
@@ -41,6 +42,8 @@ pub struct SpoolConfig {
     pub api_key_touch_interval: chrono::Duration,
     /// Per-credential request rate; `None` turns limiting off.
     pub rate_limit: Option<RateLimit>,
+    /// How long this process remembers who presented a credential (zero: not at all).
+    pub credential_cache_ttl: std::time::Duration,
     /// Largest message content, in bytes of UTF-8.
     pub content_max_bytes: usize,
     pub catalog: crate::catalog::ModelCatalog,
@@ -55,6 +58,7 @@ impl Default for SpoolConfig {
                 per_second: 100.0,
                 burst: 400.0,
             }),
+            credential_cache_ttl: std::time::Duration::from_secs(2),
             content_max_bytes: 256 * 1024,
             catalog: crate::catalog::ModelCatalog::default(),
         }
@@ -68,6 +72,7 @@ pub struct Spool {
     config: Arc<SpoolConfig>,
     limiter: Option<Arc<limiter::Limiter>>,
     runtime: Arc<crate::runs::Runtime>,
+    credentials: Arc<credentials::CredentialCache>,
 }
 
 impl Spool {
@@ -75,10 +80,14 @@ impl Spool {
         let limiter = config
             .rate_limit
             .map(|limit| Arc::new(limiter::Limiter::new(limit)));
+        let credentials = Arc::new(credentials::CredentialCache::new(
+            config.credential_cache_ttl,
+        ));
         Self {
             store,
             config: Arc::new(config),
             limiter,
+            credentials,
             runtime: Arc::default(),
         }
     }

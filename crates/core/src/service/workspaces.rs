@@ -173,6 +173,7 @@ impl Spool {
     pub async fn delete_workspace(&self, scope: &Scope) -> Result<(), CoreError> {
         scope.require_role(Role::Owner, "delete the workspace")?;
         if self.store.delete_workspace(scope.id()).await? {
+            self.credentials.forget_workspace(scope.id(), None);
             tracing::info!(workspace.id = %scope.id(), "workspace deleted");
             Ok(())
         } else {

@@ -80,6 +80,9 @@ impl TestServer {
         mut core: SpoolConfig,
         models: spool_providers::ProvidersConfig,
     ) -> Self {
+        // The encoding loads at its first use: about a second in a debug
+        // build, which would blur the timeout bounds the run tests check.
+        spool_providers::tokenizer().count("warm up");
         let catalog = spool_providers::Catalog::from_config(&models).expect("catalog");
         let (catalog, runtime) =
             spool_providers::core_catalog(&catalog, None, None).expect("core catalog");

@@ -1,0 +1,83 @@
+//! A short-lived, in-process memory of who presented which credential, so
+//! that a busy client does not cost two database reads per request. Entries
+//! live `ttl` (2 s by default) and are dropped at once when this process
+//! logs the session out, revokes the key, removes the member or deletes the
+//! workspace. Another node (PostgreSQL deployments) sees such a change
+//! within `ttl`.
+
+use super::Principal;
+use crate::secret::TokenHash;
+use crate::{ApiKeyId, Timestamp, UserId, WorkspaceId};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Entries kept at most; past it the memory starts afresh.
+const MAX_ENTRIES: usize = 50_000;
+
+pub(crate) struct CredentialCache {
+    ttl: Duration,
+    entries: Mutex<HashMap<TokenHash, (Principal, Instant)>>,
+}
+
+impl CredentialCache {
+    pub(crate) fn new(ttl: Duration) -> Self {
+        Self {
+            ttl,
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<TokenHash, (Principal, Instant)>> {
+        self.entries.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The principal remembered for `hash`, if recent and still active at `at`.
+    pub(crate) fn get(&self, hash: &TokenHash, at: Timestamp) -> Option<Principal> {
+        let entries = self.entries();
+        let (principal, since) = entries.get(hash)?;
+        let active = match principal {
+            Principal::ApiKey { key, .. } => key.is_active(at),
+            Principal::Session { session, .. } => session.is_active(at),
+        };
+        (active && since.elapsed() < self.ttl).then(|| principal.clone())
+    }
+
+    pub(crate) fn put(&self, hash: TokenHash, principal: Principal) {
+        if self.ttl.is_zero() {
+            return;
+        }
+        let mut entries = self.entries();
+        if entries.len() >= MAX_ENTRIES {
+            entries.clear();
+        }
+        entries.insert(hash, (principal, Instant::now()));
+    }
+
+    /// Records a key's use in the remembered copy too, so that it is not
+    /// recorded again on every request.
+    pub(crate) fn touched(&self, hash: &TokenHash, at: Timestamp) {
+        if let Some((Principal::ApiKey { key, .. }, _)) = self.entries().get_mut(hash) {
+            key.last_used_at = Some(at);
+        }
+    }
+
+    pub(crate) fn forget(&self, hash: &TokenHash) {
+        self.entries().remove(hash);
+    }
+
+    pub(crate) fn forget_key(&self, id: ApiKeyId) {
+        self.entries()
+            .retain(|_, (p, _)| !matches!(p, Principal::ApiKey { key, .. } if key.id == id));
+    }
+
+    /// A workspace gone, or a user no longer in it: its keys go too.
+    pub(crate) fn forget_workspace(&self, workspace: WorkspaceId, user: Option<UserId>) {
+        self.entries().retain(|_, (p, _)| match p {
+            Principal::ApiKey { key, .. } => {
+                !(key.workspace_id == workspace && user.is_none_or(|u| key.user_id == u))
+            }
+            Principal::Session { .. } => true,
+        });
+    }
+}
