@@ -7,21 +7,16 @@
 
 use spool_core::provider::Tokenizer;
 use std::sync::{Arc, LazyLock};
-use tiktoken_rs::CoreBPE;
 
-pub struct O200kTokenizer {
-    bpe: &'static CoreBPE,
-}
+/// Loads the encoding at its first use, not at start: a server that never
+/// counts (no runs) does not carry the ranks in memory.
+pub struct O200kTokenizer;
 
 impl O200kTokenizer {
-    /// The process-wide instance; the first call parses the ranks (some
+    /// The process-wide instance; the first count parses the ranks (some
     /// tens of milliseconds in a release build), later ones are free.
     pub fn shared() -> Arc<O200kTokenizer> {
-        static SHARED: LazyLock<Arc<O200kTokenizer>> = LazyLock::new(|| {
-            Arc::new(O200kTokenizer {
-                bpe: tiktoken_rs::o200k_base_singleton(),
-            })
-        });
+        static SHARED: LazyLock<Arc<O200kTokenizer>> = LazyLock::new(|| Arc::new(O200kTokenizer));
         SHARED.clone()
     }
 }
@@ -30,7 +25,9 @@ impl Tokenizer for O200kTokenizer {
     /// Special-token text such as `<|endoftext|>` counts as ordinary text:
     /// it is what a user typed, not a control token.
     fn count(&self, text: &str) -> usize {
-        self.bpe.encode_ordinary(text).len()
+        tiktoken_rs::o200k_base_singleton()
+            .encode_ordinary(text)
+            .len()
     }
 }
 
