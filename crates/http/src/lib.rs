@@ -6,6 +6,7 @@ pub mod error;
 pub mod extract;
 pub mod freddy;
 pub mod idempotency;
+pub mod keyset;
 pub mod middleware;
 pub mod openapi;
 pub mod ops;

@@ -65,7 +65,7 @@ pub async fn list(
     query: QueryPairs<Freddy>,
 ) -> Result<axum::Json<ListObject<MessageObject>>> {
     let scope = scope(&state, &principal, query.get("organization_id")).await?;
-    let params = ListParams::parse(&query, ids::MESSAGE)?;
+    let params = ListParams::parse(&query, |t| ids::parse(ids::MESSAGE, t))?;
     let after = mark(&state, &principal, &scope, thread, "after", params.after).await?;
     let before = mark(&state, &principal, &scope, thread, "before", params.before).await?;
     let (paging, backwards) = ListParams::paging(params.limit, after, before)?;

@@ -119,7 +119,7 @@ pub async fn list(
     query: QueryPairs<Freddy>,
 ) -> Result<axum::Json<ListObject<ThreadObject>>> {
     let scope = scope(&state, &principal, query.get("organization_id")).await?;
-    let params = ListParams::parse(&query, ids::THREAD)?;
+    let params = ListParams::parse(&query, |t| ids::parse(ids::THREAD, t))?;
     let sort = query.get("sort");
     let after = mark(&state, &principal, &scope, sort, "after", params.after).await?;
     let before = mark(&state, &principal, &scope, sort, "before", params.before).await?;

@@ -13,18 +13,13 @@ pub use error::{Thena, ThenaError};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::paths::FromPath;
-use crate::query::QueryPairs;
 use axum::Router;
 use axum::routing::{get, post};
 use serde::Deserialize;
-use spool_core::listing::{Cursor, Paging};
 use spool_core::service::Scope;
-use spool_core::{AgentId, CoreError, MessageId, Principal, ThreadId, WorkspaceId};
+use spool_core::{AgentId, MessageId, Principal, ThreadId, WorkspaceId};
 
 pub type Result<T> = std::result::Result<T, ThenaError>;
-
-/// Lists answer this many items unless `limit` says otherwise (1–100).
-pub const DEFAULT_LIMIT: u32 = 20;
 
 /// thena's endpoints, with their full paths; merged into the one route table.
 pub fn routes() -> Router<AppState> {
@@ -118,58 +113,4 @@ pub async fn scope(
     Ok(state.spool.resolve_scope(principal, named).await?)
 }
 
-/// Where a page starts: a cursor from a previous page, or (OpenAI style)
-/// an item's id, which the core turns into a cursor.
-pub enum Mark {
-    Cursor(Cursor),
-    Id(uuid::Uuid),
-}
-
-/// `limit`, and `after` or `before`.
-pub struct ListParams {
-    pub limit: Option<u32>,
-    pub after: Option<Mark>,
-    pub before: Option<Mark>,
-}
-
-impl ListParams {
-    pub fn parse(query: &QueryPairs<Thena>) -> Result<Self> {
-        let mark = |field: &str| -> Result<Option<Mark>> {
-            let Some(text) = query.get(field).filter(|v| !v.is_empty()) else {
-                return Ok(None);
-            };
-            Ok(Some(match uuid::Uuid::try_parse(text) {
-                Ok(id) => Mark::Id(id),
-                Err(_) => Mark::Cursor(Cursor::decode(field, text)?),
-            }))
-        };
-        Ok(Self {
-            limit: query.u32("limit")?,
-            after: mark("after")?,
-            before: mark("before")?,
-        })
-    }
-
-    /// The keyset request, once ids are placed; and whether it reads backwards.
-    pub fn paging(
-        limit: Option<u32>,
-        after: Option<Cursor>,
-        before: Option<Cursor>,
-    ) -> Result<(Paging, bool)> {
-        let backwards = before.is_some();
-        Ok((
-            Paging::keyset(after, before, limit, DEFAULT_LIMIT)?,
-            backwards,
-        ))
-    }
-}
-
-/// An id that names nothing the caller can list is a bad parameter, not a 404.
-pub fn unknown_mark(field: &'static str) -> impl Fn(CoreError) -> CoreError {
-    move |err| match err {
-        CoreError::NotFound(_) => {
-            CoreError::invalid(field, format!("The {field} names nothing in this list."))
-        }
-        other => other,
-    }
-}
+pub use crate::keyset::{DEFAULT_LIMIT, ListParams, Mark, unknown_mark};

@@ -129,7 +129,7 @@ pub async fn list(
     let scope = scope(&state, &principal, query.get("organization_id")).await?;
     let anon = query.get("anon_user_id");
     let sort = query.get("sort");
-    let params = ListParams::parse(&query)?;
+    let params = ListParams::parse(&query, |t| uuid::Uuid::try_parse(t).ok())?;
     let mut marks = [None, None];
     for ((slot, mark), field) in marks
         .iter_mut()
