@@ -1,6 +1,7 @@
-//! Layers every request passes: a request id (taken from `X-Request-Id` or
-//! made), a tracing span carrying it so that every log line names it, and
-//! error bodies for what axum answers on its own (unknown route, wrong method).
+//! Layers every request passes: a request id (the client's `X-Request-Id`
+//! when it is [acceptable](acceptable_request_id), else a generated one), a
+//! tracing span carrying it so that every log line names it, and error bodies
+//! for what axum answers on its own (unknown route, wrong method).
 
 use crate::athena::AthenaError;
 use crate::error::ApiError;
@@ -13,6 +14,35 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
+const X_REQUEST_ID: &str = "x-request-id";
+
+/// The longest client request id kept.
+pub const REQUEST_ID_MAX_CHARS: usize = 64;
+
+/// Whether a client's request id may be used as is: 1–64 of `A–Z a–z 0–9 . _ : -`.
+/// Enough for UUIDs, ULIDs and trace ids; nothing that could end a log field
+/// (spaces, `=`, quotes) or that some log readers garble (non-ASCII).
+pub fn acceptable_request_id(value: &[u8]) -> bool {
+    (1..=REQUEST_ID_MAX_CHARS).contains(&value.len())
+        && value
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || b"._:-".contains(b))
+}
+
+/// Drops a client request id that is not acceptable (or sent more than
+/// once), so that `SetRequestIdLayer` generates one instead.
+fn drop_unacceptable_request_id(mut request: Request<Body>) -> Request<Body> {
+    let mut sent = request.headers().get_all(X_REQUEST_ID).iter();
+    let keep = match (sent.next(), sent.next()) {
+        (Some(value), None) => acceptable_request_id(value.as_bytes()),
+        _ => false,
+    };
+    if !keep {
+        request.headers_mut().remove(X_REQUEST_ID);
+    }
+    request
+}
+
 pub fn with_observability<S: Clone + Send + Sync + 'static>(
     router: axum::Router<S>,
 ) -> axum::Router<S> {
@@ -20,7 +50,7 @@ pub fn with_observability<S: Clone + Send + Sync + 'static>(
         .make_span_with(|request: &Request<Body>| {
             let request_id = request
                 .headers()
-                .get("x-request-id")
+                .get(X_REQUEST_ID)
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or_default();
             // The path only: query strings may carry things that do not belong in logs.
@@ -36,6 +66,7 @@ pub fn with_observability<S: Clone + Send + Sync + 'static>(
         .on_response(DefaultOnResponse::new().level(Level::INFO));
     router.layer(
         tower::ServiceBuilder::new()
+            .map_request(drop_unacceptable_request_id)
             .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
             .layer(PropagateRequestIdLayer::x_request_id())
             .layer(trace),
@@ -71,5 +102,31 @@ pub(crate) fn error_for_path(path: &str, err: ApiError) -> Response {
         ThenaError(err).into_response()
     } else {
         AthenaError(err).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::acceptable_request_id;
+
+    #[test]
+    fn request_ids_are_short_and_plain() {
+        assert!(acceptable_request_id(
+            b"0192c1f0-a1b2-7c3d-8e9f-0a1b2c3d4e5f"
+        ));
+        assert!(acceptable_request_id(b"trace:01HZX.span_7"));
+        assert!(acceptable_request_id("a".repeat(64).as_bytes()));
+        assert!(!acceptable_request_id("a".repeat(65).as_bytes()));
+        assert!(!acceptable_request_id(b""));
+        for hostile in [
+            "abc status=500",
+            "a\"b",
+            "a=b",
+            "tab\there",
+            "caf\u{e9}",
+            "x/y",
+        ] {
+            assert!(!acceptable_request_id(hostile.as_bytes()), "{hostile}");
+        }
     }
 }

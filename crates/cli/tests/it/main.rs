@@ -7,6 +7,7 @@
 mod commands;
 mod config;
 mod durability;
+mod logs;
 mod runs;
 mod secrets;
 mod serve;

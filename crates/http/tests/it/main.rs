@@ -15,6 +15,7 @@ mod metrics;
 mod models;
 mod paging;
 mod protocol;
+mod request_ids;
 mod runs;
 mod search;
 mod seeds;
