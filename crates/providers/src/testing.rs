@@ -17,6 +17,7 @@ use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tokio::sync::{Semaphore, watch};
 
 /// Which protocol a request spoke, told by its path.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,6 +51,12 @@ pub enum Script {
     StallMidStream {
         chunks: Vec<String>,
         stall: Duration,
+    },
+    /// Sends `before`, holds the reply open until the test calls
+    /// [`ScriptedUpstream::release`], then sends `after` and finishes.
+    HeldMidStream {
+        before: Vec<String>,
+        after: Vec<String>,
     },
     /// Sends `chunks`, then drops the connection without ending the body.
     DropMidStream { chunks: Vec<String> },
@@ -132,6 +139,16 @@ impl Script {
         }
     }
 
+    pub fn held<S: Into<String>, T: Into<String>>(
+        before: impl IntoIterator<Item = S>,
+        after: impl IntoIterator<Item = T>,
+    ) -> Script {
+        Script::HeldMidStream {
+            before: strings(before),
+            after: strings(after),
+        }
+    }
+
     pub fn drop_mid_stream<S: Into<String>>(chunks: impl IntoIterator<Item = S>) -> Script {
         Script::DropMidStream {
             chunks: strings(chunks),
@@ -169,6 +186,10 @@ struct Shared {
     /// The next scripts; the last one answers every request after it.
     scripts: Mutex<VecDeque<Script>>,
     requests: Mutex<Vec<RecordedRequest>>,
+    /// How many requests have arrived, for tests to wait on.
+    arrived: watch::Sender<usize>,
+    /// One permit per [`ScriptedUpstream::release`]; a held reply takes one.
+    released: Arc<Semaphore>,
 }
 
 /// The fake upstream; it stops when dropped.
@@ -189,6 +210,8 @@ impl ScriptedUpstream {
         let shared = Arc::new(Shared {
             scripts: Mutex::new(scripts.into_iter().collect()),
             requests: Mutex::new(Vec::new()),
+            arrived: watch::channel(0).0,
+            released: Arc::new(Semaphore::new(0)),
         });
         let app = Router::new().fallback(answer).with_state(shared.clone());
         let server = tokio::spawn(async move {
@@ -222,6 +245,21 @@ impl ScriptedUpstream {
 
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.shared.requests.lock().unwrap().clone()
+    }
+
+    /// Waits until at least `count` requests have arrived: the cue that the
+    /// caller is now waiting on this upstream, without watching a clock.
+    pub async fn wait_for_requests(&self, count: usize) {
+        let mut arrived = self.shared.arrived.subscribe();
+        arrived
+            .wait_for(|&n| n >= count)
+            .await
+            .expect("the upstream outlives its own sender");
+    }
+
+    /// Lets one held reply ([`Script::held`]) go on, now or when it gets there.
+    pub fn release(&self) {
+        self.shared.released.add_permits(1);
     }
 }
 
@@ -265,6 +303,7 @@ async fn answer(State(shared): State<Arc<Shared>>, request: Request) -> Response
     };
     let request_body = recorded.body.clone();
     shared.requests.lock().unwrap().push(recorded);
+    shared.arrived.send_modify(|n| *n += 1);
     let Some(protocol) = protocol else {
         return Response::builder()
             .status(404)
@@ -279,5 +318,5 @@ async fn answer(State(shared): State<Arc<Shared>>, request: Request) -> Response
             _ => scripts.pop_front().expect("not empty"),
         }
     };
-    wire::respond(protocol, &request_body, script).await
+    wire::respond(protocol, &request_body, script, &shared.released).await
 }

@@ -5,17 +5,29 @@ use axum::body::{Body, Bytes};
 use axum::response::Response;
 use serde_json::{Value, json};
 use spool_core::provider::{FinishReason, Usage};
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::Semaphore;
 
 /// One step of a response body.
 enum Frame {
     Data(String),
     Wait(Duration),
+    /// Wait for a permit from `ScriptedUpstream::release`.
+    Hold(Arc<Semaphore>),
+    /// Pause once, so that hyper writes out what it holds: an abort right
+    /// after a chunk would otherwise drop that chunk unsent.
+    Flush,
     /// Break the connection off without ending the body.
     Abort,
 }
 
-pub(super) async fn respond(protocol: Protocol, request: &Value, script: Script) -> Response {
+pub(super) async fn respond(
+    protocol: Protocol,
+    request: &Value,
+    script: Script,
+    released: &Arc<Semaphore>,
+) -> Response {
     let model = request["model"]
         .as_str()
         .unwrap_or("scripted-model")
@@ -61,11 +73,20 @@ pub(super) async fn respond(protocol: Protocol, request: &Value, script: Script)
             frames.extend(wire.end(default_usage(&chunks), FinishReason::Stop));
             frames
         }
+        Script::HeldMidStream { before, after } => {
+            let mut frames = wire.start();
+            frames.extend(before.iter().map(|c| wire.delta(c)));
+            frames.push(Frame::Hold(released.clone()));
+            frames.extend(after.iter().map(|c| wire.delta(c)));
+            let chunks = [before, after].concat();
+            frames.extend(wire.end(default_usage(&chunks), FinishReason::Stop));
+            frames
+        }
         Script::DropMidStream { chunks } => {
             let mut frames = wire.start();
             frames.extend(chunks.iter().map(|c| wire.delta(c)));
-            // Let the chunks reach the client before the connection goes.
-            frames.extend([Frame::Wait(Duration::from_millis(100)), Frame::Abort]);
+            // The chunks go out before the connection does.
+            frames.extend([Frame::Flush, Frame::Abort]);
             frames
         }
         Script::MalformedChunk { chunks } => {
@@ -89,6 +110,12 @@ fn body(frames: Vec<Frame>) -> Body {
             match frames.next()? {
                 Frame::Data(data) => return Some((Ok(Bytes::from(data)), frames)),
                 Frame::Wait(wait) => tokio::time::sleep(wait).await,
+                Frame::Hold(released) => {
+                    if let Ok(permit) = released.acquire().await {
+                        permit.forget();
+                    }
+                }
+                Frame::Flush => tokio::task::yield_now().await,
                 Frame::Abort => {
                     let err =
                         std::io::Error::new(std::io::ErrorKind::ConnectionReset, "scripted drop");
