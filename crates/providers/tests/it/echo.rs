@@ -1,6 +1,6 @@
 //! The offline echo model: deterministic pieces, counted usage, max_tokens.
 
-use crate::support::{request, run};
+use crate::support::{request, run, timed};
 use spool_core::provider::{ChatMessage, ChatRole, FinishReason, Usage};
 use spool_providers::{ECHO_LABEL, Echo, build, tokenizer};
 use std::time::Duration;
@@ -69,15 +69,15 @@ async fn max_tokens_cuts_the_reply_and_finishes_with_length() {
     );
 }
 
-#[tokio::test]
+/// On a paused clock: the pieces come exactly 30 ms apart, in no real time.
+#[tokio::test(start_paused = true)]
 async fn built_from_config_it_streams_with_its_piece_delay() {
     let config = toml::from_str("kind = \"echo\"\nname = \"echo\"\npiece_delay_ms = 30").unwrap();
-    let outcome = run(&*build(&config).unwrap(), request("a b c")).await;
-    assert_eq!(outcome.text(), "Echo: a b c");
-    assert!(
-        outcome.elapsed >= Duration::from_millis(90),
-        "three pauses of 30 ms"
-    );
+    let (outcome, times) = timed(&*build(&config).unwrap(), request("a b c")).await;
+    assert_eq!(outcome.deltas, ["Echo: ", "a ", "b ", "c"]);
+    let ms = |ms| Duration::from_millis(ms);
+    assert_eq!(times.deltas, [ms(0), ms(30), ms(60), ms(90)]);
+    assert_eq!(times.ended, ms(90), "usage and finish follow at once");
 }
 
 #[test]

@@ -1,13 +1,16 @@
-//! Upstream faults: each ends in the documented error within its timeout
-//! (plus a second), retries happen only before the first delta, and the
-//! upstream never sees more than 1 + max_retries requests.
+//! Upstream faults over real sockets: each ends in the documented error,
+//! retries happen only before the first delta, and the upstream never sees
+//! more than 1 + max_retries requests. Only outcomes are asserted here; when
+//! a timeout fires and how long a retry waits are proven on a paused clock
+//! in clock.rs.
 
 use crate::support::{both_protocols, provider, request, run};
 use spool_core::provider::{FinishReason, ProviderError, TimeoutKind};
 use spool_providers::testing::{Protocol, Script, ScriptedUpstream};
 use std::time::Duration;
 
-const SLACK: Duration = Duration::from_secs(1);
+/// A stall no test outlasts: only a timeout can end it.
+const FOREVER: Duration = Duration::from_secs(3600);
 
 both_protocols!(rate_limit_waits_for_retry_after_then_succeeds);
 async fn rate_limit_waits_for_retry_after_then_succeeds(protocol: Protocol) {
@@ -20,12 +23,10 @@ async fn rate_limit_waits_for_retry_after_then_succeeds(protocol: Protocol) {
     .await;
     assert_eq!(outcome.error, None);
     assert_eq!(outcome.text(), "after wait");
+    // That the Retry-After is read off the wire shows in
+    // retry_after_beyond_the_cap_fails_at_once; that it is waited out
+    // exactly, in clock.rs (a_retry_waits_exactly_the_retry_after).
     assert_eq!(upstream.request_count(), 2);
-    assert!(
-        outcome.elapsed >= Duration::from_millis(900),
-        "retried after {:?}, before the 1 s Retry-After",
-        outcome.elapsed
-    );
 }
 
 both_protocols!(retry_after_beyond_the_cap_fails_at_once);
@@ -92,26 +93,19 @@ async fn client_errors_are_not_retried(protocol: Protocol) {
 
 both_protocols!(stall_before_first_byte_times_out);
 async fn stall_before_first_byte_times_out(protocol: Protocol) {
-    let upstream =
-        ScriptedUpstream::start([Script::stall_before_first_byte(Duration::from_secs(20))]).await;
+    let upstream = ScriptedUpstream::start([Script::stall_before_first_byte(FOREVER)]).await;
     let extra = "max_retries = 0\ntimeouts = { first_token_secs = 1 }";
     let outcome = run(&*provider(protocol, &upstream, extra), request("Hi")).await;
     assert_eq!(
         outcome.error,
         Some(ProviderError::Timeout(TimeoutKind::FirstToken))
     );
-    assert!(
-        outcome.elapsed < Duration::from_secs(1) + SLACK,
-        "{:?}",
-        outcome.elapsed
-    );
     assert_eq!(upstream.request_count(), 1);
 }
 
 both_protocols!(first_token_timeouts_are_retried_within_the_count);
 async fn first_token_timeouts_are_retried_within_the_count(protocol: Protocol) {
-    let upstream =
-        ScriptedUpstream::start([Script::stall_before_first_byte(Duration::from_secs(20))]).await;
+    let upstream = ScriptedUpstream::start([Script::stall_before_first_byte(FOREVER)]).await;
     let extra = "max_retries = 1\ntimeouts = { first_token_secs = 0.5 }";
     let outcome = run(&*provider(protocol, &upstream, extra), request("Hi")).await;
     assert_eq!(
@@ -119,21 +113,12 @@ async fn first_token_timeouts_are_retried_within_the_count(protocol: Protocol) {
         Some(ProviderError::Timeout(TimeoutKind::FirstToken))
     );
     assert_eq!(upstream.request_count(), 2);
-    // Two attempts of 0.5 s and at most 0.5 s of backoff.
-    assert!(
-        outcome.elapsed < Duration::from_millis(1500) + SLACK,
-        "{:?}",
-        outcome.elapsed
-    );
 }
 
 both_protocols!(stall_mid_stream_times_out_without_retry);
 async fn stall_mid_stream_times_out_without_retry(protocol: Protocol) {
-    let upstream = ScriptedUpstream::start([Script::stall_mid_stream(
-        ["Hel", "lo"],
-        Duration::from_secs(20),
-    )])
-    .await;
+    let upstream =
+        ScriptedUpstream::start([Script::stall_mid_stream(["Hel", "lo"], FOREVER)]).await;
     let extra = "max_retries = 2\ntimeouts = { between_chunks_secs = 1 }";
     let outcome = run(&*provider(protocol, &upstream, extra), request("Hi")).await;
     assert_eq!(outcome.deltas, ["Hel", "lo"]);
@@ -146,11 +131,6 @@ async fn stall_mid_stream_times_out_without_retry(protocol: Protocol) {
         upstream.request_count(),
         1,
         "no retry once text was handed out"
-    );
-    assert!(
-        outcome.elapsed < Duration::from_secs(1) + SLACK,
-        "{:?}",
-        outcome.elapsed
     );
 }
 

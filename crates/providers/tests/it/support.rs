@@ -1,5 +1,7 @@
 //! Building providers against a `ScriptedUpstream` and reading their streams
-//! to the end, under an outer timeout so that a hang fails the test.
+//! to the end. No test here measures real time: a hang is nextest's to catch
+//! (.config/nextest.toml), and when things happen is asserted only on tokio's
+//! paused clock, through [`timed`].
 
 use futures_util::StreamExt;
 use spool_core::provider::{
@@ -8,10 +10,12 @@ use spool_core::provider::{
 use spool_providers::testing::{Protocol, ScriptedUpstream};
 use spool_providers::{ProviderConfig, build};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use tokio::time::Instant;
 
-/// Longer than any test should take; reaching it means something hung.
-const HANG: Duration = Duration::from_secs(30);
+/// Past every timeout a test configures. On a paused clock it costs no real
+/// time: with nothing else to wait for, the clock jumps to it.
+const HANG: Duration = Duration::from_secs(3600);
 
 /// Runs `test` once per protocol.
 macro_rules! both_protocols {
@@ -72,7 +76,15 @@ pub struct Outcome {
     pub usage: Option<Usage>,
     pub finish: Option<FinishReason>,
     pub error: Option<ProviderError>,
-    pub elapsed: Duration,
+}
+
+/// When things happened, as time since `stream_chat` was called.
+#[derive(Debug, Default)]
+pub struct Times {
+    /// Each delta's arrival, in order.
+    pub deltas: Vec<Duration>,
+    /// The end of the stream (or the failed call).
+    pub ended: Duration,
 }
 
 impl Outcome {
@@ -82,21 +94,30 @@ impl Outcome {
 }
 
 pub async fn run(provider: &dyn Provider, request: ChatRequest) -> Outcome {
-    let started = Instant::now();
-    let mut outcome = tokio::time::timeout(HANG, read(provider, request))
-        .await
-        .expect("the provider hung past every timeout");
-    outcome.elapsed = started.elapsed();
-    outcome
+    read(provider, request).await.0
 }
 
-async fn read(provider: &dyn Provider, request: ChatRequest) -> Outcome {
+/// [`run`], noting when each thing happened on tokio's clock: for tests whose
+/// clock is paused (`#[tokio::test(start_paused = true)]`) and whose provider
+/// does no real I/O, where those times are exact and owe nothing to the
+/// machine. (A paused clock jumps ahead whenever the runtime is idle, also
+/// while a socket is waiting for bytes, so it does not mix with real I/O.)
+pub async fn timed(provider: &dyn Provider, request: ChatRequest) -> (Outcome, Times) {
+    tokio::time::timeout(HANG, read(provider, request))
+        .await
+        .expect("the provider hung past every timeout")
+}
+
+async fn read(provider: &dyn Provider, request: ChatRequest) -> (Outcome, Times) {
+    let started = Instant::now();
     let mut outcome = Outcome::default();
+    let mut times = Times::default();
     let mut stream = match provider.stream_chat(request).await {
         Ok(stream) => stream,
         Err(err) => {
             outcome.error = Some(err);
-            return outcome;
+            times.ended = started.elapsed();
+            return (outcome, times);
         }
     };
     while let Some(item) = stream.next().await {
@@ -106,6 +127,7 @@ async fn read(provider: &dyn Provider, request: ChatRequest) -> Outcome {
             Ok(ChatEvent::Delta(text)) => {
                 assert!(outcome.usage.is_none(), "a delta after the usage");
                 outcome.deltas.push(text);
+                times.deltas.push(started.elapsed());
             }
             Ok(ChatEvent::Usage(usage)) => {
                 assert!(outcome.usage.is_none(), "usage reported twice");
@@ -115,5 +137,6 @@ async fn read(provider: &dyn Provider, request: ChatRequest) -> Outcome {
             Err(err) => outcome.error = Some(err),
         }
     }
-    outcome
+    times.ended = started.elapsed();
+    (outcome, times)
 }
