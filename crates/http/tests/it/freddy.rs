@@ -11,17 +11,7 @@ use serde_json::{Map, Value, json};
 
 /// Seed 004: the request after `-d '`, the response after `Response:`.
 fn seed_004() -> (Value, Value) {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/seeds");
-    let path = std::fs::read_dir(&dir)
-        .expect("seeds dir")
-        .map(|e| e.expect("entry").path())
-        .find(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("004_"))
-        })
-        .expect("seed 004");
-    let text = std::fs::read_to_string(path).expect("seed text");
+    let (_, text) = crate::seeds::seed_text("004");
     let after = |marker: &str| -> Value {
         let start = text.find(marker).expect("marker") + marker.len();
         let start = start + text[start..].find('{').expect("an object");

@@ -29,9 +29,10 @@ fn json_after(text: &str, marker: &str, file: &str) -> Value {
         .unwrap_or_else(|err| panic!("{file}: JSON after {marker:?}: {err}"))
 }
 
-/// Loads `shared/seeds/{number}_*.txt` at test time.
-pub fn seed(number: &str) -> Seed {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/seeds");
+/// The path and text of `tests/fixtures/seeds/{number}_*.txt`, the
+/// documented examples, kept in the repository so the suite runs anywhere.
+pub fn seed_text(number: &str) -> (String, String) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/seeds");
     let entries =
         std::fs::read_dir(&dir).unwrap_or_else(|err| panic!("seeds at {}: {err}", dir.display()));
     let path = entries
@@ -42,8 +43,14 @@ pub fn seed(number: &str) -> Seed {
                 .is_some_and(|n| n.starts_with(&format!("{number}_")) && n.ends_with(".txt"))
         })
         .unwrap_or_else(|| panic!("no seed {number}_*.txt in {}", dir.display()));
-    let file = path.display().to_string();
-    let text = std::fs::read_to_string(&path).expect("seed text");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|err| panic!("seed {}: {err}", path.display()));
+    (path.display().to_string(), text)
+}
+
+/// Seed `number`'s request and response examples.
+pub fn seed(number: &str) -> Seed {
+    let (file, text) = seed_text(number);
     Seed {
         request: json_after(&text, "--data-raw '", &file),
         response: json_after(&text, "Response Response Example", &file),

@@ -10,17 +10,7 @@ use serde_json::{Value, json};
 /// The first JSON value after `marker` in seed `number`, and the byte
 /// offset where it ends.
 fn seed_json(number: &str, marker: &str, from: usize) -> (Value, usize) {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/seeds");
-    let path = std::fs::read_dir(&dir)
-        .expect("seeds dir")
-        .map(|e| e.expect("entry").path())
-        .find(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with(&format!("{number}_")))
-        })
-        .expect("seed file");
-    let text = std::fs::read_to_string(path).expect("seed text");
+    let (_, text) = crate::seeds::seed_text(number);
     let start = from + text[from..].find(marker).expect("marker") + marker.len();
     let start = start + text[start..].find('{').expect("a JSON object");
     let mut values = serde_json::Deserializer::from_str(&text[start..]).into_iter::<Value>();
