@@ -63,6 +63,33 @@ pub struct SettingArgs {
     )]
     pub session_ttl_hours: Option<String>,
 
+    /// Failed sign-ins per email before 429; 0 turns this budget off [default: 5]
+    #[arg(
+        long,
+        env = "SPOOL_SIGN_IN_FAILURES_PER_EMAIL",
+        global = true,
+        value_name = "N"
+    )]
+    pub sign_in_failures_per_email: Option<String>,
+
+    /// Failed sign-ins per client address before 429; 0 turns this budget off [default: 50]
+    #[arg(
+        long,
+        env = "SPOOL_SIGN_IN_FAILURES_PER_ADDRESS",
+        global = true,
+        value_name = "N"
+    )]
+    pub sign_in_failures_per_address: Option<String>,
+
+    /// The window the sign-in failure budgets refill over, in seconds [default: 900]
+    #[arg(
+        long,
+        env = "SPOOL_SIGN_IN_FAILURE_WINDOW_SECONDS",
+        global = true,
+        value_name = "SECONDS"
+    )]
+    pub sign_in_failure_window_seconds: Option<String>,
+
     /// Requests per second each credential may make; 0 turns limiting off [default: 100]
     #[arg(
         long,

@@ -26,6 +26,7 @@ pub async fn open(config: &Config) -> anyhow::Result<Spool> {
     .map_err(|err| anyhow!("{}: {}", err.key, err.message))?;
     let spool_config = SpoolConfig {
         session_ttl: chrono::Duration::hours(ttl_hours),
+        sign_in_throttle: config.sign_in_throttle(),
         rate_limit: config.rate_limit(),
         catalog,
         ..SpoolConfig::default()

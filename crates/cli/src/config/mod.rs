@@ -21,6 +21,11 @@ pub const DEFAULT_DATA_DIR: &str = "data";
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_BODY_LIMIT_BYTES: u64 = 2 * 1024 * 1024;
 pub const DEFAULT_SESSION_TTL_HOURS: u64 = 720;
+pub const DEFAULT_SIGN_IN_FAILURES_PER_EMAIL: u64 = 5;
+pub const DEFAULT_SIGN_IN_FAILURES_PER_ADDRESS: u64 = 50;
+pub const DEFAULT_SIGN_IN_FAILURE_WINDOW_SECONDS: u64 = 15 * 60;
+/// A week: a longer window locks an email out for longer than anyone waits.
+const MAX_SIGN_IN_FAILURE_WINDOW_SECONDS: u64 = 7 * 24 * 3600;
 pub const DEFAULT_LOG: &str = "info";
 pub const DEFAULT_RATE_LIMIT_PER_SECOND: u64 = 100;
 pub const DEFAULT_RATE_LIMIT_BURST: u64 = 400;
@@ -36,6 +41,12 @@ pub struct Config {
     pub listen: SocketAddr,
     pub body_limit_bytes: usize,
     pub session_ttl_hours: u64,
+    /// Failed sign-ins allowed per email per window; 0 turns the budget off.
+    pub sign_in_failures_per_email: u64,
+    /// Failed sign-ins allowed per client address per window; 0: off.
+    pub sign_in_failures_per_address: u64,
+    /// The window both sign-in budgets refill over.
+    pub sign_in_failure_window_seconds: u64,
     /// Sustained requests per second per credential; 0 turns limiting off.
     pub rate_limit_per_second: u64,
     /// Requests a credential may make at once after a quiet spell.
@@ -187,6 +198,33 @@ pub fn load(args: SettingArgs, matches: &ArgMatches) -> Result<Config, ConfigErr
     );
     let session_ttl_hours = positive(&ttl, "session_ttl_hours", MAX_SESSION_TTL_HOURS)?;
 
+    let per_email = pick(
+        "sign_in_failures_per_email",
+        args.sign_in_failures_per_email,
+        file.sign_in_failures_per_email.map(|n| n.to_string()),
+        DEFAULT_SIGN_IN_FAILURES_PER_EMAIL.to_string(),
+    );
+    let sign_in_failures_per_email = whole(&per_email, "sign_in_failures_per_email", 1_000_000)?;
+    let per_address = pick(
+        "sign_in_failures_per_address",
+        args.sign_in_failures_per_address,
+        file.sign_in_failures_per_address.map(|n| n.to_string()),
+        DEFAULT_SIGN_IN_FAILURES_PER_ADDRESS.to_string(),
+    );
+    let sign_in_failures_per_address =
+        whole(&per_address, "sign_in_failures_per_address", 1_000_000)?;
+    let window = pick(
+        "sign_in_failure_window_seconds",
+        args.sign_in_failure_window_seconds,
+        file.sign_in_failure_window_seconds.map(|n| n.to_string()),
+        DEFAULT_SIGN_IN_FAILURE_WINDOW_SECONDS.to_string(),
+    );
+    let sign_in_failure_window_seconds = positive(
+        &window,
+        "sign_in_failure_window_seconds",
+        MAX_SIGN_IN_FAILURE_WINDOW_SECONDS,
+    )?;
+
     let rate = pick(
         "rate_limit_per_second",
         args.rate_limit_per_second,
@@ -259,6 +297,9 @@ pub fn load(args: SettingArgs, matches: &ArgMatches) -> Result<Config, ConfigErr
         listen: listen_addr,
         body_limit_bytes: usize::try_from(body_limit_bytes).unwrap_or(usize::MAX),
         session_ttl_hours,
+        sign_in_failures_per_email,
+        sign_in_failures_per_address,
+        sign_in_failure_window_seconds,
         rate_limit_per_second,
         rate_limit_burst,
         log: log.value,
@@ -307,6 +348,21 @@ impl Config {
             per_second: self.rate_limit_per_second as f64,
             burst: self.rate_limit_burst as f64,
         })
+    }
+
+    /// The sign-in failure budgets; a zero count turns its budget off.
+    pub fn sign_in_throttle(&self) -> spool_core::service::SignInThrottle {
+        let window = std::time::Duration::from_secs(self.sign_in_failure_window_seconds);
+        let budget = |failures: u64| {
+            u32::try_from(failures)
+                .ok()
+                .filter(|n| *n > 0)
+                .map(|failures| spool_core::service::FailureBudget { failures, window })
+        };
+        spool_core::service::SignInThrottle {
+            per_email: budget(self.sign_in_failures_per_email),
+            per_address: budget(self.sign_in_failures_per_address),
+        }
     }
 
     /// The effective configuration as TOML, with secrets redacted.

@@ -17,6 +17,9 @@ pub fn to_toml(config: &Config) -> String {
          listen = {}\n\
          body_limit_bytes = {}\n\
          session_ttl_hours = {}\n\
+         sign_in_failures_per_email = {}\n\
+         sign_in_failures_per_address = {}\n\
+         sign_in_failure_window_seconds = {}\n\
          rate_limit_per_second = {}\n\
          rate_limit_burst = {}\n\
          log = {}\n\
@@ -28,6 +31,9 @@ pub fn to_toml(config: &Config) -> String {
         quoted(&config.listen.to_string()),
         config.body_limit_bytes,
         config.session_ttl_hours,
+        config.sign_in_failures_per_email,
+        config.sign_in_failures_per_address,
+        config.sign_in_failure_window_seconds,
         config.rate_limit_per_second,
         config.rate_limit_burst,
         quoted(&config.log),

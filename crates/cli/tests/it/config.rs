@@ -33,6 +33,15 @@ fn defaults_apply_when_nothing_is_set() {
         Some(2 * 1024 * 1024)
     );
     assert_eq!(config["session_ttl_hours"].as_integer(), Some(720));
+    assert_eq!(config["sign_in_failures_per_email"].as_integer(), Some(5));
+    assert_eq!(
+        config["sign_in_failures_per_address"].as_integer(),
+        Some(50)
+    );
+    assert_eq!(
+        config["sign_in_failure_window_seconds"].as_integer(),
+        Some(900)
+    );
     assert_eq!(config["rate_limit_per_second"].as_integer(), Some(100));
     assert_eq!(config["rate_limit_burst"].as_integer(), Some(400));
     assert_eq!(string(&config, "log"), "info");
@@ -151,7 +160,7 @@ fn database_passwords_are_redacted() {
 fn bad_values_fail_with_the_key_named() {
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
-    let cases: [(&str, &str, &str); 9] = [
+    let cases: [(&str, &str, &str); 11] = [
         (
             "--listen",
             "abc",
@@ -187,6 +196,16 @@ fn bad_values_fail_with_the_key_named() {
             "--rate-limit-burst",
             "0",
             "rate_limit_burst: must be greater than 0",
+        ),
+        (
+            "SPOOL_SIGN_IN_FAILURES_PER_EMAIL",
+            "five",
+            "sign_in_failures_per_email: must be a whole number",
+        ),
+        (
+            "--sign-in-failure-window-seconds",
+            "0",
+            "sign_in_failure_window_seconds: must be greater than 0",
         ),
         (
             "SPOOL_DATABASE_URL",

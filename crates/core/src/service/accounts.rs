@@ -5,7 +5,9 @@ use crate::error::{CoreError, StoreError, ValidationErrors};
 use crate::model::{NewUser, Session, User, Workspace};
 use crate::secret::{Password, PlainToken, SESSION_PREFIX};
 use crate::{SessionId, Timestamp, now, validate};
+use std::net::IpAddr;
 use std::sync::OnceLock;
+use std::time::Instant;
 
 pub struct NewUserInput {
     pub email: String,
@@ -70,7 +72,19 @@ impl Spool {
         }
     }
 
-    pub async fn sign_in(&self, email: &str, password: Password) -> Result<SignIn, CoreError> {
+    /// Signs in with email and password. `client` is the address the
+    /// request came from, when the server knows it: failed attempts are
+    /// throttled per email and per address (see [`SignInThrottle`]), and an
+    /// unknown email is answered exactly like a wrong password, throttle
+    /// included.
+    ///
+    /// [`SignInThrottle`]: super::SignInThrottle
+    pub async fn sign_in(
+        &self,
+        email: &str,
+        password: Password,
+        client: Option<IpAddr>,
+    ) -> Result<SignIn, CoreError> {
         let mut errors = ValidationErrors::new();
         let email = validate::email("email", email, &mut errors);
         if password.expose().is_empty() {
@@ -78,18 +92,25 @@ impl Spool {
         }
         errors.into_result()?;
 
-        let found = self.store.user_password_hash(&email).await?;
-        let phc = found
-            .as_ref()
-            .map_or_else(|| decoy_hash().to_owned(), |(_, phc)| phc.clone());
-        let matches = blocking(move || password.verify(&phc)).await?;
-        let user = match found {
-            Some((user, _)) if matches => user,
-            _ => {
+        // Before the password is checked: a refused attempt costs no argon2.
+        let attempt = self
+            .throttle
+            .begin(&email, client, Instant::now())
+            .map_err(|retry_after_secs| CoreError::RateLimited { retry_after_secs })?;
+        let user = match self.check_password(&email, password).await {
+            Ok(Some(user)) => {
+                self.throttle.succeeded(attempt);
+                user
+            }
+            Ok(None) => {
                 return Err(CoreError::invalid(
                     "email",
                     "These credentials do not match our records.",
                 ));
+            }
+            Err(err) => {
+                self.throttle.undone(attempt);
+                return Err(err);
             }
         };
 
@@ -111,6 +132,21 @@ impl Spool {
             expires_at,
             user,
         })
+    }
+
+    /// The user when `password` is theirs. An unknown email is checked
+    /// against a decoy hash, so that it takes as long as a wrong password.
+    async fn check_password(
+        &self,
+        email: &str,
+        password: Password,
+    ) -> Result<Option<User>, CoreError> {
+        let found = self.store.user_password_hash(email).await?;
+        let phc = found
+            .as_ref()
+            .map_or_else(|| decoy_hash().to_owned(), |(_, phc)| phc.clone());
+        let matches = blocking(move || password.verify(&phc)).await?;
+        Ok(found.filter(|_| matches).map(|(user, _)| user))
     }
 
     /// Revokes the session behind the credential. API keys are revoked
@@ -202,7 +238,7 @@ impl Spool {
     fn check_rate(&self, credential: [u8; 16]) -> Result<(), CoreError> {
         match &self.limiter {
             Some(limiter) => limiter
-                .check(credential, std::time::Instant::now())
+                .check(credential, Instant::now())
                 .map_err(|retry_after_secs| CoreError::RateLimited { retry_after_secs }),
             None => Ok(()),
         }

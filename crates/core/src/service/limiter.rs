@@ -1,6 +1,7 @@
-//! Per-credential rate limiting: a token bucket per session or API key, kept
-//! in memory on each node (so a cluster of N nodes allows up to N times the
-//! rate to a client that spreads its requests).
+//! Token buckets kept in memory on each node (so a cluster of N nodes allows
+//! up to N times the rate to a client that spreads its requests): one per
+//! session or API key for the request rate, and the sign-in throttle's (see
+//! `throttle`).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -57,6 +58,20 @@ impl Limiter {
             Err(wait.ceil().max(1.0) as u64)
         }
     }
+
+    /// Gives back a token [`check`](Self::check) took, up to the burst.
+    pub(crate) fn refund(&self, key: [u8; 16]) {
+        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(bucket) = buckets.get_mut(&key) {
+            bucket.tokens = (bucket.tokens + 1.0).min(self.limit.burst);
+        }
+    }
+
+    /// Forgets `key`: its next check starts from a full bucket.
+    pub(crate) fn reset(&self, key: [u8; 16]) {
+        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        buckets.remove(&key);
+    }
 }
 
 #[cfg(test)]
@@ -89,6 +104,34 @@ mod tests {
             limiter
                 .check(key, start + Duration::from_millis(500))
                 .is_err()
+        );
+    }
+
+    #[test]
+    fn refunds_and_resets_give_tokens_back() {
+        let limiter = Limiter::new(RateLimit {
+            per_second: 0.001,
+            burst: 2.0,
+        });
+        let now = Instant::now();
+        let key = [3; 16];
+        assert!(limiter.check(key, now).is_ok());
+        assert!(limiter.check(key, now).is_ok());
+        assert!(limiter.check(key, now).is_err());
+        limiter.refund(key);
+        assert!(limiter.check(key, now).is_ok());
+        assert!(limiter.check(key, now).is_err());
+        limiter.reset(key);
+        assert!(limiter.check(key, now).is_ok());
+        assert!(limiter.check(key, now).is_ok());
+        limiter.refund(key);
+        limiter.refund(key);
+        limiter.refund(key);
+        assert!(limiter.check(key, now).is_ok());
+        assert!(limiter.check(key, now).is_ok());
+        assert!(
+            limiter.check(key, now).is_err(),
+            "refunds stop at the burst"
         );
     }
 }

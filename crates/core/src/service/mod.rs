@@ -12,6 +12,7 @@ mod members;
 mod messages;
 mod metrics;
 mod threads;
+mod throttle;
 mod views;
 mod workspaces;
 
@@ -24,6 +25,7 @@ pub use members::NewMemberInput;
 pub use messages::{MessageListInput, MessageUpdateInput, NewMessageInput};
 pub use metrics::{MetricsInput, MetricsSeries};
 pub use threads::{NewThreadInput, ThreadListInput, ThreadUpdateInput};
+pub use throttle::{FailureBudget, SignInThrottle};
 pub use views::{AgentView, MessageView, ThreadView, UserView};
 pub use workspaces::{NewWorkspaceInput, WorkspaceUpdateInput};
 
@@ -42,6 +44,8 @@ pub struct SpoolConfig {
     pub api_key_touch_interval: chrono::Duration,
     /// Per-credential request rate; `None` turns limiting off.
     pub rate_limit: Option<RateLimit>,
+    /// Failed sign-ins allowed per email and per client address.
+    pub sign_in_throttle: SignInThrottle,
     /// How long this process remembers who presented a credential (zero: not at all).
     pub credential_cache_ttl: std::time::Duration,
     /// Largest message content, in bytes of UTF-8.
@@ -58,6 +62,7 @@ impl Default for SpoolConfig {
                 per_second: 100.0,
                 burst: 400.0,
             }),
+            sign_in_throttle: SignInThrottle::default(),
             credential_cache_ttl: std::time::Duration::from_secs(2),
             content_max_bytes: 256 * 1024,
             catalog: crate::catalog::ModelCatalog::default(),
@@ -71,6 +76,7 @@ pub struct Spool {
     store: Arc<dyn Store>,
     config: Arc<SpoolConfig>,
     limiter: Option<Arc<limiter::Limiter>>,
+    throttle: Arc<throttle::Throttle>,
     runtime: Arc<crate::runs::Runtime>,
     credentials: Arc<credentials::CredentialCache>,
 }
@@ -83,10 +89,12 @@ impl Spool {
         let credentials = Arc::new(credentials::CredentialCache::new(
             config.credential_cache_ttl,
         ));
+        let throttle = Arc::new(throttle::Throttle::new(config.sign_in_throttle));
         Self {
             store,
             config: Arc::new(config),
             limiter,
+            throttle,
             credentials,
             runtime: Arc::default(),
         }

@@ -4,9 +4,11 @@ use super::wire::{Data, UserBody, data};
 use super::{Athena, Result};
 use crate::AppState;
 use crate::extract::{Auth, Json};
-use axum::extract::State;
+use axum::Extension;
+use axum::extract::{ConnectInfo, State};
 use serde::{Deserialize, Serialize};
 use spool_core::secret::Password;
+use std::net::SocketAddr;
 use utoipa::ToSchema;
 
 #[derive(Deserialize, ToSchema)]
@@ -33,16 +35,24 @@ pub struct MessageBody {
     pub message: String,
 }
 
-/// Sign in with email and password; answers a session token.
+/// Sign in with email and password; answers a session token. Failed
+/// attempts are throttled per email and per client address: past the budget,
+/// 429 with `Retry-After`, for unknown emails alike.
 #[utoipa::path(post, path = "/api/v1/auth/sign-in", tag = "Authentication", request_body = SignInBody,
-    responses((status = 200, body = Data<SignInResponse>), (status = 422, description = "Wrong credentials or invalid body")))]
+    responses((status = 200, body = Data<SignInResponse>), (status = 422, description = "Wrong credentials or invalid body"),
+        (status = 429, description = "Too many failed sign-ins for the email or from the address; see Retry-After")))]
 pub async fn sign_in(
     State(state): State<AppState>,
+    connection: Option<Extension<ConnectInfo<SocketAddr>>>,
     Json(body, _): Json<Athena, SignInBody>,
 ) -> Result<axum::Json<Data<SignInResponse>>> {
+    // The peer of the TCP connection, as the server inserted it; never a
+    // client-sent header such as X-Forwarded-For. Absent, only the email's
+    // budget applies.
+    let client = connection.map(|Extension(ConnectInfo(peer))| peer.ip());
     let signed_in = state
         .spool
-        .sign_in(&body.email, Password::new(body.password))
+        .sign_in(&body.email, Password::new(body.password), client)
         .await?;
     let (user, workspace) = state.spool.user_with_workspace(signed_in.user).await?;
     Ok(data(SignInResponse {

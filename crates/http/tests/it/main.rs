@@ -20,6 +20,7 @@ mod runs;
 mod search;
 mod seeds;
 mod shape;
+mod sign_in_throttle;
 mod thena;
 mod threads;
 mod validation;
@@ -111,6 +112,9 @@ impl TestServer {
             .await
             .expect("bind");
         let base = format!("http://{}", listener.local_addr().unwrap());
+        // The peer address reaches handlers as `ConnectInfo`, as a server
+        // must provide it for the sign-in throttle's per-address budget.
+        let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
         tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
         Self {
             base,
