@@ -3,8 +3,9 @@
 //! Durable writes cost one fsync each (about 5,900/s on this class of disk);
 //! the writer takes every write queued while the previous commit was syncing
 //! and commits them together, each inside its own savepoint so that one
-//! failing write rolls back alone. A caller is answered only after the
-//! commit that holds its write has returned, so a 2xx means "on disk".
+//! failing write rolls back alone. A caller is answered only after the fate
+//! of the transaction that held its write is known: `Ok` means "on disk", an
+//! error means "not written", whatever went wrong in between.
 
 use rusqlite::Connection;
 use spool_core::StoreError;
@@ -21,12 +22,15 @@ const MAX_BATCH: usize = 256;
 /// dozens of blocking threads: S3 fell from 7,600 to 1,900 req/s.
 const MAX_READERS: usize = 16;
 
-type Finish = Box<dyn FnOnce(Result<(), String>) + Send>;
-type Job = Box<dyn FnOnce(&Connection) -> Finish + Send>;
+/// Counts batches inside each batch's transaction, in the writer's temporary
+/// (in-memory) database: after a write ended the transaction under the
+/// writer, the counter says whether that transaction committed or rolled back.
+const BATCH_COUNTER: &str = "CREATE TEMP TABLE IF NOT EXISTS spool_batch (n INTEGER NOT NULL);
+     INSERT INTO spool_batch (n) SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM spool_batch);";
 
 pub(crate) struct Engine {
     path: PathBuf,
-    writer: mpsc::Sender<Job>,
+    writer: mpsc::Sender<Box<dyn Job>>,
     readers: Arc<Mutex<Vec<Connection>>>,
     reading: Arc<Semaphore>,
 }
@@ -60,10 +64,10 @@ pub(crate) fn open_connection(path: &Path) -> Result<Connection, StoreError> {
 impl Engine {
     /// Starts the writer thread on an already-migrated connection.
     pub(crate) fn start(path: &Path, writer_conn: Connection) -> Self {
-        let (tx, rx) = mpsc::channel::<Job>(4096);
+        let (tx, rx) = mpsc::channel::<Box<dyn Job>>(4096);
         std::thread::Builder::new()
             .name("spool-sqlite-writer".into())
-            .spawn(move || write_loop(writer_conn, rx))
+            .spawn(move || write_loop(&Writer::new(writer_conn), rx))
             .expect("spawning the SQLite writer thread");
         Self {
             path: path.to_owned(),
@@ -80,23 +84,14 @@ impl Engine {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
-        let (tx, rx) = oneshot::channel();
-        let job: Job = Box::new(move |conn| {
-            let result = in_savepoint(conn, f);
-            Box::new(move |commit: Result<(), String>| {
-                let outcome = match commit {
-                    Ok(()) => result,
-                    Err(message) => Err(StoreError::Unavailable(message)),
-                };
-                let _ = tx.send(outcome);
-            })
+        let (reply, answer) = oneshot::channel();
+        let job: Box<dyn Job> = Box::new(Write {
+            f: Some(f),
+            result: None,
+            reply,
         });
-        self.writer
-            .send(job)
-            .await
-            .map_err(|_| StoreError::Unavailable("SQLite writer stopped".into()))?;
-        rx.await
-            .map_err(|_| StoreError::Unavailable("SQLite writer stopped".into()))?
+        self.writer.send(job).await.map_err(|_| writer_stopped())?;
+        answer.await.map_err(|_| writer_stopped())?
     }
 
     /// Runs `f` on a reader connection off the async runtime.
@@ -132,52 +127,211 @@ impl Engine {
     }
 }
 
+fn writer_stopped() -> StoreError {
+    StoreError::Unavailable("SQLite writer stopped".into())
+}
+
+/// A queued write: run inside a batch's transaction, answered once the fate
+/// of that transaction is known.
+trait Job: Send {
+    /// Runs the write inside its own savepoint. `Err` says why the batch's
+    /// transaction can no longer be trusted: it ended under the write, or the
+    /// savepoint could not be ended.
+    fn run(&mut self, conn: &Connection) -> Result<(), String>;
+    /// `batch` is `Ok` when the transaction that held this write committed,
+    /// or why it did not, or why the write was never run.
+    fn answer(self: Box<Self>, batch: Result<(), &str>);
+}
+
+struct Write<T, F> {
+    f: Option<F>,
+    result: Option<Result<T, StoreError>>,
+    reply: oneshot::Sender<Result<T, StoreError>>,
+}
+
+impl<T, F> Job for Write<T, F>
+where
+    T: Send,
+    F: FnOnce(&Connection) -> Result<T, StoreError> + Send,
+{
+    fn run(&mut self, conn: &Connection) -> Result<(), String> {
+        let Some(f) = self.f.take() else {
+            return Ok(());
+        };
+        let (result, intact) = in_savepoint(conn, f);
+        self.result = Some(result);
+        intact
+    }
+
+    fn answer(self: Box<Self>, batch: Result<(), &str>) {
+        let outcome = match (self.result, batch) {
+            // Rolled back to its savepoint, or with the whole batch.
+            (Some(Err(err)), _) => Err(err),
+            (Some(Ok(value)), Ok(())) => Ok(value),
+            (_, Err(reason)) => Err(StoreError::Unavailable(reason.to_owned())),
+            (None, Ok(())) => Err(StoreError::Unavailable("the write was not run".into())),
+        };
+        let _ = self.reply.send(outcome);
+    }
+}
+
+/// Runs `f` inside its own savepoint, so that its error or panic rolls back
+/// its changes alone. The second value is `Err` when the batch's transaction
+/// is in doubt (see [`Job::run`]).
 fn in_savepoint<T>(
     conn: &Connection,
     f: impl FnOnce(&Connection) -> Result<T, StoreError>,
-) -> Result<T, StoreError> {
-    conn.execute_batch("SAVEPOINT job").map_err(backend_error)?;
+) -> (Result<T, StoreError>, Result<(), String>) {
+    if let Err(err) = conn.execute_batch("SAVEPOINT spool_job") {
+        let cause = format!("opening a write's savepoint: {err}");
+        return (Err(backend_error(err)), Err(cause));
+    }
     let result = catch_unwind(AssertUnwindSafe(|| f(conn))).unwrap_or_else(|_| {
         Err(StoreError::Unavailable(
             "a write panicked and was rolled back".into(),
         ))
     });
+    if conn.is_autocommit() {
+        // SQLITE_FULL, IOERR, NOMEM, INTERRUPT… roll the whole transaction
+        // back; a write may also have run COMMIT or ROLLBACK itself.
+        let cause = match &result {
+            Err(err) => err.to_string(),
+            Ok(_) => "a write ended the transaction itself".into(),
+        };
+        return (result, Err(cause));
+    }
     let end = if result.is_ok() {
-        "RELEASE job"
+        "RELEASE spool_job"
     } else {
-        "ROLLBACK TO job; RELEASE job"
+        "ROLLBACK TO spool_job; RELEASE spool_job"
     };
-    conn.execute_batch(end).map_err(backend_error)?;
-    result
+    match conn.execute_batch(end) {
+        Ok(()) => (result, Ok(())),
+        Err(err) => (result, Err(format!("ending a write's savepoint: {err}"))),
+    }
 }
 
-fn write_loop(conn: Connection, mut rx: mpsc::Receiver<Job>) {
-    let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
+/// The writer thread's connection.
+struct Writer {
+    conn: Connection,
+}
+
+impl Writer {
+    fn new(conn: Connection) -> Self {
+        if let Err(err) = conn.execute_batch(BATCH_COUNTER) {
+            // Every batch will then fail to begin, saying why.
+            tracing::error!(error = %err, "creating the SQLite batch counter failed");
+        }
+        Self { conn }
+    }
+
+    /// Runs `jobs` in one transaction and answers each of them. No job runs
+    /// outside that transaction: once it is lost, the rest are refused.
+    fn run_batch(&self, jobs: Vec<Box<dyn Job>>) {
+        let batch = match self.begin() {
+            Ok(batch) => batch,
+            Err(err) => {
+                tracing::error!(error = %err, "SQLite could not begin a group commit");
+                let reason = format!("SQLite could not begin a write transaction: {err}");
+                for job in jobs {
+                    job.answer(Err(&reason));
+                }
+                return;
+            }
+        };
+        let mut ran = Vec::with_capacity(jobs.len());
+        let mut waiting = jobs.into_iter();
+        let mut lost = None;
+        for mut job in waiting.by_ref() {
+            let intact = job.run(&self.conn);
+            ran.push(job);
+            if let Err(cause) = intact {
+                lost = Some(cause);
+                break;
+            }
+        }
+        let Some(cause) = lost else {
+            let commit = self.commit();
+            let fate = commit.as_ref().copied().map_err(String::as_str);
+            for job in ran {
+                job.answer(fate);
+            }
+            return;
+        };
+        let reason = format!("SQLite lost the write transaction: {cause}");
+        let committed = self.recover(batch);
+        tracing::error!(cause = %cause, committed, "a write ended SQLite's group commit under it");
+        let fate = if committed {
+            Ok(())
+        } else {
+            Err(reason.as_str())
+        };
+        for job in ran {
+            job.answer(fate);
+        }
+        for job in waiting {
+            job.answer(Err(&reason));
+        }
+    }
+
+    /// Begins the batch's transaction and returns its number.
+    fn begin(&self) -> rusqlite::Result<i64> {
+        if !self.conn.is_autocommit() {
+            // A transaction left over from a failed rollback.
+            self.conn.execute_batch("ROLLBACK")?;
+        }
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        let batch = self
+            .conn
+            .prepare_cached("UPDATE temp.spool_batch SET n = n + 1 RETURNING n")
+            .and_then(|mut s| s.query_row([], |r| r.get(0)));
+        if batch.is_err() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+        batch
+    }
+
+    fn commit(&self) -> Result<(), String> {
+        let Err(err) = self.conn.execute_batch("COMMIT") else {
+            return Ok(());
+        };
+        tracing::error!(error = %err, "SQLite group commit failed; its writes were rolled back");
+        // A failed COMMIT (a deferred constraint, SQLITE_BUSY) may leave the
+        // transaction open.
+        if !self.conn.is_autocommit()
+            && let Err(err) = self.conn.execute_batch("ROLLBACK")
+        {
+            tracing::error!(error = %err, "rolling back a failed group commit failed");
+        }
+        Err(format!("SQLite could not commit the write: {err}"))
+    }
+
+    /// After batch number `batch` lost its transaction: rolls back whatever
+    /// is still open and says whether that transaction committed. SQLite's
+    /// own errors roll it back; only a write running COMMIT commits it.
+    fn recover(&self, batch: i64) -> bool {
+        if !self.conn.is_autocommit() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+        self.conn
+            .query_row("SELECT n FROM temp.spool_batch", [], |r| r.get::<_, i64>(0))
+            .is_ok_and(|n| n == batch)
+    }
+}
+
+fn write_loop(writer: &Writer, mut rx: mpsc::Receiver<Box<dyn Job>>) {
     while let Some(first) = rx.blocking_recv() {
-        batch.push(first);
+        let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
             match rx.try_recv() {
                 Ok(job) => batch.push(job),
                 Err(_) => break,
             }
         }
-        let began = conn
-            .execute_batch("BEGIN IMMEDIATE")
-            .map_err(|e| e.to_string());
-        let finishes: Vec<Finish> = match &began {
-            Ok(()) => batch.drain(..).map(|job| job(&conn)).collect(),
-            Err(_) => {
-                batch.clear();
-                Vec::new()
-            }
-        };
-        let commit = began.and_then(|()| conn.execute_batch("COMMIT").map_err(|e| e.to_string()));
-        if let Err(message) = &commit {
-            tracing::error!(error = %message, "SQLite group commit failed; its writes were rolled back");
-            let _ = conn.execute_batch("ROLLBACK");
-        }
-        for finish in finishes {
-            finish(commit.clone());
-        }
+        writer.run_batch(batch);
     }
 }
+
+#[cfg(test)]
+#[path = "engine_tests.rs"]
+mod tests;
