@@ -6,6 +6,9 @@
 //! failing write rolls back alone. A caller is answered only after the fate
 //! of the transaction that held its write is known: `Ok` means "on disk", an
 //! error means "not written", whatever went wrong in between.
+//!
+//! A read runs inside one read transaction on a `query_only` connection, so
+//! every statement of a read closure sees the same committed state.
 
 use rusqlite::Connection;
 use spool_core::StoreError;
@@ -28,6 +31,11 @@ const MAX_READERS: usize = 16;
 const BATCH_COUNTER: &str = "CREATE TEMP TABLE IF NOT EXISTS spool_batch (n INTEGER NOT NULL);
      INSERT INTO spool_batch (n) SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM spool_batch);";
 
+/// A statement that reads the database: while it is left open, SQLite keeps
+/// the connection's implicit read transaction, and with it the WAL snapshot,
+/// even across a `BEGIN … COMMIT` that the read closure runs itself.
+const SNAPSHOT: &str = "SELECT count(*) FROM sqlite_schema";
+
 pub(crate) struct Engine {
     path: PathBuf,
     writer: mpsc::Sender<Box<dyn Job>>,
@@ -45,17 +53,35 @@ pub(crate) fn backend_error(err: rusqlite::Error) -> StoreError {
     StoreError::Backend(Box::new(err))
 }
 
-pub(crate) fn open_connection(path: &Path) -> Result<Connection, StoreError> {
-    let conn = Connection::open(path).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+/// The writer's connection: it also runs the migrations.
+pub(crate) fn open_writer(path: &Path) -> Result<Connection, StoreError> {
     // synchronous=FULL: an acknowledged write survives power loss, not only a crash.
-    conn.execute_batch(
+    open(
+        path,
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = FULL;
-         PRAGMA foreign_keys = ON;
+         PRAGMA cache_size = -32000;",
+    )
+}
+
+/// A reader cannot write, and keeps a small page cache: there are up to
+/// MAX_READERS of them, and the OS page cache holds the hot pages anyway.
+fn open_reader(path: &Path) -> Result<Connection, StoreError> {
+    open(
+        path,
+        "PRAGMA cache_size = -2000;
+         PRAGMA query_only = ON;",
+    )
+}
+
+fn open(path: &Path, pragmas: &str) -> Result<Connection, StoreError> {
+    let conn = Connection::open(path).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+    conn.execute_batch(
+        "PRAGMA foreign_keys = ON;
          PRAGMA busy_timeout = 5000;
-         PRAGMA cache_size = -32000;
          PRAGMA temp_store = MEMORY;",
     )
+    .and_then(|()| conn.execute_batch(pragmas))
     .map_err(backend_error)?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
@@ -94,7 +120,8 @@ impl Engine {
         answer.await.map_err(|_| writer_stopped())?
     }
 
-    /// Runs `f` on a reader connection off the async runtime.
+    /// Runs `f` in one read transaction on a reader connection, off the
+    /// async runtime.
     pub(crate) async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
@@ -108,16 +135,18 @@ impl Engine {
             .acquire_owned()
             .await
             .map_err(|e| StoreError::Backend(Box::new(e)))?;
+        // A panicking closure unwinds through here: its connection is closed,
+        // not pooled, and that ends its read transaction.
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
             let idle = readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
             let conn = match idle {
                 Some(conn) => conn,
-                None => open_connection(&path)?,
+                None => open_reader(&path)?,
             };
-            let result = f(&conn);
+            let result = in_snapshot(&conn, f);
             let mut pool = readers.lock().unwrap_or_else(|p| p.into_inner());
-            if pool.len() < MAX_READERS {
+            if pool.len() < MAX_READERS && conn.is_autocommit() {
                 pool.push(conn);
             }
             result
@@ -129,6 +158,24 @@ impl Engine {
 
 fn writer_stopped() -> StoreError {
     StoreError::Unavailable("SQLite writer stopped".into())
+}
+
+/// Runs `f` with the read transaction held open by [`SNAPSHOT`], and ends it,
+/// and any transaction `f` left open, before the connection is pooled again.
+fn in_snapshot<T>(
+    conn: &Connection,
+    f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    let mut pin = conn.prepare_cached(SNAPSHOT).map_err(backend_error)?;
+    let mut rows = pin.query([]).map_err(backend_error)?;
+    rows.next().map_err(backend_error)?;
+    let result = f(conn);
+    drop(rows);
+    if !conn.is_autocommit() {
+        // Failing, the connection stays in its transaction and is not pooled.
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+    result
 }
 
 /// A queued write: run inside a batch's transaction, answered once the fate

@@ -17,15 +17,12 @@ const SCHEMA: &str = "CREATE TABLE items (name TEXT PRIMARY KEY);
 fn database() -> (TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("spool.db");
-    open_connection(&path)
-        .unwrap()
-        .execute_batch(SCHEMA)
-        .unwrap();
+    open_writer(&path).unwrap().execute_batch(SCHEMA).unwrap();
     (dir, path)
 }
 
 fn writer(path: &Path) -> Writer {
-    Writer::new(open_connection(path).unwrap())
+    Writer::new(open_writer(path).unwrap())
 }
 
 fn job<T, F>(f: F) -> (Box<dyn Job>, Answer<T>)
@@ -64,6 +61,11 @@ fn names(path: &Path) -> Vec<String> {
         .query_map([], |r| r.get(0))
         .unwrap()
         .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+fn count(conn: &Connection) -> i64 {
+    conn.query_row("SELECT count(*) FROM items", [], |r| r.get(0))
         .unwrap()
 }
 
@@ -270,7 +272,7 @@ fn a_failed_begin_answers_its_cause_and_the_next_batch_commits() {
 #[tokio::test]
 async fn the_writer_survives_failed_batches() {
     let (_dir, path) = database();
-    let conn = open_connection(&path).unwrap();
+    let conn = open_writer(&path).unwrap();
     conn.busy_timeout(Duration::ZERO).unwrap();
     let engine = Engine::start(&path, conn);
     let holder = Connection::open(&path).unwrap();
@@ -289,4 +291,68 @@ async fn the_writer_survives_failed_batches() {
         .await
         .unwrap();
     assert_eq!(names(&path), ["a"]);
+}
+
+/// A read closure sees one state across its statements, even when a write
+/// commits between them, and even across a transaction of its own.
+#[tokio::test]
+async fn a_read_is_one_snapshot() {
+    let (_dir, path) = database();
+    let engine = Engine::start(&path, open_writer(&path).unwrap());
+    let (first_done, first_read) = std::sync::mpsc::channel();
+    let (committed, write_committed) = std::sync::mpsc::channel();
+
+    let read = engine.read(move |conn| {
+        let before = count(conn);
+        first_done.send(()).unwrap();
+        write_committed.recv().unwrap();
+        let after = count(conn);
+        // As `agents::list` does: a read transaction of its own.
+        let tx = conn.unchecked_transaction().map_err(backend_error)?;
+        let inside = count(&tx);
+        tx.commit().map_err(backend_error)?;
+        let last = count(conn);
+        Ok([before, after, inside, last])
+    });
+    let write = async {
+        tokio::task::spawn_blocking(move || first_read.recv().unwrap())
+            .await
+            .unwrap();
+        engine
+            .write(|conn| {
+                conn.execute("INSERT INTO items (name) VALUES ('a')", [])
+                    .map_err(backend_error)
+            })
+            .await
+            .unwrap();
+        committed.send(()).unwrap();
+    };
+    let (seen, ()) = tokio::join!(read, write);
+
+    assert_eq!(seen.unwrap(), [0; 4]);
+    assert_eq!(engine.read(|conn| Ok(count(conn))).await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn a_read_cannot_write_and_keeps_a_small_cache() {
+    let (_dir, path) = database();
+    let engine = Engine::start(&path, open_writer(&path).unwrap());
+
+    let written = engine
+        .read(|conn| {
+            conn.execute("INSERT INTO items (name) VALUES ('a')", [])
+                .map_err(backend_error)
+        })
+        .await;
+    assert!(written.unwrap_err().to_string().contains("readonly"));
+    assert!(names(&path).is_empty());
+
+    let cache: i64 = engine
+        .read(|conn| {
+            conn.query_row("PRAGMA cache_size", [], |r| r.get(0))
+                .map_err(backend_error)
+        })
+        .await
+        .unwrap();
+    assert_eq!(cache, -2000);
 }

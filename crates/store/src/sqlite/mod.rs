@@ -17,7 +17,7 @@ mod threads;
 mod workspaces;
 
 use crate::migrations::SQLITE;
-use engine::{Engine, backend_error, open_connection};
+use engine::{Engine, backend_error, open_writer};
 use rusqlite::{Connection, OptionalExtension};
 use spool_core::StoreError;
 use std::path::Path;
@@ -34,7 +34,7 @@ impl SqliteStore {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir).map_err(|e| StoreError::Unavailable(e.to_string()))?;
             }
-            let conn = open_connection(&path)?;
+            let conn = open_writer(&path)?;
             migrate(&conn)?;
             Ok(Self {
                 engine: Engine::start(&path, conn),
