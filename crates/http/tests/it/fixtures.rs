@@ -4,6 +4,27 @@
 use crate::{Account, TestServer, send};
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde_json::{Value, json};
+use std::time::Duration;
+
+/// Looks at most this often before [`eventually`] gives up.
+const LOOKS: u32 = 1000;
+
+/// Polls `look` until it answers `Some`: for state the server writes in the
+/// background with no event to wait on. Bounded by a count of looks, not a
+/// clock; the pause between looks only keeps it from spinning.
+pub async fn eventually<T, F, Fut>(what: &str, mut look: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    for _ in 0..LOOKS {
+        if let Some(found) = look().await {
+            return found;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    panic!("{what}: still not so after {LOOKS} looks");
+}
 
 /// A server without the per-credential rate limit, for tests that send
 /// hundreds of requests.
