@@ -1,8 +1,12 @@
 //! API keys: shown once, stored hashed, scoped to one workspace, revocable.
 
+use crate::fixtures::eventually;
 use crate::{TestServer, assert_invalid, send};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
+use spool_core::ApiKeyId;
+use spool_core::model::ApiKey;
+use spool_core::secret::{API_KEY_PREFIX, PlainToken};
 
 #[tokio::test]
 async fn a_key_is_shown_once_and_then_authenticates() {
@@ -33,16 +37,15 @@ async fn a_key_is_shown_once_and_then_authenticates() {
     let (status, _) = send(server.get("/api/v1/user", &key)).await;
     assert_eq!(status, StatusCode::OK);
     // last_used_at is recorded in the background, after the request.
-    let mut used = serde_json::Value::Null;
-    for _ in 0..50 {
+    let used = eventually("last_used_at is kept", || async {
         let (_, page) = send(server.get("/api/v1/api-keys", &ada.token)).await;
-        used = page["data"][0]["last_used_at"].clone();
-        if !used.is_null() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    assert!(used.is_string(), "last_used_at is kept");
+        page["data"][0]["last_used_at"].as_str().map(str::to_owned)
+    })
+    .await;
+    assert!(
+        chrono::DateTime::parse_from_rfc3339(&used).is_ok(),
+        "{used}"
+    );
 }
 
 #[tokio::test]
@@ -85,17 +88,39 @@ async fn revoked_and_expired_keys_stop_working() {
     .await;
     assert_invalid(status, &body, "expires_at");
 
-    let soon = (chrono::Utc::now() + chrono::Duration::milliseconds(300)).to_rfc3339();
+    // A key with an end works until then...
+    let later = spool_core::now() + chrono::Duration::hours(1);
     let (status, body) = send(server.post(
         "/api/v1/api-keys",
         &ada.token,
-        json!({ "name": "brief", "expires_at": soon }),
+        json!({ "name": "brief", "expires_at": later.to_rfc3339() }),
     ))
     .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
+    let ends = body["data"]["expires_at"].as_str().expect("expires_at");
+    let ends = chrono::DateTime::parse_from_rfc3339(ends).expect("RFC 3339");
+    assert_eq!(ends.timestamp(), later.timestamp(), "{body}");
     let brief = body["data"]["key"].as_str().unwrap().to_owned();
-    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
     let (status, _) = send(server.get("/api/v1/user", &brief)).await;
+    assert_eq!(status, StatusCode::OK);
+    // ...and not after. The API takes only future ends and the test waits
+    // for no clock, so this key is stored already past its end.
+    let token = PlainToken::generate(API_KEY_PREFIX);
+    let past = spool_core::now() - chrono::Duration::hours(1);
+    let expired = ApiKey {
+        id: ApiKeyId::new(),
+        workspace_id: ada.workspace,
+        user_id: ada.user.id,
+        name: "expired".into(),
+        prefix: token.display_prefix(),
+        hash: token.hash(),
+        created_at: past - chrono::Duration::hours(1),
+        last_used_at: None,
+        expires_at: Some(past),
+        revoked_at: None,
+    };
+    server.spool.store().insert_api_key(expired).await.unwrap();
+    let (status, _) = send(server.get("/api/v1/user", token.expose())).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 
