@@ -4,6 +4,7 @@
 
 pub mod catalog;
 pub mod error;
+pub mod idempotency;
 pub mod ids;
 pub mod listing;
 pub mod markdown;

@@ -115,4 +115,8 @@ pub enum IdempotencyBegin {
     Mismatch,
     /// The first request finished: answer this again.
     Replay { status: u16, body: Vec<u8> },
+    /// The first request's effect committed but its process ended before
+    /// keeping a response; the claim is now the caller's. `reference` says
+    /// what it made, when it recorded that (`idempotency::Reference`).
+    Resume { reference: Option<String> },
 }

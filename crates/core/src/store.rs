@@ -214,9 +214,11 @@ pub trait Store: Send + Sync + 'static {
 
     // --- idempotency ---------------------------------------------------------
 
-    /// Claims `key` for `owner` (a credential's identity) with the request's
-    /// `fingerprint`, unless a claim younger than `since` exists: then says
-    /// what it holds. Older claims are replaced.
+    /// Claims `key` for `owner` (an authenticated principal) with the
+    /// request's `fingerprint` and `lease`, unless a claim younger than
+    /// `since` exists: then says what it holds. A claim whose lease ran out
+    /// is taken over by `lease` (its process is gone). Older claims are
+    /// replaced.
     async fn idempotency_begin(
         &self,
         owner: &str,
@@ -224,8 +226,11 @@ pub trait Store: Send + Sync + 'static {
         fingerprint: &[u8; 32],
         at: Timestamp,
         since: Timestamp,
+        lease: Lease<'_>,
     ) -> StoreResult<IdempotencyBegin>;
-    /// Records the response of a claimed key.
+    /// Extends the lease of a claim `lease.holder` still holds.
+    async fn idempotency_renew(&self, owner: &str, key: &str, lease: Lease<'_>) -> StoreResult<()>;
+    /// Records the response of a claimed key and ends its lease.
     async fn idempotency_finish(
         &self,
         owner: &str,
@@ -233,8 +238,20 @@ pub trait Store: Send + Sync + 'static {
         status: u16,
         body: &[u8],
     ) -> StoreResult<()>;
-    /// Drops a claim whose request failed without a response worth replaying.
-    async fn idempotency_abandon(&self, owner: &str, key: &str) -> StoreResult<()>;
+    /// Gives a claim up without a response: dropped when its request
+    /// committed nothing, else its lease ended so that a retry resumes it.
+    async fn idempotency_release(&self, owner: &str, key: &str) -> StoreResult<()>;
+    /// Ends every lease: for a single node starting, when no request of an
+    /// earlier process can still be running. Returns how many it ended.
+    async fn idempotency_release_all(&self) -> StoreResult<u64>;
+}
+
+/// Who carries out a keyed request (a process's id) and until when it is
+/// presumed alive unless it renews the lease.
+#[derive(Clone, Copy, Debug)]
+pub struct Lease<'a> {
+    pub holder: &'a str,
+    pub until: Timestamp,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -6,6 +6,7 @@ use crate::AppState;
 use crate::error::{ApiError, Dialect};
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::HeaderMap;
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
@@ -16,20 +17,20 @@ use std::marker::PhantomData;
 /// and `X-API-Key: <key>`; header names are case-insensitive.
 pub struct Auth<D>(pub Principal, pub PhantomData<D>);
 
-fn presented_credential(parts: &Parts) -> Option<&str> {
-    if let Some(value) = parts
-        .headers
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-    {
+/// A principal already authenticated for this request (by the
+/// idempotency layer), so the extractor does not do it twice.
+#[derive(Clone)]
+pub(crate) struct Authenticated(pub Principal);
+
+pub(crate) fn presented_credential(headers: &HeaderMap) -> Option<&str> {
+    if let Some(value) = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()) {
         let (scheme, token) = value.trim().split_once(' ')?;
         return scheme
             .eq_ignore_ascii_case("bearer")
             .then(|| token.trim())
             .filter(|t| !t.is_empty());
     }
-    parts
-        .headers
+    headers
         .get("x-api-key")
         .and_then(|v| v.to_str().ok())
         .map(str::trim)
@@ -43,8 +44,14 @@ impl<D: Dialect> FromRequestParts<AppState> for Auth<D> {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let token = presented_credential(parts).ok_or(CoreError::Unauthenticated)?;
-        let principal = state.spool.authenticate(token).await?;
+        let principal = match parts.extensions.get::<Authenticated>() {
+            Some(Authenticated(principal)) => principal.clone(),
+            None => {
+                let token =
+                    presented_credential(&parts.headers).ok_or(CoreError::Unauthenticated)?;
+                state.spool.authenticate(token).await?
+            }
+        };
         let span = tracing::Span::current();
         span.record("user.id", principal.user_id().0);
         Ok(Auth(principal, PhantomData))

@@ -28,6 +28,11 @@ pub const SQLITE: &[Migration] = &[
         name: "feedback",
         sql: include_str!("../migrations/sqlite/0004_feedback.sql"),
     },
+    Migration {
+        version: 5,
+        name: "idempotency_leases",
+        sql: include_str!("../migrations/sqlite/0005_idempotency_leases.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -50,5 +55,10 @@ pub const POSTGRES: &[Migration] = &[
         version: 4,
         name: "feedback",
         sql: include_str!("../migrations/postgres/0004_feedback.sql"),
+    },
+    Migration {
+        version: 5,
+        name: "idempotency_leases",
+        sql: include_str!("../migrations/postgres/0005_idempotency_leases.sql"),
     },
 ];

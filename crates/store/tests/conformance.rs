@@ -115,6 +115,8 @@ stories! {
     search::story_search => search,
     metrics::story_metrics => metrics,
     idempotency::story_idempotency => idempotency,
+    idempotency::story_idempotency_leases => idempotency_leases,
+    idempotency::story_idempotency_effects => idempotency_effects,
     runs::story_runs => runs,
     runs::story_unfinished_runs_fail_at_start => unfinished_runs_fail_at_start,
     runs::story_concurrent_admission => concurrent_admission,

@@ -7,6 +7,7 @@
 mod commands;
 mod config;
 mod durability;
+mod idempotency;
 mod logs;
 mod runs;
 mod secrets;

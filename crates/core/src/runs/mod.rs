@@ -11,6 +11,7 @@ pub use hub::{RETAIN_FINISHED, RunEvent, RunEventKind, RunOutcome, Subscription}
 
 use crate::catalog::ModelEntry;
 use crate::error::{CoreError, ValidationErrors};
+use crate::idempotency::{self, Reference};
 use crate::listing::{Listing, Paging};
 use crate::model::{Message, MessageRole, Run, RunAdmission, RunStatus, Thread};
 use crate::provider::{Provider, Tokenizer};
@@ -150,6 +151,17 @@ impl Spool {
         let thread = self
             .thread(principal, scope, thread_id, anon_user_id)
             .await?;
+        if let Some(id) = idempotency::resumed_run() {
+            // A retry of a keyed request whose run was admitted before its
+            // process stopped: follow that run rather than start another.
+            let run = self.run(principal, scope, id).await?;
+            let events = self.run_events(principal, scope, id, 0).await?;
+            return Ok(StartedRun {
+                run,
+                user_message: None,
+                events,
+            });
+        }
         let agent = match thread.agent_id {
             Some(id) => self.store().agent(id).await?,
             None => None,
@@ -257,6 +269,7 @@ impl Spool {
             started_at: None,
             finished_at: None,
         };
+        idempotency::refer(Reference::Run(run.id));
         let deadline = tokio::time::Instant::now() + INTERRUPT_WAIT;
         loop {
             let admission = self
@@ -430,8 +443,17 @@ impl Spool {
     }
 
     /// For a single node starting up: runs left unfinished by the previous
-    /// process can never finish; mark them failed.
+    /// process can never finish; mark them failed. Its `Idempotency-Key`
+    /// claims end with it too: a retry carries out a request that committed
+    /// nothing and resumes one that did.
     pub async fn fail_abandoned_runs(&self) -> Result<u64, CoreError> {
+        let released = self.store().idempotency_release_all().await?;
+        if released > 0 {
+            tracing::info!(
+                released,
+                "ended the Idempotency-Key claims of the previous process"
+            );
+        }
         Ok(self
             .store()
             .fail_unfinished_runs("The server stopped before the run finished.", now())

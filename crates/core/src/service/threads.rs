@@ -99,6 +99,11 @@ impl Spool {
         scope: &Scope,
         input: NewThreadInput,
     ) -> Result<Thread, CoreError> {
+        if let Some(run) = crate::idempotency::resumed_run() {
+            // A retried agent run: its thread was made the first time.
+            let run = self.run(principal, scope, run).await?;
+            return self.thread(principal, scope, run.thread_id, None).await;
+        }
         let mut errors = ValidationErrors::new();
         let title = optional_title("name", input.title, &mut errors);
         let subject = optional_title("with", input.subject, &mut errors);

@@ -119,12 +119,14 @@ pub(super) async fn revoke_session(
     hash: TokenHash,
     at: Timestamp,
 ) -> StoreResult<()> {
+    let mut tx = super::idempotency::begin_write(pool).await?;
     sqlx::query("UPDATE sessions SET revoked_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL")
         .bind(hash.0.to_vec())
         .bind(at)
-        .execute(pool)
+        .execute(&mut *tx)
         .await
         .map_err(db)?;
+    tx.commit().await.map_err(db)?;
     Ok(())
 }
 

@@ -131,7 +131,7 @@ async fn upsert_share<'e>(
 }
 
 pub(super) async fn insert_agent(pool: &PgPool, agent: Agent) -> StoreResult<()> {
-    let mut tx = pool.begin().await.map_err(db)?;
+    let mut tx = super::idempotency::begin_write(pool).await?;
     sqlx::query(
         "INSERT INTO agents (id, workspace_id, user_id, name, description, instruction, \
              profile_photo_url, profile_photo_config, visibility, metadata, threads_count, \
@@ -281,7 +281,9 @@ pub(super) async fn put_agent_share(
     id: AgentId,
     share: AgentShare,
 ) -> StoreResult<()> {
-    upsert_share(pool, id, &share).await
+    let mut tx = super::idempotency::begin_write(pool).await?;
+    upsert_share(&mut *tx, id, &share).await?;
+    tx.commit().await.map_err(db)
 }
 
 /// Moves the agent's `threads_count` by `delta` inside the caller's transaction.

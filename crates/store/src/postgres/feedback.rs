@@ -42,6 +42,7 @@ pub(super) async fn put_feedback(
     pool: &PgPool,
     feedback: Feedback,
 ) -> StoreResult<Option<Feedback>> {
+    let mut tx = super::idempotency::begin_write(pool).await?;
     let row = sqlx::query(concat!(
         "INSERT INTO feedback (",
         feedback_columns!(),
@@ -68,9 +69,10 @@ pub(super) async fn put_feedback(
     .bind(feedback.comment)
     .bind(feedback.created_at)
     .bind(feedback.updated_at)
-    .fetch_optional(pool)
+    .fetch_optional(&mut *tx)
     .await
     .map_err(db)?;
+    tx.commit().await.map_err(db)?;
     row.as_ref().map(feedback_row).transpose().map_err(db)
 }
 

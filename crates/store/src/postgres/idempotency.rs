@@ -1,15 +1,45 @@
 //! `Idempotency-Key` claims: one row per (owner, key), claimed under its
-//! row lock so that two requests racing with one key cannot both start.
+//! row lock so that two requests racing with one key cannot both start. A
+//! claim carries a lease (renewed by its node while it works; any node may
+//! take over an expired one) and, once the request's own write commits, the
+//! mark of its effect ([`begin_write`] puts it in that write's transaction).
 
 use super::error::{corrupt, db};
 use spool_core::Timestamp;
 use spool_core::query::IdempotencyBegin;
-use spool_core::store::StoreResult;
-use sqlx::{PgPool, Row};
+use spool_core::store::{Lease, StoreResult};
+use sqlx::{PgConnection, PgPool, Postgres, Row, Transaction};
 
 /// Expired claims removed per `begin`: enough to keep up with the traffic
 /// that makes them, small enough never to be noticed.
 const SWEEP: i64 = 32;
+
+/// Begins a transaction for a write; under a request's `Idempotency-Key` it
+/// also marks the key's effect, so the two commit together or not at all.
+pub(super) async fn begin_write(pool: &PgPool) -> StoreResult<Transaction<'static, Postgres>> {
+    let mut tx = pool.begin().await.map_err(db)?;
+    mark_effect(&mut tx).await?;
+    Ok(tx)
+}
+
+/// Marks the current request's claim (if any) in `conn`'s transaction.
+pub(super) async fn mark_effect(conn: &mut PgConnection) -> StoreResult<()> {
+    let Some(claim) = spool_core::idempotency::current() else {
+        return Ok(());
+    };
+    sqlx::query(
+        "UPDATE idempotency_keys \
+         SET effect_at = coalesce(effect_at, now()), reference = coalesce($3, reference) \
+         WHERE owner = $1 AND key = $2 AND status IS NULL",
+    )
+    .bind(&claim.owner)
+    .bind(&claim.key)
+    .bind(claim.reference().map(|r| r.encode()))
+    .execute(conn)
+    .await
+    .map_err(db)?;
+    Ok(())
+}
 
 pub(super) async fn begin(
     pool: &PgPool,
@@ -18,16 +48,20 @@ pub(super) async fn begin(
     fingerprint: &[u8; 32],
     at: Timestamp,
     since: Timestamp,
+    lease: Lease<'_>,
 ) -> StoreResult<IdempotencyBegin> {
     let mut tx = pool.begin().await.map_err(db)?;
     // Inserts a fresh claim, or replaces an expired one. A live row is left
     // alone but locked (ON CONFLICT DO UPDATE locks the row even when its
     // WHERE is false), so it cannot change or vanish before we read it.
     let claimed = sqlx::query(
-        "INSERT INTO idempotency_keys AS k (owner, key, fingerprint, status, body, created_at) \
-         VALUES ($1, $2, $3, NULL, NULL, $4) \
+        "INSERT INTO idempotency_keys AS k \
+             (owner, key, fingerprint, status, body, created_at, lease_holder, lease_until) \
+         VALUES ($1, $2, $3, NULL, NULL, $4, $6, $7) \
          ON CONFLICT (owner, key) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, \
-             status = NULL, body = NULL, created_at = EXCLUDED.created_at \
+             status = NULL, body = NULL, created_at = EXCLUDED.created_at, \
+             lease_holder = EXCLUDED.lease_holder, lease_until = EXCLUDED.lease_until, \
+             effect_at = NULL, reference = NULL \
          WHERE k.created_at < $5 \
          RETURNING 1",
     )
@@ -36,6 +70,8 @@ pub(super) async fn begin(
     .bind(&fingerprint[..])
     .bind(at)
     .bind(since)
+    .bind(lease.holder)
+    .bind(lease.until)
     .fetch_optional(&mut *tx)
     .await
     .map_err(db)?;
@@ -43,8 +79,9 @@ pub(super) async fn begin(
         IdempotencyBegin::Started
     } else {
         let row = sqlx::query(
-            "SELECT fingerprint, status, body FROM idempotency_keys \
-             WHERE owner = $1 AND key = $2 FOR UPDATE",
+            "SELECT fingerprint, status, body, lease_until, effect_at IS NOT NULL AS effect, \
+                    reference \
+             FROM idempotency_keys WHERE owner = $1 AND key = $2 FOR UPDATE",
         )
         .bind(owner)
         .bind(key)
@@ -53,6 +90,7 @@ pub(super) async fn begin(
         .map_err(db)?;
         let stored: Vec<u8> = row.try_get("fingerprint").map_err(db)?;
         let status: Option<i32> = row.try_get("status").map_err(db)?;
+        let lease_until: Option<Timestamp> = row.try_get("lease_until").map_err(db)?;
         if stored != fingerprint[..] {
             IdempotencyBegin::Mismatch
         } else if let Some(status) = status {
@@ -62,8 +100,28 @@ pub(super) async fn begin(
                 status,
                 body: body.unwrap_or_default(),
             }
-        } else {
+        } else if lease_until.is_some_and(|until| until > at) {
             IdempotencyBegin::InProgress
+        } else {
+            // Its node is gone (or gave it up): the claim is the caller's now.
+            sqlx::query(
+                "UPDATE idempotency_keys SET lease_holder = $3, lease_until = $4 \
+                 WHERE owner = $1 AND key = $2",
+            )
+            .bind(owner)
+            .bind(key)
+            .bind(lease.holder)
+            .bind(lease.until)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+            if row.try_get::<bool, _>("effect").map_err(db)? {
+                IdempotencyBegin::Resume {
+                    reference: row.try_get("reference").map_err(db)?,
+                }
+            } else {
+                IdempotencyBegin::Started
+            }
         }
     };
     // Opportunistic clean-up of claims nobody can replay any more; rows
@@ -82,6 +140,26 @@ pub(super) async fn begin(
     Ok(outcome)
 }
 
+pub(super) async fn renew(
+    pool: &PgPool,
+    owner: &str,
+    key: &str,
+    lease: Lease<'_>,
+) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE idempotency_keys SET lease_until = $4 \
+         WHERE owner = $1 AND key = $2 AND lease_holder = $3 AND status IS NULL",
+    )
+    .bind(owner)
+    .bind(key)
+    .bind(lease.holder)
+    .bind(lease.until)
+    .execute(pool)
+    .await
+    .map_err(db)?;
+    Ok(())
+}
+
 pub(super) async fn finish(
     pool: &PgPool,
     owner: &str,
@@ -89,23 +167,47 @@ pub(super) async fn finish(
     status: u16,
     body: &[u8],
 ) -> StoreResult<()> {
-    sqlx::query("UPDATE idempotency_keys SET status = $3, body = $4 WHERE owner = $1 AND key = $2")
-        .bind(owner)
-        .bind(key)
-        .bind(i32::from(status))
-        .bind(body)
-        .execute(pool)
-        .await
-        .map_err(db)?;
+    sqlx::query(
+        "UPDATE idempotency_keys \
+         SET status = $3, body = $4, lease_holder = NULL, lease_until = NULL \
+         WHERE owner = $1 AND key = $2",
+    )
+    .bind(owner)
+    .bind(key)
+    .bind(i32::from(status))
+    .bind(body)
+    .execute(pool)
+    .await
+    .map_err(db)?;
     Ok(())
 }
 
-pub(super) async fn abandon(pool: &PgPool, owner: &str, key: &str) -> StoreResult<()> {
-    sqlx::query("DELETE FROM idempotency_keys WHERE owner = $1 AND key = $2")
-        .bind(owner)
-        .bind(key)
-        .execute(pool)
-        .await
-        .map_err(db)?;
+pub(super) async fn release(pool: &PgPool, owner: &str, key: &str) -> StoreResult<()> {
+    let mut tx = pool.begin().await.map_err(db)?;
+    sqlx::query(
+        "DELETE FROM idempotency_keys \
+         WHERE owner = $1 AND key = $2 AND status IS NULL AND effect_at IS NULL",
+    )
+    .bind(owner)
+    .bind(key)
+    .execute(&mut *tx)
+    .await
+    .map_err(db)?;
+    sqlx::query(
+        "UPDATE idempotency_keys SET lease_holder = NULL, lease_until = NULL \
+         WHERE owner = $1 AND key = $2 AND status IS NULL",
+    )
+    .bind(owner)
+    .bind(key)
+    .execute(&mut *tx)
+    .await
+    .map_err(db)?;
+    tx.commit().await.map_err(db)?;
     Ok(())
+}
+
+/// Several nodes share the database: a starting node cannot know which
+/// claims belong to live ones, so it ends none (leases expire instead).
+pub(super) async fn release_all(_pool: &PgPool) -> StoreResult<u64> {
+    Ok(0)
 }

@@ -10,6 +10,7 @@ use spool_core::{ApiKeyId, Timestamp, WorkspaceId};
 use sqlx::PgPool;
 
 pub(super) async fn insert_api_key(pool: &PgPool, key: ApiKey) -> StoreResult<()> {
+    let mut tx = super::idempotency::begin_write(pool).await?;
     sqlx::query(
         "INSERT INTO api_keys \
          (id, workspace_id, user_id, name, prefix, key_hash, created_at, last_used_at, expires_at, revoked_at) \
@@ -25,9 +26,10 @@ pub(super) async fn insert_api_key(pool: &PgPool, key: ApiKey) -> StoreResult<()
     .bind(key.last_used_at)
     .bind(key.expires_at)
     .bind(key.revoked_at)
-    .execute(pool)
+    .execute(&mut *tx)
     .await
     .map_err(db)?;
+    tx.commit().await.map_err(db)?;
     Ok(())
 }
 

@@ -62,7 +62,7 @@ pub(super) async fn append_message(
     pool: &PgPool,
     message: Message,
 ) -> StoreResult<Option<Message>> {
-    let mut tx = pool.begin().await.map_err(db)?;
+    let mut tx = super::idempotency::begin_write(pool).await?;
     let Some(stored) = append(&mut tx, message).await? else {
         return Ok(None);
     };

@@ -25,7 +25,7 @@ use spool_core::model::{
 use spool_core::paging::{Page, PageRequest};
 use spool_core::query::{AgentQuery, IdempotencyBegin, MetricsPoint, MetricsQuery, ThreadQuery};
 use spool_core::secret::TokenHash;
-use spool_core::store::{RemoveMember, StoreResult};
+use spool_core::store::{Lease, RemoveMember, StoreResult};
 use spool_core::{
     AgentId, ApiKeyId, MessageId, RunId, Store, StoreError, ThreadId, Timestamp, UserId,
     WorkspaceId,
@@ -395,8 +395,14 @@ impl Store for PostgresStore {
         fingerprint: &[u8; 32],
         at: Timestamp,
         since: Timestamp,
+        lease: Lease<'_>,
     ) -> StoreResult<IdempotencyBegin> {
-        idempotency::begin(&self.pool, owner, key, fingerprint, at, since).await
+        idempotency::begin(&self.pool, owner, key, fingerprint, at, since, lease).await
+    }
+
+    #[instrument(skip_all)]
+    async fn idempotency_renew(&self, owner: &str, key: &str, lease: Lease<'_>) -> StoreResult<()> {
+        idempotency::renew(&self.pool, owner, key, lease).await
     }
 
     #[instrument(skip_all)]
@@ -411,7 +417,12 @@ impl Store for PostgresStore {
     }
 
     #[instrument(skip_all)]
-    async fn idempotency_abandon(&self, owner: &str, key: &str) -> StoreResult<()> {
-        idempotency::abandon(&self.pool, owner, key).await
+    async fn idempotency_release(&self, owner: &str, key: &str) -> StoreResult<()> {
+        idempotency::release(&self.pool, owner, key).await
+    }
+
+    #[instrument(skip_all)]
+    async fn idempotency_release_all(&self) -> StoreResult<u64> {
+        idempotency::release_all(&self.pool).await
     }
 }

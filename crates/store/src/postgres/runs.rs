@@ -104,7 +104,7 @@ async fn admit(
     message: Option<Message>,
     queue_if_busy: bool,
 ) -> StoreResult<RunAdmission> {
-    let mut tx = pool.begin().await.map_err(db)?;
+    let mut tx = super::idempotency::begin_write(pool).await?;
     if lock_thread(&mut tx, run.thread_id).await? != Some(run.workspace_id.0) {
         return Ok(RunAdmission::ThreadGone);
     }
@@ -177,7 +177,7 @@ pub(super) async fn finish_run(
     run: &Run,
     reply: Option<Message>,
 ) -> StoreResult<FinishedRun> {
-    let mut tx = pool.begin().await.map_err(db)?;
+    let mut tx = super::idempotency::begin_write(pool).await?;
     // A thread that is gone took its runs along: the writes below find
     // nothing, as on SQLite.
     lock_thread(&mut tx, run.thread_id).await?;
@@ -317,7 +317,7 @@ pub(super) async fn fail_unfinished_runs(
     error: &str,
     at: Timestamp,
 ) -> StoreResult<u64> {
-    let mut tx = pool.begin().await.map_err(db)?;
+    let mut tx = super::idempotency::begin_write(pool).await?;
     let threads: Vec<Uuid> = sqlx::query_scalar(
         "SELECT id FROM threads WHERE id IN (\
              SELECT thread_id FROM runs WHERE status IN ('queued', 'in_progress')) \

@@ -53,7 +53,7 @@ fn signed(n: u64) -> i64 {
 }
 
 pub(super) async fn insert_thread(pool: &PgPool, thread: Thread) -> StoreResult<()> {
-    let mut tx = pool.begin().await.map_err(db)?;
+    let mut tx = super::idempotency::begin_write(pool).await?;
     sqlx::query(
         "INSERT INTO threads (id, workspace_id, creator_id, anon_user_id, agent_id, title, subject, \
              metadata, status, message_count, last_message_at, activity_at, last_model_used, \
@@ -108,7 +108,7 @@ pub(super) async fn thread(
 }
 
 pub(super) async fn update_thread(pool: &PgPool, thread: &Thread) -> StoreResult<bool> {
-    let mut tx = pool.begin().await.map_err(db)?;
+    let mut tx = super::idempotency::begin_write(pool).await?;
     // The row lock makes two moves of one thread count once each.
     let old_agent: Option<Option<Uuid>> = sqlx::query_scalar(
         "SELECT agent_id FROM threads WHERE workspace_id = $1 AND id = $2 FOR NO KEY UPDATE",
@@ -162,7 +162,7 @@ pub(super) async fn delete_thread(
     workspace: WorkspaceId,
     id: ThreadId,
 ) -> StoreResult<bool> {
-    let mut tx = pool.begin().await.map_err(db)?;
+    let mut tx = super::idempotency::begin_write(pool).await?;
     let deleted: Option<Option<Uuid>> = sqlx::query_scalar(
         "DELETE FROM threads WHERE workspace_id = $1 AND id = $2 RETURNING agent_id",
     )

@@ -14,7 +14,7 @@ pub(super) async fn insert_workspace(
     workspace: Workspace,
     owner: UserId,
 ) -> StoreResult<Workspace> {
-    let mut tx = pool.begin().await.map_err(db)?;
+    let mut tx = super::idempotency::begin_write(pool).await?;
     let row = sqlx::query(concat!(
         "INSERT INTO workspaces AS w \
          (id, slug, name, profile_photo_url, is_onboarded, metadata, owner_id, created_at, updated_at) \
@@ -205,8 +205,9 @@ pub(super) async fn put_member(
     role: Role,
     at: Timestamp,
 ) -> StoreResult<()> {
-    // One statement, so one transaction: the membership and the primary
-    // workspace change together.
+    // One statement: the membership and the primary workspace change
+    // together (in a transaction for the request's idempotency mark).
+    let mut tx = super::idempotency::begin_write(pool).await?;
     sqlx::query(
         "WITH m AS (INSERT INTO workspace_members (workspace_id, user_id, role, created_at) \
                     VALUES ($1, $2, $3, $4) \
@@ -217,9 +218,10 @@ pub(super) async fn put_member(
     .bind(user.0)
     .bind(role.as_str())
     .bind(at)
-    .execute(pool)
+    .execute(&mut *tx)
     .await
     .map_err(db)?;
+    tx.commit().await.map_err(db)?;
     Ok(())
 }
 
@@ -228,7 +230,7 @@ pub(super) async fn remove_member(
     workspace: WorkspaceId,
     user: UserId,
 ) -> StoreResult<RemoveMember> {
-    let mut tx = pool.begin().await.map_err(db)?;
+    let mut tx = super::idempotency::begin_write(pool).await?;
     // Removals in one workspace queue behind this row lock, so two owners
     // removing each other cannot both see the other one still there.
     let exists: Option<i32> =

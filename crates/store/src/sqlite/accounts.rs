@@ -16,7 +16,7 @@ use spool_core::model::{
 use spool_core::paging::{Page, PageRequest};
 use spool_core::query::{AgentQuery, IdempotencyBegin, MetricsPoint, MetricsQuery, ThreadQuery};
 use spool_core::secret::TokenHash;
-use spool_core::store::{RemoveMember, StoreResult};
+use spool_core::store::{Lease, RemoveMember, StoreResult};
 use spool_core::{
     AgentId, ApiKeyId, MessageId, RunId, Store, ThreadId, Timestamp, UserId, WorkspaceId,
 };
@@ -60,8 +60,7 @@ impl Store for SqliteStore {
     }
 
     async fn insert_user(&self, new: NewUser) -> StoreResult<User> {
-        self.engine
-            .write(move |conn| {
+        self.write(move |conn| {
                 let at = micros(new.created_at);
                 conn.prepare_cached(
                     "INSERT INTO users (uuid, name, first_name, last_name, email, password_hash, created_at, updated_at)
@@ -129,8 +128,7 @@ impl Store for SqliteStore {
         workspace: Workspace,
         owner: UserId,
     ) -> StoreResult<Workspace> {
-        self.engine
-            .write(move |conn| workspaces::insert(conn, &workspace, owner).map(|()| workspace))
+        self.write(move |conn| workspaces::insert(conn, &workspace, owner).map(|()| workspace))
             .await
     }
 
@@ -156,15 +154,12 @@ impl Store for SqliteStore {
         patch: WorkspacePatch,
         at: Timestamp,
     ) -> StoreResult<Option<Workspace>> {
-        self.engine
-            .write(move |conn| workspaces::update(conn, id, patch, at))
+        self.write(move |conn| workspaces::update(conn, id, patch, at))
             .await
     }
 
     async fn delete_workspace(&self, id: WorkspaceId) -> StoreResult<bool> {
-        self.engine
-            .write(move |conn| workspaces::delete(conn, id))
-            .await
+        self.write(move |conn| workspaces::delete(conn, id)).await
     }
 
     async fn role(&self, workspace: WorkspaceId, user: UserId) -> StoreResult<Option<Role>> {
@@ -190,8 +185,7 @@ impl Store for SqliteStore {
         role: Role,
         at: Timestamp,
     ) -> StoreResult<()> {
-        self.engine
-            .write(move |conn| workspaces::put_member(conn, workspace, user, role, at))
+        self.write(move |conn| workspaces::put_member(conn, workspace, user, role, at))
             .await
     }
 
@@ -200,31 +194,29 @@ impl Store for SqliteStore {
         workspace: WorkspaceId,
         user: UserId,
     ) -> StoreResult<RemoveMember> {
-        self.engine
-            .write(move |conn| workspaces::remove_member(conn, workspace, user))
+        self.write(move |conn| workspaces::remove_member(conn, workspace, user))
             .await
     }
 
     async fn insert_session(&self, session: Session) -> StoreResult<()> {
-        self.engine
-            .write(move |conn| {
-                conn.prepare_cached(&format!(
-                    "INSERT INTO sessions ({SESSION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
-                ))
-                .and_then(|mut s| {
-                    s.execute(params![
-                        Blob(session.id.0),
-                        session.user_id.0,
-                        &session.hash.0[..],
-                        micros(session.created_at),
-                        micros(session.expires_at),
-                        session.revoked_at.map(micros)
-                    ])
-                })
-                .map(drop)
-                .map_err(backend_error)
+        self.write(move |conn| {
+            conn.prepare_cached(&format!(
+                "INSERT INTO sessions ({SESSION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+            ))
+            .and_then(|mut s| {
+                s.execute(params![
+                    Blob(session.id.0),
+                    session.user_id.0,
+                    &session.hash.0[..],
+                    micros(session.created_at),
+                    micros(session.expires_at),
+                    session.revoked_at.map(micros)
+                ])
             })
-            .await
+            .map(drop)
+            .map_err(backend_error)
+        })
+        .await
     }
 
     async fn session_by_hash(&self, hash: TokenHash) -> StoreResult<Option<Session>> {
@@ -240,19 +232,19 @@ impl Store for SqliteStore {
     }
 
     async fn revoke_session(&self, hash: TokenHash, at: Timestamp) -> StoreResult<()> {
-        self.engine
-            .write(move |conn| {
-                conn.prepare_cached("UPDATE sessions SET revoked_at = ?2 WHERE token_hash = ?1 AND revoked_at IS NULL")
-                    .and_then(|mut s| s.execute(params![&hash.0[..], micros(at)]))
-                    .map(drop)
-                    .map_err(backend_error)
-            })
-            .await
+        self.write(move |conn| {
+            conn.prepare_cached(
+                "UPDATE sessions SET revoked_at = ?2 WHERE token_hash = ?1 AND revoked_at IS NULL",
+            )
+            .and_then(|mut s| s.execute(params![&hash.0[..], micros(at)]))
+            .map(drop)
+            .map_err(backend_error)
+        })
+        .await
     }
 
     async fn insert_api_key(&self, key: ApiKey) -> StoreResult<()> {
-        self.engine
-            .write(move |conn| {
+        self.write(move |conn| {
                 conn.prepare_cached(&format!(
                     "INSERT INTO api_keys ({API_KEY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
                 ))
@@ -342,8 +334,7 @@ impl Store for SqliteStore {
         id: ApiKeyId,
         at: Timestamp,
     ) -> StoreResult<bool> {
-        self.engine
-            .write(move |conn| {
+        self.write(move |conn| {
                 conn.prepare_cached(
                     "UPDATE api_keys SET revoked_at = ?3 WHERE id = ?1 AND workspace_id = ?2 AND revoked_at IS NULL",
                 )
@@ -355,19 +346,18 @@ impl Store for SqliteStore {
     }
 
     async fn touch_api_key(&self, id: ApiKeyId, at: Timestamp) -> StoreResult<()> {
-        self.engine
-            .write(move |conn| {
-                // Requests finish out of order: a late, older touch must
-                // not move the time back.
-                conn.prepare_cached(
-                    "UPDATE api_keys SET last_used_at = ?2 \
+        self.write(move |conn| {
+            // Requests finish out of order: a late, older touch must
+            // not move the time back.
+            conn.prepare_cached(
+                "UPDATE api_keys SET last_used_at = ?2 \
                      WHERE id = ?1 AND (last_used_at IS NULL OR last_used_at < ?2)",
-                )
-                .and_then(|mut s| s.execute(params![Blob(id.0), micros(at)]))
-                .map(drop)
-                .map_err(backend_error)
-            })
-            .await
+            )
+            .and_then(|mut s| s.execute(params![Blob(id.0), micros(at)]))
+            .map(drop)
+            .map_err(backend_error)
+        })
+        .await
     }
 
     async fn users_by_ids(&self, ids: &[UserId]) -> StoreResult<Vec<User>> {
@@ -392,9 +382,7 @@ impl Store for SqliteStore {
     }
 
     async fn insert_agent(&self, agent: Agent) -> StoreResult<()> {
-        self.engine
-            .write(move |conn| agents::insert(conn, &agent))
-            .await
+        self.write(move |conn| agents::insert(conn, &agent)).await
     }
 
     async fn agent(&self, id: AgentId) -> StoreResult<Option<Agent>> {
@@ -413,27 +401,20 @@ impl Store for SqliteStore {
 
     async fn update_agent(&self, agent: &Agent) -> StoreResult<bool> {
         let agent = agent.clone();
-        self.engine
-            .write(move |conn| agents::update(conn, &agent))
-            .await
+        self.write(move |conn| agents::update(conn, &agent)).await
     }
 
     async fn delete_agent(&self, id: AgentId) -> StoreResult<bool> {
-        self.engine
-            .write(move |conn| agents::delete(conn, id))
-            .await
+        self.write(move |conn| agents::delete(conn, id)).await
     }
 
     async fn put_agent_share(&self, id: AgentId, share: AgentShare) -> StoreResult<()> {
-        self.engine
-            .write(move |conn| agents::put_share(conn, id, &share))
+        self.write(move |conn| agents::put_share(conn, id, &share))
             .await
     }
 
     async fn insert_thread(&self, thread: Thread) -> StoreResult<()> {
-        self.engine
-            .write(move |conn| threads::insert(conn, &thread))
-            .await
+        self.write(move |conn| threads::insert(conn, &thread)).await
     }
 
     async fn thread(&self, workspace: WorkspaceId, id: ThreadId) -> StoreResult<Option<Thread>> {
@@ -444,14 +425,11 @@ impl Store for SqliteStore {
 
     async fn update_thread(&self, thread: &Thread) -> StoreResult<bool> {
         let thread = thread.clone();
-        self.engine
-            .write(move |conn| threads::update(conn, &thread))
-            .await
+        self.write(move |conn| threads::update(conn, &thread)).await
     }
 
     async fn delete_thread(&self, workspace: WorkspaceId, id: ThreadId) -> StoreResult<bool> {
-        self.engine
-            .write(move |conn| threads::delete(conn, workspace, id))
+        self.write(move |conn| threads::delete(conn, workspace, id))
             .await
     }
 
@@ -462,8 +440,7 @@ impl Store for SqliteStore {
     }
 
     async fn append_message(&self, message: Message) -> StoreResult<Option<Message>> {
-        self.engine
-            .write(move |conn| messages::append(conn, message))
+        self.write(move |conn| messages::append(conn, message))
             .await
     }
 
@@ -475,14 +452,12 @@ impl Store for SqliteStore {
 
     async fn update_message(&self, message: &Message) -> StoreResult<bool> {
         let message = message.clone();
-        self.engine
-            .write(move |conn| messages::update(conn, &message))
+        self.write(move |conn| messages::update(conn, &message))
             .await
     }
 
     async fn delete_message(&self, workspace: WorkspaceId, id: MessageId) -> StoreResult<bool> {
-        self.engine
-            .write(move |conn| messages::delete(conn, workspace, id))
+        self.write(move |conn| messages::delete(conn, workspace, id))
             .await
     }
 
@@ -510,10 +485,34 @@ impl Store for SqliteStore {
         fingerprint: &[u8; 32],
         at: Timestamp,
         since: Timestamp,
+        lease: Lease<'_>,
     ) -> StoreResult<IdempotencyBegin> {
         let (owner, key, fingerprint) = (owner.to_owned(), key.to_owned(), *fingerprint);
+        let (holder, until) = (lease.holder.to_owned(), lease.until);
+        // Bookkeeping of the claim itself goes through the engine directly:
+        // it is not the request's effect.
         self.engine
-            .write(move |conn| idempotency::begin(conn, &owner, &key, &fingerprint, at, since))
+            .write(move |conn| {
+                let lease = Lease {
+                    holder: &holder,
+                    until,
+                };
+                idempotency::begin(conn, &owner, &key, &fingerprint, at, since, lease)
+            })
+            .await
+    }
+
+    async fn idempotency_renew(&self, owner: &str, key: &str, lease: Lease<'_>) -> StoreResult<()> {
+        let (owner, key) = (owner.to_owned(), key.to_owned());
+        let (holder, until) = (lease.holder.to_owned(), lease.until);
+        self.engine
+            .write(move |conn| {
+                let lease = Lease {
+                    holder: &holder,
+                    until,
+                };
+                idempotency::renew(conn, &owner, &key, lease)
+            })
             .await
     }
 
@@ -530,11 +529,15 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn idempotency_abandon(&self, owner: &str, key: &str) -> StoreResult<()> {
+    async fn idempotency_release(&self, owner: &str, key: &str) -> StoreResult<()> {
         let (owner, key) = (owner.to_owned(), key.to_owned());
         self.engine
-            .write(move |conn| idempotency::abandon(conn, &owner, &key))
+            .write(move |conn| idempotency::release(conn, &owner, &key))
             .await
+    }
+
+    async fn idempotency_release_all(&self) -> StoreResult<u64> {
+        self.engine.write(idempotency::release_all).await
     }
 
     async fn create_run(
@@ -543,15 +546,13 @@ impl Store for SqliteStore {
         user_message: Option<Message>,
         queue_if_busy: bool,
     ) -> StoreResult<RunAdmission> {
-        self.engine
-            .write(move |conn| runs::create(conn, run, user_message, queue_if_busy))
+        self.write(move |conn| runs::create(conn, run, user_message, queue_if_busy))
             .await
     }
 
     async fn finish_run(&self, run: &Run, reply: Option<Message>) -> StoreResult<FinishedRun> {
         let run = run.clone();
-        self.engine
-            .write(move |conn| runs::finish(conn, &run, reply))
+        self.write(move |conn| runs::finish(conn, &run, reply))
             .await
     }
 
@@ -569,8 +570,7 @@ impl Store for SqliteStore {
 
     async fn fail_unfinished_runs(&self, error: &str, at: Timestamp) -> StoreResult<u64> {
         let error = error.to_owned();
-        self.engine
-            .write(move |conn| runs::fail_unfinished(conn, &error, at))
+        self.write(move |conn| runs::fail_unfinished(conn, &error, at))
             .await
     }
 
@@ -578,8 +578,7 @@ impl Store for SqliteStore {
         &self,
         feedback: spool_core::model::Feedback,
     ) -> StoreResult<Option<spool_core::model::Feedback>> {
-        self.engine
-            .write(move |conn| super::feedback::put(conn, feedback))
+        self.write(move |conn| super::feedback::put(conn, feedback))
             .await
     }
 

@@ -45,6 +45,28 @@ impl SqliteStore {
     }
 }
 
+impl SqliteStore {
+    /// Runs `f` in the next group commit. Under a request's
+    /// `Idempotency-Key` the same transaction marks the key's effect as
+    /// committed, so a crash can never separate the two.
+    async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let claim = spool_core::idempotency::current();
+        self.engine
+            .write(move |conn| {
+                let value = f(conn)?;
+                if let Some(claim) = &claim {
+                    idempotency::mark_effect(conn, claim)?;
+                }
+                Ok(value)
+            })
+            .await
+    }
+}
+
 fn migrate(conn: &Connection) -> Result<(), StoreError> {
     conn.execute_batch(
         "CREATE TABLE IF NOT EXISTS spool_migrations (
