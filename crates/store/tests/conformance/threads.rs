@@ -13,7 +13,7 @@ use spool_core::validate::Metadata;
 use spool_core::{AgentId, MessageId, Store, ThreadId, Timestamp, UserId, WorkspaceId};
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 pub fn thread(workspace: WorkspaceId, creator: Option<UserId>, created_at: Timestamp) -> Thread {
     Thread {
@@ -753,9 +753,10 @@ pub async fn story_keyset_walk_under_inserts(store: Arc<dyn Store>) {
     let expected = sorted(initial.clone(), ThreadSort::CreatedAt, true);
 
     let done = Arc::new(AtomicBool::new(false));
-    let added = Arc::new(AtomicUsize::new(0));
+    // How many threads the inserter has added, for the walk to wait on.
+    let (added, mut inserted) = tokio::sync::watch::channel(0_usize);
     let inserter = {
-        let (store, done, added) = (store.clone(), done.clone(), added.clone());
+        let (store, done) = (store.clone(), done.clone());
         tokio::spawn(async move {
             let mut j = 0_i64;
             while !done.load(Ordering::SeqCst) {
@@ -771,15 +772,13 @@ pub async fn story_keyset_walk_under_inserts(store: Arc<dyn Store>) {
                     .insert_thread(thread(home.id, Some(ada.id), when))
                     .await
                     .unwrap();
-                added.fetch_add(1, Ordering::SeqCst);
+                added.send_modify(|n| *n += 1);
                 j += 1;
                 tokio::task::yield_now().await;
             }
         })
     };
-    while added.load(Ordering::SeqCst) == 0 {
-        tokio::task::yield_now().await;
-    }
+    inserted.wait_for(|&n| n > 0).await.unwrap();
 
     let mut seen = Vec::new();
     let mut after = None;
@@ -794,10 +793,8 @@ pub async fn story_keyset_walk_under_inserts(store: Arc<dyn Store>) {
         pages += 1;
         // At least one insert lands between any two pages, however fast
         // or slow the backend commits.
-        let mark = added.load(Ordering::SeqCst);
-        while added.load(Ordering::SeqCst) == mark {
-            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
-        }
+        let mark = *inserted.borrow_and_update();
+        inserted.wait_for(|&n| n > mark).await.unwrap();
         match part.next {
             Some(next) => after = Some(next),
             None => break,
