@@ -9,9 +9,10 @@ use std::time::Duration;
 
 #[tokio::test]
 async fn a_run_cut_off_by_a_crash_is_failed_at_the_next_start() {
+    // The reply stalls, and no timeout ends the run, until the SIGKILL.
     let upstream = ScriptedUpstream::start([Script::stall_mid_stream(
         ["thinking "],
-        Duration::from_secs(60),
+        Duration::from_secs(3600),
     )])
     .await;
     let site = Site::new().await;
@@ -19,7 +20,7 @@ async fn a_run_cut_off_by_a_crash_is_failed_at_the_next_start() {
     std::fs::write(
         &config,
         format!(
-            "default_model = \"slow\"\n\n[[providers]]\nkind = \"openai\"\nname = \"scripted\"\nbase_url = \"{}\"\nmax_retries = 0\n\n[[models]]\nname = \"slow\"\nprovider = \"scripted\"\ncontext_window = 8000\n",
+            "default_model = \"slow\"\n\n[[providers]]\nkind = \"openai\"\nname = \"scripted\"\nbase_url = \"{}\"\nmax_retries = 0\ntimeouts = {{ first_token_secs = 3600, between_chunks_secs = 3600 }}\n\n[[models]]\nname = \"slow\"\nprovider = \"scripted\"\ncontext_window = 8000\n",
             upstream.openai_base_url()
         ),
     )
