@@ -126,6 +126,19 @@ pub fn cursor_page<T>(
 ) -> CursorPage<T> {
     let more = rows.len() > limit as usize;
     rows.truncate(limit as usize);
+    keyset_page(rows, more, limit, backwards, had_cursor, cursor_of)
+}
+
+/// As [`cursor_page`], for rows already cut to the page — by `limit` or by
+/// a byte bound — with `more` saying whether rows follow them in fetch order.
+pub fn keyset_page<T>(
+    mut rows: Vec<T>,
+    more: bool,
+    limit: u32,
+    backwards: bool,
+    had_cursor: bool,
+    cursor_of: impl Fn(&T) -> Cursor,
+) -> CursorPage<T> {
     if backwards {
         rows.reverse();
     }
@@ -186,5 +199,20 @@ mod tests {
             (back.next.map(|c| c.key), back.prev.map(|c| c.key)),
             (Some(3), Some(2))
         );
+    }
+
+    #[test]
+    fn a_page_cut_short_continues_where_it_stopped() {
+        let cursor = |n: &i64| Cursor {
+            key: *n,
+            id: Uuid::nil(),
+        };
+        // Asked for 5, the byte bound let 2 through, more rows follow.
+        let cut = keyset_page(vec![1, 2], true, 5, false, false, cursor);
+        assert_eq!((cut.next.map(|c| c.key), cut.prev), (Some(2), None));
+        // Backwards from before=9: rows 8, 7 kept, the rest cut.
+        let back = keyset_page(vec![8, 7], true, 5, true, true, cursor);
+        assert_eq!(back.items, [7, 8]);
+        assert_eq!(back.prev.map(|c| c.key), Some(7));
     }
 }

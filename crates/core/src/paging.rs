@@ -42,6 +42,14 @@ impl<T> Page<T> {
         }
     }
 
+    /// Fewer rows than asked although rows follow: a list bounded in bytes
+    /// (messages) stopped early. The client continues after the last row
+    /// (athena's `links.next` is then a cursor link), not at the next page.
+    pub fn is_cut(&self) -> bool {
+        let count = self.items.len() as u64;
+        count < u64::from(self.request.per_page) && self.request.offset() + count < self.total
+    }
+
     pub fn last_page(&self) -> u32 {
         let per_page = u64::from(self.request.per_page.max(1));
         u32::try_from(self.total.div_ceil(per_page).max(1)).unwrap_or(u32::MAX)
@@ -99,5 +107,18 @@ mod tests {
         assert_eq!(page(0).last_page(), 1);
         assert_eq!(page(15).last_page(), 1);
         assert_eq!(page(16).last_page(), 2);
+    }
+
+    #[test]
+    fn a_short_page_with_rows_after_it_is_cut() {
+        let page = |items: usize, page: u32, total| Page {
+            items: vec![(); items],
+            total,
+            request: PageRequest { page, per_page: 10 },
+        };
+        assert!(!page(10, 1, 30).is_cut());
+        assert!(page(4, 1, 30).is_cut());
+        assert!(!page(4, 3, 24).is_cut(), "the last page is short by nature");
+        assert!(!page(0, 5, 24).is_cut(), "past the end");
     }
 }

@@ -163,11 +163,19 @@ pub trait Store: Send + Sync + 'static {
     /// Removes the message, takes one from the thread's `message_count`.
     async fn delete_message(&self, workspace: WorkspaceId, id: MessageId) -> StoreResult<bool>;
     /// In thread order (`seq`), ascending unless `descending`; cursors key on `seq`.
+    ///
+    /// With `max_bytes`, the page stops before the row that would take its
+    /// [`Message::listed_bytes`] (measured in SQL, before any row is loaded)
+    /// past the bound, so an oversized page is never materialised; the first
+    /// row always comes, however big. A keyset page so cut has `next` (`prev`
+    /// when reading backwards) after its last row; an offset page is short
+    /// although rows follow ([`Page::is_cut`]).
     async fn list_messages(
         &self,
         thread: ThreadId,
         paging: Paging,
         descending: bool,
+        max_bytes: Option<u64>,
     ) -> StoreResult<Listing<Message>>;
 
     // --- runs ----------------------------------------------------------------

@@ -17,6 +17,7 @@ use utoipa_swagger_ui::SwaggerUi;
         thena::threads::list,
         thena::threads::show,
         thena::threads::delete,
+        thena::messages::list,
         thena::messages::send,
         thena::feedback::create,
         thena::feedback::update,

@@ -123,6 +123,26 @@ pub struct Message {
 }
 
 impl Message {
+    /// Where the message stands in its thread, for keyset paging: `seq`
+    /// places it (unique in the thread), the id breaks no ties but names it.
+    pub fn cursor(&self) -> crate::listing::Cursor {
+        crate::listing::Cursor {
+            key: self.seq,
+            id: self.id.0,
+        }
+    }
+
+    /// The bytes a list page's bound counts for this message, as the stores
+    /// measure them in SQL: content, content_html, and the JSON text of
+    /// metadata and tool_calls. What it costs to hold and to render, give or
+    /// take JSON escaping and the fixed fields.
+    pub fn listed_bytes(&self) -> usize {
+        self.content.len()
+            + self.content_html.len()
+            + json_len(self.metadata.as_map())
+            + json_len(&self.tool_calls)
+    }
+
     /// The client's metadata with what the run recorded over it (`model`,
     /// `temperature`, `tokens {input, output, total}`, `finish_reason`,
     /// `run_uuid`), so a client cannot forge usage. What every dialect shows
@@ -148,4 +168,20 @@ impl Message {
         }
         metadata
     }
+}
+
+/// The length of `value`'s JSON text, without building it.
+fn json_len(value: &impl serde::Serialize) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 += bytes.len();
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    serde_json::to_writer(&mut count, value).map_or(0, |()| count.0)
 }

@@ -225,7 +225,7 @@ async fn prepare(
         };
         let page = spool
             .store()
-            .list_messages(thread.id, paging, true)
+            .list_messages(thread.id, paging, true, spool.list_page_max_bytes())
             .await
             .map_err(internal)?;
         let Listing::Cursor(page) = page else { break };

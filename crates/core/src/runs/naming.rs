@@ -54,7 +54,10 @@ impl Spool {
             before: None,
             limit: FIRST_MESSAGES,
         };
-        let Listing::Cursor(first) = self.store().list_messages(thread.id, paging, false).await?
+        let Listing::Cursor(first) = self
+            .store()
+            .list_messages(thread.id, paging, false, self.list_page_max_bytes())
+            .await?
         else {
             return Err(CoreError::Conflict(
                 "The thread's messages could not be read.".into(),

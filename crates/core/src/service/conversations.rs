@@ -46,8 +46,10 @@ impl Spool {
         self.list_threads(principal, scope, input).await
     }
 
-    /// A thread the caller may see with all its messages in thread order;
-    /// with `agent`, only a thread of that agent.
+    /// A thread the caller may see with its messages in thread order, as
+    /// many as fit in one list page's byte bound — every message, for most
+    /// threads; with `agent`, only a thread of that agent. The cursor, when
+    /// there is one, is where the messages stopped: the rest follow it.
     pub async fn conversation(
         &self,
         principal: &Principal,
@@ -55,7 +57,7 @@ impl Spool {
         agent: Option<AgentId>,
         id: ThreadId,
         anon_user_id: Option<&str>,
-    ) -> Result<(Thread, Vec<Message>), CoreError> {
+    ) -> Result<(Thread, Vec<Message>, Option<Cursor>), CoreError> {
         let thread = match agent {
             Some(agent) => {
                 self.agent_thread(principal, scope, agent, id, anon_user_id)
@@ -63,20 +65,37 @@ impl Spool {
             }
             None => self.thread(principal, scope, id, anon_user_id).await?,
         };
-        let mut messages = Vec::new();
+        let bound = self.config.list_page_max_bytes;
+        let mut messages: Vec<Message> = Vec::new();
+        let mut used = 0;
         let mut after = None;
         loop {
             let paging = Paging::keyset(after, None, Some(MAX_PER_PAGE), MAX_PER_PAGE)?;
-            let Listing::Cursor(page) = self.store.list_messages(thread.id, paging, false).await?
+            let left = u64::try_from(bound.saturating_sub(used).max(1)).unwrap_or(u64::MAX);
+            let Listing::Cursor(page) = self
+                .store
+                .list_messages(thread.id, paging, false, Some(left))
+                .await?
             else {
                 return Err(CoreError::Internal(
                     "a keyset request answered an offset page".into(),
                 ));
             };
-            messages.extend(page.items);
+            let cut = page.items.len() < MAX_PER_PAGE as usize && page.next.is_some();
+            for message in page.items {
+                // A later page's first row comes whatever its size.
+                let size = message.listed_bytes();
+                if !messages.is_empty() && used + size > bound {
+                    let stopped = messages.last().map(Message::cursor);
+                    return Ok((thread, messages, stopped));
+                }
+                used += size;
+                messages.push(message);
+            }
             match page.next {
+                Some(next) if cut => return Ok((thread, messages, Some(next))),
                 Some(next) => after = Some(next),
-                None => return Ok((thread, messages)),
+                None => return Ok((thread, messages, None)),
             }
         }
     }

@@ -212,7 +212,7 @@ impl Spool {
             let paging = Paging::keyset(Some(cursor), None, Some(MAX_PER_PAGE), MAX_PER_PAGE)?;
             let Listing::Cursor(page) = self
                 .store
-                .list_messages(reply.thread_id, paging, true)
+                .list_messages(reply.thread_id, paging, true, self.list_page_max_bytes())
                 .await?
             else {
                 return Ok(None);

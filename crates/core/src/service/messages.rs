@@ -202,7 +202,12 @@ impl Spool {
         };
         let listing = self
             .store
-            .list_messages(thread.id, input.paging, descending)
+            .list_messages(
+                thread.id,
+                input.paging,
+                descending,
+                self.list_page_max_bytes(),
+            )
             .await?;
         Ok((listing, thread))
     }

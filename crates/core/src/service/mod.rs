@@ -35,6 +35,11 @@ use crate::model::{ApiKey, Role, Session, User, Workspace};
 use crate::store::Store;
 use std::sync::Arc;
 
+/// 4 MiB: a page of eight messages at the 256 KiB content limit (content and
+/// its HTML), or of a hundred ordinary ones; 16 such pages at once stay
+/// within tens of megabytes.
+pub const DEFAULT_LIST_PAGE_MAX_BYTES: usize = 4 * 1024 * 1024;
+
 #[derive(Clone, Debug)]
 pub struct SpoolConfig {
     /// How long a sign-in session lasts.
@@ -50,6 +55,10 @@ pub struct SpoolConfig {
     pub credential_cache_ttl: std::time::Duration,
     /// Largest message content, in bytes of UTF-8.
     pub content_max_bytes: usize,
+    /// Most bytes of messages (content, content_html, metadata, tool_calls)
+    /// one list page holds; a page that would pass it stops early, with at
+    /// least one row and a cursor to continue from.
+    pub list_page_max_bytes: usize,
     pub catalog: crate::catalog::ModelCatalog,
 }
 
@@ -65,6 +74,7 @@ impl Default for SpoolConfig {
             sign_in_throttle: SignInThrottle::default(),
             credential_cache_ttl: std::time::Duration::from_secs(2),
             content_max_bytes: 256 * 1024,
+            list_page_max_bytes: DEFAULT_LIST_PAGE_MAX_BYTES,
             catalog: crate::catalog::ModelCatalog::default(),
         }
     }
@@ -116,6 +126,11 @@ impl Spool {
 
     pub fn config(&self) -> &SpoolConfig {
         &self.config
+    }
+
+    /// The byte bound of a list page of messages, as the store takes it.
+    pub(crate) fn list_page_max_bytes(&self) -> Option<u64> {
+        Some(u64::try_from(self.config.list_page_max_bytes).unwrap_or(u64::MAX))
     }
 
     /// The caller's standing in a workspace they name, or `NotFound` when the

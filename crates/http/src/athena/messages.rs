@@ -1,6 +1,6 @@
 //! Messages (seed 001 create) in thread order.
 
-use super::resources::MessageBody;
+use super::resources::{MessageBody, ThreadSummary};
 use super::wire::{Data, ListBody, data};
 use super::{Athena, Result, WorkspaceParam, paging, scope};
 use crate::AppState;
@@ -12,6 +12,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Map, Value};
+use spool_core::listing::Listing;
 use spool_core::model::{Message, Thread};
 use spool_core::service::{MessageListInput, MessageUpdateInput, MessageView, NewMessageInput};
 use spool_core::{MessageId, Principal, ThreadId};
@@ -73,7 +74,11 @@ fn thread_field(value: Option<&str>) -> Result<ThreadId> {
     })
 }
 
-/// A thread's messages in order (`order=desc` for newest first); page or cursor mode.
+/// A thread's messages in order (`order=desc` for newest first); page or
+/// cursor mode. A page holds at most `list_page_max_bytes` of messages (at
+/// least one): one cut short has fewer than `per_page` items and a `next`
+/// link — in page mode a cursor link — after its last item. Each item's
+/// `thread` is the compact summary, not the whole nested thread.
 #[utoipa::path(get, path = "/api/v1/messages", tag = "Message",
     params(("thread_uuid" = String, Query), ("workspace_uuid" = Option<String>, Query), ("page" = Option<u32>, Query),
         ("per_page" = Option<u32>, Query), ("cursor" = Option<String>, Query), ("order" = Option<String>, Query)),
@@ -93,18 +98,16 @@ pub async fn list(
         .spool
         .list_messages(&principal, &scope, thread_id, input, None)
         .await?;
-    let thread = Arc::new(state.spool.thread_view(thread).await?);
-    let viewer = principal.user_id();
+    // A page mode page the byte bound cut goes on with a cursor (docs/api.md).
+    let cut = match &listing {
+        Listing::Page(page) if page.is_cut() => page.items.last().map(Message::cursor),
+        _ => None,
+    };
+    let thread = Arc::new(ThreadSummary::from(&thread));
     let body = ListBody::new(listing, "/api/v1/messages", |message| {
-        MessageBody::new(
-            MessageView {
-                message,
-                thread: thread.clone(),
-            },
-            viewer,
-        )
+        MessageBody::listed(message, &thread)
     });
-    Ok(axum::Json(body.keeping(&query.0)))
+    Ok(axum::Json(body.continuing_after(cut).keeping(&query.0)))
 }
 
 /// Append a message to a thread (seed 001). Allowed while a run is active;

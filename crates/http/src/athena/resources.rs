@@ -8,6 +8,7 @@ use spool_core::UserId;
 use spool_core::catalog::ModelEntry;
 use spool_core::model::{AGENT_METADATA_KEYS, Agent, Message, Thread};
 use spool_core::service::{AgentView, MessageView, ThreadView, UserView};
+use std::sync::Arc;
 use utoipa::ToSchema;
 
 fn user_body(view: Option<UserView>) -> Option<UserBody> {
@@ -210,11 +211,93 @@ pub struct MessageBody {
     /// replies, and the client's own keys.
     #[schema(value_type = Object)]
     pub metadata: Map<String, Value>,
-    pub thread: ThreadBody,
+    pub thread: MessageThread,
     #[schema(value_type = Vec<Object>)]
     pub attachments: Vec<Value>,
     #[schema(value_type = Vec<Object>)]
     pub tool_calls: Vec<Value>,
+}
+
+/// A message's `thread`: whole in a single-message answer (seed 001), and
+/// compact in a list, where every item has the same thread.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum MessageThread {
+    Full(Box<ThreadBody>),
+    Compact(SharedSummary),
+}
+
+/// One [`ThreadSummary`] for all the items of a page.
+#[derive(Serialize)]
+#[serde(transparent)]
+pub struct SharedSummary(pub Arc<ThreadSummary>);
+
+impl utoipa::PartialSchema for SharedSummary {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        ThreadSummary::schema()
+    }
+}
+
+impl ToSchema for SharedSummary {
+    fn name() -> std::borrow::Cow<'static, str> {
+        ThreadSummary::name()
+    }
+
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        schemas.push((
+            ThreadSummary::name().into(),
+            <ThreadSummary as utoipa::PartialSchema>::schema(),
+        ));
+        ThreadSummary::schemas(schemas);
+    }
+}
+
+/// A thread's own fields without what it nests (creator, agent, metadata,
+/// attachments, usage): what each item of a message list carries, built once
+/// per page. `GET /api/v1/threads/{uuid}` has the rest.
+#[derive(Serialize, ToSchema)]
+pub struct ThreadSummary {
+    pub uuid: String,
+    pub name: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub with: Option<String>,
+    pub workspace_uuid: String,
+    pub anon_user_id: Option<String>,
+    #[schema(example = "idle")]
+    pub status: &'static str,
+    pub message_count: u64,
+    pub last_message_at: Option<String>,
+    pub last_model_used: Option<String>,
+    pub is_pinned: bool,
+    pub pinned_at: Option<String>,
+    pub visible_in_ui: bool,
+}
+
+impl From<&Thread> for ThreadSummary {
+    fn from(thread: &Thread) -> Self {
+        Self {
+            uuid: thread.id.to_string(),
+            name: thread.title.clone(),
+            created_at: time(thread.created_at),
+            updated_at: time(thread.updated_at),
+            with: thread.subject.clone(),
+            workspace_uuid: thread.workspace_id.to_string(),
+            anon_user_id: thread.anon_user_id.clone(),
+            status: thread.status.as_str(),
+            message_count: thread.message_count,
+            last_message_at: thread.last_message_at.map(time),
+            last_model_used: thread.last_model_used.clone(),
+            is_pinned: thread.is_pinned,
+            pinned_at: thread.pinned_at.map(time),
+            visible_in_ui: thread.visible_in_ui,
+        }
+    }
 }
 
 /// The run's keys over the client's, so a client cannot forge usage.
@@ -241,8 +324,19 @@ pub fn message_metadata(message: &Message) -> Map<String, Value> {
 }
 
 impl MessageBody {
+    /// A message with its whole thread (single-message answers).
     pub fn new(view: MessageView, viewer: UserId) -> Self {
         let MessageView { message, thread } = view;
+        let thread = ThreadBody::new((*thread).clone(), viewer);
+        Self::with_thread(message, MessageThread::Full(Box::new(thread)))
+    }
+
+    /// A list item: the page's one summary of the thread, shared.
+    pub fn listed(message: Message, thread: &Arc<ThreadSummary>) -> Self {
+        Self::with_thread(message, MessageThread::Compact(SharedSummary(thread.clone())))
+    }
+
+    fn with_thread(message: Message, thread: MessageThread) -> Self {
         Self {
             uuid: message.id.to_string(),
             metadata: message_metadata(&message),
@@ -251,7 +345,7 @@ impl MessageBody {
             role: message.role.as_str(),
             created_at: time(message.created_at),
             updated_at: time(message.updated_at),
-            thread: ThreadBody::new((*thread).clone(), viewer),
+            thread,
             attachments: Vec::new(),
             tool_calls: message.tool_calls,
         }

@@ -2,6 +2,7 @@
 //! microseconds (`2024-01-15T10:30:00.000000Z`).
 
 use serde::Serialize;
+use spool_core::listing::Cursor;
 use spool_core::model::{ApiKey, Member, User, Workspace};
 use spool_core::paging::Page;
 use spool_core::{Timestamp, UserId};
@@ -216,6 +217,21 @@ impl<T> Paginated<T> {
     }
 }
 
+impl<T> Paginated<T> {
+    /// A page cut short by a byte bound continues in cursor mode: `next`
+    /// becomes the cursor link after its last row. `meta` stays that of the
+    /// page asked for — `to` tells where it stopped.
+    pub fn continuing_after(mut self, cursor: Cursor) -> Self {
+        self.links.next = Some(format!(
+            "{}?cursor={}&per_page={}",
+            self.meta.path,
+            cursor.encode(),
+            self.meta.per_page
+        ));
+        self
+    }
+}
+
 /// The client's parameters other than the paging ones, URL-encoded: links
 /// keep them so that following one continues the same list.
 fn carried(query: &[(String, String)]) -> String {
@@ -315,6 +331,14 @@ impl<T> ListBody<T> {
                     data: page.items.into_iter().map(render).collect(),
                 })
             }
+        }
+    }
+
+    /// See [`Paginated::continuing_after`]; a cursor page's `next` is there already.
+    pub fn continuing_after(self, cursor: Option<Cursor>) -> Self {
+        match (self, cursor) {
+            (ListBody::Page(page), Some(cursor)) => ListBody::Page(page.continuing_after(cursor)),
+            (body, _) => body,
         }
     }
 

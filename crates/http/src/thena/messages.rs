@@ -1,18 +1,22 @@
-//! Sending a message in a chat thread: the user's message and the agent's
-//! reply, through the core's run — answered whole or streamed.
+//! A chat thread's messages: listed in keyset pages, and sent — the user's
+//! message and the agent's reply, through the core's run, answered whole or
+//! streamed.
 
-use super::wire::{MessageBody, time};
-use super::{Result, ScopeParams, Thena, ThreadPath, scope};
+use super::wire::{ListBody, MessageBody, time};
+use super::{ListParams, Mark, Result, ScopeParams, Thena, ThreadPath, scope, unknown_mark};
 use crate::AppState;
 use crate::extract::{Auth, Json, Query};
 use crate::paths::PathId;
+use crate::query::QueryPairs;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
-use spool_core::CoreError;
+use spool_core::listing::Listing;
 use spool_core::model::{Run, RunStatus};
+use spool_core::service::MessageListInput;
+use spool_core::{CoreError, MessageId};
 use spool_core::runs::{RunEventKind, RunInput, RunOutcome, Subscription};
 use utoipa::ToSchema;
 
@@ -131,4 +135,67 @@ pub async fn send(
     } else {
         Ok(axum::Json(settle(started.events).await?).into_response())
     }
+}
+
+/// The thread's messages in thread order (`order=desc` for newest first),
+/// each with its feedback: `limit` (1–100, default 20), `after`/`before` (a
+/// cursor, the thread's `messages_next_cursor`, or a message id). A page
+/// holds at most `list_page_max_bytes` of messages, at least one.
+#[utoipa::path(get, path = "/api/v1/chat/{agent_id}/threads/{thread_id}/messages", tag = "thena",
+    params(("agent_id" = String, Path), ("thread_id" = String, Path), ScopeParams, ("limit" = Option<u32>, Query),
+        ("after" = Option<String>, Query), ("before" = Option<String>, Query), ("order" = Option<String>, Query)),
+    security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = ListBody<MessageBody>), (status = 404), (status = 422)))]
+pub async fn list(
+    State(state): State<AppState>,
+    Auth(principal, _): Auth<Thena>,
+    PathId(path, _): PathId<Thena, ThreadPath>,
+    query: QueryPairs<Thena>,
+) -> Result<axum::Json<ListBody<MessageBody>>> {
+    let scope = scope(&state, &principal, query.get("organization_id")).await?;
+    let anon = query.get("anon_user_id");
+    state
+        .spool
+        .agent_thread(&principal, &scope, path.agent, path.thread, anon)
+        .await?;
+    let params = ListParams::parse(&query, |t| uuid::Uuid::try_parse(t).ok())?;
+    let mut marks = [None, None];
+    for ((slot, mark), field) in marks
+        .iter_mut()
+        .zip([params.after, params.before])
+        .zip(["after", "before"])
+    {
+        *slot = match mark {
+            None => None,
+            Some(Mark::Cursor(cursor)) => Some(cursor),
+            Some(Mark::Id(id)) => Some(
+                state
+                    .spool
+                    .message_cursor(&principal, &scope, path.thread, MessageId(id), anon)
+                    .await
+                    .map_err(unknown_mark(field))?,
+            ),
+        };
+    }
+    let [after, before] = marks;
+    let (paging, backwards) = ListParams::paging(params.limit, after, before)?;
+    let input = MessageListInput {
+        order: query.string("order"),
+        paging,
+    };
+    let (listing, _) = state
+        .spool
+        .list_messages(&principal, &scope, path.thread, input, anon)
+        .await?;
+    let Listing::Cursor(page) = listing else {
+        return Err(CoreError::Internal("a keyset request answered an offset page".into()).into());
+    };
+    let feedback = state.spool.feedback_views(&page.items).await?;
+    Ok(axum::Json(ListBody::new(
+        MessageBody::rated(page.items, feedback),
+        page.next,
+        page.prev,
+        backwards,
+        |m| m.id.clone(),
+    )))
 }

@@ -34,7 +34,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             "/api/v1/chat/{agent_id}/threads/{thread_id}/messages",
-            post(messages::send),
+            get(messages::list).post(messages::send),
         )
         .route(
             "/api/v1/chat/{agent_id}/threads/{thread_id}/messages/{message_id}/feedback",

@@ -181,7 +181,9 @@ pub async fn list(
     )))
 }
 
-/// A thread of the agent with all its messages, each with its feedback.
+/// A thread of the agent with its messages, each with its feedback: all of
+/// them unless they pass `list_page_max_bytes`; then `messages_next_cursor`
+/// says where `GET …/messages` continues.
 #[utoipa::path(get, path = "/api/v1/chat/{agent_id}/threads/{thread_id}", tag = "thena",
     params(("agent_id" = String, Path), ("thread_id" = String, Path), ScopeParams),
     security(("api_key" = []), ("bearer" = [])),
@@ -194,14 +196,14 @@ pub async fn show(
 ) -> Result<axum::Json<ThreadBody>> {
     let scope = scope(&state, &principal, query.organization_id.as_deref()).await?;
     let anon = query.anon_user_id.as_deref();
-    let (thread, messages) = state
+    let (thread, messages, stopped) = state
         .spool
         .conversation(&principal, &scope, Some(path.agent), path.thread, anon)
         .await?;
     let feedback = state.spool.feedback_views(&messages).await?;
     let view = state.spool.thread_view(thread).await?;
     Ok(axum::Json(ThreadBody::with_messages(
-        view, messages, feedback,
+        view, messages, feedback, stopped,
     )))
 }
 

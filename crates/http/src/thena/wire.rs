@@ -79,6 +79,17 @@ pub struct MessageBody {
 }
 
 impl MessageBody {
+    /// Messages each with its feedback, if any.
+    pub fn rated(messages: Vec<Message>, mut feedback: HashMap<MessageId, FeedbackView>) -> Vec<Self> {
+        messages
+            .into_iter()
+            .map(|m| {
+                let rating = feedback.remove(&m.id).map(FeedbackBody::new);
+                MessageBody::new(m, rating)
+            })
+            .collect()
+    }
+
     pub fn new(message: Message, feedback: Option<FeedbackBody>) -> Self {
         Self {
             id: message.id.to_string(),
@@ -112,6 +123,10 @@ pub struct ThreadBody {
     /// In thread order. Left out of list items.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub messages: Option<Vec<MessageBody>>,
+    /// Only when `messages` stopped at the byte bound of a list page: pass it
+    /// as `after` to `GET …/threads/{thread_id}/messages` for the rest.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub messages_next_cursor: Option<String>,
 }
 
 impl ThreadBody {
@@ -141,23 +156,22 @@ impl ThreadBody {
             created_at: time(created_at),
             updated_at: time(updated_at),
             messages,
+            messages_next_cursor: None,
         }
     }
 
-    /// The thread with its messages, each with its feedback.
+    /// The thread with its messages, each with its feedback; `stopped` is
+    /// where the messages stopped short of the thread's end.
     pub fn with_messages(
         view: ThreadView,
         messages: Vec<Message>,
-        mut feedback: HashMap<MessageId, FeedbackView>,
+        feedback: HashMap<MessageId, FeedbackView>,
+        stopped: Option<Cursor>,
     ) -> Self {
-        let messages = messages
-            .into_iter()
-            .map(|m| {
-                let rating = feedback.remove(&m.id).map(FeedbackBody::new);
-                MessageBody::new(m, rating)
-            })
-            .collect();
-        Self::new(view, Some(messages))
+        Self {
+            messages_next_cursor: stopped.map(|c| c.encode()),
+            ..Self::new(view, Some(MessageBody::rated(messages, feedback)))
+        }
     }
 }
 

@@ -13,6 +13,7 @@ mod members;
 mod messages;
 mod metrics;
 mod models;
+mod page_bytes;
 mod paging;
 mod protocol;
 mod request_ids;

@@ -3,7 +3,7 @@
 
 use super::error::{corrupt, db};
 use super::rows;
-use spool_core::listing::{Cursor, Listing, Paging, cursor_page};
+use spool_core::listing::{Listing, Paging, keyset_page};
 use spool_core::model::{Message, MessageRole, RunInfo};
 use spool_core::paging::Page;
 use spool_core::store::StoreResult;
@@ -11,7 +11,7 @@ use spool_core::validate::Metadata;
 use spool_core::{MessageId, RunId, ThreadId, UserId, WorkspaceId};
 use sqlx::postgres::PgRow;
 use sqlx::types::Json;
-use sqlx::{PgConnection, PgPool, Row};
+use sqlx::{AssertSqlSafe, PgConnection, PgPool, Row};
 use uuid::Uuid;
 
 macro_rules! message_columns {
@@ -201,6 +201,7 @@ pub(super) async fn list_messages(
     thread: ThreadId,
     paging: Paging,
     descending: bool,
+    max_bytes: Option<u64>,
 ) -> StoreResult<Listing<Message>> {
     match paging {
         Paging::Offset(page) => {
@@ -211,28 +212,17 @@ pub(super) async fn list_messages(
                     .fetch_one(pool)
                     .await
                     .map_err(db)?;
-            let sql = if descending {
-                concat!(
-                    "SELECT ",
-                    message_columns!(),
-                    " FROM messages m WHERE m.thread_id = $1 ORDER BY m.seq DESC LIMIT $2 OFFSET $3"
-                )
-            } else {
-                concat!(
-                    "SELECT ",
-                    message_columns!(),
-                    " FROM messages m WHERE m.thread_id = $1 ORDER BY m.seq ASC LIMIT $2 OFFSET $3"
-                )
+            let window = Window {
+                descending,
+                from: if descending { i64::MAX } else { i64::MIN },
+                fetch: limit,
+                offset,
+                keep: limit,
+                max_bytes,
             };
-            let found = sqlx::query(sql)
-                .bind(thread.0)
-                .bind(limit)
-                .bind(offset)
-                .fetch_all(pool)
-                .await
-                .map_err(db)?;
+            let (items, _) = bounded(pool, thread, &window).await?;
             Ok(Listing::Page(Page {
-                items: messages(&found)?,
+                items,
                 total: rows::count(total),
                 request: page,
             }))
@@ -246,42 +236,97 @@ pub(super) async fn list_messages(
             let cursor = before.or(after);
             // Past the cursor in fetch order; no cursor: from the start.
             let fetch_descending = descending != backwards;
-            let sql = if fetch_descending {
-                concat!(
-                    "SELECT ",
-                    message_columns!(),
-                    " FROM messages m WHERE m.thread_id = $1 AND m.seq < $2 \
-                     ORDER BY m.seq DESC LIMIT $3"
-                )
-            } else {
-                concat!(
-                    "SELECT ",
-                    message_columns!(),
-                    " FROM messages m WHERE m.thread_id = $1 AND m.seq > $2 \
-                     ORDER BY m.seq ASC LIMIT $3"
-                )
-            };
             let from = match (cursor, fetch_descending) {
                 (Some(cursor), _) => cursor.key,
                 (None, true) => i64::MAX,
                 (None, false) => i64::MIN,
             };
-            let found = sqlx::query(sql)
-                .bind(thread.0)
-                .bind(from)
-                .bind(i64::from(limit) + 1)
-                .fetch_all(pool)
-                .await
-                .map_err(db)?;
-            let page = cursor_page(messages(&found)?, limit, backwards, cursor.is_some(), |m| {
-                Cursor {
-                    key: m.seq,
-                    id: m.id.0,
-                }
-            });
-            Ok(Listing::Cursor(page))
+            let window = Window {
+                descending: fetch_descending,
+                from,
+                fetch: i64::from(limit) + 1,
+                offset: 0,
+                keep: i64::from(limit),
+                max_bytes,
+            };
+            let (found, fetched) = bounded(pool, thread, &window).await?;
+            let more = fetched > found.len();
+            Ok(Listing::Cursor(keyset_page(
+                found,
+                more,
+                limit,
+                backwards,
+                cursor.is_some(),
+                Message::cursor,
+            )))
         }
     }
+}
+
+/// Which rows of a thread a page reads: past `from` in fetch order,
+/// skipping `offset`, at most `fetch` looked at and `keep` kept.
+struct Window {
+    descending: bool,
+    from: i64,
+    fetch: i64,
+    offset: i64,
+    keep: i64,
+    max_bytes: Option<u64>,
+}
+
+/// One statement: the sizes of the window's rows first (`octet_length` and
+/// `pg_column_size` read TOAST headers, not the values), then only the rows
+/// within the byte bound (the first always), with how many the window held.
+fn bounded_sql(descending: bool) -> String {
+    let (op, order) = if descending {
+        ("<", "DESC")
+    } else {
+        (">", "ASC")
+    };
+    format!(
+        "WITH head AS ( \
+             SELECT m.seq, octet_length(m.content)::bigint + octet_length(m.content_html) \
+                 + pg_column_size(m.metadata) + pg_column_size(m.tool_calls) AS bytes \
+             FROM messages m WHERE m.thread_id = $1 AND m.seq {op} $2 \
+             ORDER BY m.seq {order} LIMIT $3 OFFSET $4 \
+         ), sized AS ( \
+             SELECT seq, row_number() OVER w AS n, sum(bytes) OVER w AS running FROM head \
+             WINDOW w AS (ORDER BY seq {order} ROWS UNBOUNDED PRECEDING) \
+         ) \
+         SELECT {}, (SELECT count(*) FROM head) AS fetched \
+         FROM sized s JOIN messages m ON m.thread_id = $1 AND m.seq = s.seq \
+         WHERE s.n <= $5 AND (s.n = 1 OR s.running <= $6) ORDER BY s.n",
+        message_columns!()
+    )
+}
+
+async fn bounded(
+    pool: &PgPool,
+    thread: ThreadId,
+    window: &Window,
+) -> StoreResult<(Vec<Message>, usize)> {
+    static SQL: std::sync::LazyLock<[String; 2]> =
+        std::sync::LazyLock::new(|| [bounded_sql(false), bounded_sql(true)]);
+    // Built from two fixed fragments, no client text.
+    let found = sqlx::query(AssertSqlSafe(SQL[usize::from(window.descending)].as_str()))
+        .bind(thread.0)
+        .bind(window.from)
+        .bind(window.fetch)
+        .bind(window.offset)
+        .bind(window.keep)
+        .bind(
+            window
+                .max_bytes
+                .map_or(i64::MAX, |n| i64::try_from(n).unwrap_or(i64::MAX)),
+        )
+        .fetch_all(pool)
+        .await
+        .map_err(db)?;
+    let fetched = match found.first() {
+        Some(row) => row.try_get::<i64, _>("fetched").map_err(db)?,
+        None => 0,
+    };
+    Ok((messages(&found)?, usize::try_from(fetched).unwrap_or(0)))
 }
 
 fn messages(found: &[PgRow]) -> StoreResult<Vec<Message>> {

@@ -332,8 +332,9 @@ impl Store for PostgresStore {
         thread: ThreadId,
         paging: Paging,
         descending: bool,
+        max_bytes: Option<u64>,
     ) -> StoreResult<Listing<Message>> {
-        messages::list_messages(&self.pool, thread, paging, descending).await
+        messages::list_messages(&self.pool, thread, paging, descending, max_bytes).await
     }
 
     #[instrument(skip_all, fields(thread.id = %run.thread_id, run.id = %run.id))]

@@ -466,9 +466,10 @@ impl Store for SqliteStore {
         thread: ThreadId,
         paging: Paging,
         descending: bool,
+        max_bytes: Option<u64>,
     ) -> StoreResult<Listing<Message>> {
         self.engine
-            .read(move |conn| messages::list(conn, thread, paging, descending))
+            .read(move |conn| messages::list(conn, thread, paging, descending, max_bytes))
             .await
     }
 

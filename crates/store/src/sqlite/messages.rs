@@ -6,7 +6,7 @@ use super::keyset;
 use super::rows::{self, Blob, count, instant, int, micros, parse_text};
 use rusqlite::types::Type;
 use rusqlite::{Connection, OptionalExtension, Row, params};
-use spool_core::listing::{Cursor, Listing, Paging, cursor_page};
+use spool_core::listing::{Listing, Paging, keyset_page};
 use spool_core::model::{Message, MessageRole, RunInfo};
 use spool_core::paging::Page;
 use spool_core::{MessageId, RunId, StoreError, ThreadId, UserId, WorkspaceId};
@@ -192,6 +192,7 @@ pub(super) fn list(
     thread: ThreadId,
     paging: Paging,
     descending: bool,
+    max_bytes: Option<u64>,
 ) -> Result<Listing<Message>> {
     let thread = Blob(thread.0);
     match paging {
@@ -202,19 +203,18 @@ pub(super) fn list(
                 .prepare_cached("SELECT count(*) FROM messages WHERE thread_id = ?1")
                 .and_then(|mut s| s.query_row([&thread], |r| r.get(0)))
                 .map_err(backend_error)?;
-            let items = tx
-                .prepare_cached(&format!(
-                    "SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.thread_id = ?1
-                     ORDER BY m.seq {order} LIMIT ?2 OFFSET ?3"
-                ))
-                .and_then(|mut s| {
-                    s.query_map(
-                        params![thread, page.per_page, int(page.offset())],
-                        message_row,
-                    )?
-                    .collect()
-                })
-                .map_err(backend_error)?;
+            let from = if descending { i64::MAX } else { i64::MIN };
+            let op = if descending { "<" } else { ">" };
+            let window = Window {
+                op,
+                order,
+                from,
+                fetch: page.per_page,
+                offset: page.offset(),
+                keep: page.per_page,
+                max_bytes,
+            };
+            let (items, _) = bounded(&tx, &thread, &window)?;
             Ok(Listing::Page(Page {
                 items,
                 total: count(total),
@@ -234,26 +234,81 @@ pub(super) fn list(
                 None if order == "DESC" => ("<", i64::MAX),
                 None => (">", i64::MIN),
             };
-            let rows = conn
-                .prepare_cached(&format!(
-                    "SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.thread_id = ?1 AND m.seq {op} ?2
-                     ORDER BY m.seq {order} LIMIT ?3"
-                ))
-                .and_then(|mut s| {
-                    s.query_map(params![thread, from, i64::from(limit) + 1], message_row)?
-                        .collect()
-                })
-                .map_err(backend_error)?;
-            Ok(Listing::Cursor(cursor_page(
+            let window = Window {
+                op,
+                order,
+                from,
+                fetch: limit + 1,
+                offset: 0,
+                keep: limit,
+                max_bytes,
+            };
+            let (rows, fetched) = bounded(conn, &thread, &window)?;
+            let more = fetched > rows.len();
+            Ok(Listing::Cursor(keyset_page(
                 rows,
+                more,
                 limit,
                 plan.backwards,
                 plan.had_cursor,
-                |m| Cursor {
-                    key: m.seq,
-                    id: m.id.0,
-                },
+                Message::cursor,
             )))
         }
     }
+}
+
+/// Which rows of a thread a page reads: past `from` in `order`, skipping
+/// `offset`, at most `fetch` looked at and `keep` kept.
+struct Window {
+    op: &'static str,
+    order: &'static str,
+    from: i64,
+    fetch: u32,
+    offset: u64,
+    keep: u32,
+    max_bytes: Option<u64>,
+}
+
+/// The rows of `window` up to the byte bound (the first always), and how
+/// many rows the window held. Sizes come from `octet_length`, which SQLite
+/// answers from the record header: a row past the bound is never read.
+fn bounded(conn: &Connection, thread: &Blob, window: &Window) -> Result<(Vec<Message>, usize)> {
+    let Window { op, order, .. } = window;
+    let max_bytes = window.max_bytes.map_or(i64::MAX, int);
+    let mut fetched = 0;
+    let rows = conn
+        .prepare_cached(&format!(
+            "WITH head AS (
+                 SELECT m.seq, octet_length(m.content) + octet_length(m.content_html)
+                     + octet_length(m.metadata) + octet_length(m.tool_calls) AS bytes
+                 FROM messages m WHERE m.thread_id = ?1 AND m.seq {op} ?2
+                 ORDER BY m.seq {order} LIMIT ?3 OFFSET ?4
+             ), sized AS (
+                 SELECT seq, row_number() OVER w AS n, sum(bytes) OVER w AS running FROM head
+                 WINDOW w AS (ORDER BY seq {order} ROWS UNBOUNDED PRECEDING)
+             )
+             SELECT {MESSAGE_COLUMNS}, (SELECT count(*) FROM head)
+             FROM sized s CROSS JOIN messages m
+             WHERE m.thread_id = ?1 AND m.seq = s.seq AND s.n <= ?5 AND (s.n = 1 OR s.running <= ?6)
+             ORDER BY s.n"
+        ))
+        .and_then(|mut s| {
+            s.query_map(
+                params![
+                    thread,
+                    window.from,
+                    window.fetch,
+                    int(window.offset),
+                    window.keep,
+                    max_bytes
+                ],
+                |row| {
+                    fetched = row.get::<_, i64>(18)?;
+                    message_row(row)
+                },
+            )?
+            .collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .map_err(backend_error)?;
+    Ok((rows, usize::try_from(fetched).unwrap_or(0)))
 }

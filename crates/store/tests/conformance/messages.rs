@@ -162,6 +162,7 @@ pub async fn story_concurrent_appends(store: Arc<dyn Store>) {
                 per_page: 100,
             }),
             false,
+            None,
         )
         .await
         .unwrap();
@@ -191,7 +192,7 @@ async fn walk(store: &Arc<dyn Store>, thread: ThreadId, descending: bool) -> (Ve
     loop {
         let page = cursor_page(
             store
-                .list_messages(thread, keyset(after, None, 4), descending)
+                .list_messages(thread, keyset(after, None, 4), descending, None)
                 .await
                 .unwrap(),
         );
@@ -223,7 +224,7 @@ async fn walk(store: &Arc<dyn Store>, thread: ThreadId, descending: bool) -> (Ve
     loop {
         let page = cursor_page(
             store
-                .list_messages(thread, keyset(None, before, 4), descending)
+                .list_messages(thread, keyset(None, before, 4), descending, None)
                 .await
                 .unwrap(),
         );
@@ -264,20 +265,20 @@ pub async fn story_message_paging(store: Arc<dyn Store>) {
     // Rows appended between pages neither repeat nor skip the ones listed.
     let first = cursor_page(
         store
-            .list_messages(chat.id, keyset(None, None, 10), false)
+            .list_messages(chat.id, keyset(None, None, 10), false, None)
             .await
             .unwrap(),
     );
     append(&store, message(&chat, "late", at(2000))).await;
     let second = cursor_page(
         store
-            .list_messages(chat.id, keyset(first.next, None, 10), false)
+            .list_messages(chat.id, keyset(first.next, None, 10), false, None)
             .await
             .unwrap(),
     );
     let third = cursor_page(
         store
-            .list_messages(chat.id, keyset(second.next, None, 10), false)
+            .list_messages(chat.id, keyset(second.next, None, 10), false, None)
             .await
             .unwrap(),
     );
@@ -289,26 +290,141 @@ pub async fn story_message_paging(store: Arc<dyn Store>) {
 
     let page = |page, per_page| Paging::Offset(PageRequest { page, per_page });
     let second_page = store
-        .list_messages(chat.id, page(2, 10), false)
+        .list_messages(chat.id, page(2, 10), false, None)
         .await
         .unwrap();
     assert_eq!(ids(&second_page, |m| m.seq), (11..=20).collect::<Vec<_>>());
     assert_eq!(builders::total(&second_page), 24);
     let tail = store
-        .list_messages(chat.id, page(3, 10), true)
+        .list_messages(chat.id, page(3, 10), true, None)
         .await
         .unwrap();
     assert_eq!(ids(&tail, |m| m.seq), [4, 3, 2, 1]);
     let empty = store
-        .list_messages(ThreadId::new(), page(1, 10), false)
+        .list_messages(ThreadId::new(), page(1, 10), false, None)
         .await
         .unwrap();
     assert_eq!((empty.items().len(), builders::total(&empty)), (0, 0));
     let none = cursor_page(
         store
-            .list_messages(ThreadId::new(), keyset(None, None, 10), false)
+            .list_messages(ThreadId::new(), keyset(None, None, 10), false, None)
             .await
             .unwrap(),
     );
     assert_eq!((none.items.len(), none.next, none.prev), (0, None, None));
+}
+
+/// Walks `thread` forwards with `next` under a byte bound of `max_bytes`,
+/// asking `limit` rows a page; answers each page's seqs.
+async fn walk_bounded(
+    store: &Arc<dyn Store>,
+    thread: ThreadId,
+    descending: bool,
+    max_bytes: u64,
+) -> Vec<Vec<i64>> {
+    let mut pages = Vec::new();
+    let mut after = None;
+    loop {
+        let page = cursor_page(
+            store
+                .list_messages(thread, keyset(after, None, 10), descending, Some(max_bytes))
+                .await
+                .unwrap(),
+        );
+        pages.push(page.items.iter().map(|m| m.seq).collect());
+        match page.next {
+            Some(next) => after = Some(next),
+            None => return pages,
+        }
+    }
+}
+
+/// A page bounded in bytes stops before the row that would pass the bound,
+/// always holds one row, and continues exactly where it stopped.
+pub async fn story_message_pages_bounded_in_bytes(store: Arc<dyn Store>) {
+    let ada = fixtures::user(&store, "ada@example.com").await;
+    let ws = fixtures::insert_workspace(&store, "Engines", ada.id).await;
+    let chat = insert_thread(&store, thread(ws.id, Some(ada.id), t0())).await;
+    // Sizes in KiB: small ones, then two over the whole bound.
+    let sizes = [1, 1, 30, 30, 30, 1, 200, 1, 300, 1, 1, 1];
+    let mut stored = Vec::new();
+    for (i, kib) in sizes.iter().enumerate() {
+        let mut m = message(&chat, &"x".repeat(kib * 1024), at(i as i64));
+        m.content_html = String::new();
+        stored.push(append(&store, m).await);
+    }
+    let bytes: Vec<u64> = stored.iter().map(|m| m.listed_bytes() as u64).collect();
+    let bound = 64 * 1024;
+    let pages = walk_bounded(&store, chat.id, false, bound).await;
+    assert_eq!(
+        pages,
+        [
+            vec![1, 2, 3, 4],
+            vec![5, 6],
+            vec![7],
+            vec![8],
+            vec![9],
+            vec![10, 11, 12]
+        ],
+        "row sizes {bytes:?}"
+    );
+    let descending = walk_bounded(&store, chat.id, true, bound).await;
+    let flat: Vec<i64> = descending.into_iter().flatten().collect();
+    assert_eq!(flat, (1..=12).rev().collect::<Vec<_>>());
+    // Unbounded, the same request answers a whole page.
+    let whole = walk_bounded(&store, chat.id, false, u64::MAX).await;
+    assert_eq!(whole, [(1..=10).collect::<Vec<_>>(), vec![11, 12]]);
+
+    // Backwards from the end: the rows nearest the cursor are kept.
+    let end = Cursor {
+        key: 13,
+        id: uuid::Uuid::nil(),
+    };
+    let back = cursor_page(
+        store
+            .list_messages(chat.id, keyset(None, Some(end), 10), false, Some(bound))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(
+        back.items.iter().map(|m| m.seq).collect::<Vec<_>>(),
+        [10, 11, 12]
+    );
+    assert_eq!(back.prev.map(|c| c.key), Some(10));
+
+    // Offset pages: short although rows follow, so cut.
+    let first = store
+        .list_messages(
+            chat.id,
+            Paging::Offset(PageRequest {
+                page: 1,
+                per_page: 10,
+            }),
+            false,
+            Some(bound),
+        )
+        .await
+        .unwrap();
+    let Listing::Page(first) = first else {
+        panic!("an offset request answers an offset page")
+    };
+    assert_eq!(
+        first.items.iter().map(|m| m.seq).collect::<Vec<_>>(),
+        [1, 2, 3, 4]
+    );
+    assert!(first.is_cut());
+    assert_eq!(first.total, 12);
+    let second = store
+        .list_messages(
+            chat.id,
+            Paging::Offset(PageRequest {
+                page: 2,
+                per_page: 10,
+            }),
+            false,
+            Some(bound),
+        )
+        .await
+        .unwrap();
+    assert_eq!(ids(&second, |m| m.seq), [11, 12]);
 }
