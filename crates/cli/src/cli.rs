@@ -103,6 +103,28 @@ pub struct SettingArgs {
     #[arg(long, env = "SPOOL_RATE_LIMIT_BURST", global = true, value_name = "N")]
     pub rate_limit_burst: Option<String>,
 
+    /// Seconds a client may take to send a whole request head [default: 10]
+    #[arg(
+        long,
+        env = "SPOOL_HEADER_READ_TIMEOUT_SECONDS",
+        global = true,
+        value_name = "SECONDS"
+    )]
+    pub header_read_timeout_seconds: Option<String>,
+
+    /// Seconds a kept-alive connection may wait for its next request [default: 60]
+    #[arg(
+        long,
+        env = "SPOOL_IDLE_TIMEOUT_SECONDS",
+        global = true,
+        value_name = "SECONDS"
+    )]
+    pub idle_timeout_seconds: Option<String>,
+
+    /// Connections served at once; more are answered 503 [default: from the open-file limit]
+    #[arg(long, env = "SPOOL_MAX_CONNECTIONS", global = true, value_name = "N")]
+    pub max_connections: Option<String>,
+
     /// Model for runs that name none [default: echo]
     #[arg(long, env = "SPOOL_DEFAULT_MODEL", global = true, value_name = "NAME")]
     pub default_model: Option<String>,

@@ -5,7 +5,9 @@ mod bootstrap;
 mod cli;
 mod commands;
 mod config;
+mod connections;
 mod logging;
+mod open_files;
 mod serve;
 
 use clap::{CommandFactory, FromArgMatches};

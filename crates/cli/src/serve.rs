@@ -1,16 +1,29 @@
-//! `spool serve`: bind, bootstrap an empty database, serve until SIGINT or
-//! SIGTERM, then let in-flight requests finish.
+//! `spool serve`: raise the open-file limit, bind, bootstrap an empty
+//! database, serve until SIGINT or SIGTERM, then let in-flight requests
+//! finish.
 
 use crate::bootstrap::{self, Admin};
 use crate::cli::ServeArgs;
 use crate::commands;
 use crate::config::Config;
+use crate::connections::{self, Limits};
+use crate::open_files;
 use anyhow::Context;
 use spool_http::HttpConfig;
+use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::signal::unix::{SignalKind, signal};
 
 pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
+    let files = open_files::raise();
+    files.log();
+    let max_connections =
+        files.max_connections(config.max_connections, &config.max_connections_origin)?;
+    let limits = Limits {
+        header_read: Duration::from_secs(config.header_read_timeout_seconds),
+        idle: Duration::from_secs(config.idle_timeout_seconds),
+        max_connections: u32::try_from(max_connections).unwrap_or(u32::MAX),
+    };
     // Bind first: a taken port fails before anything is written.
     let listener = TcpListener::bind(config.listen)
         .await
@@ -40,11 +53,14 @@ pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
     };
     let app = spool_http::app(spool, http);
     let shutdown = shutdown_signal().context("cannot listen for SIGTERM")?;
+    tracing::info!(
+        max_connections,
+        header_read_timeout_seconds = config.header_read_timeout_seconds,
+        idle_timeout_seconds = config.idle_timeout_seconds,
+        "connections: at most {max_connections} at once"
+    );
     tracing::info!(%addr, backend, "listening on {addr}");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
-        .context("serving failed")?;
+    connections::serve(listener, app, limits, shutdown).await;
     tracing::info!("stopped");
     Ok(())
 }

@@ -18,6 +18,9 @@ pub struct FileConfig {
     pub sign_in_failure_window_seconds: Option<u64>,
     pub rate_limit_per_second: Option<u64>,
     pub rate_limit_burst: Option<u64>,
+    pub header_read_timeout_seconds: Option<u64>,
+    pub idle_timeout_seconds: Option<u64>,
+    pub max_connections: Option<u64>,
     pub log: Option<String>,
     pub log_format: Option<String>,
     /// The model run when a request, thread and agent name none.
@@ -106,12 +109,16 @@ mod tests {
     fn reads_every_key() {
         let config = parse(
             "data_dir = 'd'\ndatabase_url = 'sqlite://x.db'\nlisten = '0.0.0.0:1'\nbody_limit_bytes = 5\n\
-             session_ttl_hours = 2\nlog = 'debug'\nlog_format = 'json'\n",
+             session_ttl_hours = 2\nlog = 'debug'\nlog_format = 'json'\nheader_read_timeout_seconds = 3\n\
+             idle_timeout_seconds = 4\nmax_connections = 5\n",
         )
         .unwrap();
         assert_eq!(config.listen.as_deref(), Some("0.0.0.0:1"));
         assert_eq!(config.body_limit_bytes, Some(5));
         assert_eq!(config.log_format.as_deref(), Some("json"));
+        assert_eq!(config.header_read_timeout_seconds, Some(3));
+        assert_eq!(config.idle_timeout_seconds, Some(4));
+        assert_eq!(config.max_connections, Some(5));
     }
 
     #[test]

@@ -29,6 +29,12 @@ const MAX_SIGN_IN_FAILURE_WINDOW_SECONDS: u64 = 7 * 24 * 3600;
 pub const DEFAULT_LOG: &str = "info";
 pub const DEFAULT_RATE_LIMIT_PER_SECOND: u64 = 100;
 pub const DEFAULT_RATE_LIMIT_BURST: u64 = 400;
+pub const DEFAULT_HEADER_READ_TIMEOUT_SECONDS: u64 = 10;
+pub const DEFAULT_IDLE_TIMEOUT_SECONDS: u64 = 60;
+const MAX_HEADER_READ_TIMEOUT_SECONDS: u64 = 3600;
+const MAX_IDLE_TIMEOUT_SECONDS: u64 = 24 * 3600;
+/// The connection slots are counted in a `u32` (see `connections`).
+const CONNECTIONS_CEILING: u64 = 1_000_000;
 /// Ten years: beyond it a session is a permanent credential in disguise.
 const MAX_SESSION_TTL_HOURS: u64 = 24 * 366 * 10;
 
@@ -51,6 +57,16 @@ pub struct Config {
     pub rate_limit_per_second: u64,
     /// Requests a credential may make at once after a quiet spell.
     pub rate_limit_burst: u64,
+    /// How long a client may take to send a whole request head.
+    pub header_read_timeout_seconds: u64,
+    /// How long a kept-alive connection may wait for its next request.
+    pub idle_timeout_seconds: u64,
+    /// Connections served at once; `None`: derived at start from the
+    /// open-file limit (see `open_files`).
+    pub max_connections: Option<u64>,
+    /// Where `max_connections` came from, for the start-up check against
+    /// the open-file limit.
+    pub max_connections_origin: Origin,
     pub log: String,
     pub log_format: LogFormat,
     /// The `[[providers]]` and `[[models]]` of the file, with the built-in
@@ -240,6 +256,41 @@ pub fn load(args: SettingArgs, matches: &ArgMatches) -> Result<Config, ConfigErr
     );
     let rate_limit_burst = positive(&burst, "rate_limit_burst", 1_000_000_000)?;
 
+    let header_read = pick(
+        "header_read_timeout_seconds",
+        args.header_read_timeout_seconds,
+        file.header_read_timeout_seconds.map(|n| n.to_string()),
+        DEFAULT_HEADER_READ_TIMEOUT_SECONDS.to_string(),
+    );
+    let header_read_timeout_seconds = positive(
+        &header_read,
+        "header_read_timeout_seconds",
+        MAX_HEADER_READ_TIMEOUT_SECONDS,
+    )?;
+    let idle = pick(
+        "idle_timeout_seconds",
+        args.idle_timeout_seconds,
+        file.idle_timeout_seconds.map(|n| n.to_string()),
+        DEFAULT_IDLE_TIMEOUT_SECONDS.to_string(),
+    );
+    let idle_timeout_seconds = positive(&idle, "idle_timeout_seconds", MAX_IDLE_TIMEOUT_SECONDS)?;
+    // No default value: unset (or empty) means "derive it from the
+    // open-file limit", which only `serve` can know.
+    let connections = pick(
+        "max_connections",
+        args.max_connections.filter(|n| !n.trim().is_empty()),
+        file.max_connections.map(|n| n.to_string()),
+        String::new(),
+    );
+    let max_connections = match connections.origin {
+        Origin::Default => None,
+        _ => Some(positive(
+            &connections,
+            "max_connections",
+            CONNECTIONS_CEILING,
+        )?),
+    };
+
     let log = pick("log", args.log, file.log, DEFAULT_LOG.to_owned());
     if let Err(err) = EnvFilter::try_new(&log.value) {
         return Err(log.error("log", format!("invalid log filter '{}': {err}", log.value)));
@@ -302,6 +353,10 @@ pub fn load(args: SettingArgs, matches: &ArgMatches) -> Result<Config, ConfigErr
         sign_in_failure_window_seconds,
         rate_limit_per_second,
         rate_limit_burst,
+        header_read_timeout_seconds,
+        idle_timeout_seconds,
+        max_connections,
+        max_connections_origin: connections.origin,
         log: log.value,
         log_format,
     })

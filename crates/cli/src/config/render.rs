@@ -22,6 +22,9 @@ pub fn to_toml(config: &Config) -> String {
          sign_in_failure_window_seconds = {}\n\
          rate_limit_per_second = {}\n\
          rate_limit_burst = {}\n\
+         header_read_timeout_seconds = {}\n\
+         idle_timeout_seconds = {}\n\
+         {}\n\
          log = {}\n\
          log_format = {}\n\
          {}{}\
@@ -36,6 +39,12 @@ pub fn to_toml(config: &Config) -> String {
         config.sign_in_failure_window_seconds,
         config.rate_limit_per_second,
         config.rate_limit_burst,
+        config.header_read_timeout_seconds,
+        config.idle_timeout_seconds,
+        config.max_connections.map_or_else(
+            || "# max_connections: unset, derived at start from the open-file limit".to_owned(),
+            |n| format!("max_connections = {n}")
+        ),
         quoted(&config.log),
         quoted(config.log_format.as_str()),
         config

@@ -6,6 +6,7 @@
 
 mod commands;
 mod config;
+mod connections;
 mod durability;
 mod idempotency;
 mod logs;
