@@ -6,6 +6,7 @@ mod cli;
 mod commands;
 mod config;
 mod connections;
+mod database_lock;
 mod logging;
 mod open_files;
 mod serve;
@@ -13,6 +14,12 @@ mod serve;
 use clap::{CommandFactory, FromArgMatches};
 use cli::{Cli, Command, KeyCommand, UserCommand, WorkspaceCommand};
 use std::process::ExitCode;
+use std::time::Duration;
+
+/// How long a one-shot command waits for another process to release a
+/// SQLite database: enough for a server that was just told to stop, or
+/// another command, to finish; a running server holds it for good.
+const COMMAND_PATIENCE: Duration = Duration::from_secs(5);
 
 fn main() -> ExitCode {
     let matches = Cli::command().get_matches();
@@ -35,6 +42,17 @@ fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<()> {
     }
     logging::init(&config)?;
     config.ensure_data_dir()?;
+    // Held until `run` returns: a second server on the same SQLite file is
+    // refused at once; a command waits a little for the file first.
+    let (holder, patience) = match &cli.command {
+        Command::Serve(_) => ("spool serve", Duration::ZERO),
+        Command::Migrate => ("spool migrate", COMMAND_PATIENCE),
+        Command::Config => ("spool config", Duration::ZERO),
+        Command::User(_) => ("spool user create", COMMAND_PATIENCE),
+        Command::Workspace(_) => ("spool workspace create", COMMAND_PATIENCE),
+        Command::Key(_) => ("spool key create", COMMAND_PATIENCE),
+    };
+    let _database = database_lock::hold(&config.database_url, holder, patience)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

@@ -1,6 +1,6 @@
 //! `spool serve`: raise the open-file limit, bind, bootstrap an empty
 //! database, serve until SIGINT or SIGTERM, then let in-flight requests
-//! finish.
+//! finish. (`main` has already taken the SQLite database's lock.)
 
 use crate::bootstrap::{self, Admin};
 use crate::cli::ServeArgs;

@@ -2,6 +2,7 @@
 //! `Display` redact it, and only [`DatabaseUrl::expose`] hands it to the store.
 
 use std::fmt;
+use std::path::Path;
 
 #[derive(Clone, PartialEq, Eq)]
 pub struct DatabaseUrl(String);
@@ -25,6 +26,16 @@ impl DatabaseUrl {
                 "unsupported scheme '{scheme}://' (use sqlite://PATH or postgres://USER@HOST/DB)"
             )),
             None => Ok(Self(value.to_owned())),
+        }
+    }
+
+    /// The file of a SQLite database (as `spool_store::open` reads the URL);
+    /// `None` for PostgreSQL.
+    pub fn sqlite_path(&self) -> Option<&Path> {
+        match self.0.split_once("://") {
+            Some(("sqlite", path)) => Some(Path::new(path)),
+            Some(_) => None,
+            None => Some(Path::new(&self.0)),
         }
     }
 
@@ -123,5 +134,20 @@ mod tests {
         assert!(DatabaseUrl::parse("sqlite://").is_err());
         assert!(DatabaseUrl::parse("postgresql://h/d").is_ok());
         assert!(DatabaseUrl::parse("x.db").is_ok());
+    }
+
+    #[test]
+    fn names_the_sqlite_file() {
+        let path = |url: &str| {
+            DatabaseUrl::parse(url)
+                .unwrap()
+                .sqlite_path()
+                .map(Path::to_owned)
+        };
+        assert_eq!(path("sqlite://data/spool.db"), Some("data/spool.db".into()));
+        assert_eq!(path("sqlite:///srv/spool.db"), Some("/srv/spool.db".into()));
+        assert_eq!(path("x.db"), Some("x.db".into()));
+        assert_eq!(path("postgres://u@h/d"), None);
+        assert_eq!(path("postgresql://u@h/d"), None);
     }
 }

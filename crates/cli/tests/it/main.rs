@@ -10,6 +10,7 @@ mod connections;
 mod durability;
 mod idempotency;
 mod logs;
+mod one_server;
 mod runs;
 mod secrets;
 mod serve;
