@@ -4,15 +4,12 @@ use serde_json::{Value, json};
 use std::io::Read;
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::sync::mpsc::{Sender, channel};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
 
 pub const ADMIN_EMAIL: &str = "owner@example.com";
 pub const ADMIN_PASSWORD: &str = "quartz-lantern-harbor-7";
-
-/// Only guards against a hung test; no test asserts on speed.
-const PATIENCE: Duration = Duration::from_secs(120);
 
 /// The binary, run in `dir` (so that `./spool.toml` and `./data` are the
 /// test's own) with none of the caller's `SPOOL_*` variables.
@@ -112,11 +109,20 @@ impl Site {
 
 type Buffer = Arc<Mutex<Vec<u8>>>;
 
-fn drain(mut from: impl Read + Send + 'static, into: Buffer) -> JoinHandle<()> {
+/// Copies `from` into `into` until it closes, telling `wrote` (if any) after
+/// each piece; `wrote`'s receiver sees the end as a hang-up.
+fn drain(
+    mut from: impl Read + Send + 'static,
+    into: Buffer,
+    wrote: Option<Sender<()>>,
+) -> JoinHandle<()> {
     std::thread::spawn(move || {
         let mut chunk = [0u8; 8192];
         while let Ok(n @ 1..) = from.read(&mut chunk) {
             into.lock().unwrap().extend_from_slice(&chunk[..n]);
+            if let Some(wrote) = &wrote {
+                let _ = wrote.send(());
+            }
         }
     })
 }
@@ -132,7 +138,9 @@ pub struct Server {
 
 impl Server {
     /// Starts `command serve --listen 127.0.0.1:0` and waits for the
-    /// "listening on ADDR" log line (so the log level must admit INFO).
+    /// "listening on ADDR" log line (so the log level must admit INFO),
+    /// reading stderr as it comes: no polling, no deadline (a hang is
+    /// nextest's to catch, .config/nextest.toml).
     pub fn start(mut command: Command) -> Self {
         command.args(["serve", "--listen", "127.0.0.1:0"]);
         command
@@ -141,9 +149,10 @@ impl Server {
             .stderr(Stdio::piped());
         let mut child = command.spawn().expect("spawn spool serve");
         let (out, err) = (Buffer::default(), Buffer::default());
+        let (wrote, logged) = channel();
         let readers = vec![
-            drain(child.stdout.take().unwrap(), out.clone()),
-            drain(child.stderr.take().unwrap(), err.clone()),
+            drain(child.stdout.take().unwrap(), out.clone(), None),
+            drain(child.stderr.take().unwrap(), err.clone(), Some(wrote)),
         ];
         let mut server = Server {
             child,
@@ -152,24 +161,19 @@ impl Server {
             err,
             readers,
         };
-        let deadline = Instant::now() + PATIENCE;
         loop {
             if let Some(addr) = listening_address(&server.stderr()) {
                 server.base = format!("http://{addr}");
                 return server;
             }
-            if let Some(status) = server.child.try_wait().unwrap() {
+            if logged.recv().is_err() {
+                // stderr closed before the line: the process has ended.
+                let status = server.child.wait().unwrap();
                 panic!(
                     "spool serve exited ({status}) before listening: {}",
                     server.stderr()
                 );
             }
-            assert!(
-                Instant::now() < deadline,
-                "spool serve never logged 'listening on': {}",
-                server.stderr()
-            );
-            std::thread::sleep(Duration::from_millis(10));
         }
     }
 
@@ -207,19 +211,9 @@ impl Server {
         (out, err)
     }
 
+    /// Waits for the exit itself (a hang is nextest's to catch).
     fn finish(&mut self) -> (ExitStatus, String, String) {
-        let deadline = Instant::now() + PATIENCE;
-        let status = loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                break status;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "spool serve did not exit: {}",
-                self.stderr()
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        };
+        let status = self.child.wait().expect("wait for spool serve");
         for reader in self.readers.drain(..) {
             reader.join().unwrap();
         }
