@@ -62,7 +62,7 @@ fn lease_from(at: spool_core::Timestamp) -> Lease<'static> {
     }
 }
 
-pub async fn layer(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+pub async fn layer(State(state): State<AppState>, request: Request, next: Next) -> Response {
     if request.method() != Method::POST || !request.headers().contains_key(HEADER) {
         return next.run(request).await;
     }
@@ -79,6 +79,18 @@ pub async fn layer(State(state): State<AppState>, mut request: Request, next: Ne
             ));
         }
     };
+    // Its own task from here on: a client that goes away cannot stop it
+    // half-way, between claiming the key and settling it.
+    let work = keyed(state, key, request, next).instrument(tracing::Span::current());
+    match tokio::spawn(work).await {
+        Ok(response) => response,
+        Err(err) => fail(ApiError::Core(CoreError::internal(err))),
+    }
+}
+
+async fn keyed(state: AppState, key: String, mut request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
+    let fail = |err: ApiError| error_for_path(&path, err);
     // Authenticated first: a request that fails to is answered by its
     // handler as usual and leaves no trace under the key.
     let Some(token) = presented_credential(request.headers()).map(str::to_owned) else {
@@ -143,13 +155,7 @@ pub async fn layer(State(state): State<AppState>, mut request: Request, next: Ne
 
     let claim = Claim::new(owner, key, resume);
     let request = Request::from_parts(parts, Body::from(bytes));
-    let work = carry_out(store, claim, request, next).instrument(tracing::Span::current());
-    // Its own task: a client that goes away does not stop the request
-    // half-way, and its claim is always settled.
-    match tokio::spawn(work).await {
-        Ok(response) => response,
-        Err(err) => fail(ApiError::Core(CoreError::internal(err))),
-    }
+    carry_out(store, claim, request, next).await
 }
 
 fn replay(status: u16, body: Vec<u8>) -> Response {
