@@ -17,12 +17,81 @@ fn chars(s: &str) -> usize {
     s.chars().count()
 }
 
+/// Whose `metadata` a client writes. Each kind has keys that spool itself
+/// shows in that object or beside it in the resource (a message's run
+/// usage, a thread's or agent's counters): a client may not set those, so
+/// that nothing it writes can pass for what the server recorded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MetadataOf {
+    Message,
+    Thread,
+    Agent,
+    Workspace,
+}
+
+impl MetadataOf {
+    /// The keys of this kind's metadata that only the server writes.
+    pub fn server_keys(self) -> &'static [&'static str] {
+        match self {
+            // What a run records over the client's keys (`Message::metadata_with_run`).
+            MetadataOf::Message => &[
+                "model",
+                "temperature",
+                "tokens",
+                "finish_reason",
+                "run_uuid",
+            ],
+            // A thread's `model`, `temperature`, `max_tokens` and `system_prompt` are the
+            // client's settings for its runs; its counters and usage are not.
+            MetadataOf::Thread => &[
+                "message_count",
+                "last_message_at",
+                "last_model_used",
+                "usage",
+                "input_tokens",
+                "output_tokens",
+                "total_tokens",
+            ],
+            MetadataOf::Agent => &[
+                "threads_count",
+                "usage_count",
+                "usage_frequency",
+                "last_used_at",
+            ],
+            MetadataOf::Workspace => &[],
+        }
+    }
+}
+
 /// A client-writable metadata object within the limits.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
 #[serde(transparent)]
 pub struct Metadata(Map<String, Value>);
 
 impl Metadata {
+    /// A resource's `metadata` as a client wrote it: within the limits, and
+    /// without the keys the server owns there (each answered 422 as
+    /// `metadata.<key>`). Every path by which a client's metadata reaches a
+    /// resource comes through here.
+    pub fn client(
+        of: MetadataOf,
+        value: Map<String, Value>,
+        errors: &mut ValidationErrors,
+    ) -> Self {
+        for key in of.server_keys() {
+            if value.contains_key(*key) {
+                errors.add(
+                    format!("metadata.{key}"),
+                    format!("The metadata.{key} is set by the server; it cannot be written."),
+                );
+            }
+        }
+        Self::parse("metadata", value, errors)
+    }
+
+    /// A free-form object within the metadata limits (e.g. an agent's
+    /// `profile_photo_config`); a resource's `metadata` goes through
+    /// [`Metadata::client`] instead.
     pub fn parse(field: &str, value: Map<String, Value>, errors: &mut ValidationErrors) -> Self {
         if value.len() > METADATA_MAX_KEYS {
             errors.add(
@@ -190,6 +259,35 @@ mod tests {
         assert_eq!(list_510.to_string().chars().count(), 510);
         assert!(metadata(json!({ "k": list_510 })).is_empty());
         assert!(!metadata(json!({ "k": ["a".repeat(509)] })).is_empty());
+    }
+
+    #[test]
+    fn server_owned_keys_are_refused_by_name() {
+        let mut errors = ValidationErrors::new();
+        let Value::Object(map) = json!({
+            "run_uuid": "0192c1f0-a1b2-7c3d-8e9f-0a1b2c3d4e5f",
+            "finish_reason": "stop",
+            "label": "kept",
+        }) else {
+            unreachable!()
+        };
+        Metadata::client(MetadataOf::Message, map.clone(), &mut errors);
+        let fields: Vec<&str> = errors.0.keys().map(String::as_str).collect();
+        assert_eq!(fields, ["metadata.finish_reason", "metadata.run_uuid"]);
+        assert!(errors.0["metadata.run_uuid"][0].contains("set by the server"));
+
+        // The same keys mean nothing special on a thread; its counters do.
+        let mut errors = ValidationErrors::new();
+        Metadata::client(MetadataOf::Thread, map, &mut errors);
+        assert!(errors.is_empty(), "{errors:?}");
+        let Value::Object(map) = json!({ "message_count": 9, "model": "echo" }) else {
+            unreachable!()
+        };
+        Metadata::client(MetadataOf::Thread, map, &mut errors);
+        assert_eq!(
+            errors.0.keys().collect::<Vec<_>>(),
+            ["metadata.message_count"]
+        );
     }
 
     #[test]

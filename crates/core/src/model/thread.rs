@@ -149,6 +149,11 @@ impl Message {
     /// as a message's metadata.
     pub fn metadata_with_run(&self) -> Map<String, Value> {
         let mut metadata = self.metadata.as_map().clone();
+        // Clients cannot write these keys (`validate::MetadataOf`); any stored
+        // before that rule are not shown as if a run had set them.
+        for key in crate::validate::MetadataOf::Message.server_keys() {
+            metadata.remove(*key);
+        }
         let run = &self.run;
         let total = match (run.input_tokens, run.output_tokens) {
             (Some(i), Some(o)) => Some(i + o),

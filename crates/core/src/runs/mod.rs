@@ -211,6 +211,13 @@ impl Spool {
                 "File attachments are not supported yet; send the message without files.",
             );
         }
+        // Checked with or without content, so that the same metadata is
+        // refused (or not) whatever else the request carries.
+        let metadata = Metadata::client(
+            crate::validate::MetadataOf::Message,
+            input.message_metadata.unwrap_or_default(),
+            &mut errors,
+        );
         let user_message = match input.content {
             None => None,
             Some(content) => {
@@ -225,11 +232,6 @@ impl Spool {
                         ),
                     );
                 }
-                let metadata = Metadata::parse(
-                    "metadata",
-                    input.message_metadata.unwrap_or_default(),
-                    &mut errors,
-                );
                 let at = now();
                 Some(Message {
                     id: MessageId::new(),

@@ -377,6 +377,6 @@ fn apply(agent: &mut Agent, input: AgentInput, errors: &mut ValidationErrors) {
     }
     if let Some(metadata) = input.metadata {
         check_persona(&metadata, errors);
-        agent.metadata = Metadata::parse("metadata", metadata, errors);
+        agent.metadata = Metadata::client(validate::MetadataOf::Agent, metadata, errors);
     }
 }

@@ -76,7 +76,11 @@ impl Spool {
                 MessageRole::User
             }),
         };
-        let metadata = Metadata::parse("metadata", input.metadata.unwrap_or_default(), &mut errors);
+        let metadata = Metadata::client(
+            crate::validate::MetadataOf::Message,
+            input.metadata.unwrap_or_default(),
+            &mut errors,
+        );
         if !input.files.is_empty() {
             errors.add(
                 "files",
@@ -156,7 +160,8 @@ impl Spool {
             message.content_html = markdown::render(&message.content);
         }
         if let Some(metadata) = input.metadata {
-            message.metadata = Metadata::parse("metadata", metadata, &mut errors);
+            message.metadata =
+                Metadata::client(crate::validate::MetadataOf::Message, metadata, &mut errors);
         }
         errors.into_result()?;
         message.updated_at = now();

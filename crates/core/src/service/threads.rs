@@ -107,7 +107,11 @@ impl Spool {
         let mut errors = ValidationErrors::new();
         let title = optional_title("name", input.title, &mut errors);
         let subject = optional_title("with", input.subject, &mut errors);
-        let metadata = Metadata::parse("metadata", input.metadata.unwrap_or_default(), &mut errors);
+        let metadata = Metadata::client(
+            validate::MetadataOf::Thread,
+            input.metadata.unwrap_or_default(),
+            &mut errors,
+        );
         let anon_user_id = anon_user(input.anon_user_id, principal, &mut errors);
         ui_setting(input.visible_in_ui, principal, &mut errors);
         if let Some(agent) = input.agent
@@ -193,7 +197,7 @@ impl Spool {
             thread.subject = optional_title("with", subject, &mut errors);
         }
         if let Some(metadata) = input.metadata {
-            thread.metadata = Metadata::parse("metadata", metadata, &mut errors);
+            thread.metadata = Metadata::client(validate::MetadataOf::Thread, metadata, &mut errors);
         }
         if let Some(agent) = input.agent {
             if let Some(id) = agent

@@ -59,7 +59,11 @@ impl Spool {
             input.profile_photo_url.as_deref(),
             &mut errors,
         );
-        let metadata = Metadata::parse("metadata", input.metadata.unwrap_or_default(), &mut errors);
+        let metadata = Metadata::client(
+            validate::MetadataOf::Workspace,
+            input.metadata.unwrap_or_default(),
+            &mut errors,
+        );
         errors.into_result()?;
         self.create_workspace_for(
             owner,
@@ -154,7 +158,7 @@ impl Spool {
             .map(|url| validate::short_text("profile_photo_url", url.as_deref(), &mut errors));
         let metadata = input
             .metadata
-            .map(|m| Metadata::parse("metadata", m, &mut errors));
+            .map(|m| Metadata::client(validate::MetadataOf::Workspace, m, &mut errors));
         errors.into_result()?;
         let patch = WorkspacePatch {
             name,

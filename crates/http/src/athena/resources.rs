@@ -3,7 +3,7 @@
 
 use super::wire::{UserBody, WorkspaceBody, time};
 use serde::Serialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use spool_core::UserId;
 use spool_core::catalog::ModelEntry;
 use spool_core::model::{AGENT_METADATA_KEYS, Agent, Message, Thread};
@@ -302,25 +302,7 @@ impl From<&Thread> for ThreadSummary {
 
 /// The run's keys over the client's, so a client cannot forge usage.
 pub fn message_metadata(message: &Message) -> Map<String, Value> {
-    let mut metadata = message.metadata.as_map().clone();
-    let run = &message.run;
-    let total = match (run.input_tokens, run.output_tokens) {
-        (Some(i), Some(o)) => Some(i + o),
-        _ => None,
-    };
-    metadata.insert("model".into(), json!(run.model));
-    metadata.insert("temperature".into(), json!(run.temperature));
-    metadata.insert(
-        "tokens".into(),
-        json!({ "input": run.input_tokens, "output": run.output_tokens, "total": total }),
-    );
-    if let Some(reason) = &run.finish_reason {
-        metadata.insert("finish_reason".into(), json!(reason));
-    }
-    if let Some(run_id) = run.run_id {
-        metadata.insert("run_uuid".into(), json!(run_id.to_string()));
-    }
-    metadata
+    message.metadata_with_run()
 }
 
 impl MessageBody {

@@ -20,6 +20,7 @@ mod request_ids;
 mod runs;
 mod search;
 mod seeds;
+mod server_metadata;
 mod shape;
 mod sign_in_throttle;
 mod thena;

@@ -58,12 +58,20 @@ async fn thread_order_both_ways_and_edits_keep_their_place() {
     );
     assert_eq!(read["data"]["created_at"], asc["data"][0]["created_at"]);
 
-    // Metadata edits keep the content, and the client cannot forge usage.
-    let (status, edited) = send(put(
+    // Metadata edits keep the content; the client cannot forge usage.
+    let (status, refused) = send(put(
         &server,
         &path,
         &ada.token,
         json!({ "metadata": { "label": "x", "model": "forged" } }),
+    ))
+    .await;
+    crate::assert_invalid(status, &refused, "metadata.model");
+    let (status, edited) = send(put(
+        &server,
+        &path,
+        &ada.token,
+        json!({ "metadata": { "label": "x" } }),
     ))
     .await;
     assert_eq!(status, StatusCode::OK, "{edited}");
