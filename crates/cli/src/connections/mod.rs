@@ -11,6 +11,7 @@ use activity::{Activity, Tracked, Watched};
 use axum::Router;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
+use axum::extract::ConnectInfo;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use std::convert::Infallible;
@@ -111,7 +112,9 @@ impl Connection {
         });
         let app = self.app;
         let requests = activity.clone();
-        let service = service_fn(move |request: hyper::Request<Incoming>| {
+        let service = service_fn(move |mut request: hyper::Request<Incoming>| {
+            // The peer's address, for limits kept per client (sign-in).
+            request.extensions_mut().insert(ConnectInfo(peer));
             let busy = requests.request_started();
             let app = app.clone();
             async move {

@@ -131,3 +131,31 @@ async fn the_body_limit_setting_reaches_the_server() {
         .expect("sign-in request");
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
 }
+
+/// The served app sees each client's address: failed sign-ins from one
+/// address are throttled across emails, not only per email.
+#[tokio::test(flavor = "multi_thread")]
+async fn failed_sign_ins_are_throttled_per_client_address() {
+    let site = Site::new().await;
+    let mut command = site.spool();
+    command
+        .env("SPOOL_ADMIN_EMAIL", ADMIN_EMAIL)
+        .env("SPOOL_ADMIN_PASSWORD", ADMIN_PASSWORD)
+        .env("SPOOL_SIGN_IN_FAILURES_PER_ADDRESS", "3");
+    let server = Server::start(command);
+    let client = reqwest::Client::new();
+    let attempt = |email: String| {
+        client
+            .post(server.url("/api/v1/auth/sign-in"))
+            .json(&serde_json::json!({ "email": email, "password": "wrong" }))
+            .send()
+    };
+    // Each email is new, so only the address's budget can run out.
+    for n in 0..3 {
+        let response = attempt(format!("guess{n}@example.com")).await.unwrap();
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let response = attempt("guess3@example.com".into()).await.unwrap();
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(response.headers().contains_key("retry-after"));
+}
