@@ -233,7 +233,8 @@ async fn clients_that_reset_after_sending_neither_stick_nor_duplicate() {
 /// second time by the retry, which gets the first run's answer.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_keyed_run_whose_client_left_is_not_run_twice() {
-    let server = TestServer::start().await;
+    // Retries come in a loop: no per-credential rate limit.
+    let server = fixtures::unlimited().await;
     let ada = server.account("ada@example.com").await;
     let thread = uuid(&fixtures::thread(&server, &ada, "t").await);
     let path = format!("/api/v1/threads/{thread}/run");
