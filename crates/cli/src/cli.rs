@@ -54,6 +54,15 @@ pub struct SettingArgs {
     )]
     pub body_limit_bytes: Option<String>,
 
+    /// Most bytes of messages one list page holds; a fuller page stops early [default: 4194304]
+    #[arg(
+        long,
+        env = "SPOOL_LIST_PAGE_MAX_BYTES",
+        global = true,
+        value_name = "BYTES"
+    )]
+    pub list_page_max_bytes: Option<String>,
+
     /// How long a sign-in session lasts, in hours [default: 720]
     #[arg(
         long,

@@ -28,6 +28,7 @@ pub async fn open(config: &Config) -> anyhow::Result<Spool> {
         session_ttl: chrono::Duration::hours(ttl_hours),
         sign_in_throttle: config.sign_in_throttle(),
         rate_limit: config.rate_limit(),
+        list_page_max_bytes: config.list_page_max_bytes,
         catalog,
         ..SpoolConfig::default()
     };

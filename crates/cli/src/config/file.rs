@@ -12,6 +12,7 @@ pub struct FileConfig {
     pub database_url: Option<String>,
     pub listen: Option<String>,
     pub body_limit_bytes: Option<u64>,
+    pub list_page_max_bytes: Option<u64>,
     pub session_ttl_hours: Option<u64>,
     pub sign_in_failures_per_email: Option<u64>,
     pub sign_in_failures_per_address: Option<u64>,

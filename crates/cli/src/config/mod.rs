@@ -20,6 +20,8 @@ pub const DEFAULT_CONFIG_FILE: &str = "spool.toml";
 pub const DEFAULT_DATA_DIR: &str = "data";
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_BODY_LIMIT_BYTES: u64 = 2 * 1024 * 1024;
+pub const DEFAULT_LIST_PAGE_MAX_BYTES: u64 =
+    spool_core::service::DEFAULT_LIST_PAGE_MAX_BYTES as u64;
 pub const DEFAULT_SESSION_TTL_HOURS: u64 = 720;
 pub const DEFAULT_SIGN_IN_FAILURES_PER_EMAIL: u64 = 5;
 pub const DEFAULT_SIGN_IN_FAILURES_PER_ADDRESS: u64 = 50;
@@ -46,6 +48,8 @@ pub struct Config {
     pub database_url: DatabaseUrl,
     pub listen: SocketAddr,
     pub body_limit_bytes: usize,
+    /// Most bytes of messages one list page holds.
+    pub list_page_max_bytes: usize,
     pub session_ttl_hours: u64,
     /// Failed sign-ins allowed per email per window; 0 turns the budget off.
     pub sign_in_failures_per_email: u64,
@@ -205,6 +209,13 @@ pub fn load(args: SettingArgs, matches: &ArgMatches) -> Result<Config, ConfigErr
         DEFAULT_BODY_LIMIT_BYTES.to_string(),
     );
     let body_limit_bytes = positive(&body_limit, "body_limit_bytes", u64::from(u32::MAX))?;
+    let page_bytes = pick(
+        "list_page_max_bytes",
+        args.list_page_max_bytes,
+        file.list_page_max_bytes.map(|n| n.to_string()),
+        DEFAULT_LIST_PAGE_MAX_BYTES.to_string(),
+    );
+    let list_page_max_bytes = positive(&page_bytes, "list_page_max_bytes", u64::from(u32::MAX))?;
 
     let ttl = pick(
         "session_ttl_hours",
@@ -347,6 +358,7 @@ pub fn load(args: SettingArgs, matches: &ArgMatches) -> Result<Config, ConfigErr
         database_url,
         listen: listen_addr,
         body_limit_bytes: usize::try_from(body_limit_bytes).unwrap_or(usize::MAX),
+        list_page_max_bytes: usize::try_from(list_page_max_bytes).unwrap_or(usize::MAX),
         session_ttl_hours,
         sign_in_failures_per_email,
         sign_in_failures_per_address,

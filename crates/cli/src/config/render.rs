@@ -16,6 +16,7 @@ pub fn to_toml(config: &Config) -> String {
          database_url = {}\n\
          listen = {}\n\
          body_limit_bytes = {}\n\
+         list_page_max_bytes = {}\n\
          session_ttl_hours = {}\n\
          sign_in_failures_per_email = {}\n\
          sign_in_failures_per_address = {}\n\
@@ -33,6 +34,7 @@ pub fn to_toml(config: &Config) -> String {
         quoted(&config.database_url.redacted()),
         quoted(&config.listen.to_string()),
         config.body_limit_bytes,
+        config.list_page_max_bytes,
         config.session_ttl_hours,
         config.sign_in_failures_per_email,
         config.sign_in_failures_per_address,

@@ -278,3 +278,30 @@ fn the_data_dir_is_created_when_missing() {
     assert!(output.contains("current"), "{output}");
     assert!(dir.path().join("nested/state/spool.db").exists());
 }
+
+#[test]
+fn list_page_max_bytes_comes_in_layers_and_is_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let config = effective(&mut spool(dir));
+    assert_eq!(
+        config["list_page_max_bytes"].as_integer(),
+        Some(4 * 1024 * 1024)
+    );
+    write(dir, "spool.toml", "list_page_max_bytes = 1048576\n");
+    let config = effective(&mut spool(dir));
+    assert_eq!(config["list_page_max_bytes"].as_integer(), Some(1_048_576));
+    let config = effective(spool(dir).env("SPOOL_LIST_PAGE_MAX_BYTES", "65536"));
+    assert_eq!(config["list_page_max_bytes"].as_integer(), Some(65_536));
+    let error = fails(
+        spool(dir)
+            .env("SPOOL_LIST_PAGE_MAX_BYTES", "0")
+            .arg("config"),
+    );
+    assert!(
+        error.contains(
+            "list_page_max_bytes: must be greater than 0 (from SPOOL_LIST_PAGE_MAX_BYTES)"
+        ),
+        "{error}"
+    );
+}
