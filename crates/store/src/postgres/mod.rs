@@ -54,6 +54,15 @@ impl PostgresStore {
         let pool = PgPoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
             .acquire_timeout(Duration::from_secs(10))
+            // A connection's read buffer grows to the largest answer it took
+            // (a page of big messages) and would keep that size for as long
+            // as the pool keeps the connection: back to 8 KiB on release.
+            .after_release(|conn, _| {
+                Box::pin(async move {
+                    sqlx::Connection::shrink_buffers(conn);
+                    Ok(true)
+                })
+            })
             .connect_with(options)
             .await
             .map_err(error::db)?;
