@@ -21,6 +21,16 @@ use std::time::Duration;
 /// another command, to finish; a running server holds it for good.
 const COMMAND_PATIENCE: Duration = Duration::from_secs(5);
 
+/// jemalloc, not glibc's malloc: after 16 clients had read pages of big
+/// messages at once, glibc kept every byte it had handed out (its mmap
+/// threshold rises with each large free, so later large blocks come from
+/// per-thread arenas that it does not give back); jemalloc returns what was
+/// freed within a second (options in `.cargo/config.toml`; measured by
+/// `scripts/bench --memory`, bench/results/2026-12-01-memory.md).
+#[cfg(target_os = "linux")]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> ExitCode {
     let matches = Cli::command().get_matches();
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|err| err.exit());
