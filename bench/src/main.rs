@@ -3,6 +3,7 @@
 //!     spool-bench suite --spool target/release/spool --baseline target/release/spool-baseline \
 //!         --out bench/results/2026-11-23-sqlite.md
 //!     spool-bench run --addr 127.0.0.1:8080 --key spk_… --path /api/v1/threads -c 64
+//!     spool-bench memory --spool target/release/spool --out bench/results/2026-12-02-memory.md
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -31,6 +32,37 @@ enum Command {
     Suite(SuiteArgs),
     /// Load one running server with one request, and print the figures
     Run(RunArgs),
+    /// Big messages read by many clients at once: spool's peak and settled RSS
+    Memory(MemoryArgs),
+}
+
+#[derive(Parser)]
+struct MemoryArgs {
+    #[arg(long)]
+    spool: PathBuf,
+    /// PostgreSQL database to use (created empty by the caller); SQLite when absent
+    #[arg(long)]
+    postgres_url: Option<String>,
+    #[arg(long, default_value_t = 100)]
+    messages: usize,
+    /// Size of each message's content
+    #[arg(long, default_value_t = 256)]
+    kib: usize,
+    #[arg(long, default_value_t = 16)]
+    readers: usize,
+    /// Whole-thread reads per reader
+    #[arg(long, default_value_t = 10)]
+    rounds: usize,
+    /// Seconds between the readers' end and the settled RSS
+    #[arg(long, default_value_t = 5)]
+    settle: u64,
+    /// Also run with this `list_page_max_bytes` (e.g. 4294967295: pages of
+    /// 100 messages, as before the bound), each run on a fresh server
+    #[arg(long)]
+    compare_page_max_bytes: Option<u64>,
+    /// Where to write the results (Markdown)
+    #[arg(long)]
+    out: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -108,6 +140,7 @@ fn main() -> anyhow::Result<()> {
         match cli.command {
             Command::Suite(args) => suite_command(args).await,
             Command::Run(args) => run_command(args).await,
+            Command::Memory(args) => memory_command(args).await,
         }
     })
 }
@@ -251,6 +284,62 @@ async fn run_command(args: RunArgs) -> anyhow::Result<()> {
     let errors = outcome.errors();
     if let Some(error) = outcome.first_error.filter(|_| errors > 0) {
         println!("first error: {error}");
+    }
+    Ok(())
+}
+
+async fn memory_command(args: MemoryArgs) -> anyhow::Result<()> {
+    use spool_bench::memory::{self, Options};
+    let mut options = Options {
+        spool: std::fs::canonicalize(&args.spool)
+            .with_context(|| format!("--spool {}", args.spool.display()))?,
+        database_url: args.postgres_url,
+        messages: args.messages,
+        kib: args.kib,
+        readers: args.readers,
+        rounds: args.rounds,
+        settle: Duration::from_secs(args.settle),
+        page_max_bytes: None,
+    };
+    let mut runs = Vec::new();
+    for bound in std::iter::once(None).chain(args.compare_page_max_bytes.map(Some)) {
+        options.page_max_bytes = bound;
+        eprintln!(
+            "bench: memory, list_page_max_bytes {}",
+            bound.map_or("default".into(), |n| n.to_string())
+        );
+        let figures = memory::run(options.clone()).await?;
+        eprintln!(
+            "bench: peak {} MiB, settled {} MiB",
+            figures.peak >> 20,
+            figures.settled >> 20
+        );
+        runs.push(figures);
+        if options.database_url.is_some() && args.compare_page_max_bytes.is_some() {
+            // One database per run: the second would find the first's data.
+            eprintln!("bench: the comparison run needs a fresh database; skipped");
+            break;
+        }
+    }
+    options.page_max_bytes = None;
+    let header = Header {
+        date: chrono::Utc::now().format("%Y-%m-%d").to_string(),
+        revision: suite::revision(&std::env::current_dir()?),
+        cores: std::thread::available_parallelism().map_or(0, |n| n.get()),
+        kernel: std::fs::read_to_string("/proc/sys/kernel/osrelease")
+            .map(|s| format!("Linux {}", s.trim()))
+            .unwrap_or_else(|_| "unknown OS".into()),
+    };
+    let text = memory::render(&options, &runs, &header);
+    match &args.out {
+        Some(path) => {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)?;
+            }
+            std::fs::write(path, &text).with_context(|| format!("writing {}", path.display()))?;
+            eprintln!("bench: wrote {}", path.display());
+        }
+        None => print!("{text}"),
     }
     Ok(())
 }
