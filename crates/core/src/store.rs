@@ -8,7 +8,7 @@ use crate::ids::{AgentId, ApiKeyId, MessageId, RunId, ThreadId, UserId, Workspac
 use crate::listing::{Listing, Paging};
 use crate::model::{
     Agent, AgentShare, ApiKey, Feedback, FinishedRun, Member, Message, NewUser, Role, Run,
-    RunAdmission, Session, Thread, User, Workspace, WorkspacePatch,
+    RunAdmission, RunStatus, Session, Thread, User, Workspace, WorkspacePatch,
 };
 use crate::paging::{Page, PageRequest};
 use crate::query::{AgentQuery, IdempotencyBegin, MetricsPoint, MetricsQuery, ThreadQuery};
@@ -198,7 +198,16 @@ pub trait Store: Send + Sync + 'static {
     /// one to the agent's `usage_count` and sets its `last_used_at`; then
     /// starts the thread's oldest queued run, if any and none is in progress
     /// (returned in `next`), else sets the thread idle.
-    async fn finish_run(&self, run: &Run, reply: Option<Message>) -> StoreResult<FinishedRun>;
+    ///
+    /// A compare-and-set on `expected` (`queued` or `in_progress`): when the
+    /// stored run is no longer in that status (another writer ended or
+    /// started it first) nothing is written and the answer is `None`.
+    async fn finish_run(
+        &self,
+        run: &Run,
+        expected: RunStatus,
+        reply: Option<Message>,
+    ) -> StoreResult<Option<FinishedRun>>;
     async fn run(&self, workspace: WorkspaceId, id: RunId) -> StoreResult<Option<Run>>;
     /// Newest first; cursors key on created_at.
     async fn list_runs(&self, thread: ThreadId, paging: Paging) -> StoreResult<Listing<Run>>;

@@ -25,6 +25,8 @@ mod messages;
 mod metrics;
 #[path = "conformance/postgres_only.rs"]
 mod postgres_only;
+#[path = "conformance/run_races.rs"]
+mod run_races;
 #[path = "conformance/runs.rs"]
 mod runs;
 #[path = "conformance/search.rs"]
@@ -121,6 +123,8 @@ stories! {
     runs::story_runs => runs,
     runs::story_unfinished_runs_fail_at_start => unfinished_runs_fail_at_start,
     runs::story_concurrent_admission => concurrent_admission,
+    runs::story_run_transitions_are_compare_and_set => run_transitions_are_compare_and_set,
+    run_races::story_cancel_finish_promote_race => cancel_finish_promote_race,
     agents::story_insert_agent => insert_agent,
     agents::story_lookups => lookups,
     agents::story_list_agents => list_agents,

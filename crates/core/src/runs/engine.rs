@@ -115,11 +115,20 @@ async fn execute(spool: &Spool, mut run: Run, channel: &Channel) -> Option<Run> 
 
     let finished = finish_with_retries(spool, &run, reply).await;
     let next = match finished {
-        Ok(finished) => {
+        Ok(Some(finished)) => {
             if let Some(stored) = finished.reply {
                 channel.push(RunEventKind::MessageCompleted(stored));
             }
             finished.next
+        }
+        Ok(None) => {
+            // Another writer ended the run first (a cancel that found no
+            // task for it): its stored end is the run's outcome.
+            tracing::warn!("the run had already been ended elsewhere");
+            if let Ok(Some(stored)) = spool.store().run(run.workspace_id, run.id).await {
+                run = stored;
+            }
+            None
         }
         Err(err) => {
             tracing::error!(error = %err, "could not store the end of a run");
@@ -138,15 +147,21 @@ async fn execute(spool: &Spool, mut run: Run, channel: &Channel) -> Option<Run> 
     next
 }
 
-/// Storage hiccups must not lose a finished reply: try a few times.
+/// Storage hiccups must not lose a finished reply: try a few times. The
+/// end is a compare-and-set on `in_progress`, so a retry of an end that did
+/// commit answers `None` rather than ending the run twice.
 async fn finish_with_retries(
     spool: &Spool,
     run: &Run,
     reply: Option<Message>,
-) -> Result<crate::model::FinishedRun, crate::StoreError> {
+) -> Result<Option<crate::model::FinishedRun>, crate::StoreError> {
     let mut attempt = 0;
     loop {
-        match spool.store().finish_run(run, reply.clone()).await {
+        match spool
+            .store()
+            .finish_run(run, RunStatus::InProgress, reply.clone())
+            .await
+        {
             Ok(finished) => return Ok(finished),
             Err(err) if attempt < 3 => {
                 attempt += 1;

@@ -272,6 +272,29 @@ impl Spool {
             finished_at: None,
         };
         idempotency::refer(Reference::Run(run.id));
+        // Admission and launch belong to the server, not to the request: a
+        // client that goes away at any point leaves no run or a run that
+        // executes. The request's Idempotency-Key claim goes along, so that
+        // the admitting write still marks it.
+        let spool = self.clone();
+        let scope = scope.clone();
+        let admit = async move { spool.admit(run, user_message, multitask, &scope).await };
+        let task = match idempotency::current() {
+            Some(claim) => tokio::spawn(idempotency::carry(claim, admit)),
+            None => tokio::spawn(admit),
+        };
+        task.await.map_err(CoreError::internal)?
+    }
+
+    /// Stores the run (interrupting the active one first when asked to) and
+    /// launches it.
+    async fn admit(
+        &self,
+        run: Run,
+        user_message: Option<Message>,
+        multitask: Multitask,
+        scope: &Scope,
+    ) -> Result<StartedRun, CoreError> {
         let deadline = tokio::time::Instant::now() + INTERRUPT_WAIT;
         loop {
             let admission = self
@@ -370,17 +393,23 @@ impl Spool {
             .ok_or(CoreError::NotFound("Run"))
     }
 
-    /// Signals the run and waits (bounded) until it has ended.
+    /// Signals the run and waits (bounded) until it has ended. Every change
+    /// is a compare-and-set on the status read just before: when the run
+    /// moved meanwhile (a queued run promoted while it was being cancelled)
+    /// it is looked at again.
     async fn stop_run(&self, scope: &Scope, id: RunId) -> Result<(), CoreError> {
-        let Some(run) = self.store().run(scope.id(), id).await? else {
-            return Ok(());
-        };
-        if run.status.is_terminal() {
-            return Ok(());
-        }
         let hub = &self.runtime().hub;
-        match hub.get(id) {
-            Some(channel) if run.status == RunStatus::InProgress => {
+        loop {
+            let Some(run) = self.store().run(scope.id(), id).await? else {
+                return Ok(());
+            };
+            if run.status.is_terminal() {
+                return Ok(());
+            }
+            let channel = hub.get(id);
+            if run.status == RunStatus::InProgress
+                && let Some(channel) = &channel
+            {
                 channel.cancel();
                 if let Some(mut events) = hub.subscribe(id, 0) {
                     let _ = tokio::time::timeout(INTERRUPT_WAIT, async {
@@ -388,26 +417,30 @@ impl Spool {
                     })
                     .await;
                 }
+                return Ok(());
             }
-            channel => {
-                // Queued (or left behind by a stopped process): end it here.
-                let mut run = run;
-                run.status = RunStatus::Cancelled;
+            // Queued (or left behind by a stopped process): end it here.
+            let expected = run.status;
+            let mut run = run;
+            run.status = RunStatus::Cancelled;
+            if expected == RunStatus::Queued {
                 run.error = Some("Cancelled before it started.".into());
-                run.finished_at = Some(now());
-                let finished = self.store().finish_run(&run, None).await?;
-                if let Some(channel) = channel {
-                    channel.push(RunEventKind::RunCancelled(run));
-                    channel.push(RunEventKind::Done);
-                    hub.retire(id);
-                }
-                if let Some(next) = finished.next {
-                    let channel = hub.open(next.id);
-                    engine::spawn(self.clone(), next, channel);
-                }
             }
+            run.finished_at = Some(now());
+            let Some(finished) = self.store().finish_run(&run, expected, None).await? else {
+                continue;
+            };
+            if let Some(channel) = channel {
+                channel.push(RunEventKind::RunCancelled(run));
+                channel.push(RunEventKind::Done);
+                hub.retire(id);
+            }
+            if let Some(next) = finished.next {
+                let channel = hub.open(next.id);
+                engine::spawn(self.clone(), next, channel);
+            }
+            return Ok(());
         }
-        Ok(())
     }
 
     /// Follows a run's events after `last_event_id` (0: all of them). A run

@@ -20,7 +20,7 @@ use crate::migrations::POSTGRES;
 use spool_core::listing::{Listing, Paging};
 use spool_core::model::{
     Agent, AgentShare, ApiKey, FinishedRun, Member, Message, NewUser, Role, Run, RunAdmission,
-    Session, Thread, User, Workspace, WorkspacePatch,
+    RunStatus, Session, Thread, User, Workspace, WorkspacePatch,
 };
 use spool_core::paging::{Page, PageRequest};
 use spool_core::query::{AgentQuery, IdempotencyBegin, MetricsPoint, MetricsQuery, ThreadQuery};
@@ -357,8 +357,13 @@ impl Store for PostgresStore {
     }
 
     #[instrument(skip_all, fields(thread.id = %run.thread_id, run.id = %run.id))]
-    async fn finish_run(&self, run: &Run, reply: Option<Message>) -> StoreResult<FinishedRun> {
-        runs::finish_run(&self.pool, run, reply).await
+    async fn finish_run(
+        &self,
+        run: &Run,
+        expected: RunStatus,
+        reply: Option<Message>,
+    ) -> StoreResult<Option<FinishedRun>> {
+        runs::finish_run(&self.pool, run, expected, reply).await
     }
 
     #[instrument(skip_all, fields(workspace.id = %workspace, run.id = %id))]

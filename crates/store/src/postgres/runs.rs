@@ -172,25 +172,27 @@ async fn admit(
     Ok(admission)
 }
 
+/// Ends `run` if it is still `expected` (a compare-and-set on the status):
+/// `None`, with nothing written, when another writer moved it first.
 pub(super) async fn finish_run(
     pool: &PgPool,
     run: &Run,
+    expected: RunStatus,
     reply: Option<Message>,
-) -> StoreResult<FinishedRun> {
+) -> StoreResult<Option<FinishedRun>> {
     let mut tx = super::idempotency::begin_write(pool).await?;
-    // A thread that is gone took its runs along: the writes below find
+    // A thread that is gone took its runs along: the update below finds
     // nothing, as on SQLite.
     lock_thread(&mut tx, run.thread_id).await?;
-    let reply = match reply {
-        Some(message) => messages::append(&mut tx, message).await?,
-        None => None,
-    };
     // The agent counts a run that started; a NULL id matches no agent.
     let agent = run.agent_id.filter(|_| run.started_at.is_some());
-    sqlx::query(
+    let ended: i64 = sqlx::query_scalar(
         "WITH done AS (UPDATE runs SET status = $2, input_tokens = $3, output_tokens = $4, \
-             error = $5, message_id = $6, finished_at = $7 WHERE id = $1) \
-         UPDATE agents SET usage_count = usage_count + 1, last_used_at = $7 WHERE id = $8",
+             error = $5, message_id = $6, finished_at = $7 WHERE id = $1 AND status = $9 \
+             RETURNING 1), \
+         used AS (UPDATE agents SET usage_count = usage_count + 1, last_used_at = $7 \
+             WHERE id = $8 AND EXISTS (SELECT 1 FROM done)) \
+         SELECT count(*) FROM done",
     )
     .bind(run.id.0)
     .bind(run.status.as_str())
@@ -200,9 +202,18 @@ pub(super) async fn finish_run(
     .bind(reply.as_ref().map(|m| m.id.0))
     .bind(run.finished_at)
     .bind(agent.map(|a| a.0))
-    .execute(&mut *tx)
+    .bind(expected.as_str())
+    .fetch_one(&mut *tx)
     .await
     .map_err(db)?;
+    if ended == 0 {
+        // Dropping the transaction rolls it back: nothing was written.
+        return Ok(None);
+    }
+    let reply = match reply {
+        Some(message) => messages::append(&mut tx, message).await?,
+        None => None,
+    };
     // Starts the oldest queued run unless one is in progress; a thread with
     // neither (as the statement starts) is idle.
     let at = run.finished_at.unwrap_or_else(spool_core::now);
@@ -212,6 +223,7 @@ pub(super) async fn finish_run(
          UPDATE runs SET status = 'in_progress', started_at = $2 WHERE id = (\
              SELECT id FROM runs WHERE thread_id = $1 AND status = 'queued' \
              ORDER BY created_at, id LIMIT 1) \
+         AND status = 'queued' \
          AND NOT EXISTS (SELECT 1 FROM runs WHERE thread_id = $1 AND status = 'in_progress') \
          RETURNING ",
         run_columns!()
@@ -223,7 +235,7 @@ pub(super) async fn finish_run(
     .map_err(db)?;
     let next = next.as_ref().map(run_row).transpose().map_err(db)?;
     tx.commit().await.map_err(db)?;
-    Ok(FinishedRun { reply, next })
+    Ok(Some(FinishedRun { reply, next }))
 }
 
 pub(super) async fn run(

@@ -11,7 +11,7 @@ use rusqlite::{OptionalExtension, params};
 use spool_core::listing::{Listing, Paging};
 use spool_core::model::{
     Agent, AgentShare, ApiKey, FinishedRun, Member, Message, NewUser, Role, Run, RunAdmission,
-    Session, Thread, User, Workspace, WorkspacePatch,
+    RunStatus, Session, Thread, User, Workspace, WorkspacePatch,
 };
 use spool_core::paging::{Page, PageRequest};
 use spool_core::query::{AgentQuery, IdempotencyBegin, MetricsPoint, MetricsQuery, ThreadQuery};
@@ -551,9 +551,14 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn finish_run(&self, run: &Run, reply: Option<Message>) -> StoreResult<FinishedRun> {
+    async fn finish_run(
+        &self,
+        run: &Run,
+        expected: RunStatus,
+        reply: Option<Message>,
+    ) -> StoreResult<Option<FinishedRun>> {
         let run = run.clone();
-        self.write(move |conn| runs::finish(conn, &run, reply))
+        self.write(move |conn| runs::finish(conn, &run, expected, reply))
             .await
     }
 

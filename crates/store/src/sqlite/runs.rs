@@ -137,28 +137,40 @@ pub(super) fn create(
     }
 }
 
-pub(super) fn finish(conn: &Connection, run: &Run, reply: Option<Message>) -> Result<FinishedRun> {
+/// Ends `run` if it is still `expected` (a compare-and-set on the status):
+/// `None`, with nothing written, when another writer moved it first.
+pub(super) fn finish(
+    conn: &Connection,
+    run: &Run,
+    expected: RunStatus,
+    reply: Option<Message>,
+) -> Result<Option<FinishedRun>> {
+    let changed = conn
+        .prepare_cached(
+            "UPDATE runs SET status = ?2, input_tokens = ?3, output_tokens = ?4, error = ?5, message_id = ?6,
+                    finished_at = ?7
+             WHERE id = ?1 AND status = ?8",
+        )
+        .and_then(|mut s| {
+            s.execute(params![
+                Blob(run.id.0),
+                run.status.as_str(),
+                run.input_tokens.map(int),
+                run.output_tokens.map(int),
+                run.error,
+                reply.as_ref().map(|m| Blob(m.id.0)),
+                run.finished_at.map(micros),
+                expected.as_str(),
+            ])
+        })
+        .map_err(backend_error)?;
+    if changed == 0 {
+        return Ok(None);
+    }
     let reply = match reply {
         Some(message) => messages::append(conn, message)?,
         None => None,
     };
-    conn.prepare_cached(
-        "UPDATE runs SET status = ?2, input_tokens = ?3, output_tokens = ?4, error = ?5, message_id = ?6,
-                finished_at = ?7
-         WHERE id = ?1",
-    )
-    .and_then(|mut s| {
-        s.execute(params![
-            Blob(run.id.0),
-            run.status.as_str(),
-            run.input_tokens.map(int),
-            run.output_tokens.map(int),
-            run.error,
-            reply.as_ref().map(|m| Blob(m.id.0)),
-            run.finished_at.map(micros),
-        ])
-    })
-    .map_err(backend_error)?;
     if let Some(agent) = run.agent_id
         && run.started_at.is_some()
     {
@@ -176,7 +188,7 @@ pub(super) fn finish(conn: &Connection, run: &Run, reply: Option<Message>) -> Re
         })
         .map_err(backend_error)?;
     if in_progress.is_some() {
-        return Ok(FinishedRun { reply, next: None });
+        return Ok(Some(FinishedRun { reply, next: None }));
     }
     let next = conn
         .prepare_cached(&format!(
@@ -187,21 +199,22 @@ pub(super) fn finish(conn: &Connection, run: &Run, reply: Option<Message>) -> Re
     match next {
         Some(mut next) => {
             let at = run.finished_at.unwrap_or_else(spool_core::now);
+            // queued → in_progress, on the status it expects like every change.
             conn.prepare_cached(
-                "UPDATE runs SET status = 'in_progress', started_at = ?2 WHERE id = ?1",
+                "UPDATE runs SET status = 'in_progress', started_at = ?2 WHERE id = ?1 AND status = 'queued'",
             )
             .and_then(|mut s| s.execute(params![Blob(next.id.0), micros(at)]))
             .map_err(backend_error)?;
             next.status = RunStatus::InProgress;
             next.started_at = Some(at);
-            Ok(FinishedRun {
+            Ok(Some(FinishedRun {
                 reply,
                 next: Some(next),
-            })
+            }))
         }
         None => {
             set_thread_status(conn, run.thread_id, "idle")?;
-            Ok(FinishedRun { reply, next: None })
+            Ok(Some(FinishedRun { reply, next: None }))
         }
     }
 }

@@ -94,7 +94,11 @@ pub async fn story_runs(store: Arc<dyn Store>) {
     done.output_tokens = Some(5);
     done.finished_at = Some(at(20));
     let answer = reply(&t, "A thread server.", at(20), Some("echo"), (12, 5));
-    let finished = store.finish_run(&done, Some(answer.clone())).await.unwrap();
+    let finished = store
+        .finish_run(&done, RunStatus::InProgress, Some(answer.clone()))
+        .await
+        .unwrap()
+        .expect("the run was in progress");
     let stored_reply = finished.reply.expect("reply stored");
     assert_eq!(stored_reply.seq, 2);
     let next = finished.next.expect("the second run starts");
@@ -119,13 +123,16 @@ pub async fn story_runs(store: Arc<dyn Store>) {
     let mut cancelled = third.clone();
     cancelled.status = RunStatus::Cancelled;
     cancelled.finished_at = Some(at(21));
-    let after_cancel = store.finish_run(&cancelled, None).await.unwrap();
+    let after_cancel = store
+        .finish_run(&cancelled, RunStatus::Queued, None)
+        .await
+        .unwrap();
     assert_eq!(
         after_cancel,
-        spool_core::model::FinishedRun {
+        Some(spool_core::model::FinishedRun {
             reply: None,
             next: None
-        }
+        })
     );
     assert_eq!(
         store.agent(agent.id).await.unwrap().unwrap().usage_count,
@@ -138,7 +145,11 @@ pub async fn story_runs(store: Arc<dyn Store>) {
     second_done.status = RunStatus::Failed;
     second_done.error = Some("upstream said no".into());
     second_done.finished_at = Some(at(30));
-    let last = store.finish_run(&second_done, None).await.unwrap();
+    let last = store
+        .finish_run(&second_done, RunStatus::InProgress, None)
+        .await
+        .unwrap()
+        .expect("the second was in progress");
     assert_eq!(last.next, None);
     assert_eq!(
         store
@@ -343,9 +354,10 @@ pub async fn story_concurrent_admission(store: Arc<dyn Store>) {
         done.status = RunStatus::Completed;
         done.finished_at = Some(at(200 + k as i64));
         let next = store
-            .finish_run(&done, None)
+            .finish_run(&done, RunStatus::InProgress, None)
             .await
             .unwrap()
+            .expect("in progress")
             .next
             .expect("the next queued run starts");
         assert_eq!(
@@ -357,7 +369,11 @@ pub async fn story_concurrent_admission(store: Arc<dyn Store>) {
     let mut done = current;
     done.status = RunStatus::Completed;
     done.finished_at = Some(at(300));
-    assert_eq!(store.finish_run(&done, None).await.unwrap().next, None);
+    let last = store
+        .finish_run(&done, RunStatus::InProgress, None)
+        .await
+        .unwrap();
+    assert_eq!(last.map(|f| f.next), Some(None));
     let after = store
         .thread(workspace.id, waiting.id)
         .await
@@ -379,4 +395,164 @@ pub async fn story_concurrent_admission(store: Arc<dyn Store>) {
     };
     assert_eq!(all.total, RUSH as u64);
     assert!(all.items.iter().all(|r| r.status == RunStatus::Completed));
+}
+
+/// The run as `finish_run` would be given it: ended with `status` at `at`.
+fn ended(run: &Run, status: RunStatus, seconds: i64) -> Run {
+    let mut run = run.clone();
+    run.status = status;
+    run.finished_at = Some(at(seconds));
+    run
+}
+
+/// Every change of a run's status is a compare-and-set on the status it
+/// expects: a writer that comes second changes nothing, so a finished run
+/// never changes its outcome and a promoted run is not cancelled as if it
+/// were still queued.
+pub async fn story_run_transitions_are_compare_and_set(store: Arc<dyn Store>) {
+    let owner = user(&store, "cas@example.com").await;
+    let workspace = insert_workspace(&store, "CAS", owner.id).await;
+    let t = insert_thread(&store, thread(workspace.id, Some(owner.id), at(1))).await;
+    let RunAdmission::Started { run: a, .. } =
+        store.create_run(new_run(&t, 2), None, false).await.unwrap()
+    else {
+        panic!("started")
+    };
+    let RunAdmission::Queued { run: b, .. } =
+        store.create_run(new_run(&t, 3), None, true).await.unwrap()
+    else {
+        panic!("queued")
+    };
+    let RunAdmission::Queued { run: c, .. } =
+        store.create_run(new_run(&t, 4), None, true).await.unwrap()
+    else {
+        panic!("queued")
+    };
+    let status = |id| {
+        let store = store.clone();
+        async move { store.run(workspace.id, id).await.unwrap().unwrap().status }
+    };
+    let count = || {
+        let store = store.clone();
+        async move {
+            store
+                .thread(workspace.id, t.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .message_count
+        }
+    };
+
+    // In progress is not queued: "cancel before it started" changes nothing.
+    let wrong = store
+        .finish_run(&ended(&a, RunStatus::Cancelled, 5), RunStatus::Queued, None)
+        .await
+        .unwrap();
+    assert_eq!(wrong, None);
+    assert_eq!(status(a.id).await, RunStatus::InProgress);
+
+    // queued → cancelled, once.
+    let cancelled = store
+        .finish_run(&ended(&b, RunStatus::Cancelled, 6), RunStatus::Queued, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        cancelled.map(|f| f.next),
+        Some(None),
+        "a is still in progress"
+    );
+    for (expected, outcome) in [
+        (RunStatus::Queued, RunStatus::Cancelled),
+        (RunStatus::InProgress, RunStatus::Completed),
+    ] {
+        let again = store
+            .finish_run(&ended(&b, outcome, 7), expected, None)
+            .await
+            .unwrap();
+        assert_eq!(again, None, "a cancelled run stays cancelled");
+    }
+    assert_eq!(status(b.id).await, RunStatus::Cancelled);
+
+    // in_progress → completed with its reply; c (b is cancelled) starts.
+    let answer = reply(&t, "done", at(8), Some("echo"), (1, 1));
+    let finished = store
+        .finish_run(
+            &ended(&a, RunStatus::Completed, 8),
+            RunStatus::InProgress,
+            Some(answer.clone()),
+        )
+        .await
+        .unwrap()
+        .expect("a was in progress");
+    assert!(finished.reply.is_some());
+    let next = finished.next.expect("c starts");
+    assert_eq!((next.id, next.status), (c.id, RunStatus::InProgress));
+    assert_eq!(count().await, 1);
+
+    // Ending a again (a retry, a cancel that came late, a sweep) changes
+    // nothing: no second reply, no second promotion, the outcome stays.
+    for outcome in [
+        RunStatus::Completed,
+        RunStatus::Cancelled,
+        RunStatus::Failed,
+    ] {
+        let again = store
+            .finish_run(
+                &ended(&a, outcome, 9),
+                RunStatus::InProgress,
+                Some(reply(&t, "twice", at(9), Some("echo"), (1, 1))),
+            )
+            .await
+            .unwrap();
+        assert_eq!(again, None);
+    }
+    assert_eq!(status(a.id).await, RunStatus::Completed);
+    assert_eq!(count().await, 1);
+
+    // A cancel of c as queued crosses its promotion: it changes nothing, and
+    // c is ended as the run in progress it now is.
+    let late = store
+        .finish_run(
+            &ended(&c, RunStatus::Cancelled, 10),
+            RunStatus::Queued,
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(late, None);
+    assert_eq!(status(c.id).await, RunStatus::InProgress);
+
+    // Two writers ending c at once: exactly one of them does.
+    let outcomes = [RunStatus::Completed, RunStatus::Cancelled];
+    let racing: Vec<_> = outcomes
+        .iter()
+        .map(|&outcome| {
+            let (store, run) = (store.clone(), ended(&c, outcome, 11));
+            tokio::spawn(async move {
+                store
+                    .finish_run(&run, RunStatus::InProgress, None)
+                    .await
+                    .unwrap()
+                    .map(|_| outcome)
+            })
+        })
+        .collect();
+    let mut winners = Vec::new();
+    for task in racing {
+        winners.extend(task.await.unwrap());
+    }
+    let [winner] = winners[..] else {
+        panic!("exactly one end wins: {winners:?}")
+    };
+    assert_eq!(status(c.id).await, winner);
+    assert_eq!(
+        store
+            .thread(workspace.id, t.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        ThreadStatus::Idle
+    );
 }
