@@ -24,8 +24,10 @@ from server import ADMIN_EMAIL, ADMIN_PASSWORD, Server, create_member  # noqa: E
 
 BIN = Path(sys.executable).parent
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
-PHASES = "examples,coverage,fuzzing,stateful"
+PINNED_PHASES = "examples,coverage,fuzzing"  # with the pins; "stateful" runs without them
 MAX_SHOWN = 60  # findings printed per run; the failures file has them all
+SCHEMATHESIS_TIMEOUT = 240  # seconds per schemathesis invocation
+PINS = "# ==== PINS ===="  # schemathesis.toml: the stateful phase reads only what is above
 
 # The session run must not end its own session half-way.
 SESSION_EXCLUDES = ["--exclude-name", "POST /api/v1/auth/logout"]
@@ -54,37 +56,59 @@ def validate(path: Path) -> tuple[int, list[str]]:
     return len(errors), errors
 
 
+def stateful_config(out: Path) -> Path:
+    """schemathesis.toml without its pinned ids (everything from the PINS line on)."""
+    text = (HERE / "schemathesis.toml").read_text()
+    path = out / "schemathesis-stateful.toml"
+    path.write_text(text[: text.index(PINS)])
+    return path
+
+
+def run_schemathesis(command: list[str], env: dict, log_path: Path) -> int:
+    with open(log_path, "w") as log:
+        try:
+            return subprocess.run(command, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                  timeout=SCHEMATHESIS_TIMEOUT, cwd=log_path.parent).returncode
+        except subprocess.TimeoutExpired:
+            print(f"  timed out after {SCHEMATHESIS_TIMEOUT} s; see {log_path}")
+            return 124
+
+
 def schemathesis(server: Server, mode: str, out: Path, seed: int, max_examples: int,
                  member_id: int) -> report.Run:
+    """One credential: the pinned phases, then the stateful phase; one merged result."""
     env_ids = fixtures.make(server.base, mode, member_id)
     credential = env_ids["SPOOL_API_KEY"] if mode == "api-key" else env_ids["SPOOL_SESSION"]
-    env = {**os.environ, **env_ids, "SPOOL_CREDENTIAL": credential}
-    report_dir = out / f"schemathesis-{mode}"
-    command = [
-        str(BIN / "schemathesis"), "--config-file", str(HERE / "schemathesis.toml"),
-        "run", f"{server.base}/openapi.json",
-        "--checks", "all",
-        "--phases", PHASES,
-        "--seed", str(seed),
-        "--max-examples", str(max_examples),
-        "--generation-database", "none",
-        "--report", "json,junit",
-        "--report-dir", str(report_dir),
-        "--no-color",
-    ]
-    if mode == "session":
-        command += SESSION_EXCLUDES
+    env = {**os.environ, **env_ids, "SPOOL_CREDENTIAL": credential,
+           "SCHEMATHESIS_HOOKS": str(HERE / "hooks.py")}
     started = time.monotonic()
-    with open(out / f"schemathesis-{mode}.log", "w") as log:
-        try:
-            code = subprocess.run(command, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                  timeout=240, cwd=out).returncode
-        except subprocess.TimeoutExpired:
-            code = 124
-    run = report.read(mode, code, report_dir)
+    parts = []
+    for name, config, phases in (
+        (mode, HERE / "schemathesis.toml", PINNED_PHASES),
+        (f"{mode}-stateful", stateful_config(out), "stateful"),
+    ):
+        report_dir = out / f"schemathesis-{name}"
+        command = [
+            str(BIN / "schemathesis"), "--config-file", str(config),
+            "run", f"{server.base}/openapi.json",
+            "--checks", "all",
+            "--phases", phases,
+            "--seed", str(seed),
+            "--max-examples", str(max_examples),
+            "--generation-database", "none",
+            "--report", "json,junit",
+            "--report-dir", str(report_dir),
+            "--no-color",
+        ]
+        if mode == "session":
+            command += SESSION_EXCLUDES
+        code = run_schemathesis(command, env, out / f"schemathesis-{name}.log")
+        parts.append(report.read(name, code, report_dir))
+    run = report.merge(mode, parts)
     (out / f"schemathesis-{mode}-failures.md").write_text(report.digest(run))
-    print(f"{mode}: {run.generated} test cases on {run.operations_tested} operations in "
-          f"{time.monotonic() - started:.0f}s, exit code {code}")
+    print(f"{mode}: {run.generated} test cases ({' + '.join(str(p.generated) for p in parts)} stateful) "
+          f"on {run.operations_tested} operations in {time.monotonic() - started:.0f}s, "
+          f"exit codes {', '.join(str(p.exit_code) for p in parts)}")
     for failure in run.failures:
         print(f"  {failure['code']} {report.check_name(failure['code'])} ({failure['title']}): "
               f"{failure['count']} on {len(failure.get('operations', []))} operations")
@@ -100,8 +124,6 @@ def schemathesis(server: Server, mode: str, out: Path, seed: int, max_examples: 
             print(f"      {finding.curl}"[:600])
     if len(shown) > MAX_SHOWN:
         print(f"    … and {len(shown) - MAX_SHOWN} more in {out / f'schemathesis-{mode}-failures.md'}")
-    if code == 124:
-        print(f"  timed out after 240 s; see {out / f'schemathesis-{mode}.log'}")
     return run
 
 
@@ -177,7 +199,7 @@ def main() -> int:
             step("openapi-spec-validator")
             count, errors = validate(document_path)
             for line in errors[:MAX_SHOWN]:
-                print(f"  {line.replace(str(document_path) + ': ', '')}")
+                print(f"  {line.replace(str(document_path) + ': ', '')}"[:300])
             if len(errors) > MAX_SHOWN:
                 print(f"  … and {len(errors) - MAX_SHOWN} more: "
                       f"{BIN / 'openapi-spec-validator'} --validation-errors all {document_path}")
@@ -194,9 +216,11 @@ def main() -> int:
                     problems.append(f"openapi-spec-validator on docs/openapi.json: {committed_count} errors")
 
         if "schemathesis" in only:
+            runs = []
             for mode in ("api-key", "session"):
                 step(f"schemathesis, {mode} (seed {args.seed}, max-examples {args.max_examples})")
                 run = schemathesis(server, mode, out, args.seed, args.max_examples, member_id)
+                runs.append(run)
                 by_check = ", ".join(f"{report.check_name(f['code'])} {f['count']}" for f in run.failures) or "none"
                 errors = sum(e["count"] for e in run.errors)
                 summary.append(f"schemathesis {mode}: {run.generated} test cases, "
@@ -204,7 +228,9 @@ def main() -> int:
                 if run.failed:
                     problems.append(f"schemathesis {mode}: exit code {run.exit_code}, "
                                     f"{sum(f['count'] for f in run.failures)} failures, {errors} errors "
-                                    f"(target/openapi-checks/schemathesis-{mode}-failures.md)")
+                                    f"({out / f'schemathesis-{mode}-failures.md'})")
+
+            (out / "schemathesis-by-cause.md").write_text(report.by_cause(runs))
 
         if "client" in only:
             step("openapi-python-client generate")
@@ -215,7 +241,7 @@ def main() -> int:
                 print(f"  … and {len(warnings) - MAX_SHOWN} more in {out / 'client-generate.log'}")
             summary.append(f"client: {count} generator warnings")
             if count:
-                problems.append(f"openapi-python-client: {count} warnings (target/openapi-checks/client-generate.log)")
+                problems.append(f"openapi-python-client: {count} warnings ({out / 'client-generate.log'})")
             if generated:
                 step("generated-client smoke test")
                 code = smoke(server, out)

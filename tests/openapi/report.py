@@ -114,6 +114,29 @@ def read(mode: str, exit_code: int, report_dir: Path) -> Run:
     return run
 
 
+def merge(mode: str, parts: list[Run]) -> Run:
+    """Several schemathesis invocations for one credential as one result."""
+    run = Run(mode=mode, exit_code=max(part.exit_code for part in parts))
+    by_code: dict[str, dict] = {}
+    for part in parts:
+        run.generated += part.generated
+        run.with_failures += part.with_failures
+        run.operations_tested = max(run.operations_tested, part.operations_tested)
+        run.findings += part.findings
+        run.error_texts += part.error_texts
+        run.errors += part.errors
+        for name, items in part.warnings.items():
+            if isinstance(items, list):
+                merged = run.warnings.setdefault(name, [])
+                merged += [item for item in items if item not in merged]
+        for failure in part.failures:
+            entry = by_code.setdefault(failure["code"], {**failure, "count": 0, "operations": []})
+            entry["count"] += failure["count"]
+            entry["operations"] = sorted(set(entry["operations"]) | set(failure.get("operations", [])))
+    run.failures = list(by_code.values())
+    return run
+
+
 def digest(run: Run) -> str:
     """Every finding in full, grouped by check, for the failures file."""
     out = [f"# schemathesis, {run.mode}: {run.generated} test cases, exit code {run.exit_code}\n"]
@@ -127,4 +150,33 @@ def digest(run: Run) -> str:
         for finding in run.error_texts:
             first = "\n".join(finding.text.strip().splitlines()[:12])
             out.append(f"\n### {finding.operation}\n\n```\n{first}\n```\n")
+    return "".join(out)
+
+
+def cause(finding: Finding) -> str:
+    """What a finding is about, so that the same problem on many operations reads once."""
+    text = finding.text
+    if finding.code.startswith("ST103"):
+        received = re.search(r"Received: (\d+)", text)
+        return f"undocumented status {received.group(1) if received else '?'}"
+    body = re.search(r"^\s*`(.*)`\s*$", text, re.MULTILINE)
+    if finding.code == "ST108":
+        lines = [line.strip() for line in text.splitlines()
+                 if line.strip() and not line.startswith(("1.", "- ST"))]
+        return lines[0][:160] if lines else finding.title
+    return body.group(1)[:160] if body else finding.summary[:160]
+
+
+def by_cause(runs: list[Run]) -> str:
+    """All runs' findings grouped by check and cause, each with the operations and modes."""
+    groups: dict[tuple[str, str], dict[str, set[str]]] = {}
+    for run in runs:
+        for finding in run.findings:
+            key = (f"{finding.code} {check_name(finding.code.split(',')[0])}", cause(finding))
+            groups.setdefault(key, {}).setdefault(finding.operation, set()).add(run.mode)
+    out = ["# schemathesis failures by cause\n"]
+    for (check, what), operations in sorted(groups.items()):
+        out.append(f"\n## {check}: {what}\n\n")
+        for operation, modes in sorted(operations.items()):
+            out.append(f"- {operation} ({', '.join(sorted(modes))})\n")
     return "".join(out)

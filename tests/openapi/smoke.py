@@ -115,17 +115,17 @@ def steps() -> None:
     check("athena current user", lambda: call(api, "GET", "/api/v1/user"), 200, lambda p: p.data.email == EMAIL)
     agent = check("athena create an agent",
                   lambda: call(api, "POST", "/api/v1/agents", body={"name": "Smoke agent", "instruction": "Be brief."}),
-                  201, lambda p: p.data.name == "Smoke agent", lambda p: len(p.data.uuid) == 36)
+                  201, lambda p: p.data.name == "Smoke agent", lambda p: len(str(p.data.uuid)) == 36)
     if agent is None:
         return
-    agent_id = agent.data.uuid
+    agent_id = str(agent.data.uuid)
 
     thread = check("athena create a thread",
                    lambda: call(api, "POST", "/api/v1/threads", body={"name": "Smoke", "agent_uuid": agent_id}),
-                   201, lambda p: p.data.name == "Smoke", lambda p: p.data.agent.uuid == agent_id)
+                   201, lambda p: p.data.name == "Smoke", lambda p: str(p.data.agent.uuid) == agent_id)
     if thread is None:
         return
-    thread_id = thread.data.uuid
+    thread_id = str(thread.data.uuid)
 
     check("athena append a message",
           lambda: call(api, "POST", "/api/v1/messages", body={"thread_uuid": thread_id, "content": "Hello **there**"}),
@@ -143,11 +143,11 @@ def steps() -> None:
                 lambda p: "Echo this" in p.data.content)
     if run is not None:
         check("athena read the run", lambda: call(api, "GET", "/api/v1/runs/{}", run.run.uuid), 200,
-              lambda p: p.data.status == "completed", lambda p: p.data.thread_uuid == thread_id)
+              lambda p: p.data.status == "completed", lambda p: str(p.data.thread_uuid) == thread_id)
 
     chat = check("thena create a thread",
                  lambda: call(api, "POST", "/api/v1/chat/{}/threads", agent_id, body={"title": "Smoke chat"}),
-                 200, lambda p: p.agent_id == agent_id, lambda p: p.messages == [])
+                 200, lambda p: str(p.agent_id) == agent_id, lambda p: p.messages == [])
     if chat is not None:
         check("thena send a message and get the reply",
               lambda: call(api, "POST", "/api/v1/chat/{}/threads/{}/messages", agent_id, chat.id,
@@ -161,7 +161,7 @@ def steps() -> None:
                       lambda p: p.data.primary_workspace.uuid)
     if workspace is None:
         return
-    organization = workspace.data.primary_workspace.uuid
+    organization = str(workspace.data.primary_workspace.uuid)
     freddy = check("freddy create a thread",
                    lambda: call(api, "POST", "/v1/threads", body={"organization_id": organization, "title": "Smoke freddy"}),
                    200, lambda p: p.id.startswith("thrd_"), lambda p: p.title == "Smoke freddy")
