@@ -345,21 +345,34 @@ pub async fn events(
     query: QueryPairs<Athena>,
 ) -> Result<Response> {
     let scope = scope(&state, &principal, query.get("workspace_uuid")).await?;
-    let last = headers
+    let header = headers
         .get("last-event-id")
-        .and_then(|v| v.to_str().ok())
-        .or(query.get("last_event_id"));
-    let last = match last {
-        None => 0,
-        Some(text) => text.trim().parse().map_err(|_| {
-            crate::error::ApiError::invalid(
-                "Last-Event-ID",
-                "The Last-Event-ID must be an event id.",
-            )
-        })?,
-    };
+        .and_then(|v| v.to_str().ok());
+    let header = event_id("Last-Event-ID", header)?;
+    let query = event_id("last_event_id", query.get("last_event_id"))?;
+    let last = header.or(query).unwrap_or(0);
     let events = state.spool.run_events(&principal, &scope, id, last).await?;
     Ok(sse(events))
+}
+
+/// An event id as a client sends it back: a number within the store's
+/// (signed 64-bit) ids; both places are checked, the header wins.
+fn event_id(name: &str, value: Option<&str>) -> Result<Option<u64>> {
+    value
+        .map(|text| {
+            text.trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|id| i64::try_from(*id).is_ok())
+                .ok_or_else(|| {
+                    crate::error::ApiError::invalid(
+                        name,
+                        format!("The {name} must be an event id."),
+                    )
+                    .into()
+                })
+        })
+        .transpose()
 }
 
 /// Ask the naming model for a short title from the first messages and store it.

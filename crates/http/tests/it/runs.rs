@@ -244,6 +244,25 @@ async fn a_streamed_run_sends_every_event_in_order_and_resumes_without_gaps() {
     )
     .await;
     assert_invalid(status, &body, "Last-Event-ID");
+    // Ids are the store's (signed 64-bit), and the query form is checked
+    // even when the header, which wins, is fine.
+    let (status, body) = send(
+        server
+            .get(&format!("/api/v1/runs/{run_id}/events"), &ada.token)
+            .header("Last-Event-ID", (1_u64 << 63).to_string()),
+    )
+    .await;
+    assert_invalid(status, &body, "Last-Event-ID");
+    let (status, body) = send(
+        server
+            .get(
+                &format!("/api/v1/runs/{run_id}/events?last_event_id=x"),
+                &ada.token,
+            )
+            .header("Last-Event-ID", "1"),
+    )
+    .await;
+    assert_invalid(status, &body, "last_event_id");
 }
 
 #[tokio::test]
