@@ -1,15 +1,25 @@
 //! The OpenAPI document, generated from the handlers' annotations, and the
 //! interactive reference at `/docs` (Swagger UI, served from the binary).
+//!
+//! Each dialect documents itself under its own names (`Athena…`, `Thena…`,
+//! `Freddy…`); [`document`] merges them and adds, in one place, what every
+//! dialect shares: the `Idempotency-Key` header of every POST and the
+//! answers of the layers in front of the handlers (credentials, rate limit,
+//! the idempotency layer), each in its dialect's error body.
 
-use crate::athena::{self, wire};
 use crate::{freddy, thena};
+use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
+use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{
+    ContentBuilder, HeaderBuilder, Ref, Required, ResponseBuilder, path::PathItem,
+};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "spool", description = "Threads and runs for AI agents. See docs/api.md for conventions."),
+    info(title = "spool", description = "Threads and runs for AI agents, in three wire dialects: athena (`/api/v1/...`), thena (`/api/v1/chat/{agent_id}/threads...`) and freddy (`/v1/threads...`). See docs/api.md for conventions and docs/idempotency.md for `Idempotency-Key`."),
     paths(
         crate::ops::healthz,
         crate::ops::readyz,
@@ -32,52 +42,8 @@ use utoipa_swagger_ui::SwaggerUi;
         freddy::messages::create,
         freddy::runs::create,
         freddy::runs::generate_name,
-        athena::auth::sign_in,
-        athena::auth::logout,
-        athena::auth::current_user,
-        athena::workspaces::list,
-        athena::workspaces::create,
-        athena::workspaces::show,
-        athena::workspaces::update,
-        athena::workspaces::delete,
-        athena::workspaces::members,
-        athena::workspaces::add_member,
-        athena::workspaces::remove_member,
-        athena::keys::create,
-        athena::keys::list,
-        athena::keys::revoke,
-        athena::agents::list,
-        athena::agents::create,
-        athena::agents::show,
-        athena::agents::update,
-        athena::agents::delete,
-        athena::agents::share,
-        athena::models::list,
-        athena::models::show,
-        athena::threads::list,
-        athena::threads::create,
-        athena::threads::show,
-        athena::threads::update,
-        athena::threads::delete,
-        athena::threads::pin,
-        athena::threads::unpin,
-        athena::messages::list,
-        athena::messages::create,
-        athena::messages::show,
-        athena::messages::update,
-        athena::messages::delete,
-        athena::metrics::threads,
-        athena::metrics::messages,
-        athena::metrics::agents,
-        athena::runs::run_thread,
-        athena::runs::run_agent,
-        athena::runs::show,
-        athena::runs::list,
-        athena::runs::cancel,
-        athena::runs::events,
-        athena::runs::generate_name,
     ),
-    components(schemas(wire::UserBody, wire::WorkspaceBody, wire::MemberBody, wire::ApiKeyBody, wire::PageLinks, wire::PageMeta)),
+    tags((name = "ops", description = "Liveness and readiness.")),
     modifiers(&Security)
 )]
 pub struct ApiDoc;
@@ -98,8 +64,163 @@ impl Modify for Security {
     }
 }
 
+/// The whole document: every dialect's part, and what they share.
 pub fn document() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
+    let mut doc = ApiDoc::openapi();
+    doc.merge(crate::athena::openapi::AthenaDoc::openapi());
+    Shared.modify(&mut doc);
+    doc
+}
+
+/// The error bodies of the dialect a path belongs to, as
+/// `crate::middleware::error_for_path` chooses it: (other errors, 422).
+fn error_schemas(path: &str) -> (&'static str, &'static str) {
+    if path == "/v1" || path.starts_with("/v1/") {
+        ("FreddyError", "FreddyError")
+    } else if path.starts_with("/api/v1/chat/") {
+        ("ThenaError", "ThenaValidationError")
+    } else {
+        ("AthenaError", "AthenaValidationError")
+    }
+}
+
+/// `Idempotency-Key` on every POST (docs/idempotency.md), and the answers
+/// of the layers every request of a dialect passes:
+/// - credentials (401) and the per-credential rate limit (429 with
+///   `Retry-After`) on every authenticated operation;
+/// - on a POST with `Idempotency-Key`: 409 while the first request with the
+///   key is in progress, 422 for a malformed key or one used with another
+///   request, 413 for a body over the limit (the layer reads it whole).
+///
+/// An operation that declares one of these statuses itself keeps its own.
+/// A dialect whose error schemas are not in the document yet gets none.
+struct Shared;
+
+const ANSWERS: [(&str, &str, bool); 5] = [
+    (
+        "401",
+        "No credential, or an unknown, expired or revoked one.",
+        false,
+    ),
+    (
+        "429",
+        "Over the credential's rate limit; `Retry-After` says when to try again.",
+        false,
+    ),
+    (
+        "409",
+        "A request with this Idempotency-Key is still in progress.",
+        false,
+    ),
+    ("413", "The body is larger than `body_limit_bytes`.", false),
+    (
+        "422",
+        "A malformed Idempotency-Key, or one used with a different request.",
+        true,
+    ),
+];
+
+fn idempotency_key() -> utoipa::openapi::path::Parameter {
+    ParameterBuilder::new()
+        .name("Idempotency-Key")
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some(
+            "Makes a retry safe: the same key with the same request within 24 hours replays \
+             the first answer (`Idempotent-Replayed: true`) instead of doing the work again; \
+             with a different request it answers 422, while the first is still in progress \
+             409. A streamed run is re-attached to, not replayed. See docs/idempotency.md.",
+        ))
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .min_length(Some(1))
+                .max_length(Some(255))
+                // Visible ASCII, spaces only inside (header values are trimmed).
+                .pattern(Some("^[!-~]([ -~]*[!-~])?$")),
+        ))
+        .build()
+}
+
+fn answer(status: &str, description: &str, schema: &str) -> utoipa::openapi::Response {
+    let mut response = ResponseBuilder::new().description(description).content(
+        "application/json",
+        ContentBuilder::new()
+            .schema(Some(Ref::from_schema_name(schema)))
+            .build(),
+    );
+    if status == "429" {
+        response = response.header(
+            "Retry-After",
+            HeaderBuilder::new()
+                .schema(
+                    ObjectBuilder::new()
+                        .schema_type(Type::Integer)
+                        .minimum(Some(0)),
+                )
+                .description(Some("Seconds to wait."))
+                .build(),
+        );
+    }
+    response.build()
+}
+
+fn add_shared(path: &str, operation: &mut Operation, is_post: bool, known: &[&str]) {
+    let (error, invalid) = error_schemas(path);
+    if !known.contains(&error) || !known.contains(&invalid) {
+        return;
+    }
+    let authenticated = operation
+        .security
+        .as_ref()
+        .is_some_and(|requirements| !requirements.is_empty());
+    if is_post {
+        let parameters = operation.parameters.get_or_insert_with(Vec::new);
+        if !parameters.iter().any(|p| p.name == "Idempotency-Key") {
+            parameters.push(idempotency_key());
+        }
+    }
+    for (status, description, validation) in ANSWERS {
+        let wanted = match status {
+            "401" | "429" => authenticated,
+            _ => is_post,
+        };
+        if wanted {
+            let schema = if validation { invalid } else { error };
+            operation
+                .responses
+                .responses
+                .entry(status.to_owned())
+                .or_insert_with(|| answer(status, description, schema).into());
+        }
+    }
+}
+
+impl Modify for Shared {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let known: Vec<String> = openapi
+            .components
+            .iter()
+            .flat_map(|c| c.schemas.keys().cloned())
+            .collect();
+        let known: Vec<&str> = known.iter().map(String::as_str).collect();
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let PathItem {
+                get,
+                put,
+                post,
+                delete,
+                patch,
+                ..
+            } = item;
+            for operation in [get, put, delete, patch].into_iter().flatten() {
+                add_shared(path, operation, false, &known);
+            }
+            if let Some(operation) = post {
+                add_shared(path, operation, true, &known);
+            }
+        }
+    }
 }
 
 /// `/openapi.json` and `/docs`.

@@ -14,32 +14,43 @@ use spool_core::AgentId;
 use spool_core::service::{AgentInput, ShareInput};
 use utoipa::ToSchema;
 
+/// An agent's fields; on create `name` is required, on update absent
+/// fields are kept and `null` clears the nullable ones.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = AthenaAgentRequest)]
 pub struct AgentRequest {
-    #[schema(example = "Customer Support Assistant")]
+    /// Not blank, at most 200 characters; required on create.
+    #[schema(
+        example = "Customer Support Assistant",
+        min_length = 1,
+        max_length = 200
+    )]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 2000)]
     pub description: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>, example = "You are a helpful customer support agent.")]
+    #[schema(value_type = Option<String>, max_length = 32000, example = "You are a helpful customer support agent.")]
     pub instruction: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 200)]
     pub profile_photo_url: Option<Option<String>>,
     /// `{emoji, background_color, preference}`.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = super::openapi::limited_object)]
     pub profile_photo_config: Option<Option<Map<String, Value>>>,
-    /// `private`, `workspace` (default) or `public`.
+    /// `private`, `workspace` (default) or `public`; only the agent's own
+    /// workspace may change it.
+    #[schema(value_type = Option<super::openapi::Visibility>)]
     pub visibility: Option<String>,
     /// Persona: role, goal_statement, backstory, guardrails, base_instructions,
-    /// conversation_starters (strings), greetings, tone_of_voice,
-    /// disc_personality, openai_voice, large_language_model, memory,
-    /// knowledge, web_search (booleans); plus client keys.
-    #[schema(value_type = Option<Object>)]
+    /// greetings, tone_of_voice, disc_personality, openai_voice,
+    /// large_language_model (strings), conversation_starters (strings),
+    /// memory, knowledge, web_search (booleans); plus client keys.
+    #[schema(schema_with = super::openapi::agent_metadata_input)]
     pub metadata: Option<Map<String, Value>>,
+    #[schema(format = Uuid)]
     pub workspace_uuid: Option<String>,
 }
 
@@ -59,28 +70,43 @@ impl AgentRequest {
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = AthenaShareRequest)]
 pub struct ShareRequest {
     /// `workspace` or `user`.
+    #[schema(value_type = super::openapi::ShareEntityType)]
     pub entity_type: String,
-    /// A workspace uuid, or a user id.
-    #[schema(value_type = String)]
+    /// A workspace uuid, or a user id (a number, or the number as a string).
+    #[schema(schema_with = super::openapi::share_entity_id)]
     pub entity_id: Value,
-    /// `read` or `write`.
+    /// `read` (use the agent) or `write` (also change it).
+    #[schema(value_type = super::openapi::SharePermission)]
     pub permission: String,
+    #[schema(format = Uuid)]
     pub workspace_uuid: Option<String>,
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
+    /// The workspace to act in; by default the API key's own, or the
+    /// signed-in user's primary workspace.
+    #[param(format = Uuid)]
     pub workspace_uuid: Option<String>,
+    /// 1-based page number (default 1).
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 4294967295_u64)]
     pub page: Option<u32>,
+    /// Items per page, 1–100 (default 15).
+    #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<u32>,
 }
 
+/// List agents
+///
 /// Agents the caller may use: their workspace's (private ones only for their
 /// creator, owners, admins and keys) and those shared with them.
-#[utoipa::path(get, path = "/api/v1/agents", tag = "Agent", params(ListParams),
-    security(("bearer" = []), ("api_key" = [])), responses((status = 200, body = Paginated<AgentBody>), (status = 401)))]
+#[utoipa::path(get, path = "/api/v1/agents", tag = "athena: agents", operation_id = "athena_list_agents",
+    params(ListParams), security(("bearer" = []), ("api_key" = [])),
+    responses((status = 200, description = "A page of agents", body = super::openapi::AthenaAgentPage)))]
 pub async fn list(
     State(state): State<AppState>,
     Auth(principal, _): Auth<Athena>,
@@ -111,8 +137,10 @@ pub async fn list(
     Ok(axum::Json(body.keeping(&kept)))
 }
 
-#[utoipa::path(post, path = "/api/v1/agents", tag = "Agent", params(WorkspaceParam), request_body = AgentRequest,
-    security(("bearer" = []), ("api_key" = [])), responses((status = 201, body = Data<AgentBody>), (status = 422)))]
+/// Create an agent
+#[utoipa::path(post, path = "/api/v1/agents", tag = "athena: agents", operation_id = "athena_create_agent",
+    params(WorkspaceParam), request_body = AgentRequest, security(("bearer" = []), ("api_key" = [])),
+    responses((status = 201, description = "Created", body = super::openapi::AthenaAgentResponse)))]
 pub async fn create(
     State(state): State<AppState>,
     Auth(principal, _): Auth<Athena>,
@@ -145,8 +173,10 @@ async fn render(
     Ok(data(AgentBody::new(view, viewer)))
 }
 
-#[utoipa::path(get, path = "/api/v1/agents/{uuid}", tag = "Agent", params(("uuid" = String, Path), WorkspaceParam),
-    security(("bearer" = []), ("api_key" = [])), responses((status = 200, body = Data<AgentBody>), (status = 404)))]
+/// Get an agent
+#[utoipa::path(get, path = "/api/v1/agents/{uuid}", tag = "athena: agents", operation_id = "athena_get_agent",
+    params(("uuid" = String, Path, format = Uuid), WorkspaceParam), security(("bearer" = []), ("api_key" = [])),
+    responses((status = 200, description = "The agent", body = super::openapi::AthenaAgentResponse)))]
 pub async fn show(
     State(state): State<AppState>,
     Auth(principal, _): Auth<Athena>,
@@ -158,10 +188,14 @@ pub async fn show(
     render(&state, agent, principal.user_id()).await
 }
 
-/// Change an agent: its creator, the workspace's owners, admins and keys, or a `write` share.
-#[utoipa::path(put, path = "/api/v1/agents/{uuid}", tag = "Agent", params(("uuid" = String, Path), WorkspaceParam),
-    request_body = AgentRequest, security(("bearer" = []), ("api_key" = [])),
-    responses((status = 200, body = Data<AgentBody>), (status = 403), (status = 404), (status = 422)))]
+/// Update an agent
+///
+/// Its creator, the workspace's owners, admins and keys, or a `write` share.
+#[utoipa::path(put, path = "/api/v1/agents/{uuid}", tag = "athena: agents", operation_id = "athena_update_agent",
+    params(("uuid" = String, Path, format = Uuid), WorkspaceParam), request_body = AgentRequest,
+    security(("bearer" = []), ("api_key" = [])),
+    responses((status = 200, description = "Updated", body = super::openapi::AthenaAgentResponse),
+        (status = 403, description = "The caller may use the agent but not change it (or its visibility)", body = super::openapi::ErrorBody)))]
 pub async fn update(
     State(state): State<AppState>,
     Auth(principal, _): Auth<Athena>,
@@ -178,9 +212,13 @@ pub async fn update(
     render(&state, agent, principal.user_id()).await
 }
 
-/// Delete an agent; its threads stay, without an agent.
-#[utoipa::path(delete, path = "/api/v1/agents/{uuid}", tag = "Agent", params(("uuid" = String, Path), WorkspaceParam),
-    security(("bearer" = []), ("api_key" = [])), responses((status = 204), (status = 403), (status = 404)))]
+/// Delete an agent
+///
+/// Its threads stay, without an agent.
+#[utoipa::path(delete, path = "/api/v1/agents/{uuid}", tag = "athena: agents", operation_id = "athena_delete_agent",
+    params(("uuid" = String, Path, format = Uuid), WorkspaceParam), security(("bearer" = []), ("api_key" = [])),
+    responses((status = 204, description = "Deleted"),
+        (status = 403, description = "The caller may use the agent but not delete it", body = super::openapi::ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,
     Auth(principal, _): Auth<Athena>,
@@ -192,10 +230,14 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Share an agent with a workspace or a user, to read (use) or write.
-#[utoipa::path(post, path = "/api/v1/agents/{uuid}/share", tag = "Agent", params(("uuid" = String, Path), WorkspaceParam),
-    request_body = ShareRequest, security(("bearer" = []), ("api_key" = [])),
-    responses((status = 200, body = Data<AgentBody>), (status = 403), (status = 404), (status = 422)))]
+/// Share an agent
+///
+/// With a workspace or a user, to read (use) or write.
+#[utoipa::path(post, path = "/api/v1/agents/{uuid}/share", tag = "athena: agents", operation_id = "athena_share_agent",
+    params(("uuid" = String, Path, format = Uuid), WorkspaceParam), request_body = ShareRequest,
+    security(("bearer" = []), ("api_key" = [])),
+    responses((status = 200, description = "The agent with its shares", body = super::openapi::AthenaAgentResponse),
+        (status = 403, description = "The caller may use the agent but not share it", body = super::openapi::ErrorBody)))]
 pub async fn share(
     State(state): State<AppState>,
     Auth(principal, _): Auth<Athena>,

@@ -14,26 +14,41 @@ use utoipa::ToSchema;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = AthenaCreateApiKey)]
 pub struct CreateApiKey {
-    #[schema(example = "CI pipeline")]
+    /// Not blank, at most 200 characters.
+    #[schema(example = "CI pipeline", min_length = 1, max_length = 200)]
     pub name: String,
-    /// RFC 3339; the key stops working then. Never, when absent.
-    #[schema(value_type = Option<String>, example = "2027-01-01T00:00:00Z")]
+    /// RFC 3339, in the future; the key stops working then. Never, when absent.
+    #[schema(value_type = Option<String>, format = DateTime, example = "2027-01-01T00:00:00Z")]
     pub expires_at: Option<Timestamp>,
     /// The workspace the key acts in (else the caller's primary workspace).
+    #[schema(format = Uuid)]
     pub workspace_uuid: Option<String>,
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
+    /// The workspace whose keys to list; by default the user's primary workspace.
+    #[param(format = Uuid)]
     pub workspace_uuid: Option<String>,
+    /// 1-based page number (default 1).
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 4294967295_u64)]
     pub page: Option<u32>,
+    /// Items per page, 1–100 (default 15).
+    #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<u32>,
 }
 
-/// Create a key. The response is the only time the key is shown.
-#[utoipa::path(post, path = "/api/v1/api-keys", tag = "API keys", params(WorkspaceParam), request_body = CreateApiKey,
-    security(("bearer" = [])), responses((status = 201, body = Data<ApiKeyBody>), (status = 403), (status = 404), (status = 422)))]
+/// Create an API key
+///
+/// The response is the only time the key is shown.
+#[utoipa::path(post, path = "/api/v1/api-keys", tag = "athena: api keys", operation_id = "athena_create_api_key",
+    params(WorkspaceParam), request_body = CreateApiKey, security(("bearer" = [])),
+    responses((status = 201, description = "Created; `key` is shown this once", body = super::openapi::AthenaApiKeyResponse),
+        (status = 403, description = "Not an owner or admin, or an API key", body = super::openapi::ErrorBody),
+        (status = 409, description = "The workspace has no owner to hold the key", body = super::openapi::ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     Auth(principal, _): Auth<Athena>,
@@ -61,9 +76,13 @@ pub async fn create(
     Ok((StatusCode::CREATED, data(body)))
 }
 
+/// List API keys
+///
 /// The workspace's keys, newest first, without the keys themselves.
-#[utoipa::path(get, path = "/api/v1/api-keys", tag = "API keys", params(ListParams),
-    security(("bearer" = [])), responses((status = 200, body = Paginated<ApiKeyBody>), (status = 403), (status = 404)))]
+#[utoipa::path(get, path = "/api/v1/api-keys", tag = "athena: api keys", operation_id = "athena_list_api_keys",
+    params(ListParams), security(("bearer" = [])),
+    responses((status = 200, description = "A page of keys, without the keys themselves", body = super::openapi::AthenaApiKeyPage),
+        (status = 403, description = "Not an owner or admin, or an API key", body = super::openapi::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     Auth(principal, _): Auth<Athena>,
@@ -86,9 +105,13 @@ pub async fn list(
     Ok(axum::Json(body.keeping(&kept)))
 }
 
-/// Revoke a key; it stops authenticating at once.
-#[utoipa::path(delete, path = "/api/v1/api-keys/{uuid}", tag = "API keys", params(("uuid" = String, Path), WorkspaceParam),
-    security(("bearer" = [])), responses((status = 204), (status = 403), (status = 404)))]
+/// Revoke an API key
+///
+/// It stops authenticating at once.
+#[utoipa::path(delete, path = "/api/v1/api-keys/{uuid}", tag = "athena: api keys", operation_id = "athena_revoke_api_key",
+    params(("uuid" = String, Path, format = Uuid), WorkspaceParam), security(("bearer" = [])),
+    responses((status = 204, description = "Revoked"),
+        (status = 403, description = "Not an owner or admin, or an API key", body = super::openapi::ErrorBody)))]
 pub async fn revoke(
     State(state): State<AppState>,
     Auth(principal, _): Auth<Athena>,

@@ -21,35 +21,50 @@ use utoipa::ToSchema;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = AthenaCreateMessage)]
 pub struct CreateMessage {
     /// The thread; may also be given as the `thread_uuid` query parameter.
+    #[schema(format = Uuid)]
     pub thread_uuid: Option<String>,
-    #[schema(example = "Hello! How can I help you today?")]
+    /// Markdown, not blank; at most `content_max_bytes` (256 KiB by default) in UTF-8.
+    #[schema(value_type = String, required = true, min_length = 1, example = "Hello! How can I help you today?")]
     pub content: Option<String>,
     /// `user` (default), `assistant`, `system` or `tool`.
+    #[schema(value_type = Option<super::openapi::MessageRole>)]
     pub role: Option<String>,
-    /// `[{key, name}]` of uploaded files (not supported yet: must be empty).
+    /// `[{key, name}]` of uploaded files: not supported yet, so empty.
     #[serde(default)]
-    #[schema(value_type = Vec<Object>)]
+    #[schema(schema_with = super::openapi::no_files)]
     pub files: Vec<Value>,
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = super::openapi::message_metadata_input)]
     pub metadata: Option<Map<String, Value>>,
+    #[schema(format = Uuid)]
     pub workspace_uuid: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = AthenaUpdateMessage)]
 pub struct UpdateMessage {
+    /// Markdown, not blank; at most `content_max_bytes` in UTF-8.
+    #[schema(min_length = 1)]
     pub content: Option<String>,
     /// Replaces the client's metadata keys.
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = super::openapi::message_metadata_input)]
     pub metadata: Option<Map<String, Value>>,
+    #[schema(format = Uuid)]
     pub workspace_uuid: Option<String>,
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CreateParams {
+    /// The workspace to act in; by default the API key's own, or the
+    /// signed-in user's primary workspace.
+    #[param(format = Uuid)]
     pub workspace_uuid: Option<String>,
+    /// The thread, when the body does not name it.
+    #[param(format = Uuid)]
     pub thread_uuid: Option<String>,
 }
 
@@ -74,15 +89,18 @@ fn thread_field(value: Option<&str>) -> Result<ThreadId> {
     })
 }
 
-/// A thread's messages in order (`order=desc` for newest first); page or
+/// List a thread's messages
+///
+/// In thread order (`order=desc` for newest first); page or
 /// cursor mode. A page holds at most `list_page_max_bytes` of messages (at
 /// least one): one cut short has fewer than `per_page` items and a `next`
 /// link — in page mode a cursor link — after its last item. Each item's
 /// `thread` is the compact summary, not the whole nested thread.
-#[utoipa::path(get, path = "/api/v1/messages", tag = "Message",
-    params(("thread_uuid" = String, Query), ("workspace_uuid" = Option<String>, Query), ("page" = Option<u32>, Query),
-        ("per_page" = Option<u32>, Query), ("cursor" = Option<String>, Query), ("order" = Option<String>, Query)),
-    security(("bearer" = []), ("api_key" = [])), responses((status = 200, body = super::wire::Paginated<MessageBody>), (status = 404), (status = 422)))]
+#[utoipa::path(get, path = "/api/v1/messages", tag = "athena: messages", operation_id = "athena_list_messages",
+    params(super::openapi::MessageFilters, WorkspaceParam, super::PageParams, super::openapi::CursorParam),
+    security(("bearer" = []), ("api_key" = [])),
+    responses((status = 200, description = "A page of the thread's messages, in page or cursor mode", body = super::openapi::AthenaMessageList),
+        (status = 404, description = "No such thread within reach, or the workspace is out of reach", body = super::openapi::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     Auth(principal, _): Auth<Athena>,
@@ -110,10 +128,14 @@ pub async fn list(
     Ok(axum::Json(body.continuing_after(cut).keeping(&query.0)))
 }
 
-/// Append a message to a thread (seed 001). Allowed while a run is active;
+/// Create a message
+///
+/// Appends a message to a thread (seed 001). Allowed while a run is active;
 /// the next run sees it.
-#[utoipa::path(post, path = "/api/v1/messages", tag = "Message", params(CreateParams), request_body = CreateMessage,
-    security(("bearer" = []), ("api_key" = [])), responses((status = 201, body = Data<MessageBody>), (status = 404), (status = 422)))]
+#[utoipa::path(post, path = "/api/v1/messages", tag = "athena: messages", operation_id = "athena_create_message",
+    params(CreateParams), request_body = CreateMessage, security(("bearer" = []), ("api_key" = [])),
+    responses((status = 201, description = "Appended", body = super::openapi::AthenaMessageResponse),
+        (status = 404, description = "No such thread within reach, or the workspace is out of reach", body = super::openapi::ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     Auth(principal, _): Auth<Athena>,
@@ -143,8 +165,10 @@ pub async fn create(
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/messages/{uuid}", tag = "Message", params(("uuid" = String, Path), WorkspaceParam),
-    security(("bearer" = []), ("api_key" = [])), responses((status = 200, body = Data<MessageBody>), (status = 404)))]
+/// Get a message
+#[utoipa::path(get, path = "/api/v1/messages/{uuid}", tag = "athena: messages", operation_id = "athena_get_message",
+    params(("uuid" = String, Path, format = Uuid), WorkspaceParam), security(("bearer" = []), ("api_key" = [])),
+    responses((status = 200, description = "The message with its whole thread", body = super::openapi::AthenaMessageResponse)))]
 pub async fn show(
     State(state): State<AppState>,
     Auth(principal, _): Auth<Athena>,
@@ -156,10 +180,13 @@ pub async fn show(
     render(&state, &principal, message, thread).await
 }
 
-/// Edit a message; it keeps its place in the thread.
-#[utoipa::path(put, path = "/api/v1/messages/{uuid}", tag = "Message", params(("uuid" = String, Path), WorkspaceParam),
-    request_body = UpdateMessage, security(("bearer" = []), ("api_key" = [])),
-    responses((status = 200, body = Data<MessageBody>), (status = 404), (status = 422)))]
+/// Update a message
+///
+/// It keeps its place in the thread.
+#[utoipa::path(put, path = "/api/v1/messages/{uuid}", tag = "athena: messages", operation_id = "athena_update_message",
+    params(("uuid" = String, Path, format = Uuid), WorkspaceParam), request_body = UpdateMessage,
+    security(("bearer" = []), ("api_key" = [])),
+    responses((status = 200, description = "Updated", body = super::openapi::AthenaMessageResponse)))]
 pub async fn update(
     State(state): State<AppState>,
     Auth(principal, _): Auth<Athena>,
@@ -180,8 +207,10 @@ pub async fn update(
     render(&state, &principal, message, thread).await
 }
 
-#[utoipa::path(delete, path = "/api/v1/messages/{uuid}", tag = "Message", params(("uuid" = String, Path), WorkspaceParam),
-    security(("bearer" = []), ("api_key" = [])), responses((status = 204), (status = 404)))]
+/// Delete a message
+#[utoipa::path(delete, path = "/api/v1/messages/{uuid}", tag = "athena: messages", operation_id = "athena_delete_message",
+    params(("uuid" = String, Path, format = Uuid), WorkspaceParam), security(("bearer" = []), ("api_key" = [])),
+    responses((status = 204, description = "Deleted")))]
 pub async fn delete(
     State(state): State<AppState>,
     Auth(principal, _): Auth<Athena>,

@@ -1,6 +1,6 @@
 //! Counts per day, week or month for dashboards.
 
-use super::{Athena, Result, scope};
+use super::{Athena, Result, WorkspaceParam, scope};
 use crate::AppState;
 use crate::extract::Auth;
 use crate::query::QueryPairs;
@@ -12,8 +12,10 @@ use spool_core::service::MetricsInput;
 use utoipa::ToSchema;
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = AthenaMetricsPoint)]
 pub struct MetricsPointBody {
     /// The period's first instant (UTC).
+    #[schema(format = DateTime)]
     pub period_start: String,
     pub count: u64,
     /// Messages only: tokens of replies written by runs.
@@ -26,16 +28,22 @@ pub struct MetricsPointBody {
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = AthenaMetrics)]
 pub struct MetricsBody {
     pub data: Vec<MetricsPointBody>,
     pub meta: MetricsMeta,
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = AthenaMetricsMeta)]
 pub struct MetricsMeta {
+    #[schema(value_type = super::openapi::Period)]
     pub period: String,
+    #[schema(format = DateTime)]
     pub from: String,
+    #[schema(format = DateTime)]
     pub to: String,
+    /// The sum of the periods' counts.
     pub total: u64,
 }
 
@@ -81,11 +89,12 @@ async fn metrics(
     Ok(axum::Json(MetricsBody { data, meta }))
 }
 
-/// Threads created per period. Query: `period` (day, week, month), `from`, `to`, `agent_uuid`.
-#[utoipa::path(get, path = "/api/v1/metrics/threads", tag = "Metrics",
-    params(("workspace_uuid" = Option<String>, Query), ("period" = Option<String>, Query), ("from" = Option<String>, Query),
-        ("to" = Option<String>, Query), ("agent_uuid" = Option<String>, Query)),
-    security(("bearer" = []), ("api_key" = [])), responses((status = 200, body = MetricsBody), (status = 422)))]
+/// Threads per period
+///
+/// Threads created per day, week or month.
+#[utoipa::path(get, path = "/api/v1/metrics/threads", tag = "athena: metrics", operation_id = "athena_get_thread_metrics",
+    params(WorkspaceParam, super::openapi::MetricsParams), security(("bearer" = []), ("api_key" = [])),
+    responses((status = 200, description = "One point per period of the range, zeros included", body = MetricsBody)))]
 pub async fn threads(
     State(state): State<AppState>,
     auth: Auth<Athena>,
@@ -94,11 +103,12 @@ pub async fn threads(
     metrics(state, auth, query, MetricsSubject::Threads).await
 }
 
-/// Messages created per period, with token sums.
-#[utoipa::path(get, path = "/api/v1/metrics/messages", tag = "Metrics",
-    params(("workspace_uuid" = Option<String>, Query), ("period" = Option<String>, Query), ("from" = Option<String>, Query),
-        ("to" = Option<String>, Query), ("agent_uuid" = Option<String>, Query)),
-    security(("bearer" = []), ("api_key" = [])), responses((status = 200, body = MetricsBody), (status = 422)))]
+/// Messages per period
+///
+/// Messages created per day, week or month, with the token sums of replies.
+#[utoipa::path(get, path = "/api/v1/metrics/messages", tag = "athena: metrics", operation_id = "athena_get_message_metrics",
+    params(WorkspaceParam, super::openapi::MetricsParams), security(("bearer" = []), ("api_key" = [])),
+    responses((status = 200, description = "One point per period of the range, zeros included", body = MetricsBody)))]
 pub async fn messages(
     State(state): State<AppState>,
     auth: Auth<Athena>,
@@ -107,11 +117,12 @@ pub async fn messages(
     metrics(state, auth, query, MetricsSubject::Messages).await
 }
 
-/// Agents created per period.
-#[utoipa::path(get, path = "/api/v1/metrics/agents", tag = "Metrics",
-    params(("workspace_uuid" = Option<String>, Query), ("period" = Option<String>, Query), ("from" = Option<String>, Query),
-        ("to" = Option<String>, Query), ("agent_uuid" = Option<String>, Query)),
-    security(("bearer" = []), ("api_key" = [])), responses((status = 200, body = MetricsBody), (status = 422)))]
+/// Agents per period
+///
+/// Agents created per day, week or month.
+#[utoipa::path(get, path = "/api/v1/metrics/agents", tag = "athena: metrics", operation_id = "athena_get_agent_metrics",
+    params(WorkspaceParam, super::openapi::MetricsParams), security(("bearer" = []), ("api_key" = [])),
+    responses((status = 200, description = "One point per period of the range, zeros included", body = MetricsBody)))]
 pub async fn agents(
     State(state): State<AppState>,
     auth: Auth<Athena>,

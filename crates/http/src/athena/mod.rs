@@ -7,6 +7,7 @@ pub mod keys;
 pub mod messages;
 pub mod metrics;
 pub mod models;
+pub mod openapi;
 pub mod resources;
 pub mod runs;
 pub mod threads;
@@ -22,10 +23,13 @@ use spool_core::paging::PageRequest;
 pub type Result<T> = std::result::Result<T, AthenaError>;
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageParams {
-    /// 1-based page number.
+    /// 1-based page number (default 1).
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 4294967295_u64)]
     pub page: Option<u32>,
     /// Items per page, 1–100 (default 15).
+    #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<u32>,
 }
 
@@ -36,8 +40,12 @@ impl PageParams {
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct WorkspaceParam {
-    /// The workspace to act in; defaults to the API key's or the user's primary workspace.
+    /// The workspace to act in; by default the API key's own, or the
+    /// signed-in user's primary workspace. One the credential may not use
+    /// answers 404.
+    #[param(format = Uuid)]
     pub workspace_uuid: Option<String>,
 }
 

@@ -9,13 +9,17 @@ use crate::extract::Auth;
 use axum::extract::{Path, State};
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
+#[schema(as = AthenaModelList)]
 pub struct ModelList {
     pub data: Vec<ModelBody>,
 }
 
+/// List models
+///
 /// Every model in the catalog; `echo` is the built-in offline development model.
-#[utoipa::path(get, path = "/api/v1/large-language-models", tag = "Large Language Model",
-    security(("bearer" = []), ("api_key" = [])), responses((status = 200, body = ModelList), (status = 401)))]
+#[utoipa::path(get, path = "/api/v1/large-language-models", tag = "athena: models", operation_id = "athena_list_models",
+    security(("bearer" = []), ("api_key" = [])),
+    responses((status = 200, description = "The whole catalog (not paged)", body = ModelList)))]
 pub async fn list(State(state): State<AppState>, _auth: Auth<Athena>) -> axum::Json<ModelList> {
     let catalog = &state.spool.config().catalog;
     axum::Json(ModelList {
@@ -23,9 +27,13 @@ pub async fn list(State(state): State<AppState>, _auth: Auth<Athena>) -> axum::J
     })
 }
 
-#[utoipa::path(get, path = "/api/v1/large-language-models/{uuid}", tag = "Large Language Model",
-    params(("uuid" = String, Path)), security(("bearer" = []), ("api_key" = [])),
-    responses((status = 200, body = Data<ModelBody>), (status = 404)))]
+/// Get a model
+///
+/// One model of the catalog, by uuid or by name.
+#[utoipa::path(get, path = "/api/v1/large-language-models/{uuid}", tag = "athena: models", operation_id = "athena_get_model",
+    params(("uuid" = String, Path, description = "The model's uuid, or its name (e.g. `echo`)")),
+    security(("bearer" = []), ("api_key" = [])),
+    responses((status = 200, description = "The model", body = super::openapi::AthenaModelResponse)))]
 pub async fn show(
     State(state): State<AppState>,
     _auth: Auth<Athena>,

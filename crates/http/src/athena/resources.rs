@@ -16,51 +16,65 @@ fn user_body(view: Option<UserView>) -> Option<UserBody> {
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = AthenaShare)]
 pub struct ShareBody {
-    #[schema(example = "workspace")]
+    #[schema(value_type = super::openapi::ShareEntityType)]
     pub entity_type: &'static str,
-    /// The workspace uuid or the user id the agent is shared with.
+    /// The workspace uuid, or the user id (as a string), the agent is shared with.
     pub entity_id: String,
     /// Not nested by spool; always null.
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = super::openapi::always_null, required = true)]
     pub entity: Option<()>,
-    #[schema(example = "read")]
+    #[schema(value_type = super::openapi::SharePermission)]
     pub permission: &'static str,
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = AthenaAgent)]
 pub struct AgentBody {
+    #[schema(format = Uuid)]
     pub uuid: String,
     pub name: String,
+    #[schema(required = true)]
     pub description: Option<String>,
+    #[schema(required = true)]
     pub instruction: Option<String>,
+    #[schema(required = true)]
     pub profile_photo_url: Option<String>,
     /// `{emoji, background_color, preference}`.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<Object>, required = true)]
     pub profile_photo_config: Option<Map<String, Value>>,
-    #[schema(example = "workspace")]
+    #[schema(value_type = super::openapi::Visibility)]
     pub visibility: &'static str,
     /// The persona keys (always present, `null` when unset) and client keys.
-    #[schema(value_type = Object)]
+    #[schema(schema_with = super::openapi::agent_metadata)]
     pub metadata: Map<String, Value>,
     /// Whether the caller made the agent.
     pub is_owner: bool,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: String,
+    /// Always 0: spool agents have no workflows.
     pub workflows_count: u64,
+    /// Always 0: spool agents have no tools.
     pub tools_count: u64,
     pub threads_count: u64,
+    #[schema(format = DateTime, required = true)]
     pub last_used_at: Option<String>,
     pub usage_count: u64,
     /// Not tracked by spool; always null.
-    #[schema(value_type = Option<f64>)]
+    #[schema(schema_with = super::openapi::always_null, required = true)]
     pub usage_frequency: Option<()>,
+    /// The agent's creator.
+    #[schema(required = true)]
     pub user: Option<UserBody>,
+    #[schema(required = true)]
     pub workspace: Option<WorkspaceBody>,
     /// spool agents have no tools or workflows; always null.
-    #[schema(value_type = Option<Vec<Object>>)]
+    #[schema(schema_with = super::openapi::always_null, required = true)]
     pub tools: Option<()>,
-    #[schema(value_type = Option<Vec<Object>>)]
+    #[schema(schema_with = super::openapi::always_null, required = true)]
     pub workflows: Option<()>,
     pub shares: Vec<ShareBody>,
 }
@@ -121,6 +135,7 @@ impl AgentBody {
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = AthenaThreadUsage)]
 pub struct ThreadUsage {
     pub input_tokens: u64,
     pub output_tokens: u64,
@@ -128,29 +143,44 @@ pub struct ThreadUsage {
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = AthenaThread)]
 pub struct ThreadBody {
+    #[schema(format = Uuid)]
     pub uuid: String,
     /// The title.
+    #[schema(required = true)]
     pub name: Option<String>,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: String,
+    /// The client's keys; `model` and `system_prompt` are read by runs.
     #[schema(value_type = Object)]
     pub metadata: Map<String, Value>,
+    /// The user who made the thread (null for an anonymous end user's).
+    #[schema(required = true)]
     pub creator: Option<UserBody>,
+    #[schema(required = true)]
     pub agent: Option<AgentBody>,
     /// Files attached to the thread's messages (none until uploads exist).
     #[schema(value_type = Vec<Object>)]
     pub attachments: Vec<Value>,
     /// What or whom the conversation is about.
+    #[schema(required = true)]
     pub with: Option<String>,
+    #[schema(format = Uuid)]
     pub workspace_uuid: String,
+    #[schema(required = true)]
     pub anon_user_id: Option<String>,
-    #[schema(example = "idle")]
+    #[schema(value_type = super::openapi::ThreadStatus)]
     pub status: &'static str,
     pub message_count: u64,
+    #[schema(format = DateTime, required = true)]
     pub last_message_at: Option<String>,
+    #[schema(required = true)]
     pub last_model_used: Option<String>,
     pub is_pinned: bool,
+    #[schema(format = DateTime, required = true)]
     pub pinned_at: Option<String>,
     pub visible_in_ui: bool,
     pub usage: ThreadUsage,
@@ -197,23 +227,27 @@ impl ThreadBody {
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = AthenaMessage)]
 pub struct MessageBody {
+    #[schema(format = Uuid)]
     pub uuid: String,
     pub content: String,
     /// `content` rendered from markdown and sanitised.
     pub content_html: String,
-    #[schema(example = "user")]
+    #[schema(value_type = super::openapi::MessageRole)]
     pub role: &'static str,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: String,
-    /// `model`, `temperature`, `tokens {input, output, total}` (null unless a
-    /// run wrote the message), `finish_reason` and `run_uuid` for run
-    /// replies, and the client's own keys.
-    #[schema(value_type = Object)]
+    #[schema(schema_with = super::openapi::message_metadata)]
     pub metadata: Map<String, Value>,
     pub thread: MessageThread,
+    /// Uploaded files (none until uploads exist).
     #[schema(value_type = Vec<Object>)]
     pub attachments: Vec<Value>,
+    /// Tool calls in thena's shape (`tool_name, arguments, result, error,
+    /// start_time, end_time`).
     #[schema(value_type = Vec<Object>)]
     pub tool_calls: Vec<Value>,
 }
@@ -222,6 +256,7 @@ pub struct MessageBody {
 /// compact in a list, where every item has the same thread.
 #[derive(Serialize, ToSchema)]
 #[serde(untagged)]
+#[schema(as = AthenaMessageThread)]
 pub enum MessageThread {
     Full(Box<ThreadBody>),
     Compact(SharedSummary),
@@ -261,20 +296,31 @@ impl ToSchema for SharedSummary {
 /// attachments, usage): what each item of a message list carries, built once
 /// per page. `GET /api/v1/threads/{uuid}` has the rest.
 #[derive(Serialize, ToSchema)]
+#[schema(as = AthenaThreadSummary)]
 pub struct ThreadSummary {
+    #[schema(format = Uuid)]
     pub uuid: String,
+    #[schema(required = true)]
     pub name: Option<String>,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: String,
+    #[schema(required = true)]
     pub with: Option<String>,
+    #[schema(format = Uuid)]
     pub workspace_uuid: String,
+    #[schema(required = true)]
     pub anon_user_id: Option<String>,
-    #[schema(example = "idle")]
+    #[schema(value_type = super::openapi::ThreadStatus)]
     pub status: &'static str,
     pub message_count: u64,
+    #[schema(format = DateTime, required = true)]
     pub last_message_at: Option<String>,
+    #[schema(required = true)]
     pub last_model_used: Option<String>,
     pub is_pinned: bool,
+    #[schema(format = DateTime, required = true)]
     pub pinned_at: Option<String>,
     pub visible_in_ui: bool,
 }
@@ -315,7 +361,10 @@ impl MessageBody {
 
     /// A list item: the page's one summary of the thread, shared.
     pub fn listed(message: Message, thread: &Arc<ThreadSummary>) -> Self {
-        Self::with_thread(message, MessageThread::Compact(SharedSummary(thread.clone())))
+        Self::with_thread(
+            message,
+            MessageThread::Compact(SharedSummary(thread.clone())),
+        )
     }
 
     fn with_thread(message: Message, thread: MessageThread) -> Self {
@@ -335,13 +384,16 @@ impl MessageBody {
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = AthenaModel)]
 pub struct ModelBody {
+    #[schema(format = Uuid)]
     pub uuid: String,
     #[schema(example = "echo")]
     pub name: String,
     pub provider: String,
     pub context_window: u32,
     pub max_output_tokens: u32,
+    #[schema(required = true)]
     pub description: Option<String>,
 }
 

@@ -20,27 +20,38 @@ use spool_core::{AgentId, Principal, RunId, ThreadId};
 use std::sync::Arc;
 use utoipa::ToSchema;
 
+/// Every field optional; an empty object runs the thread as it is.
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
+#[schema(as = AthenaRunRequest)]
 pub struct RunRequest {
-    /// A user message appended first, atomically with the run.
+    /// A user message appended first, atomically with the run: markdown, not
+    /// blank, at most `content_max_bytes` in UTF-8.
+    #[schema(min_length = 1)]
     pub content: Option<String>,
+    /// Not supported yet: empty.
     #[serde(default)]
-    #[schema(value_type = Vec<Object>)]
+    #[schema(schema_with = super::openapi::no_files)]
     pub files: Vec<Value>,
     /// Metadata of that user message.
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = super::openapi::message_metadata_input)]
     pub metadata: Option<Map<String, Value>>,
     /// A model of the catalog; else the thread's `metadata.model`, the
-    /// agent's `large_language_model`, or the server default.
+    /// agent's `large_language_model`, or the server default. Unknown: 422.
     #[schema(example = "echo")]
     pub model: Option<String>,
+    #[schema(minimum = 0, maximum = 2)]
     pub temperature: Option<f64>,
+    /// At least 1, at most the model's `max_output_tokens`.
+    #[schema(minimum = 1)]
     pub max_tokens: Option<u32>,
     /// Server-Sent Events instead of one JSON answer (also `Accept: text/event-stream`).
     pub stream: Option<bool>,
-    /// `reject` (default: 409 while a run is active), `interrupt` or `enqueue`.
+    /// `reject` (default: 409 while a run is active), `interrupt` (cancel
+    /// the active run) or `enqueue` (run after it).
+    #[schema(value_type = Option<super::openapi::Multitask>)]
     pub multitask: Option<String>,
+    #[schema(format = Uuid)]
     pub workspace_uuid: Option<String>,
 }
 
@@ -59,6 +70,7 @@ impl RunRequest {
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = AthenaRunUsage)]
 pub struct RunUsage {
     pub input_tokens: Option<u64>,
     pub output_tokens: Option<u64>,
@@ -66,22 +78,32 @@ pub struct RunUsage {
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = AthenaRun)]
 pub struct RunBody {
+    #[schema(format = Uuid)]
     pub uuid: String,
+    #[schema(format = Uuid)]
     pub thread_uuid: String,
+    #[schema(format = Uuid)]
     pub agent_uuid: Option<String>,
     #[schema(example = "echo")]
     pub model: String,
     /// `queued`, `in_progress`, `completed`, `failed` or `cancelled`.
+    #[schema(value_type = super::openapi::RunStatus)]
     pub status: &'static str,
     pub temperature: Option<f64>,
     pub max_tokens: Option<u32>,
     pub usage: RunUsage,
+    /// Why the run failed.
     pub error: Option<String>,
     /// The assistant message it produced (also a partial one).
+    #[schema(format = Uuid)]
     pub message_uuid: Option<String>,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub started_at: Option<String>,
+    #[schema(format = DateTime)]
     pub finished_at: Option<String>,
 }
 
@@ -113,24 +135,45 @@ impl From<Run> for RunBody {
 /// A non-streamed run's answer: the stored reply (null when the run ended
 /// before any text arrived) and the run.
 #[derive(Serialize, ToSchema)]
+#[schema(as = AthenaRunResult)]
 pub struct RunResult {
     pub data: Option<MessageBody>,
     pub run: RunBody,
 }
 
-/// A message as it appears in events: from the event alone, so that a
-/// replayed stream is byte-for-byte the original.
-fn event_message(message: &Message) -> Value {
-    json!({
-        "uuid": message.id.to_string(),
-        "thread_uuid": message.thread_id.to_string(),
-        "role": message.role.as_str(),
-        "content": message.content,
-        "content_html": message.content_html,
-        "metadata": message_metadata(message),
-        "created_at": time(message.created_at),
-        "updated_at": time(message.updated_at),
-    })
+/// A message as it appears in events: from the event alone (no nested
+/// thread), so that a replayed stream is byte-for-byte the original.
+#[derive(Serialize, ToSchema)]
+#[schema(as = AthenaEventMessage)]
+pub struct EventMessage {
+    #[schema(format = Uuid)]
+    pub uuid: String,
+    #[schema(format = Uuid)]
+    pub thread_uuid: String,
+    #[schema(value_type = super::openapi::MessageRole)]
+    pub role: &'static str,
+    pub content: String,
+    pub content_html: String,
+    #[schema(schema_with = super::openapi::message_metadata)]
+    pub metadata: Map<String, Value>,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    #[schema(format = DateTime)]
+    pub updated_at: String,
+}
+
+fn event_message(message: &Message) -> String {
+    let body = EventMessage {
+        uuid: message.id.to_string(),
+        thread_uuid: message.thread_id.to_string(),
+        role: message.role.as_str(),
+        content: message.content.clone(),
+        content_html: message.content_html.clone(),
+        metadata: message_metadata(message),
+        created_at: time(message.created_at),
+        updated_at: time(message.updated_at),
+    };
+    serde_json::to_string(&body).unwrap_or_default()
 }
 
 /// The `data:` of each event in athena's shapes.
@@ -143,7 +186,7 @@ fn event_data(kind: &RunEventKind) -> String {
             serde_json::to_string(&RunBody::from(run.clone())).unwrap_or_default()
         }
         RunEventKind::MessageCreated(message) | RunEventKind::MessageCompleted(message) => {
-            event_message(message).to_string()
+            event_message(message)
         }
         RunEventKind::MessageDelta(piece) => json!({ "delta": { "content": piece } }).to_string(),
         RunEventKind::Done => "[DONE]".to_owned(),
@@ -186,16 +229,20 @@ async fn settle(
     }))
 }
 
-/// Run the thread: optionally append `content` first; answer with the reply
-/// (200) or stream Server-Sent Events (`run.created`, `message.created`,
+/// Run a thread
+///
+/// Optionally appends `content` first; answers with the reply (200) or
+/// streams Server-Sent Events (`run.created`, `message.created`,
 /// `message.delta`, `message.completed`, `run.completed` | `run.failed` |
 /// `run.cancelled`, `done`). A second run while one is active answers 409
 /// unless `multitask` says otherwise. The run belongs to the server: a client
 /// that disconnects does not stop it.
-#[utoipa::path(post, path = "/api/v1/threads/{uuid}/run", tag = "Thread", params(("uuid" = String, Path), WorkspaceParam),
-    request_body = RunRequest, security(("bearer" = []), ("api_key" = [])),
-    responses((status = 200, body = RunResult, description = "JSON, or text/event-stream when streaming"),
-        (status = 404), (status = 409), (status = 422)))]
+#[utoipa::path(post, path = "/api/v1/threads/{uuid}/run", tag = "athena: threads", operation_id = "athena_run_thread",
+    params(("uuid" = String, Path, format = Uuid), WorkspaceParam), request_body = RunRequest,
+    security(("bearer" = []), ("api_key" = [])),
+    responses((status = 200, description = super::openapi::RUN_ANSWER,
+            content((RunResult = "application/json"), (super::openapi::RunEvent = "text/event-stream", example = json!(super::openapi::SSE_EXAMPLE)))),
+        (status = 409, description = "The thread already has an active run (`multitask` is `reject`), or the Idempotency-Key's request is still in progress", body = super::openapi::ErrorBody)))]
 pub async fn run_thread(
     State(state): State<AppState>,
     Auth(principal, _): Auth<Athena>,
@@ -222,24 +269,39 @@ pub async fn run_thread(
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = AthenaAgentRunRequest)]
 pub struct AgentRunRequest {
-    /// The first user message of the new thread.
+    /// The first user message of the new thread: markdown, not blank, at
+    /// most `content_max_bytes` in UTF-8.
+    #[schema(min_length = 1)]
     pub content: String,
-    /// Title of the new thread.
+    /// Title of the new thread (at most 200 characters).
+    #[schema(max_length = 200)]
     pub name: Option<String>,
-    #[schema(value_type = Option<Object>)]
+    /// Metadata of the new thread.
+    #[schema(schema_with = super::openapi::thread_metadata_input)]
     pub metadata: Option<Map<String, Value>>,
+    #[schema(example = "echo")]
     pub model: Option<String>,
+    #[schema(minimum = 0, maximum = 2)]
     pub temperature: Option<f64>,
+    /// At least 1, at most the model's `max_output_tokens`.
+    #[schema(minimum = 1)]
     pub max_tokens: Option<u32>,
+    /// Server-Sent Events instead of one JSON answer (also `Accept: text/event-stream`).
     pub stream: Option<bool>,
+    #[schema(format = Uuid)]
     pub workspace_uuid: Option<String>,
 }
 
-/// Run an agent: creates a thread with `content` and runs it.
-#[utoipa::path(post, path = "/api/v1/agents/{uuid}/run", tag = "Agent", params(("uuid" = String, Path), WorkspaceParam),
-    request_body = AgentRunRequest, security(("bearer" = []), ("api_key" = [])),
-    responses((status = 200, body = RunResult), (status = 404), (status = 422)))]
+/// Run an agent
+///
+/// Creates a thread with `content` and runs it.
+#[utoipa::path(post, path = "/api/v1/agents/{uuid}/run", tag = "athena: agents", operation_id = "athena_run_agent",
+    params(("uuid" = String, Path, format = Uuid), WorkspaceParam), request_body = AgentRunRequest,
+    security(("bearer" = []), ("api_key" = [])),
+    responses((status = 200, description = super::openapi::RUN_ANSWER,
+            content((RunResult = "application/json"), (super::openapi::RunEvent = "text/event-stream", example = json!(super::openapi::SSE_EXAMPLE))))))]
 pub async fn run_agent(
     State(state): State<AppState>,
     Auth(principal, _): Auth<Athena>,
@@ -281,8 +343,10 @@ pub async fn run_agent(
     }
 }
 
-#[utoipa::path(get, path = "/api/v1/runs/{uuid}", tag = "Run", params(("uuid" = String, Path), WorkspaceParam),
-    security(("bearer" = []), ("api_key" = [])), responses((status = 200, body = Data<RunBody>), (status = 404)))]
+/// Get a run
+#[utoipa::path(get, path = "/api/v1/runs/{uuid}", tag = "athena: runs", operation_id = "athena_get_run",
+    params(("uuid" = String, Path, format = Uuid), WorkspaceParam), security(("bearer" = []), ("api_key" = [])),
+    responses((status = 200, description = "The run", body = super::openapi::AthenaRunResponse)))]
 pub async fn show(
     State(state): State<AppState>,
     Auth(principal, _): Auth<Athena>,
@@ -295,9 +359,13 @@ pub async fn show(
     )))
 }
 
-/// A thread's runs, newest first; page or cursor mode.
-#[utoipa::path(get, path = "/api/v1/threads/{uuid}/runs", tag = "Run", params(("uuid" = String, Path), WorkspaceParam),
-    security(("bearer" = []), ("api_key" = [])), responses((status = 200, body = super::wire::Paginated<RunBody>), (status = 404)))]
+/// List a thread's runs
+///
+/// Newest first; page or cursor mode.
+#[utoipa::path(get, path = "/api/v1/threads/{uuid}/runs", tag = "athena: runs", operation_id = "athena_list_thread_runs",
+    params(("uuid" = String, Path, format = Uuid), WorkspaceParam, super::PageParams, super::openapi::CursorParam),
+    security(("bearer" = []), ("api_key" = [])),
+    responses((status = 200, description = "A page of the thread's runs, in page or cursor mode", body = super::openapi::AthenaRunList)))]
 pub async fn list(
     State(state): State<AppState>,
     Auth(principal, _): Auth<Athena>,
@@ -316,9 +384,12 @@ pub async fn list(
     )))
 }
 
-/// Stop a run: it ends `cancelled` and keeps its partial reply.
-#[utoipa::path(post, path = "/api/v1/runs/{uuid}/cancel", tag = "Run", params(("uuid" = String, Path), WorkspaceParam),
-    security(("bearer" = []), ("api_key" = [])), responses((status = 200, body = Data<RunBody>), (status = 404)))]
+/// Cancel a run
+///
+/// It ends `cancelled` and keeps its partial reply.
+#[utoipa::path(post, path = "/api/v1/runs/{uuid}/cancel", tag = "athena: runs", operation_id = "athena_cancel_run",
+    params(("uuid" = String, Path, format = Uuid), WorkspaceParam), security(("bearer" = []), ("api_key" = [])),
+    responses((status = 200, description = "The run, `cancelled` unless it had ended already", body = super::openapi::AthenaRunResponse)))]
 pub async fn cancel(
     State(state): State<AppState>,
     Auth(principal, _): Auth<Athena>,
@@ -331,12 +402,20 @@ pub async fn cancel(
     )))
 }
 
-/// Re-attach to a run's events. `Last-Event-ID` (header, or `last_event_id`
+/// Follow a run's events
+///
+/// Re-attaches to a run's stream. `Last-Event-ID` (header, or `last_event_id`
 /// query) resumes after that event with no gap and no repeat; a finished run
 /// replays its events.
-#[utoipa::path(get, path = "/api/v1/runs/{uuid}/events", tag = "Run",
-    params(("uuid" = String, Path), WorkspaceParam, ("Last-Event-ID" = Option<String>, Header)),
-    security(("bearer" = []), ("api_key" = [])), responses((status = 200, description = "text/event-stream"), (status = 404)))]
+#[utoipa::path(get, path = "/api/v1/runs/{uuid}/events", tag = "athena: runs", operation_id = "athena_stream_run_events",
+    params(("uuid" = String, Path, format = Uuid), WorkspaceParam,
+        ("Last-Event-ID" = Option<i64>, Header, minimum = 0,
+            description = "Resume after this event id (the `id:` of the last event received)"),
+        ("last_event_id" = Option<i64>, Query, minimum = 0,
+            description = "The same as the `Last-Event-ID` header, for clients that cannot set it; the header wins")),
+    security(("bearer" = []), ("api_key" = [])),
+    responses((status = 200, description = super::openapi::EVENTS_ANSWER,
+        content((super::openapi::RunEvent = "text/event-stream", example = json!(super::openapi::SSE_EXAMPLE))))))]
 pub async fn events(
     State(state): State<AppState>,
     Auth(principal, _): Auth<Athena>,
@@ -345,9 +424,7 @@ pub async fn events(
     query: QueryPairs<Athena>,
 ) -> Result<Response> {
     let scope = scope(&state, &principal, query.get("workspace_uuid")).await?;
-    let header = headers
-        .get("last-event-id")
-        .and_then(|v| v.to_str().ok());
+    let header = headers.get("last-event-id").and_then(|v| v.to_str().ok());
     let header = event_id("Last-Event-ID", header)?;
     let query = event_id("last_event_id", query.get("last_event_id"))?;
     let last = header.or(query).unwrap_or(0);
@@ -375,9 +452,14 @@ fn event_id(name: &str, value: Option<&str>) -> Result<Option<u64>> {
         .transpose()
 }
 
-/// Ask the naming model for a short title from the first messages and store it.
-#[utoipa::path(post, path = "/api/v1/threads/{uuid}/generate-name", tag = "Thread", params(("uuid" = String, Path), WorkspaceParam),
-    security(("bearer" = []), ("api_key" = [])), responses((status = 200, body = Data<ThreadBody>), (status = 404), (status = 409), (status = 422)))]
+/// Name a thread
+///
+/// Asks the naming model for a short title from the first messages and stores it.
+#[utoipa::path(post, path = "/api/v1/threads/{uuid}/generate-name", tag = "athena: threads", operation_id = "athena_generate_thread_name",
+    params(("uuid" = String, Path, format = Uuid), WorkspaceParam), security(("bearer" = []), ("api_key" = [])),
+    responses((status = 200, description = "The thread with its new title", body = super::openapi::AthenaThreadResponse),
+        (status = 409, description = "The naming model could not write a title", body = super::openapi::ErrorBody),
+        (status = 422, description = "The thread has no messages to name it from", body = super::openapi::ValidationErrorBody)))]
 pub async fn generate_name(
     State(state): State<AppState>,
     Auth(principal, _): Auth<Athena>,

@@ -17,39 +17,45 @@ use utoipa::ToSchema;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = AthenaCreateThread)]
 pub struct CreateThread {
-    #[schema(example = "550e8400-e29b-41d4-a716-446655440000")]
+    #[schema(format = Uuid, example = "550e8400-e29b-41d4-a716-446655440000")]
     pub workspace_uuid: Option<String>,
-    /// The title (≤ 200 characters).
-    #[schema(example = "Customer Support Conversation")]
+    /// The title (at most 200 characters; blank means none).
+    #[schema(example = "Customer Support Conversation", max_length = 200)]
     pub name: Option<String>,
+    /// An agent the caller may use.
+    #[schema(format = Uuid)]
     pub agent_uuid: Option<String>,
-    /// What or whom the conversation is about.
-    #[schema(example = "Product inquiry about pricing plans")]
+    /// What or whom the conversation is about (at most 200 characters).
+    #[schema(example = "Product inquiry about pricing plans", max_length = 200)]
     pub with: Option<String>,
-    /// ≤ 16 keys; `model` and `system_prompt` are read by runs.
-    #[schema(value_type = Option<Object>)]
+    /// `model` and `system_prompt` are read by runs.
+    #[schema(schema_with = super::openapi::thread_metadata_input)]
     pub metadata: Option<Map<String, Value>>,
 }
 
 /// Absent fields are kept; `null` clears name, with and agent_uuid.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = AthenaUpdateThread)]
 pub struct UpdateThread {
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 200)]
     pub name: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 200)]
     pub with: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, format = Uuid)]
     pub agent_uuid: Option<Option<String>>,
     /// Replaces the metadata object.
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = super::openapi::thread_metadata_input)]
     pub metadata: Option<Map<String, Value>>,
     pub is_pinned: Option<bool>,
+    /// A signed-in user's session only: an API key sending it answers 422.
     pub visible_in_ui: Option<bool>,
+    #[schema(format = Uuid)]
     pub workspace_uuid: Option<String>,
 }
 
@@ -76,15 +82,16 @@ pub async fn render(
     Ok(data(ThreadBody::new(view, principal.user_id())))
 }
 
+/// List threads
+///
 /// Threads the caller may see, newest activity first. Page mode (`page`,
 /// `per_page`) or keyset mode (`cursor`); filters `agent_uuid`, `pinned`,
 /// `metadata[key]=value`; `search` ranks by full-text relevance; `sort`
 /// (`last_message_at`, `created_at`, `updated_at`) and `order` (`asc`, `desc`).
-#[utoipa::path(get, path = "/api/v1/threads", tag = "Thread",
-    params(("workspace_uuid" = Option<String>, Query), ("page" = Option<u32>, Query), ("per_page" = Option<u32>, Query),
-        ("cursor" = Option<String>, Query), ("sort" = Option<String>, Query), ("order" = Option<String>, Query),
-        ("agent_uuid" = Option<String>, Query), ("pinned" = Option<bool>, Query), ("search" = Option<String>, Query)),
-    security(("bearer" = []), ("api_key" = [])), responses((status = 200, body = super::wire::Paginated<ThreadBody>), (status = 422)))]
+#[utoipa::path(get, path = "/api/v1/threads", tag = "athena: threads", operation_id = "athena_list_threads",
+    params(WorkspaceParam, super::PageParams, super::openapi::CursorParam, super::openapi::ThreadFilters),
+    security(("bearer" = []), ("api_key" = [])),
+    responses((status = 200, description = "A page of threads, in page or cursor mode", body = super::openapi::AthenaThreadList)))]
 pub async fn list(
     State(state): State<AppState>,
     Auth(principal, _): Auth<Athena>,
@@ -117,9 +124,12 @@ async fn expand(
     Ok(listing.map(|_| views.next().expect("one view per thread")))
 }
 
-/// Create a thread (seed 000).
-#[utoipa::path(post, path = "/api/v1/threads", tag = "Thread", params(WorkspaceParam), request_body = CreateThread,
-    security(("bearer" = []), ("api_key" = [])), responses((status = 201, body = Data<ThreadBody>), (status = 422)))]
+/// Create a thread
+///
+/// As in seed 000.
+#[utoipa::path(post, path = "/api/v1/threads", tag = "athena: threads", operation_id = "athena_create_thread",
+    params(WorkspaceParam), request_body = CreateThread, security(("bearer" = []), ("api_key" = [])),
+    responses((status = 201, description = "Created", body = super::openapi::AthenaThreadResponse)))]
 pub async fn create(
     State(state): State<AppState>,
     Auth(principal, _): Auth<Athena>,
@@ -143,8 +153,10 @@ pub async fn create(
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/threads/{uuid}", tag = "Thread", params(("uuid" = String, Path), WorkspaceParam),
-    security(("bearer" = []), ("api_key" = [])), responses((status = 200, body = Data<ThreadBody>), (status = 404)))]
+/// Get a thread
+#[utoipa::path(get, path = "/api/v1/threads/{uuid}", tag = "athena: threads", operation_id = "athena_get_thread",
+    params(("uuid" = String, Path, format = Uuid), WorkspaceParam), security(("bearer" = []), ("api_key" = [])),
+    responses((status = 200, description = "The thread", body = super::openapi::AthenaThreadResponse)))]
 pub async fn show(
     State(state): State<AppState>,
     Auth(principal, _): Auth<Athena>,
@@ -156,10 +168,13 @@ pub async fn show(
     render(&state, &principal, thread).await
 }
 
-/// Update a thread (seed 002).
-#[utoipa::path(put, path = "/api/v1/threads/{uuid}", tag = "Thread", params(("uuid" = String, Path), WorkspaceParam),
-    request_body = UpdateThread, security(("bearer" = []), ("api_key" = [])),
-    responses((status = 200, body = Data<ThreadBody>), (status = 404), (status = 422)))]
+/// Update a thread
+///
+/// As in seed 002.
+#[utoipa::path(put, path = "/api/v1/threads/{uuid}", tag = "athena: threads", operation_id = "athena_update_thread",
+    params(("uuid" = String, Path, format = Uuid), WorkspaceParam), request_body = UpdateThread,
+    security(("bearer" = []), ("api_key" = [])),
+    responses((status = 200, description = "Updated", body = super::openapi::AthenaThreadResponse)))]
 pub async fn update(
     State(state): State<AppState>,
     Auth(principal, _): Auth<Athena>,
@@ -188,9 +203,12 @@ pub async fn update(
     render(&state, &principal, thread).await
 }
 
-/// Delete a thread with its messages.
-#[utoipa::path(delete, path = "/api/v1/threads/{uuid}", tag = "Thread", params(("uuid" = String, Path), WorkspaceParam),
-    security(("bearer" = []), ("api_key" = [])), responses((status = 204), (status = 404)))]
+/// Delete a thread
+///
+/// With its messages, runs and feedback.
+#[utoipa::path(delete, path = "/api/v1/threads/{uuid}", tag = "athena: threads", operation_id = "athena_delete_thread",
+    params(("uuid" = String, Path, format = Uuid), WorkspaceParam), security(("bearer" = []), ("api_key" = [])),
+    responses((status = 204, description = "Deleted, with its messages, runs and feedback")))]
 pub async fn delete(
     State(state): State<AppState>,
     Auth(principal, _): Auth<Athena>,
@@ -224,8 +242,10 @@ async fn set_pinned(
     render(&state, &principal, thread).await
 }
 
-#[utoipa::path(post, path = "/api/v1/threads/{uuid}/pin", tag = "Thread", params(("uuid" = String, Path), WorkspaceParam),
-    security(("bearer" = []), ("api_key" = [])), responses((status = 200, body = Data<ThreadBody>), (status = 404)))]
+/// Pin a thread
+#[utoipa::path(post, path = "/api/v1/threads/{uuid}/pin", tag = "athena: threads", operation_id = "athena_pin_thread",
+    params(("uuid" = String, Path, format = Uuid), WorkspaceParam), security(("bearer" = []), ("api_key" = [])),
+    responses((status = 200, description = "The pinned thread", body = super::openapi::AthenaThreadResponse)))]
 pub async fn pin(
     State(state): State<AppState>,
     Auth(principal, _): Auth<Athena>,
@@ -235,8 +255,10 @@ pub async fn pin(
     set_pinned(state, principal, id, query.workspace_uuid, true).await
 }
 
-#[utoipa::path(post, path = "/api/v1/threads/{uuid}/unpin", tag = "Thread", params(("uuid" = String, Path), WorkspaceParam),
-    security(("bearer" = []), ("api_key" = [])), responses((status = 200, body = Data<ThreadBody>), (status = 404)))]
+/// Unpin a thread
+#[utoipa::path(post, path = "/api/v1/threads/{uuid}/unpin", tag = "athena: threads", operation_id = "athena_unpin_thread",
+    params(("uuid" = String, Path, format = Uuid), WorkspaceParam), security(("bearer" = []), ("api_key" = [])),
+    responses((status = 200, description = "The unpinned thread", body = super::openapi::AthenaThreadResponse)))]
 pub async fn unpin(
     State(state): State<AppState>,
     Auth(principal, _): Auth<Athena>,

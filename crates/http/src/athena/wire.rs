@@ -12,8 +12,9 @@ pub fn time(at: Timestamp) -> String {
     at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }
 
-/// `{"data": ...}`, athena's envelope for one resource.
-#[derive(Serialize, ToSchema)]
+/// `{"data": ...}`, athena's envelope for one resource. (Documented per
+/// item type in `athena::openapi` as `Athena…Response`.)
+#[derive(Serialize)]
 pub struct Data<T> {
     pub data: T,
 }
@@ -23,19 +24,26 @@ pub fn data<T>(data: T) -> axum::Json<Data<T>> {
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = AthenaUser)]
 pub struct UserBody {
-    #[schema(example = 1)]
+    #[schema(example = 1, minimum = 1)]
     pub id: i64,
     pub name: String,
+    #[schema(required = true)]
     pub first_name: Option<String>,
+    #[schema(required = true)]
     pub last_name: Option<String>,
     pub email: String,
+    #[schema(required = true)]
     pub profile_photo_url: Option<String>,
     /// Not used by spool; always null.
+    #[schema(required = true)]
     pub multiplai_id: Option<String>,
-    #[schema(example = "2024-01-15T10:30:00.000000Z")]
+    #[schema(format = DateTime, example = "2024-01-15T10:30:00.000000Z")]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: String,
+    #[schema(required = true)]
     pub primary_workspace: Option<WorkspaceBody>,
 }
 
@@ -58,23 +66,28 @@ impl UserBody {
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = AthenaWorkspace)]
 pub struct WorkspaceBody {
-    #[schema(example = "550e8400-e29b-41d4-a716-446655440000")]
+    #[schema(format = Uuid, example = "550e8400-e29b-41d4-a716-446655440000")]
     pub uuid: String,
     pub slug: String,
     pub name: String,
+    #[schema(required = true)]
     pub profile_photo_url: Option<String>,
     /// Not used by spool; always null.
+    #[schema(required = true)]
     pub multiplai_id: Option<String>,
     pub is_onboarded: bool,
     #[schema(value_type = Object)]
     pub metadata: serde_json::Map<String, serde_json::Value>,
     /// Whether the caller created (owns) the workspace.
     pub is_owner: bool,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: String,
-    /// spool does not nest the owner here; see the members endpoint.
-    #[schema(value_type = Option<Object>)]
+    /// spool does not nest the owner here (see the members endpoint); always null.
+    #[schema(schema_with = super::openapi::always_null, required = true)]
     pub user: Option<()>,
 }
 
@@ -97,16 +110,23 @@ impl WorkspaceBody {
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = AthenaMember)]
 pub struct MemberBody {
+    #[schema(minimum = 1)]
     pub id: i64,
+    #[schema(format = Uuid)]
     pub uuid: String,
     pub name: String,
+    #[schema(required = true)]
     pub first_name: Option<String>,
+    #[schema(required = true)]
     pub last_name: Option<String>,
     pub email: String,
+    #[schema(required = true)]
     pub profile_photo_url: Option<String>,
-    #[schema(example = "member")]
+    #[schema(value_type = super::openapi::Role)]
     pub role: String,
+    #[schema(format = DateTime)]
     pub joined_at: String,
 }
 
@@ -127,20 +147,31 @@ impl From<Member> for MemberBody {
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = AthenaApiKey)]
 pub struct ApiKeyBody {
+    #[schema(format = Uuid)]
     pub uuid: String,
     pub name: String,
     /// The first characters of the key, to tell keys apart.
     #[schema(example = "spk_1a2b3c4d")]
     pub prefix: String,
+    #[schema(format = Uuid)]
     pub workspace_uuid: String,
+    /// The user who made the key.
+    #[schema(minimum = 1)]
     pub user_id: i64,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    /// Refreshed at most once a minute.
+    #[schema(format = DateTime, required = true)]
     pub last_used_at: Option<String>,
+    #[schema(format = DateTime, required = true)]
     pub expires_at: Option<String>,
+    #[schema(format = DateTime, required = true)]
     pub revoked_at: Option<String>,
-    /// The key itself: present only in the response that created it.
+    /// The key itself (`spk_` + 64 hex): present only in the response that created it.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String, required = false, example = "spk_1a2b3c4d…")]
     pub key: Option<String>,
 }
 
@@ -161,29 +192,44 @@ impl From<ApiKey> for ApiKeyBody {
     }
 }
 
-/// Laravel's length-aware paginator.
-#[derive(Serialize, ToSchema)]
+/// Laravel's length-aware paginator. (Documented per item type in
+/// `athena::openapi` as `Athena…Page`.)
+#[derive(Serialize)]
 pub struct Paginated<T> {
     pub data: Vec<T>,
     pub links: PageLinks,
     pub meta: PageMeta,
 }
 
+/// Page-mode links. `next` is a cursor link (`?cursor=…`) when a page
+/// bounded in bytes stopped short (messages).
 #[derive(Serialize, ToSchema)]
+#[schema(as = AthenaPageLinks)]
 pub struct PageLinks {
     pub first: String,
     pub last: String,
+    #[schema(required = true)]
     pub prev: Option<String>,
+    #[schema(required = true)]
     pub next: Option<String>,
 }
 
+/// Page-mode `meta`, Laravel's length-aware paginator.
 #[derive(Serialize, ToSchema)]
+#[schema(as = AthenaPageMeta)]
 pub struct PageMeta {
+    #[schema(minimum = 1)]
     pub current_page: u32,
+    /// The first item's position (from 1); null on an empty page.
+    #[schema(minimum = 1, required = true)]
     pub from: Option<u64>,
+    #[schema(minimum = 1)]
     pub last_page: u32,
     pub path: String,
+    #[schema(minimum = 1, maximum = 100)]
     pub per_page: u32,
+    /// The last item's position; null on an empty page.
+    #[schema(minimum = 1, required = true)]
     pub to: Option<u64>,
     pub total: u64,
 }
@@ -266,27 +312,41 @@ impl<T> Paginated<T> {
     }
 }
 
-/// Laravel's cursor paginator (`?cursor=`), keyset underneath.
-#[derive(Serialize, ToSchema)]
+/// Laravel's cursor paginator (`?cursor=`), keyset underneath. (Documented
+/// per item type in `athena::openapi` as `Athena…CursorPage`.)
+#[derive(Serialize)]
 pub struct CursorPaginated<T> {
     pub data: Vec<T>,
     pub links: CursorLinks,
     pub meta: CursorMeta,
 }
 
+/// Cursor-mode links: no first or last page, `prev` and `next` null at
+/// the ends.
 #[derive(Serialize, ToSchema)]
+#[schema(as = AthenaCursorLinks)]
 pub struct CursorLinks {
+    #[schema(schema_with = super::openapi::always_null, required = true)]
     pub first: Option<String>,
+    #[schema(schema_with = super::openapi::always_null, required = true)]
     pub last: Option<String>,
+    #[schema(required = true)]
     pub prev: Option<String>,
+    #[schema(required = true)]
     pub next: Option<String>,
 }
 
+/// Cursor-mode `meta`: no total. Pass `next_cursor` (or `prev_cursor`) as
+/// `cursor` for the next (previous) page.
 #[derive(Serialize, ToSchema)]
+#[schema(as = AthenaCursorMeta)]
 pub struct CursorMeta {
     pub path: String,
+    #[schema(minimum = 1, maximum = 100)]
     pub per_page: u32,
+    #[schema(required = true)]
     pub next_cursor: Option<String>,
+    #[schema(required = true)]
     pub prev_cursor: Option<String>,
 }
 

@@ -17,14 +17,18 @@ const PATH: &str = "/api/v1/workspaces";
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = AthenaCreateWorkspace)]
 pub struct CreateWorkspace {
-    #[schema(example = "My AI Workspace")]
+    /// Not blank, at most 200 characters.
+    #[schema(example = "My AI Workspace", min_length = 1, max_length = 200)]
     pub name: String,
     /// Lower-case letters, digits and dashes; derived from the name when absent.
+    #[schema(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 200)]
     pub slug: Option<String>,
+    #[schema(max_length = 200)]
     pub profile_photo_url: Option<String>,
     pub is_onboarded: Option<bool>,
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = super::openapi::workspace_metadata_input)]
     pub metadata: Option<Map<String, Value>>,
 }
 
@@ -32,29 +36,39 @@ pub struct CreateWorkspace {
 /// clears `profile_photo_url`.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = AthenaUpdateWorkspace)]
 pub struct UpdateWorkspace {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
+    #[schema(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 200)]
     pub slug: Option<String>,
     #[serde(default, deserialize_with = "crate::paths::double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 200)]
     pub profile_photo_url: Option<Option<String>>,
     pub is_onboarded: Option<bool>,
-    #[schema(value_type = Option<Object>)]
+    /// Replaces the metadata object.
+    #[schema(schema_with = super::openapi::workspace_metadata_input)]
     pub metadata: Option<Map<String, Value>>,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = AthenaAddMember)]
 pub struct AddMember {
+    /// The email of an existing spool user.
     #[schema(example = "grace@example.com")]
     pub email: String,
     /// `owner`, `admin` or `member` (default).
+    #[schema(value_type = Option<super::openapi::Role>)]
     pub role: Option<String>,
 }
 
+/// List workspaces
+///
 /// The workspaces the caller belongs to (an API key: its own).
-#[utoipa::path(get, path = "/api/v1/workspaces", tag = "Workspace", params(PageParams),
-    security(("bearer" = []), ("api_key" = [])), responses((status = 200, body = Paginated<WorkspaceBody>), (status = 401)))]
+#[utoipa::path(get, path = "/api/v1/workspaces", tag = "athena: workspaces", operation_id = "athena_list_workspaces",
+    params(PageParams), security(("bearer" = []), ("api_key" = [])),
+    responses((status = 200, description = "A page of workspaces", body = super::openapi::AthenaWorkspacePage)))]
 pub async fn list(
     State(state): State<AppState>,
     Auth(principal, _): Auth<Athena>,
@@ -70,9 +84,13 @@ pub async fn list(
     })))
 }
 
-/// Create a workspace owned by the signed-in user.
-#[utoipa::path(post, path = "/api/v1/workspaces", tag = "Workspace", request_body = CreateWorkspace,
-    security(("bearer" = [])), responses((status = 201, body = Data<WorkspaceBody>), (status = 403), (status = 422)))]
+/// Create a workspace
+///
+/// The signed-in user owns it.
+#[utoipa::path(post, path = "/api/v1/workspaces", tag = "athena: workspaces", operation_id = "athena_create_workspace",
+    request_body = CreateWorkspace, security(("bearer" = [])),
+    responses((status = 201, description = "Created", body = super::openapi::AthenaWorkspaceResponse),
+        (status = 403, description = "An API key cannot create workspaces", body = super::openapi::ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     Auth(principal, _): Auth<Athena>,
@@ -92,8 +110,10 @@ pub async fn create(
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/workspaces/{uuid}", tag = "Workspace", params(("uuid" = String, Path)),
-    security(("bearer" = []), ("api_key" = [])), responses((status = 200, body = Data<WorkspaceBody>), (status = 404)))]
+/// Get a workspace
+#[utoipa::path(get, path = "/api/v1/workspaces/{uuid}", tag = "athena: workspaces", operation_id = "athena_get_workspace",
+    params(("uuid" = String, Path, format = Uuid)), security(("bearer" = []), ("api_key" = [])),
+    responses((status = 200, description = "The workspace", body = super::openapi::AthenaWorkspaceResponse)))]
 pub async fn show(
     State(state): State<AppState>,
     Auth(principal, _): Auth<Athena>,
@@ -106,10 +126,13 @@ pub async fn show(
     )))
 }
 
-/// Change settings (owners and admins).
-#[utoipa::path(put, path = "/api/v1/workspaces/{uuid}", tag = "Workspace", params(("uuid" = String, Path)),
-    request_body = UpdateWorkspace, security(("bearer" = [])),
-    responses((status = 200, body = Data<WorkspaceBody>), (status = 403), (status = 404), (status = 422)))]
+/// Update a workspace
+///
+/// Changes settings (owners and admins).
+#[utoipa::path(put, path = "/api/v1/workspaces/{uuid}", tag = "athena: workspaces", operation_id = "athena_update_workspace",
+    params(("uuid" = String, Path, format = Uuid)), request_body = UpdateWorkspace, security(("bearer" = [])),
+    responses((status = 200, description = "Updated", body = super::openapi::AthenaWorkspaceResponse),
+        (status = 403, description = "Not an owner or admin, or an API key", body = super::openapi::ErrorBody)))]
 pub async fn update(
     State(state): State<AppState>,
     Auth(principal, _): Auth<Athena>,
@@ -128,9 +151,13 @@ pub async fn update(
     Ok(data(WorkspaceBody::new(workspace, principal.user_id())))
 }
 
-/// Delete the workspace and everything in it (owners).
-#[utoipa::path(delete, path = "/api/v1/workspaces/{uuid}", tag = "Workspace", params(("uuid" = String, Path)),
-    security(("bearer" = [])), responses((status = 204), (status = 403), (status = 404)))]
+/// Delete a workspace
+///
+/// Deletes the workspace and everything in it (owners).
+#[utoipa::path(delete, path = "/api/v1/workspaces/{uuid}", tag = "athena: workspaces", operation_id = "athena_delete_workspace",
+    params(("uuid" = String, Path, format = Uuid)), security(("bearer" = [])),
+    responses((status = 204, description = "Deleted"),
+        (status = 403, description = "Not an owner, or an API key", body = super::openapi::ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,
     Auth(principal, _): Auth<Athena>,
@@ -141,8 +168,10 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(get, path = "/api/v1/workspaces/{uuid}/members", tag = "Workspace", params(("uuid" = String, Path), PageParams),
-    security(("bearer" = []), ("api_key" = [])), responses((status = 200, body = Paginated<MemberBody>), (status = 404)))]
+/// List a workspace's members
+#[utoipa::path(get, path = "/api/v1/workspaces/{uuid}/members", tag = "athena: workspaces", operation_id = "athena_list_workspace_members",
+    params(("uuid" = String, Path, format = Uuid), PageParams), security(("bearer" = []), ("api_key" = [])),
+    responses((status = 200, description = "A page of members", body = super::openapi::AthenaMemberPage)))]
 pub async fn members(
     State(state): State<AppState>,
     Auth(principal, _): Auth<Athena>,
@@ -158,10 +187,13 @@ pub async fn members(
     )))
 }
 
-/// Add an existing user, or change a member's role (owners and admins).
-#[utoipa::path(post, path = "/api/v1/workspaces/{uuid}/members", tag = "Workspace", params(("uuid" = String, Path)),
-    request_body = AddMember, security(("bearer" = [])),
-    responses((status = 201, body = Data<MemberBody>), (status = 403), (status = 404), (status = 422)))]
+/// Add a member
+///
+/// Adds an existing user, or changes a member's role (owners and admins).
+#[utoipa::path(post, path = "/api/v1/workspaces/{uuid}/members", tag = "athena: workspaces", operation_id = "athena_add_workspace_member",
+    params(("uuid" = String, Path, format = Uuid)), request_body = AddMember, security(("bearer" = [])),
+    responses((status = 201, description = "The member, with their role", body = super::openapi::AthenaMemberResponse),
+        (status = 403, description = "Not an owner or admin (admins may not touch owners), or an API key", body = super::openapi::ErrorBody)))]
 pub async fn add_member(
     State(state): State<AppState>,
     Auth(principal, _): Auth<Athena>,
@@ -182,10 +214,15 @@ pub async fn add_member(
     Ok((StatusCode::CREATED, data(MemberBody::from(member))))
 }
 
-/// Remove a member; anyone may remove themselves.
-#[utoipa::path(delete, path = "/api/v1/workspaces/{uuid}/members/{user_id}", tag = "Workspace",
-    params(("uuid" = String, Path), ("user_id" = i64, Path)), security(("bearer" = [])),
-    responses((status = 204), (status = 403), (status = 404), (status = 422)))]
+/// Remove a member
+///
+/// Owners and admins (admins not owners); anyone may remove themselves.
+#[utoipa::path(delete, path = "/api/v1/workspaces/{uuid}/members/{user_id}", tag = "athena: workspaces",
+    operation_id = "athena_remove_workspace_member",
+    params(("uuid" = String, Path, format = Uuid), ("user_id" = i64, Path, minimum = 1)), security(("bearer" = [])),
+    responses((status = 204, description = "Removed"),
+        (status = 403, description = "Not an owner or admin, or an API key", body = super::openapi::ErrorBody),
+        (status = 422, description = "The workspace's last owner cannot be removed", body = super::openapi::ValidationErrorBody)))]
 pub async fn remove_member(
     State(state): State<AppState>,
     Auth(principal, _): Auth<Athena>,

@@ -13,6 +13,7 @@ mod members;
 mod messages;
 mod metrics;
 mod models;
+mod openapi;
 mod page_bytes;
 mod paging;
 mod protocol;
