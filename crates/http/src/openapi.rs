@@ -23,25 +23,6 @@ use utoipa_swagger_ui::SwaggerUi;
     paths(
         crate::ops::healthz,
         crate::ops::readyz,
-        thena::threads::create,
-        thena::threads::list,
-        thena::threads::show,
-        thena::threads::delete,
-        thena::messages::list,
-        thena::messages::send,
-        thena::feedback::create,
-        thena::feedback::update,
-        freddy::threads::create,
-        freddy::threads::list,
-        freddy::threads::show,
-        freddy::threads::update,
-        freddy::threads::delete,
-        freddy::threads::pin,
-        freddy::threads::unpin,
-        freddy::messages::list,
-        freddy::messages::create,
-        freddy::runs::create,
-        freddy::runs::generate_name,
     ),
     tags((name = "ops", description = "Liveness and readiness.")),
     modifiers(&Security)
@@ -68,6 +49,8 @@ impl Modify for Security {
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(crate::athena::openapi::AthenaDoc::openapi());
+    doc.merge(thena::openapi::ThenaDoc::openapi());
+    doc.merge(freddy::openapi::FreddyDoc::openapi());
     Shared.modify(&mut doc);
     doc
 }

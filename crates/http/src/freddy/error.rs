@@ -1,11 +1,13 @@
 //! freddy's error bodies, OpenAI style:
 //! `{"error": {"type", "code", "message", "param"}}`.
 
+use super::openapi::ErrorType;
 use crate::error::{ApiError, Dialect, log_internal};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde::Serialize;
 use spool_core::CoreError;
+use utoipa::ToSchema;
 
 pub struct Freddy;
 
@@ -31,6 +33,31 @@ impl From<CoreError> for FreddyError {
             ("workspace_uuid", "organization_id"),
         ])))
     }
+}
+
+/// `{"error": {"type", "code", "message", "param"}}`.
+#[derive(Serialize, ToSchema)]
+#[schema(as = FreddyError)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = FreddyErrorDetail)]
+pub struct ErrorDetail {
+    #[serde(rename = "type")]
+    #[schema(value_type = ErrorType)]
+    pub kind: &'static str,
+    /// `invalid_json`, `invalid_api_key`, `forbidden`, `resource_not_found`,
+    /// `unknown_route`, `method_not_allowed`, `payload_too_large`,
+    /// `unsupported_media_type`, `conflict`, `missing_required_field`,
+    /// `invalid_value`, `rate_limit_exceeded` or `internal_error`.
+    #[schema(example = "invalid_value")]
+    pub code: &'static str,
+    pub message: String,
+    /// The field at fault (422): `title`, `metadata.<key>`, `organization_id`…
+    #[schema(required = true, example = "title")]
+    pub param: Option<String>,
 }
 
 struct Body {
@@ -163,9 +190,15 @@ impl IntoResponse for FreddyError {
             message,
             param,
         } = describe(self.0);
-        let json =
-            json!({ "error": { "type": kind, "code": code, "message": message, "param": param } });
-        let mut response = (status, axum::Json(json)).into_response();
+        let body = ErrorBody {
+            error: ErrorDetail {
+                kind,
+                code,
+                message,
+                param,
+            },
+        };
+        let mut response = (status, axum::Json(body)).into_response();
         if let Some(secs) = retry_after {
             response
                 .headers_mut()

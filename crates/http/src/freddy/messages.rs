@@ -1,8 +1,10 @@
 //! A thread's messages: listed in thread order, appended.
 
-use super::wire::{ListObject, MessageObject};
+use super::openapi::Role;
+use super::wire::{MessageList, MessageObject};
 use super::{
-    Freddy, ListParams, Mark, OrganizationParam, Result, ThreadPath, ids, scope, unknown_mark,
+    Freddy, ListParams, Mark, OrganizationParam, Result, ThreadPath, ids, named_organization,
+    scope, unknown_mark,
 };
 use crate::AppState;
 use crate::extract::{Auth, Json, Query};
@@ -16,17 +18,24 @@ use spool_core::service::{MessageListInput, NewMessageInput, Scope};
 use spool_core::{CoreError, MessageId, Principal, ThreadId};
 use utoipa::ToSchema;
 
+/// A message to append (no reply: see the thread's runs).
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = FreddyCreateMessage)]
 pub struct CreateMessage {
-    /// `user` (default), `assistant`, `system` or `tool`.
-    #[schema(example = "user")]
+    /// Default `user`.
+    #[schema(value_type = Option<Role>)]
     pub role: Option<String>,
-    /// The text (≤ 256 KiB).
-    #[schema(example = "Hello!")]
+    /// The text (markdown), not blank; at most `content_max_bytes` (256 KiB
+    /// by default) of UTF-8.
+    #[schema(example = "Hello!", min_length = 1, pattern = "\\S")]
     pub content: String,
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = super::openapi::metadata_input, required = false)]
     pub metadata: Option<Map<String, Value>>,
+    /// `org_…` or a UUID, instead of the query parameter.
+    #[schema(
+        pattern = "^(org_[0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32})$"
+    )]
     pub organization_id: Option<String>,
 }
 
@@ -53,17 +62,16 @@ async fn mark(
 
 /// The thread's messages in thread order (`order=desc` for newest first).
 /// `limit` (1–100, default 20), `after`/`before` (a cursor or a message id).
-#[utoipa::path(get, path = "/v1/threads/{thread_id}/messages", tag = "freddy",
-    params(("thread_id" = String, Path), OrganizationParam, ("limit" = Option<u32>, Query), ("after" = Option<String>, Query),
-        ("before" = Option<String>, Query), ("order" = Option<String>, Query)),
+#[utoipa::path(get, path = "/v1/threads/{thread_id}/messages", tag = "freddy", operation_id = "freddy_list_messages",
+    params(super::openapi::ThreadIdParam, OrganizationParam, super::openapi::MessageListParams),
     security(("api_key" = []), ("bearer" = [])),
-    responses((status = 200, body = ListObject<MessageObject>), (status = 404), (status = 422)))]
+    responses((status = 200, description = "A list of the thread's messages.", body = MessageList)))]
 pub async fn list(
     State(state): State<AppState>,
     Auth(principal, _): Auth<Freddy>,
     PathId(ThreadPath(thread), _): PathId<Freddy, ThreadPath>,
     query: QueryPairs<Freddy>,
-) -> Result<axum::Json<ListObject<MessageObject>>> {
+) -> Result<axum::Json<MessageList>> {
     let scope = scope(&state, &principal, query.get("organization_id")).await?;
     let params = ListParams::parse(&query, |t| ids::parse(ids::MESSAGE, t))?;
     let after = mark(&state, &principal, &scope, thread, "after", params.after).await?;
@@ -81,20 +89,16 @@ pub async fn list(
         return Err(CoreError::Internal("a keyset request answered an offset page".into()).into());
     };
     let data = page.items.into_iter().map(MessageObject::new).collect();
-    Ok(axum::Json(ListObject::new(
-        data,
-        page.next,
-        page.prev,
-        backwards,
-        |m| m.id.clone(),
+    Ok(axum::Json(MessageList::new(
+        data, page.next, page.prev, backwards,
     )))
 }
 
 /// Append a message to the thread (no reply: see the thread's runs).
-#[utoipa::path(post, path = "/v1/threads/{thread_id}/messages", tag = "freddy",
-    params(("thread_id" = String, Path), OrganizationParam), request_body = CreateMessage,
+#[utoipa::path(post, path = "/v1/threads/{thread_id}/messages", tag = "freddy", operation_id = "freddy_create_message",
+    params(super::openapi::ThreadIdParam, OrganizationParam), request_body = CreateMessage,
     security(("api_key" = []), ("bearer" = [])),
-    responses((status = 200, body = MessageObject), (status = 404), (status = 422)))]
+    responses((status = 200, description = "The appended message.", body = MessageObject)))]
 pub async fn create(
     State(state): State<AppState>,
     Auth(principal, _): Auth<Freddy>,
@@ -102,7 +106,7 @@ pub async fn create(
     Query(query, _): Query<Freddy, OrganizationParam>,
     Json(body, _): Json<Freddy, CreateMessage>,
 ) -> Result<axum::Json<MessageObject>> {
-    let named = body.organization_id.clone().or(query.organization_id);
+    let named = named_organization(body.organization_id.clone(), query.organization_id)?;
     let scope = scope(&state, &principal, named.as_deref()).await?;
     let input = NewMessageInput {
         content: Some(body.content),

@@ -4,6 +4,7 @@
 pub mod error;
 pub mod ids;
 pub mod messages;
+pub mod openapi;
 pub mod runs;
 pub mod threads;
 pub mod wire;
@@ -75,10 +76,21 @@ pub fn assistant_field(value: Option<&str>) -> Result<Option<AgentId>> {
 
 /// `organization_id` as a query parameter (optional except on create).
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct OrganizationParam {
-    /// `org_…` or a UUID: the caller's workspace. Default: the API key's
-    /// workspace, or the signed-in user's primary one.
+    /// `org_…` or a UUID: the caller's workspace (another one answers 404).
+    /// Default: the API key's workspace, or the signed-in user's primary one.
+    #[param(
+        pattern = "^(org_[0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32})$"
+    )]
     pub organization_id: Option<String>,
+}
+
+/// `organization_id` of the body, else of the query; a malformed one in
+/// either place answers 422, even when the body's wins.
+pub fn named_organization(body: Option<String>, query: Option<String>) -> Result<Option<String>> {
+    id_field(ids::ORGANIZATION, "organization_id", query.as_deref())?;
+    Ok(body.or(query))
 }
 
 /// The workspace a request acts in; one the caller may not use is a 404.

@@ -1,8 +1,9 @@
 //! Runs that answer in a thread, streamed or not, and titles written by a
 //! model ("Generate AI Name").
 
+use super::openapi::{Multitask, RunStatus};
 use super::wire::{MessageObject, ThreadObject, time};
-use super::{Freddy, OrganizationParam, Result, ThreadPath, ids, scope};
+use super::{Freddy, OrganizationParam, Result, ThreadPath, ids, named_organization, scope};
 use crate::AppState;
 use crate::extract::{Auth, Json, Query};
 use crate::paths::PathId;
@@ -10,61 +11,91 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use spool_core::model::Run;
 use spool_core::runs::{RunEventKind, RunInput};
 use utoipa::ToSchema;
 
+/// A run of the thread, and optionally a user message to start it with.
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
+#[schema(as = FreddyCreateRun)]
 pub struct CreateRun {
-    /// A user message appended first, atomically with the run.
+    /// A user message appended first, atomically with the run; not blank,
+    /// at most `content_max_bytes` (256 KiB by default) of UTF-8.
+    #[schema(min_length = 1, pattern = "\\S")]
     pub content: Option<String>,
     /// Metadata of that user message.
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = super::openapi::metadata_input, required = false)]
     pub metadata: Option<Map<String, Value>>,
-    /// A model of the catalog; else the thread's `metadata.model`, the
-    /// assistant's `large_language_model`, or the server default.
+    /// A model of the catalog (an unknown one answers 422); else the
+    /// thread's `metadata.model`, the assistant's `large_language_model`,
+    /// or the server default.
     #[schema(example = "echo")]
     pub model: Option<String>,
+    #[schema(minimum = 0.0, maximum = 2.0)]
     pub temperature: Option<f64>,
+    /// At most the model's `max_output_tokens`.
+    #[schema(minimum = 1)]
     pub max_tokens: Option<u32>,
     /// Server-Sent Events instead of one JSON answer (also `Accept: text/event-stream`).
     pub stream: Option<bool>,
-    /// `reject` (default: 409 while a run is active), `interrupt` or `enqueue`.
+    #[schema(value_type = Option<Multitask>)]
     pub multitask: Option<String>,
+    /// `org_…` or a UUID, instead of the query parameter.
+    #[schema(
+        pattern = "^(org_[0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32})$"
+    )]
     pub organization_id: Option<String>,
 }
 
+/// Tokens a run used, as the provider reported them.
 #[derive(Serialize, ToSchema)]
+#[schema(as = FreddyUsage)]
 pub struct Usage {
     pub prompt_tokens: u64,
     pub completion_tokens: u64,
     pub total_tokens: u64,
 }
 
+/// A run, as the `run.*` events of a stream carry it.
 #[derive(Serialize, ToSchema)]
+#[schema(as = FreddyRun)]
 pub struct RunObject {
-    #[schema(example = "run_0192c1f0a1b27c3d8e9f0a1b2c3d4e5f")]
+    #[schema(
+        pattern = "^run_[0-9a-f]{32}$",
+        example = "run_0192c1f0a1b27c3d8e9f0a1b2c3d4e5f"
+    )]
     pub id: String,
+    /// Always `thread.run`.
     #[schema(example = "thread.run")]
     pub object: &'static str,
+    #[schema(pattern = "^thrd_[0-9a-f]{32}$")]
     pub thread_id: String,
+    #[schema(pattern = "^asst_[0-9a-f]{32}$", required = true)]
     pub assistant_id: Option<String>,
     #[schema(example = "echo")]
     pub model: String,
-    /// `queued`, `in_progress`, `completed`, `failed` or `cancelled`.
+    #[schema(value_type = RunStatus)]
     pub status: &'static str,
+    #[schema(required = true)]
     pub temperature: Option<f64>,
+    #[schema(required = true)]
     pub max_tokens: Option<u32>,
     /// Null until the run ends.
+    #[schema(required = true)]
     pub usage: Option<Usage>,
     /// Why it failed, in words for the client.
+    #[schema(required = true)]
     pub error: Option<String>,
     /// The assistant message it wrote (also a partial one).
+    #[schema(pattern = "^msg_[0-9a-f]{32}$", required = true)]
     pub message_id: Option<String>,
+    #[schema(format = DateTime, example = "2025-11-17T10:00:00Z")]
     pub created_at: String,
+    #[schema(format = DateTime, required = true)]
     pub started_at: Option<String>,
+    #[schema(format = DateTime, required = true)]
     pub finished_at: Option<String>,
 }
 
@@ -94,13 +125,39 @@ impl RunObject {
     }
 }
 
-/// A finished run and the reply it stored (null when it ended before any
-/// text arrived).
+/// A finished run with the reply it stored.
 #[derive(Serialize, ToSchema)]
+#[schema(as = FreddyRunResult)]
 pub struct RunResult {
     #[serde(flatten)]
     pub run: RunObject,
+    /// The stored reply; null when the run ended before any text arrived.
+    #[schema(required = true)]
     pub message: Option<MessageObject>,
+}
+
+/// `message.delta`'s data: the next piece of the reply's text.
+#[derive(Serialize, ToSchema)]
+#[schema(as = FreddyMessageDelta)]
+pub struct MessageDelta {
+    #[schema(example = json!({"content": "Hel"}))]
+    pub delta: DeltaContent,
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = FreddyDeltaContent)]
+pub struct DeltaContent {
+    pub content: String,
+}
+
+impl MessageDelta {
+    pub fn new(piece: &str) -> Self {
+        Self {
+            delta: DeltaContent {
+                content: piece.to_owned(),
+            },
+        }
+    }
 }
 
 /// An event's `data` in freddy's shapes, from the event alone.
@@ -115,7 +172,9 @@ fn data(kind: &RunEventKind) -> String {
         RunEventKind::MessageCreated(message) | RunEventKind::MessageCompleted(message) => {
             serde_json::to_string(&MessageObject::new(message.clone())).unwrap_or_default()
         }
-        RunEventKind::MessageDelta(piece) => json!({ "delta": { "content": piece } }).to_string(),
+        RunEventKind::MessageDelta(piece) => {
+            serde_json::to_string(&MessageDelta::new(piece)).unwrap_or_default()
+        }
         RunEventKind::Done => "[DONE]".to_owned(),
     }
 }
@@ -124,11 +183,13 @@ fn data(kind: &RunEventKind) -> String {
 /// and its stored reply (200), or stream Server-Sent Events. A second run
 /// while one is active answers 409 unless `multitask` says otherwise. The
 /// run belongs to the server: a client that leaves does not stop it.
-#[utoipa::path(post, path = "/v1/threads/{thread_id}/runs", tag = "freddy",
-    params(("thread_id" = String, Path), OrganizationParam), request_body = CreateRun,
+#[utoipa::path(post, path = "/v1/threads/{thread_id}/runs", tag = "freddy", operation_id = "freddy_create_run",
+    params(super::openapi::ThreadIdParam, OrganizationParam), request_body = CreateRun,
     security(("api_key" = []), ("bearer" = [])),
-    responses((status = 200, body = RunResult, description = "JSON, or text/event-stream when streaming"),
-        (status = 404), (status = 409), (status = 422)))]
+    responses(
+        (status = 200, description = super::openapi::RUN_REPLY,
+            content((RunResult = "application/json"), (super::openapi::RunEvent = "text/event-stream"))),
+        (status = 409, description = super::openapi::RUN_CONFLICT, body = super::error::ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     Auth(principal, _): Auth<Freddy>,
@@ -137,7 +198,7 @@ pub async fn create(
     headers: HeaderMap,
     Json(body, _): Json<Freddy, CreateRun>,
 ) -> Result<Response> {
-    let named = body.organization_id.clone().or(query.organization_id);
+    let named = named_organization(body.organization_id.clone(), query.organization_id)?;
     let scope = scope(&state, &principal, named.as_deref()).await?;
     let stream = crate::sse::wanted(&headers, body.stream);
     let input = RunInput {
@@ -171,9 +232,15 @@ pub async fn create(
 /// Generate AI Name: ask the naming model for a short title from the first
 /// messages and store it (≤ 200 characters).
 #[utoipa::path(post, path = "/v1/threads/{thread_id}/generate-name", tag = "freddy",
-    params(("thread_id" = String, Path), OrganizationParam),
+    operation_id = "freddy_generate_thread_name",
+    params(super::openapi::ThreadIdParam, OrganizationParam),
     security(("api_key" = []), ("bearer" = [])),
-    responses((status = 200, body = ThreadObject), (status = 404), (status = 422)))]
+    responses(
+        (status = 200, description = "The thread with its new title.", body = ThreadObject),
+        (status = 409, description = "The naming model failed or answered with an empty title, or a request with this Idempotency-Key is still in progress.",
+            body = super::error::ErrorBody),
+        (status = 422, description = "The thread has no messages to name it from (`param: thread`), or a parameter is invalid.",
+            body = super::error::ErrorBody)))]
 pub async fn generate_name(
     State(state): State<AppState>,
     Auth(principal, _): Auth<Freddy>,

@@ -1,9 +1,9 @@
 //! Threads: create (seed 004), list, read, change, delete, pin, name.
 
-use super::wire::{DeletedObject, ListObject, ThreadObject};
+use super::wire::{DeletedObject, ThreadList, ThreadObject};
 use super::{
-    Freddy, ListParams, Mark, OrganizationParam, Result, ThreadPath, assistant_field, ids, scope,
-    unknown_mark,
+    Freddy, ListParams, Mark, OrganizationParam, Result, ThreadPath, assistant_field, ids,
+    named_organization, scope, unknown_mark,
 };
 use crate::AppState;
 use crate::extract::{Auth, Json, Query};
@@ -19,39 +19,58 @@ use spool_core::service::{NewThreadInput, Scope, ThreadListInput, ThreadUpdateIn
 use spool_core::{Principal, ThreadId};
 use utoipa::ToSchema;
 
+/// A new thread; every field but `organization_id` is optional.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = FreddyCreateThread)]
 pub struct CreateThread {
-    /// At most 16 pairs; keys ≤ 64 characters, values ≤ 512.
-    #[schema(value_type = Option<Object>, example = json!({"category": "support"}))]
+    #[schema(schema_with = super::openapi::metadata_input, required = false)]
     pub metadata: Option<Map<String, Value>>,
-    /// `asst_…` or a UUID.
+    /// `asst_…` or a UUID: an assistant the caller may use (another answers
+    /// 422).
+    #[schema(
+        pattern = "^(asst_[0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32})$"
+    )]
     pub assistant_id: Option<String>,
     /// Defaults to true. Only a signed-in user (Bearer session token) may
     /// send it; with an API key it answers 422.
     pub visible_in_ui: Option<bool>,
-    /// ≤ 200 characters.
+    #[schema(max_length = 200)]
     pub title: Option<String>,
     /// `org_…` or a UUID; must be a workspace of the caller (else 404).
-    #[schema(example = "org_0192c1f0a1b27c3d8e9f0a1b2c3d4e5f")]
+    #[schema(
+        pattern = "^(org_[0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32})$",
+        example = "org_0192c1f0a1b27c3d8e9f0a1b2c3d4e5f"
+    )]
     pub organization_id: String,
 }
 
-/// Absent fields are kept; `null` clears title and assistant_id.
+/// Changes to a thread: absent fields are kept; `null` clears `title` and
+/// `assistant_id`.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = FreddyUpdateThread)]
 pub struct UpdateThread {
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 200)]
     pub title: Option<Option<String>>,
     /// Replaces the metadata object.
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = super::openapi::metadata_input, required = false)]
     pub metadata: Option<Map<String, Value>>,
+    /// `asst_…` or a UUID: an assistant the caller may use (another answers
+    /// 422).
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>,
+        pattern = "^(asst_[0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32})$")]
     pub assistant_id: Option<Option<String>>,
+    /// Only a signed-in user (Bearer session token) may send it; with an API
+    /// key it answers 422.
     pub visible_in_ui: Option<bool>,
     pub is_pinned: Option<bool>,
+    /// `org_…` or a UUID, instead of the query parameter.
+    #[schema(
+        pattern = "^(org_[0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32})$"
+    )]
     pub organization_id: Option<String>,
 }
 
@@ -61,9 +80,9 @@ pub async fn render(state: &AppState, thread: Thread) -> Result<axum::Json<Threa
 }
 
 /// Create a thread (seed 004).
-#[utoipa::path(post, path = "/v1/threads", tag = "freddy", request_body = CreateThread,
-    security(("api_key" = []), ("bearer" = [])),
-    responses((status = 200, body = ThreadObject), (status = 404), (status = 422)))]
+#[utoipa::path(post, path = "/v1/threads", tag = "freddy", operation_id = "freddy_create_thread",
+    request_body = CreateThread, security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, description = "The new thread.", body = ThreadObject)))]
 pub async fn create(
     State(state): State<AppState>,
     Auth(principal, _): Auth<Freddy>,
@@ -107,17 +126,15 @@ async fn mark(
 /// id); filters `assistant_id`, `pinned`, `metadata[key]=value`; `sort`
 /// (`last_message_at`, `created_at`, `updated_at`) and `order`. `search`
 /// answers the best `limit` matches in one page (no cursors).
-#[utoipa::path(get, path = "/v1/threads", tag = "freddy",
-    params(OrganizationParam, ("limit" = Option<u32>, Query), ("after" = Option<String>, Query), ("before" = Option<String>, Query),
-        ("assistant_id" = Option<String>, Query), ("pinned" = Option<bool>, Query), ("search" = Option<String>, Query),
-        ("sort" = Option<String>, Query), ("order" = Option<String>, Query)),
+#[utoipa::path(get, path = "/v1/threads", tag = "freddy", operation_id = "freddy_list_threads",
+    params(OrganizationParam, super::openapi::ThreadListParams),
     security(("api_key" = []), ("bearer" = [])),
-    responses((status = 200, body = ListObject<ThreadObject>), (status = 422)))]
+    responses((status = 200, description = "A list of threads.", body = ThreadList)))]
 pub async fn list(
     State(state): State<AppState>,
     Auth(principal, _): Auth<Freddy>,
     query: QueryPairs<Freddy>,
-) -> Result<axum::Json<ListObject<ThreadObject>>> {
+) -> Result<axum::Json<ThreadList>> {
     let scope = scope(&state, &principal, query.get("organization_id")).await?;
     let params = ListParams::parse(&query, |t| ids::parse(ids::THREAD, t))?;
     let sort = query.get("sort");
@@ -163,15 +180,17 @@ pub async fn list(
         .into_iter()
         .map(ThreadObject::new)
         .collect();
-    let mut list = ListObject::new(data, next, prev, backwards, |t| t.id.clone());
+    let mut list = ThreadList::new(data, next, prev, backwards);
     if let Some(more) = more {
         list.has_more = more;
     }
     Ok(axum::Json(list))
 }
 
-#[utoipa::path(get, path = "/v1/threads/{thread_id}", tag = "freddy", params(("thread_id" = String, Path), OrganizationParam),
-    security(("api_key" = []), ("bearer" = [])), responses((status = 200, body = ThreadObject), (status = 404)))]
+/// A thread.
+#[utoipa::path(get, path = "/v1/threads/{thread_id}", tag = "freddy", operation_id = "freddy_get_thread",
+    params(super::openapi::ThreadIdParam, OrganizationParam), security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, description = "The thread.", body = ThreadObject)))]
 pub async fn show(
     State(state): State<AppState>,
     Auth(principal, _): Auth<Freddy>,
@@ -184,9 +203,10 @@ pub async fn show(
 }
 
 /// Change a thread's title, metadata, assistant, visibility or pin.
-#[utoipa::path(patch, path = "/v1/threads/{thread_id}", tag = "freddy", params(("thread_id" = String, Path), OrganizationParam),
-    request_body = UpdateThread, security(("api_key" = []), ("bearer" = [])),
-    responses((status = 200, body = ThreadObject), (status = 404), (status = 422)))]
+#[utoipa::path(patch, path = "/v1/threads/{thread_id}", tag = "freddy", operation_id = "freddy_update_thread",
+    params(super::openapi::ThreadIdParam, OrganizationParam), request_body = UpdateThread,
+    security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, description = "The changed thread.", body = ThreadObject)))]
 pub async fn update(
     State(state): State<AppState>,
     Auth(principal, _): Auth<Freddy>,
@@ -194,7 +214,7 @@ pub async fn update(
     Query(query, _): Query<Freddy, OrganizationParam>,
     Json(body, _): Json<Freddy, UpdateThread>,
 ) -> Result<axum::Json<ThreadObject>> {
-    let named = body.organization_id.clone().or(query.organization_id);
+    let named = named_organization(body.organization_id.clone(), query.organization_id)?;
     let scope = scope(&state, &principal, named.as_deref()).await?;
     let agent = match body.assistant_id {
         None => None,
@@ -216,8 +236,9 @@ pub async fn update(
 }
 
 /// Delete a thread with its messages.
-#[utoipa::path(delete, path = "/v1/threads/{thread_id}", tag = "freddy", params(("thread_id" = String, Path), OrganizationParam),
-    security(("api_key" = []), ("bearer" = [])), responses((status = 200, body = DeletedObject), (status = 404)))]
+#[utoipa::path(delete, path = "/v1/threads/{thread_id}", tag = "freddy", operation_id = "freddy_delete_thread",
+    params(super::openapi::ThreadIdParam, OrganizationParam), security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, description = "The thread is gone.", body = DeletedObject)))]
 pub async fn delete(
     State(state): State<AppState>,
     Auth(principal, _): Auth<Freddy>,
@@ -255,8 +276,10 @@ async fn set_pinned(
     render(&state, thread).await
 }
 
-#[utoipa::path(post, path = "/v1/threads/{thread_id}/pin", tag = "freddy", params(("thread_id" = String, Path), OrganizationParam),
-    security(("api_key" = []), ("bearer" = [])), responses((status = 200, body = ThreadObject), (status = 404)))]
+/// Pin a thread.
+#[utoipa::path(post, path = "/v1/threads/{thread_id}/pin", tag = "freddy", operation_id = "freddy_pin_thread",
+    params(super::openapi::ThreadIdParam, OrganizationParam), security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, description = "The pinned thread.", body = ThreadObject)))]
 pub async fn pin(
     State(state): State<AppState>,
     Auth(principal, _): Auth<Freddy>,
@@ -266,8 +289,10 @@ pub async fn pin(
     set_pinned(state, principal, id, query.organization_id, true).await
 }
 
-#[utoipa::path(post, path = "/v1/threads/{thread_id}/unpin", tag = "freddy", params(("thread_id" = String, Path), OrganizationParam),
-    security(("api_key" = []), ("bearer" = [])), responses((status = 200, body = ThreadObject), (status = 404)))]
+/// Unpin a thread.
+#[utoipa::path(post, path = "/v1/threads/{thread_id}/unpin", tag = "freddy", operation_id = "freddy_unpin_thread",
+    params(super::openapi::ThreadIdParam, OrganizationParam), security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, description = "The unpinned thread.", body = ThreadObject)))]
 pub async fn unpin(
     State(state): State<AppState>,
     Auth(principal, _): Auth<Freddy>,

@@ -2,6 +2,7 @@
 //! timestamps in whole seconds (`2025-11-17T10:00:00Z`).
 
 use super::ids;
+use super::openapi::Role;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use spool_core::Timestamp;
@@ -14,31 +15,45 @@ pub fn time(at: Timestamp) -> String {
     at.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
+/// A thread (seed 004).
 #[derive(Serialize, ToSchema)]
+#[schema(as = FreddyThread)]
 pub struct ThreadObject {
-    #[schema(example = "thrd_0192c1f0a1b27c3d8e9f0a1b2c3d4e5f")]
+    #[schema(
+        pattern = "^thrd_[0-9a-f]{32}$",
+        example = "thrd_0192c1f0a1b27c3d8e9f0a1b2c3d4e5f"
+    )]
     pub id: String,
+    /// Always `thread`.
     #[schema(example = "thread")]
     pub object: &'static str,
-    #[schema(example = "2025-11-17T10:00:00Z")]
+    #[schema(format = DateTime, example = "2025-11-17T10:00:00Z")]
     pub created_at: String,
+    #[schema(format = DateTime, example = "2025-11-17T10:00:00Z")]
     pub updated_at: String,
     /// The last message's time; the creation time while there is none.
+    #[schema(format = DateTime, example = "2025-11-17T10:00:00Z")]
     pub last_message_at: String,
     #[schema(value_type = Object)]
     pub metadata: Map<String, Value>,
+    #[schema(pattern = "^asst_[0-9a-f]{32}$", required = true)]
     pub assistant_id: Option<String>,
+    #[schema(pattern = "^org_[0-9a-f]{32}$")]
     pub organization_id: String,
     /// The creator; null for an anonymous end user's thread.
+    #[schema(pattern = "^usr_[0-9a-f]{32}$", required = true)]
     pub user_id: Option<String>,
+    #[schema(required = true)]
     pub title: Option<String>,
-    /// `inactive`, or `active` while a run is in progress.
-    #[schema(example = "inactive")]
+    #[schema(value_type = super::openapi::ThreadStatus)]
     pub status: &'static str,
     pub message_count: u64,
     pub visible_in_ui: bool,
+    /// The model of the thread's latest run.
+    #[schema(required = true)]
     pub last_model_used: Option<String>,
     pub is_pinned: bool,
+    #[schema(format = DateTime, required = true)]
     pub pinned_at: Option<String>,
     /// spool has no spaces; always empty.
     pub space_ids: Vec<String>,
@@ -91,31 +106,42 @@ impl ThreadObject {
     }
 }
 
+/// A message of a thread.
 #[derive(Serialize, ToSchema)]
+#[schema(as = FreddyMessage)]
 pub struct MessageObject {
-    #[schema(example = "msg_0192c1f0a1b27c3d8e9f0a1b2c3d4e5f")]
+    #[schema(
+        pattern = "^msg_[0-9a-f]{32}$",
+        example = "msg_0192c1f0a1b27c3d8e9f0a1b2c3d4e5f"
+    )]
     pub id: String,
+    /// Always `thread.message`.
     #[schema(example = "thread.message")]
     pub object: &'static str,
+    #[schema(pattern = "^thrd_[0-9a-f]{32}$")]
     pub thread_id: String,
-    #[schema(example = "user")]
+    #[schema(value_type = Role)]
     pub role: &'static str,
     /// Plain text (markdown).
     pub content: String,
     /// `content` rendered from markdown and sanitised.
     pub content_html: String,
-    /// The client's keys with the run's `model`, `temperature`, `tokens`,
-    /// `finish_reason` and `run_uuid` over them.
+    /// The client's keys with the run's `model`, `temperature`, `tokens
+    /// {input, output, total}`, `finish_reason` and `run_uuid` over them.
     #[schema(value_type = Object)]
     pub metadata: Map<String, Value>,
+    /// `{tool_name, arguments, result, error, start_time, end_time}`.
     #[schema(value_type = Vec<Object>)]
     pub tool_calls: Vec<Value>,
     /// None until file uploads exist.
     #[schema(value_type = Vec<Object>)]
     pub attachments: Vec<Value>,
     /// The run that wrote it (assistant replies).
+    #[schema(pattern = "^run_[0-9a-f]{32}$", required = true)]
     pub run_id: Option<String>,
+    #[schema(format = DateTime, example = "2025-11-17T10:00:00Z")]
     pub created_at: String,
+    #[schema(format = DateTime, example = "2025-11-17T10:00:00Z")]
     pub updated_at: String,
 }
 
@@ -138,48 +164,77 @@ impl MessageObject {
     }
 }
 
-/// `{"object": "list", ...}`: `after`/`before` take `next_cursor`/
+/// A keyset list of `$item`s under the schema name `$schema` (`$prefix`:
+/// the items' id pattern): `after`/`before` take `next_cursor`/
 /// `prev_cursor` (stable while items move) or an item id (OpenAI style);
 /// `has_more` says whether more follow in the direction read.
-#[derive(Serialize, ToSchema)]
-pub struct ListObject<T> {
-    #[schema(example = "list")]
-    pub object: &'static str,
-    pub data: Vec<T>,
-    pub first_id: Option<String>,
-    pub last_id: Option<String>,
-    pub has_more: bool,
-    pub next_cursor: Option<String>,
-    pub prev_cursor: Option<String>,
-}
-
-impl<T> ListObject<T> {
-    pub fn new(
-        data: Vec<T>,
-        next: Option<Cursor>,
-        prev: Option<Cursor>,
-        backwards: bool,
-        id: impl Fn(&T) -> String,
-    ) -> Self {
-        Self {
-            object: "list",
-            first_id: data.first().map(&id),
-            last_id: data.last().map(&id),
-            has_more: if backwards {
-                prev.is_some()
-            } else {
-                next.is_some()
-            },
-            next_cursor: next.map(|c| c.encode()),
-            prev_cursor: prev.map(|c| c.encode()),
-            data,
+macro_rules! keyset_list {
+    ($(#[$doc:meta])* $name:ident as $schema:ident of $item:ident, $pattern:literal) => {
+        $(#[$doc])*
+        #[derive(Serialize, ToSchema)]
+        #[schema(as = $schema)]
+        pub struct $name {
+            /// Always `list`.
+            #[schema(example = "list")]
+            pub object: &'static str,
+            pub data: Vec<$item>,
+            /// The first item's id; null on an empty page.
+            #[schema(pattern = $pattern, required = true)]
+            pub first_id: Option<String>,
+            /// The last item's id; null on an empty page.
+            #[schema(pattern = $pattern, required = true)]
+            pub last_id: Option<String>,
+            /// Whether more items follow in the direction read.
+            pub has_more: bool,
+            /// Pass as `after` for the page after this one.
+            #[schema(required = true)]
+            pub next_cursor: Option<String>,
+            /// Pass as `before` for the page before this one.
+            #[schema(required = true)]
+            pub prev_cursor: Option<String>,
         }
-    }
+
+        impl $name {
+            pub fn new(
+                data: Vec<$item>,
+                next: Option<Cursor>,
+                prev: Option<Cursor>,
+                backwards: bool,
+            ) -> Self {
+                Self {
+                    object: "list",
+                    first_id: data.first().map(|item| item.id.clone()),
+                    last_id: data.last().map(|item| item.id.clone()),
+                    has_more: if backwards {
+                        prev.is_some()
+                    } else {
+                        next.is_some()
+                    },
+                    next_cursor: next.map(|c| c.encode()),
+                    prev_cursor: prev.map(|c| c.encode()),
+                    data,
+                }
+            }
+        }
+    };
+}
+
+keyset_list! {
+    /// A list of threads.
+    ThreadList as FreddyThreadList of ThreadObject, "^thrd_[0-9a-f]{32}$"
+}
+
+keyset_list! {
+    /// A list of a thread's messages.
+    MessageList as FreddyMessageList of MessageObject, "^msg_[0-9a-f]{32}$"
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = FreddyDeleted)]
 pub struct DeletedObject {
+    #[schema(pattern = "^thrd_[0-9a-f]{32}$")]
     pub id: String,
+    /// Always `thread.deleted`.
     #[schema(example = "thread.deleted")]
     pub object: &'static str,
     pub deleted: bool,

@@ -4,8 +4,10 @@
 use crate::error::{ApiError, Dialect, log_internal};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use serde::Serialize;
 use serde_json::{Value, json};
 use spool_core::{CoreError, ValidationErrors};
+use utoipa::ToSchema;
 
 pub struct Thena;
 
@@ -47,12 +49,61 @@ const QUERY_PARAMS: &[&str] = &[
 /// Path parameters a rule can find fault with (malformed ids are 404s).
 const PATH_PARAMS: &[&str] = &["message_id"];
 
+/// Headers a rule can find fault with.
+const HEADERS: &[&str] = &["Idempotency-Key"];
+
+/// Every error but 422: `{"detail": "Thread not found"}`.
+#[derive(Serialize, ToSchema)]
+#[schema(as = ThenaError)]
+pub struct DetailBody {
+    #[schema(example = "Thread not found")]
+    pub detail: String,
+}
+
+/// 422: `{"detail": [{"type", "loc", "msg", "input"}]}`, one item a problem.
+#[derive(Serialize, ToSchema)]
+#[schema(as = ThenaValidationError)]
+pub struct ValidationBody {
+    pub detail: Vec<ValidationIssue>,
+}
+
+/// One problem of a request, as pydantic reports it.
+#[derive(Serialize, ToSchema)]
+#[schema(as = ThenaValidationIssue)]
+pub struct ValidationIssue {
+    /// `missing`, `extra_forbidden`, `value_error` or `json_invalid`.
+    #[serde(rename = "type")]
+    #[schema(example = "value_error")]
+    pub kind: &'static str,
+    /// Where: `["body", "title"]`, `["query", "limit"]`, `["path",
+    /// "message_id"]`, `["header", "Idempotency-Key"]`; `["body", 0]` for a
+    /// body that is not JSON.
+    #[schema(schema_with = loc_schema, example = json!(["body", "title"]))]
+    pub loc: Value,
+    pub msg: String,
+    /// Always null: spool does not echo input back.
+    #[schema(value_type = Value, required = true)]
+    pub input: Option<Value>,
+}
+
+/// `loc`: names, and the index 0 of a body that is not JSON.
+fn loc_schema() -> utoipa::openapi::schema::Array {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, SchemaType, Type};
+    ArrayBuilder::new()
+        .items(
+            ObjectBuilder::new().schema_type(SchemaType::from_iter([Type::String, Type::Integer])),
+        )
+        .build()
+}
+
 /// `metadata.tier` → `["body", "metadata", "tier"]`.
 fn loc(field: &str) -> Value {
     let place = if QUERY_PARAMS.contains(&field) {
         "query"
     } else if PATH_PARAMS.contains(&field) {
         "path"
+    } else if HEADERS.contains(&field) {
+        "header"
     } else {
         "body"
     };
@@ -74,20 +125,33 @@ fn error_type(message: &str) -> &'static str {
     }
 }
 
-fn details(errors: &ValidationErrors) -> Value {
+fn details(errors: &ValidationErrors) -> Vec<ValidationIssue> {
     errors
         .0
         .iter()
         .flat_map(|(field, messages)| {
-            messages.iter().map(move |msg| {
-                json!({ "type": error_type(msg), "loc": loc(field), "msg": msg, "input": null })
+            messages.iter().map(move |msg| ValidationIssue {
+                kind: error_type(msg),
+                loc: loc(field),
+                msg: msg.clone(),
+                input: None,
             })
         })
         .collect()
 }
 
-fn detail(message: impl Into<String>) -> Value {
-    json!({ "detail": message.into() })
+/// One of the two bodies thena answers errors with.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Body {
+    Detail(DetailBody),
+    Validation(ValidationBody),
+}
+
+fn detail(message: impl Into<String>) -> Body {
+    Body::Detail(DetailBody {
+        detail: message.into(),
+    })
 }
 
 impl IntoResponse for ThenaError {
@@ -105,7 +169,9 @@ impl IntoResponse for ThenaError {
                     }
                     CoreError::Validation(errors) => (
                         StatusCode::UNPROCESSABLE_ENTITY,
-                        json!({ "detail": details(&errors) }),
+                        Body::Validation(ValidationBody {
+                            detail: details(&errors),
+                        }),
                     ),
                     CoreError::Conflict(message) => (StatusCode::CONFLICT, detail(message)),
                     CoreError::RateLimited { retry_after_secs } => {
@@ -128,9 +194,14 @@ impl IntoResponse for ThenaError {
             // FastAPI answers a body it cannot decode with 422 `json_invalid`.
             ApiError::BadRequest(message) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
-                json!({ "detail": [{
-                    "type": "json_invalid", "loc": ["body", 0], "msg": message, "input": null
-                }] }),
+                Body::Validation(ValidationBody {
+                    detail: vec![ValidationIssue {
+                        kind: "json_invalid",
+                        loc: json!(["body", 0]),
+                        msg: message,
+                        input: None,
+                    }],
+                }),
             ),
             ApiError::PayloadTooLarge { limit } => (
                 StatusCode::PAYLOAD_TOO_LARGE,
@@ -161,6 +232,7 @@ mod tests {
         assert_eq!(loc("metadata.a.b"), json!(["body", "metadata", "a.b"]));
         assert_eq!(loc("limit"), json!(["query", "limit"]));
         assert_eq!(loc("body"), json!(["body"]));
+        assert_eq!(loc("Idempotency-Key"), json!(["header", "Idempotency-Key"]));
     }
 
     #[test]
@@ -170,7 +242,7 @@ mod tests {
         else {
             panic!("a validation error")
         };
-        assert_eq!(details(&errors)[0]["loc"], json!(["body", "title"]));
-        assert_eq!(details(&errors)[0]["type"], "value_error");
+        assert_eq!(details(&errors)[0].loc, json!(["body", "title"]));
+        assert_eq!(details(&errors)[0].kind, "value_error");
     }
 }

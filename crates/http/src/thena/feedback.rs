@@ -1,5 +1,6 @@
 //! Feedback on an assistant message of a chat thread.
 
+use super::openapi::FeedbackType;
 use super::wire::FeedbackBody;
 use super::{MessagePath, Result, ScopeParams, Thena, scope};
 use crate::AppState;
@@ -10,19 +11,51 @@ use serde::Deserialize;
 use spool_core::service::FeedbackInput;
 use utoipa::ToSchema;
 
+/// Changes to a rating: absent fields keep their values.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ThenaFeedbackChange)]
 pub struct FeedbackRequest {
-    /// `positive` or `negative` (required on POST).
-    #[schema(example = "negative")]
+    #[schema(value_type = Option<FeedbackType>)]
     pub feedback_type: Option<String>,
-    /// What went wrong, in the client's own words or codes (≤ 100 characters).
-    #[schema(example = "inaccurate")]
+    /// What went wrong, in the client's own words or codes.
+    #[schema(example = "inaccurate", max_length = 100)]
     pub issue_type: Option<String>,
-    /// ≤ 4000 characters.
+    #[schema(max_length = 4000)]
     pub comment: Option<String>,
-    /// The anonymous end user giving it (API keys only).
+    /// The anonymous end user giving it (API keys only; a session naming
+    /// one answers 422).
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub anon_user_id: Option<String>,
+}
+
+/// A rating of an assistant message, replacing any it had.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = ThenaFeedbackCreate)]
+pub struct NewFeedback {
+    #[schema(value_type = FeedbackType)]
+    pub feedback_type: String,
+    /// What went wrong, in the client's own words or codes.
+    #[schema(example = "inaccurate", max_length = 100)]
+    pub issue_type: Option<String>,
+    #[schema(max_length = 4000)]
+    pub comment: Option<String>,
+    /// The anonymous end user giving it (API keys only; a session naming
+    /// one answers 422).
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
+    pub anon_user_id: Option<String>,
+}
+
+impl From<NewFeedback> for FeedbackRequest {
+    fn from(body: NewFeedback) -> Self {
+        Self {
+            feedback_type: Some(body.feedback_type),
+            issue_type: body.issue_type,
+            comment: body.comment,
+            anon_user_id: body.anon_user_id,
+        }
+    }
 }
 
 impl FeedbackRequest {
@@ -36,20 +69,25 @@ impl FeedbackRequest {
     }
 }
 
-/// Rate an assistant message; replaces the rating it had.
+/// Rate an assistant message; replaces the rating it had (keeping its `id`
+/// and `created_at`). A message of another role answers 422 at
+/// `["path", "message_id"]`.
 #[utoipa::path(post, path = "/api/v1/chat/{agent_id}/threads/{thread_id}/messages/{message_id}/feedback", tag = "thena",
-    params(("agent_id" = String, Path), ("thread_id" = String, Path), ("message_id" = String, Path), ScopeParams),
-    request_body = FeedbackRequest, security(("api_key" = []), ("bearer" = [])),
-    responses((status = 200, body = FeedbackBody), (status = 404), (status = 422)))]
+    operation_id = "thena_create_feedback",
+    params(("agent_id" = uuid::Uuid, Path, description = "The thread's agent."),
+        ("thread_id" = uuid::Uuid, Path, description = "The thread."),
+        ("message_id" = uuid::Uuid, Path, description = "An assistant message of the thread."), ScopeParams),
+    request_body = NewFeedback, security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, description = "The message's rating.", body = FeedbackBody)))]
 pub async fn create(
     State(state): State<AppState>,
     Auth(principal, _): Auth<Thena>,
     PathId(path, _): PathId<Thena, MessagePath>,
     Query(query, _): Query<Thena, ScopeParams>,
-    Json(body, _): Json<Thena, FeedbackRequest>,
+    Json(body, _): Json<Thena, NewFeedback>,
 ) -> Result<axum::Json<FeedbackBody>> {
     let scope = scope(&state, &principal, query.organization_id.as_deref()).await?;
-    let (input, anon) = body.split();
+    let (input, anon) = FeedbackRequest::from(body).split();
     let anon = anon.or(query.anon_user_id);
     state
         .spool
@@ -71,9 +109,12 @@ pub async fn create(
 
 /// Change a message's rating: absent fields keep their values; 404 when it has none.
 #[utoipa::path(put, path = "/api/v1/chat/{agent_id}/threads/{thread_id}/messages/{message_id}/feedback", tag = "thena",
-    params(("agent_id" = String, Path), ("thread_id" = String, Path), ("message_id" = String, Path), ScopeParams),
+    operation_id = "thena_update_feedback",
+    params(("agent_id" = uuid::Uuid, Path, description = "The thread's agent."),
+        ("thread_id" = uuid::Uuid, Path, description = "The thread."),
+        ("message_id" = uuid::Uuid, Path, description = "An assistant message of the thread."), ScopeParams),
     request_body = FeedbackRequest, security(("api_key" = []), ("bearer" = [])),
-    responses((status = 200, body = FeedbackBody), (status = 404), (status = 422)))]
+    responses((status = 200, description = "The changed rating.", body = FeedbackBody)))]
 pub async fn update(
     State(state): State<AppState>,
     Auth(principal, _): Auth<Thena>,

@@ -2,7 +2,8 @@
 //! message and the agent's reply, through the core's run, answered whole or
 //! streamed.
 
-use super::wire::{ListBody, MessageBody, time};
+use super::openapi::Multitask;
+use super::wire::{MessageBody, MessageDelta, MessageList, RunBody};
 use super::{ListParams, Mark, Result, ScopeParams, Thena, ThreadPath, scope, unknown_mark};
 use crate::AppState;
 use crate::extract::{Auth, Json, Query};
@@ -12,48 +13,44 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use spool_core::listing::Listing;
-use spool_core::model::{Run, RunStatus};
+use spool_core::model::RunStatus;
+use spool_core::runs::{RunEventKind, RunInput, RunOutcome, Subscription};
 use spool_core::service::MessageListInput;
 use spool_core::{CoreError, MessageId};
-use spool_core::runs::{RunEventKind, RunInput, RunOutcome, Subscription};
 use utoipa::ToSchema;
 
+/// A user message for the agent, and how to run its reply.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ThenaSendMessage)]
 pub struct SendMessage {
-    /// The user's message (≤ 256 KiB).
-    #[schema(example = "What can you do?")]
+    /// The user's message, not blank; at most `content_max_bytes` (256 KiB
+    /// by default) of UTF-8.
+    #[schema(example = "What can you do?", min_length = 1, pattern = "\\S")]
     pub content: String,
     /// Metadata of the user's message.
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = super::openapi::metadata_input, required = false)]
     pub metadata: Option<Map<String, Value>>,
-    /// The anonymous end user writing (API keys only).
+    /// The anonymous end user writing (API keys only; a session naming one
+    /// answers 422).
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub anon_user_id: Option<String>,
-    /// A model of the catalog; else the thread's `metadata.model`, the
-    /// agent's `large_language_model`, or the server default.
+    /// A model of the catalog (an unknown one answers 422); else the
+    /// thread's `metadata.model`, the agent's `large_language_model`, or the
+    /// server default.
+    #[schema(example = "echo")]
     pub model: Option<String>,
+    #[schema(minimum = 0.0, maximum = 2.0)]
     pub temperature: Option<f64>,
+    /// At most the model's `max_output_tokens`.
+    #[schema(minimum = 1)]
     pub max_tokens: Option<u32>,
     /// Server-Sent Events instead of one JSON answer (also `Accept: text/event-stream`).
     pub stream: Option<bool>,
-    /// `reject` (default: 409 while the agent is still answering), `interrupt` or `enqueue`.
+    #[schema(value_type = Option<Multitask>)]
     pub multitask: Option<String>,
-}
-
-fn run_json(run: &Run) -> Value {
-    json!({
-        "id": run.id.to_string(),
-        "thread_id": run.thread_id.to_string(),
-        "agent_id": run.agent_id.map(|a| a.to_string()),
-        "model": run.model,
-        "status": run.status.as_str(),
-        "error": run.error,
-        "message_id": run.message_id.map(|m| m.to_string()),
-        "created_at": time(run.created_at),
-        "finished_at": run.finished_at.map(time),
-    })
 }
 
 /// An event's `data` in thena's shapes, from the event alone.
@@ -62,11 +59,15 @@ fn data(kind: &RunEventKind) -> String {
         RunEventKind::RunCreated(run)
         | RunEventKind::RunCompleted(run)
         | RunEventKind::RunFailed(run)
-        | RunEventKind::RunCancelled(run) => run_json(run).to_string(),
+        | RunEventKind::RunCancelled(run) => {
+            serde_json::to_string(&RunBody::new(run)).unwrap_or_default()
+        }
         RunEventKind::MessageCreated(message) | RunEventKind::MessageCompleted(message) => {
             serde_json::to_string(&MessageBody::new(message.clone(), None)).unwrap_or_default()
         }
-        RunEventKind::MessageDelta(piece) => json!({ "delta": { "content": piece } }).to_string(),
+        RunEventKind::MessageDelta(piece) => {
+            serde_json::to_string(&MessageDelta::new(piece)).unwrap_or_default()
+        }
         RunEventKind::Done => "[DONE]".to_owned(),
     }
 }
@@ -98,10 +99,15 @@ async fn settle(events: Subscription) -> Result<MessageBody> {
 /// `run.cancelled`, `done`). The reply is stored even if the client leaves.
 /// A run that ends with no text at all answers 409 saying why.
 #[utoipa::path(post, path = "/api/v1/chat/{agent_id}/threads/{thread_id}/messages", tag = "thena",
-    params(("agent_id" = String, Path), ("thread_id" = String, Path), ScopeParams),
+    operation_id = "thena_send_message",
+    params(("agent_id" = uuid::Uuid, Path, description = "The thread's agent."),
+        ("thread_id" = uuid::Uuid, Path, description = "The thread."), ScopeParams),
     request_body = SendMessage, security(("api_key" = []), ("bearer" = [])),
-    responses((status = 200, body = MessageBody, description = "the reply, or text/event-stream"),
-        (status = 404), (status = 409), (status = 422)))]
+    responses(
+        (status = 200, description = super::openapi::SEND_REPLY,
+            content((MessageBody = "application/json"), (super::openapi::RunEvent = "text/event-stream"))),
+        (status = 409, description = super::openapi::SEND_CONFLICT,
+            body = super::error::DetailBody)))]
 pub async fn send(
     State(state): State<AppState>,
     Auth(principal, _): Auth<Thena>,
@@ -142,16 +148,18 @@ pub async fn send(
 /// cursor, the thread's `messages_next_cursor`, or a message id). A page
 /// holds at most `list_page_max_bytes` of messages, at least one.
 #[utoipa::path(get, path = "/api/v1/chat/{agent_id}/threads/{thread_id}/messages", tag = "thena",
-    params(("agent_id" = String, Path), ("thread_id" = String, Path), ScopeParams, ("limit" = Option<u32>, Query),
-        ("after" = Option<String>, Query), ("before" = Option<String>, Query), ("order" = Option<String>, Query)),
+    operation_id = "thena_list_messages",
+    params(("agent_id" = uuid::Uuid, Path, description = "The thread's agent."),
+        ("thread_id" = uuid::Uuid, Path, description = "The thread."), ScopeParams,
+        super::openapi::MessageListParams),
     security(("api_key" = []), ("bearer" = [])),
-    responses((status = 200, body = ListBody<MessageBody>), (status = 404), (status = 422)))]
+    responses((status = 200, description = "A keyset page of messages.", body = MessageList)))]
 pub async fn list(
     State(state): State<AppState>,
     Auth(principal, _): Auth<Thena>,
     PathId(path, _): PathId<Thena, ThreadPath>,
     query: QueryPairs<Thena>,
-) -> Result<axum::Json<ListBody<MessageBody>>> {
+) -> Result<axum::Json<MessageList>> {
     let scope = scope(&state, &principal, query.get("organization_id")).await?;
     let anon = query.get("anon_user_id");
     state
@@ -191,11 +199,10 @@ pub async fn list(
         return Err(CoreError::Internal("a keyset request answered an offset page".into()).into());
     };
     let feedback = state.spool.feedback_views(&page.items).await?;
-    Ok(axum::Json(ListBody::new(
+    Ok(axum::Json(MessageList::new(
         MessageBody::rated(page.items, feedback),
         page.next,
         page.prev,
         backwards,
-        |m| m.id.clone(),
     )))
 }

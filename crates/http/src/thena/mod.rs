@@ -5,6 +5,7 @@
 pub mod error;
 pub mod feedback;
 pub mod messages;
+pub mod openapi;
 pub mod threads;
 pub mod wire;
 
@@ -88,12 +89,16 @@ impl FromPath for MessagePath {
 
 /// Query parameters every thena endpoint reads.
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ScopeParams {
     /// An end user of the API key's product: only their threads are seen,
-    /// and new threads and messages are theirs. API keys only.
+    /// and new threads and messages are theirs. API keys only (a session
+    /// naming one answers 422).
+    #[param(min_length = 1, max_length = 200, pattern = "\\S")]
     pub anon_user_id: Option<String>,
     /// A session acts in this workspace (default: the user's primary one);
-    /// an API key only in its own.
+    /// an API key only in its own. Another workspace answers 404.
+    #[param(format = Uuid)]
     pub organization_id: Option<String>,
 }
 

@@ -1,6 +1,6 @@
 //! Chat threads of an agent: create (seed 003), list, read with messages, delete.
 
-use super::wire::{ListBody, ThreadBody};
+use super::wire::{ThreadBody, ThreadList};
 use super::{
     AgentPath, ListParams, Mark, Result, ScopeParams, Thena, ThreadPath, scope, unknown_mark,
 };
@@ -20,21 +20,25 @@ use utoipa::ToSchema;
 /// Model for creating a new chat thread.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ThenaCreateThread)]
 pub struct CreateChatThread {
-    /// The agent of the path, repeated (optional; must match).
-    #[schema(example = "3c90c3cc-0d44-4b50-8888-8dd25736052a")]
+    /// The agent of the path, repeated (optional; another one answers 422).
+    #[schema(format = Uuid)]
     pub agent_id: Option<String>,
-    /// ≤ 200 characters.
+    #[schema(max_length = 200)]
     pub title: Option<String>,
-    /// ≤ 16 keys, keys ≤ 64 characters, values ≤ 512.
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = super::openapi::metadata_input, required = false)]
     pub metadata: Option<Map<String, Value>>,
-    /// Make the thread an anonymous end user's (API keys only).
+    /// Make the thread an anonymous end user's (API keys only; a session
+    /// naming one answers 422).
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub anon_user_id: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = ThenaDeleted)]
 pub struct DeletedBody {
+    #[schema(format = Uuid)]
     pub id: String,
     pub deleted: bool,
 }
@@ -80,11 +84,12 @@ async fn position(
         .await
 }
 
-/// Create Chat Thread (seed 003).
+/// Create Chat Thread (seed 003): answers the thread with `messages: []`.
 #[utoipa::path(post, path = "/api/v1/chat/{agent_id}/threads", tag = "thena",
-    params(("agent_id" = String, Path), ScopeParams), request_body = CreateChatThread,
-    security(("api_key" = []), ("bearer" = [])),
-    responses((status = 200, body = ThreadBody), (status = 404), (status = 422)))]
+    operation_id = "thena_create_thread",
+    params(("agent_id" = uuid::Uuid, Path, description = "The agent the thread is for."), ScopeParams),
+    request_body = CreateChatThread, security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, description = "The new thread.", body = ThreadBody)))]
 pub async fn create(
     State(state): State<AppState>,
     Auth(principal, _): Auth<Thena>,
@@ -116,16 +121,17 @@ pub async fn create(
 /// (`last_message_at`, `created_at`, `updated_at`), `order` (`desc`, `asc`),
 /// `metadata[key]=value`.
 #[utoipa::path(get, path = "/api/v1/chat/{agent_id}/threads", tag = "thena",
-    params(("agent_id" = String, Path), ScopeParams, ("limit" = Option<u32>, Query), ("after" = Option<String>, Query),
-        ("before" = Option<String>, Query), ("sort" = Option<String>, Query), ("order" = Option<String>, Query)),
+    operation_id = "thena_list_threads",
+    params(("agent_id" = uuid::Uuid, Path, description = "The agent whose threads to list."), ScopeParams,
+        super::openapi::ThreadListParams),
     security(("api_key" = []), ("bearer" = [])),
-    responses((status = 200, body = ListBody<ThreadBody>), (status = 404), (status = 422)))]
+    responses((status = 200, description = "A keyset page of threads.", body = ThreadList)))]
 pub async fn list(
     State(state): State<AppState>,
     Auth(principal, _): Auth<Thena>,
     PathId(AgentPath(agent), _): PathId<Thena, AgentPath>,
     query: QueryPairs<Thena>,
-) -> Result<axum::Json<ListBody<ThreadBody>>> {
+) -> Result<axum::Json<ThreadList>> {
     let scope = scope(&state, &principal, query.get("organization_id")).await?;
     let anon = query.get("anon_user_id");
     let sort = query.get("sort");
@@ -172,12 +178,8 @@ pub async fn list(
         .into_iter()
         .map(|view| ThreadBody::new(view, None))
         .collect();
-    Ok(axum::Json(ListBody::new(
-        data,
-        page.next,
-        page.prev,
-        backwards,
-        |t| t.id.clone(),
+    Ok(axum::Json(ThreadList::new(
+        data, page.next, page.prev, backwards,
     )))
 }
 
@@ -185,9 +187,11 @@ pub async fn list(
 /// them unless they pass `list_page_max_bytes`; then `messages_next_cursor`
 /// says where `GET …/messages` continues.
 #[utoipa::path(get, path = "/api/v1/chat/{agent_id}/threads/{thread_id}", tag = "thena",
-    params(("agent_id" = String, Path), ("thread_id" = String, Path), ScopeParams),
+    operation_id = "thena_get_thread",
+    params(("agent_id" = uuid::Uuid, Path, description = "The thread's agent."),
+        ("thread_id" = uuid::Uuid, Path, description = "The thread."), ScopeParams),
     security(("api_key" = []), ("bearer" = [])),
-    responses((status = 200, body = ThreadBody), (status = 404)))]
+    responses((status = 200, description = "The thread with its messages.", body = ThreadBody)))]
 pub async fn show(
     State(state): State<AppState>,
     Auth(principal, _): Auth<Thena>,
@@ -209,9 +213,11 @@ pub async fn show(
 
 /// Delete a thread with its messages and feedback.
 #[utoipa::path(delete, path = "/api/v1/chat/{agent_id}/threads/{thread_id}", tag = "thena",
-    params(("agent_id" = String, Path), ("thread_id" = String, Path), ScopeParams),
+    operation_id = "thena_delete_thread",
+    params(("agent_id" = uuid::Uuid, Path, description = "The thread's agent."),
+        ("thread_id" = uuid::Uuid, Path, description = "The thread."), ScopeParams),
     security(("api_key" = []), ("bearer" = [])),
-    responses((status = 200, body = DeletedBody), (status = 404)))]
+    responses((status = 200, description = "The thread is gone.", body = DeletedBody)))]
 pub async fn delete(
     State(state): State<AppState>,
     Auth(principal, _): Auth<Thena>,

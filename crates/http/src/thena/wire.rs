@@ -2,10 +2,11 @@
 //! feedback. Ids are plain UUIDs; timestamps carry whole seconds
 //! (`2023-11-07T05:31:56Z`).
 
+use super::openapi::{FeedbackType, Role, RunStatus};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use spool_core::listing::Cursor;
-use spool_core::model::{Message, Thread};
+use spool_core::model::{Message, Run, Thread};
 use spool_core::service::{FeedbackView, ThreadView};
 use spool_core::{MessageId, Timestamp};
 use std::collections::HashMap;
@@ -15,23 +16,35 @@ pub fn time(at: Timestamp) -> String {
     at.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
+/// A rating of an assistant message (one per message, the latest wins).
 #[derive(Serialize, ToSchema)]
+#[schema(as = ThenaFeedback)]
 pub struct FeedbackBody {
+    #[schema(format = Uuid)]
     pub id: String,
     /// The user message the rated reply answered.
+    #[schema(format = Uuid, required = true)]
     pub human_message_id: Option<String>,
+    /// The rated assistant message.
+    #[schema(format = Uuid)]
     pub ai_message_id: String,
     /// The run that wrote the rated reply.
+    #[schema(format = Uuid, required = true)]
     pub flow_execution_id: Option<String>,
     /// The uuid of the user who gave it (null for an anonymous end user).
+    #[schema(format = Uuid, required = true)]
     pub user_id: Option<String>,
+    #[schema(format = Uuid)]
     pub organization_id: String,
-    #[schema(example = "positive")]
+    #[schema(value_type = FeedbackType)]
     pub feedback_type: String,
+    #[schema(required = true)]
     pub issue_type: Option<String>,
+    #[schema(required = true)]
     pub comment: Option<String>,
-    #[schema(example = "2023-11-07T05:31:56Z")]
+    #[schema(format = DateTime, example = "2023-11-07T05:31:56Z")]
     pub created_at: String,
+    #[schema(format = DateTime, example = "2023-11-07T05:31:56Z")]
     pub updated_at: String,
 }
 
@@ -54,14 +67,18 @@ impl FeedbackBody {
     }
 }
 
+/// A message of a chat thread.
 #[derive(Serialize, ToSchema)]
+#[schema(as = ThenaMessage)]
 pub struct MessageBody {
+    #[schema(format = Uuid)]
     pub id: String,
+    #[schema(format = Uuid)]
     pub thread_id: String,
     pub content: String,
     /// `content` rendered from markdown and sanitised.
     pub content_html: String,
-    #[schema(example = "assistant")]
+    #[schema(value_type = Role)]
     pub role: &'static str,
     /// `{tool_name, arguments, result, error, start_time, end_time}`.
     #[schema(value_type = Vec<Object>)]
@@ -69,18 +86,23 @@ pub struct MessageBody {
     /// None until file uploads exist.
     #[schema(value_type = Vec<Object>)]
     pub attachments: Vec<Value>,
-    /// The client's keys with the run's `model`, `temperature`, `tokens`,
-    /// `finish_reason` and `run_uuid` over them.
+    /// The client's keys with the run's `model`, `temperature`, `tokens
+    /// {input, output, total}`, `finish_reason` and `run_uuid` over them.
     #[schema(value_type = Object)]
     pub metadata: Map<String, Value>,
+    #[schema(format = DateTime, example = "2023-11-07T05:31:56Z")]
     pub created_at: String,
     /// The feedback on this (assistant) message, if any.
+    #[schema(required = true)]
     pub feedback: Option<FeedbackBody>,
 }
 
 impl MessageBody {
     /// Messages each with its feedback, if any.
-    pub fn rated(messages: Vec<Message>, mut feedback: HashMap<MessageId, FeedbackView>) -> Vec<Self> {
+    pub fn rated(
+        messages: Vec<Message>,
+        mut feedback: HashMap<MessageId, FeedbackView>,
+    ) -> Vec<Self> {
         messages
             .into_iter()
             .map(|m| {
@@ -106,26 +128,39 @@ impl MessageBody {
     }
 }
 
+/// A chat thread (seed 003).
 #[derive(Serialize, ToSchema)]
+#[schema(as = ThenaThread)]
 pub struct ThreadBody {
+    #[schema(format = Uuid)]
     pub id: String,
+    #[schema(format = Uuid, required = true)]
     pub agent_id: Option<String>,
     /// The uuid of the user who made it; null for an anonymous end user's thread.
+    #[schema(format = Uuid, required = true)]
     pub user_id: Option<String>,
+    /// The anonymous end user whose thread it is.
+    #[schema(required = true)]
     pub anon_user_id: Option<String>,
+    /// The workspace.
+    #[schema(format = Uuid)]
     pub organization_id: String,
+    #[schema(required = true)]
     pub title: Option<String>,
     #[schema(value_type = Object)]
     pub metadata: Map<String, Value>,
-    #[schema(example = "2023-11-07T05:31:56Z")]
+    #[schema(format = DateTime, example = "2023-11-07T05:31:56Z")]
     pub created_at: String,
+    #[schema(format = DateTime, example = "2023-11-07T05:31:56Z")]
     pub updated_at: String,
     /// In thread order. Left out of list items.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub messages: Option<Vec<MessageBody>>,
     /// Only when `messages` stopped at the byte bound of a list page: pass it
     /// as `after` to `GET …/threads/{thread_id}/messages` for the rest.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub messages_next_cursor: Option<String>,
 }
 
@@ -175,38 +210,131 @@ impl ThreadBody {
     }
 }
 
-/// A keyset page: `after`/`before` take a `next_cursor`/`prev_cursor` (or
-/// an item id); `has_more` says whether more follow in the direction read.
+// Fields in alphabetical order, as the `json!` object that rendered runs
+// before: a stream resumed across an upgrade repeats the same bytes.
+/// A run, as the `run.*` events of a stream carry it.
 #[derive(Serialize, ToSchema)]
-pub struct ListBody<T> {
-    pub data: Vec<T>,
-    pub first_id: Option<String>,
-    pub last_id: Option<String>,
-    pub has_more: bool,
-    pub next_cursor: Option<String>,
-    pub prev_cursor: Option<String>,
+#[schema(as = ThenaRun)]
+pub struct RunBody {
+    #[schema(format = Uuid, required = true)]
+    pub agent_id: Option<String>,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    /// Why it failed, in words for the client.
+    #[schema(required = true)]
+    pub error: Option<String>,
+    #[schema(format = DateTime, required = true)]
+    pub finished_at: Option<String>,
+    #[schema(format = Uuid)]
+    pub id: String,
+    /// The assistant message it wrote (also a partial one).
+    #[schema(format = Uuid, required = true)]
+    pub message_id: Option<String>,
+    #[schema(example = "echo")]
+    pub model: String,
+    #[schema(value_type = RunStatus)]
+    pub status: &'static str,
+    #[schema(format = Uuid)]
+    pub thread_id: String,
 }
 
-impl<T> ListBody<T> {
-    /// `next`/`prev` as a keyset page answered them.
-    pub fn new(
-        data: Vec<T>,
-        next: Option<Cursor>,
-        prev: Option<Cursor>,
-        backwards: bool,
-        id: impl Fn(&T) -> String,
-    ) -> Self {
-        ListBody {
-            first_id: data.first().map(&id),
-            last_id: data.last().map(&id),
-            has_more: if backwards {
-                prev.is_some()
-            } else {
-                next.is_some()
-            },
-            next_cursor: next.map(|c| c.encode()),
-            prev_cursor: prev.map(|c| c.encode()),
-            data,
+impl RunBody {
+    pub fn new(run: &Run) -> Self {
+        Self {
+            agent_id: run.agent_id.map(|a| a.to_string()),
+            created_at: time(run.created_at),
+            error: run.error.clone(),
+            finished_at: run.finished_at.map(time),
+            id: run.id.to_string(),
+            message_id: run.message_id.map(|m| m.to_string()),
+            model: run.model.clone(),
+            status: run.status.as_str(),
+            thread_id: run.thread_id.to_string(),
         }
     }
+}
+
+/// `message.delta`'s data: the next piece of the reply's text.
+#[derive(Serialize, ToSchema)]
+#[schema(as = ThenaMessageDelta)]
+pub struct MessageDelta {
+    #[schema(example = json!({"content": "Hel"}))]
+    pub delta: DeltaContent,
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = ThenaDeltaContent)]
+pub struct DeltaContent {
+    pub content: String,
+}
+
+impl MessageDelta {
+    pub fn new(piece: &str) -> Self {
+        Self {
+            delta: DeltaContent {
+                content: piece.to_owned(),
+            },
+        }
+    }
+}
+
+/// A keyset page of `$item`s under the schema name `$schema`: `after`/
+/// `before` take a `next_cursor`/`prev_cursor` (or an item id); `has_more`
+/// says whether more follow in the direction read.
+macro_rules! keyset_page {
+    ($(#[$doc:meta])* $name:ident as $schema:ident of $item:ident) => {
+        $(#[$doc])*
+        #[derive(Serialize, ToSchema)]
+        #[schema(as = $schema)]
+        pub struct $name {
+            pub data: Vec<$item>,
+            /// The first item's id; null on an empty page.
+            #[schema(format = Uuid, required = true)]
+            pub first_id: Option<String>,
+            /// The last item's id; null on an empty page.
+            #[schema(format = Uuid, required = true)]
+            pub last_id: Option<String>,
+            /// Whether more items follow in the direction read.
+            pub has_more: bool,
+            /// Pass as `after` for the page after this one.
+            #[schema(required = true)]
+            pub next_cursor: Option<String>,
+            /// Pass as `before` for the page before this one.
+            #[schema(required = true)]
+            pub prev_cursor: Option<String>,
+        }
+
+        impl $name {
+            /// `next`/`prev` as a keyset page answered them.
+            pub fn new(
+                data: Vec<$item>,
+                next: Option<Cursor>,
+                prev: Option<Cursor>,
+                backwards: bool,
+            ) -> Self {
+                Self {
+                    first_id: data.first().map(|item| item.id.clone()),
+                    last_id: data.last().map(|item| item.id.clone()),
+                    has_more: if backwards {
+                        prev.is_some()
+                    } else {
+                        next.is_some()
+                    },
+                    next_cursor: next.map(|c| c.encode()),
+                    prev_cursor: prev.map(|c| c.encode()),
+                    data,
+                }
+            }
+        }
+    };
+}
+
+keyset_page! {
+    /// A keyset page of an agent's chat threads (without their messages).
+    ThreadList as ThenaThreadList of ThreadBody
+}
+
+keyset_page! {
+    /// A keyset page of a thread's messages, each with its feedback.
+    MessageList as ThenaMessageList of MessageBody
 }

@@ -14,6 +14,7 @@ mod messages;
 mod metrics;
 mod models;
 mod openapi;
+mod openapi_thena_freddy;
 mod page_bytes;
 mod paging;
 mod protocol;

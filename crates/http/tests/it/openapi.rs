@@ -7,7 +7,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::collections::HashSet;
 
-fn document() -> Value {
+pub(crate) fn document() -> Value {
     serde_json::to_value(spool_http::openapi::document()).expect("the document serialises")
 }
 
@@ -157,10 +157,13 @@ fn type_matches(name: &str, value: &Value) -> bool {
 }
 
 /// Whether `value` fits `schema`: the keywords the document uses for
-/// answers (`$ref`, `type`, `enum`, `oneOf`, `anyOf`, `properties`,
+/// answers (`$ref`, `type`, `enum`, `oneOf`, `anyOf`, `allOf`, `properties`,
 /// `required`, `additionalProperties`, `items`, `minimum`, `maximum`).
-fn conforms(doc: &Value, schema: &Value, value: &Value, at: &str) -> Result<(), String> {
+pub(crate) fn conforms(doc: &Value, schema: &Value, value: &Value, at: &str) -> Result<(), String> {
     let schema = resolve(doc, schema);
+    for part in schema["allOf"].as_array().into_iter().flatten() {
+        conforms(doc, part, value, at)?;
+    }
     if let Some(choices) = schema["oneOf"].as_array() {
         let fits = choices
             .iter()
@@ -237,7 +240,7 @@ fn conforms(doc: &Value, schema: &Value, value: &Value, at: &str) -> Result<(), 
 
 /// Sends `request` and checks its answer against the schema the document
 /// declares for `method path` and the status it answered.
-async fn answer_fits(
+pub(crate) async fn answer_fits(
     doc: &Value,
     method: &str,
     path: &str,
