@@ -9,9 +9,9 @@ mod refuse;
 
 use activity::{Activity, Tracked, Watched};
 use axum::Router;
+use axum::extract::ConnectInfo;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
-use axum::extract::ConnectInfo;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use std::convert::Infallible;
