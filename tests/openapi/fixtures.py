@@ -74,7 +74,9 @@ def make(base: str, label: str, member_id: int) -> dict[str, str]:
     msg = message("Hello **there**")
     victim_message = message("to be deleted")
     run = k.call("POST", f"/api/v1/threads/{thread}/run", expect=200, json={"content": "Run, please."})["run"]["uuid"]
-    model = k.call("GET", "/api/v1/large-language-models", expect=200)["data"][0]["uuid"]
+    models = k.call("GET", "/api/v1/large-language-models", expect=200)["data"]
+    model = models[0]["uuid"]
+    max_output_tokens = max(m["max_output_tokens"] for m in models)
 
     def thena_thread() -> str:
         return k.call("POST", f"/api/v1/chat/{agent}/threads", expect=200, json={})["id"]
@@ -110,6 +112,8 @@ def make(base: str, label: str, member_id: int) -> dict[str, str]:
         "SPOOL_VICTIM_MESSAGE": victim_message,
         "SPOOL_RUN": run,
         "SPOOL_MODEL": model,
+        "SPOOL_MAX_OUTPUT_TOKENS": str(max_output_tokens),
+        "SPOOL_MODELS": ",".join(m["name"] for m in models),
         "SPOOL_CHAT_THREAD": chat,
         "SPOOL_VICTIM_CHAT_THREAD": victim_chat,
         "SPOOL_CHAT_REPLY": reply,

@@ -1,18 +1,37 @@
 """schemathesis hooks for the OpenAPI checks (loaded through SCHEMATHESIS_HOOKS by
 tests/openapi/checks.py).
 
-Idempotency-Key: schemathesis draws header values from a small space ("0",
-"!", "A"…), so two different requests often carry the same key, and spool
-then rightly answers 422 "This Idempotency-Key was used with a different
-request" (docs/idempotency.md): a finding about the test, not the server. A
-valid key is therefore made unique per request by a random suffix that keeps
-it valid; a key that breaks the documented rules (1–255 printable ASCII
-characters, no space at either end) is left as drawn, so invalid keys are
-still tested.
+Each one adjusts a drawn request that the server would rightly refuse for a
+reason no JSON Schema can state, so that positive_data_acceptance does not
+report a rule as a bug. Each keeps the request valid, and leaves alone what
+breaks the schema, so negative cases are still sent as drawn.
+
+- Idempotency-Key: schemathesis draws header values from a small space ("0",
+  "!", "A"…), so two different requests often carry the same key, and spool
+  then answers 422 "This Idempotency-Key was used with a different request"
+  (docs/idempotency.md). A valid key (1–255 printable ASCII characters, no
+  space at either end) gets a random suffix that keeps it valid.
+- max_tokens: at most the model's `max_output_tokens`, a bound that depends on
+  the model a run resolves to, so the document gives only the minimum. A
+  larger value is brought down to the test catalog's bound
+  (SPOOL_MAX_OUTPUT_TOKENS, from GET /api/v1/large-language-models).
+- metadata: a value that is not a string may have a JSON text of at most 512
+  characters, which no schema can state (a string's 512 is in the document).
+  A value whose JSON text may be longer is replaced by null.
+- model: a run's model must be one of the server's catalog, which depends on
+  its configuration; the document cannot list it. A string that names no
+  model of the catalog (SPOOL_MODELS) becomes the first one, `echo`.
+- thena agent_id: a body `agent_id` must repeat the agent of the path. A
+  valid UUID there becomes the path's (the coverage phase draws its own).
+- anon_user_id: only API keys may act for an anonymous end user; a session
+  naming one answers 422 (docs/api.md, thena). In the session run the
+  parameter is dropped; the API-key run still sends it.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import uuid
 
@@ -20,6 +39,7 @@ import schemathesis
 
 VALID_KEY = re.compile(r"[!-~](?:[ -~]*[!-~])?")
 MAX_KEY = 255
+METADATA_VALUE_TEXT = 512
 
 
 def unique_key(key: str) -> str:
@@ -29,9 +49,56 @@ def unique_key(key: str) -> str:
     return key[: MAX_KEY - len(suffix)] + suffix
 
 
+def may_be_too_long(value) -> bool:
+    """Whether a non-string metadata value's JSON text may pass the limit.
+    ASCII-escaped text is never shorter than what spool counts."""
+    if isinstance(value, str):
+        return False
+    try:
+        return len(json.dumps(value, ensure_ascii=True, separators=(",", ":"))) > METADATA_VALUE_TEXT
+    except (TypeError, ValueError):
+        return False
+
+
+def is_uuid(value) -> bool:
+    try:
+        uuid.UUID(value)
+    except (TypeError, ValueError, AttributeError):
+        return False
+    return True
+
+
+def is_session() -> bool:
+    return os.environ.get("SPOOL_CREDENTIAL", "").startswith("sps_")
+
+
 @schemathesis.hook
 def before_call(context, case, kwargs):
     # The request is built from `case` after this hook; an edit here is what is sent.
     for name, value in list((case.headers or {}).items()):
         if name.lower() == "idempotency-key" and isinstance(value, str):
             case.headers[name] = unique_key(value)
+
+    if is_session() and isinstance(case.query, dict):
+        case.query.pop("anon_user_id", None)
+
+    body = case.body
+    if not isinstance(body, dict):
+        return
+    if is_session():
+        body.pop("anon_user_id", None)
+    models = [m for m in os.environ.get("SPOOL_MODELS", "").split(",") if m]
+    if models and isinstance(body.get("model"), str) and body["model"] not in models:
+        body["model"] = models[0]
+    path_agent = (case.path_parameters or {}).get("agent_id")
+    if path_agent is not None and is_uuid(body.get("agent_id")):
+        body["agent_id"] = path_agent
+    bound = int(os.environ.get("SPOOL_MAX_OUTPUT_TOKENS", "0"))
+    tokens = body.get("max_tokens")
+    if bound and isinstance(tokens, int) and not isinstance(tokens, bool) and tokens > bound:
+        body["max_tokens"] = bound
+    metadata = body.get("metadata")
+    if isinstance(metadata, dict):
+        for key, value in metadata.items():
+            if may_be_too_long(value):
+                metadata[key] = None
