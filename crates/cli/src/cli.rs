@@ -130,6 +130,33 @@ pub struct SettingArgs {
     )]
     pub idle_timeout_seconds: Option<String>,
 
+    /// Seconds a node's lease on a run it executes lasts unrenewed; then any node ends the run [default: 30]
+    #[arg(
+        long,
+        env = "SPOOL_RUN_LEASE_SECONDS",
+        global = true,
+        value_name = "SECONDS"
+    )]
+    pub run_lease_seconds: Option<String>,
+
+    /// Seconds between a node's renewals of its run leases [default: 5]
+    #[arg(
+        long,
+        env = "SPOOL_RUN_LEASE_RENEW_SECONDS",
+        global = true,
+        value_name = "SECONDS"
+    )]
+    pub run_lease_renew_seconds: Option<String>,
+
+    /// Days a run's events are kept for re-attaching [default: 30]
+    #[arg(
+        long,
+        env = "SPOOL_RUN_EVENTS_RETENTION_DAYS",
+        global = true,
+        value_name = "DAYS"
+    )]
+    pub run_events_retention_days: Option<String>,
+
     /// Connections served at once; more are answered 503 [default: from the open-file limit]
     #[arg(long, env = "SPOOL_MAX_CONNECTIONS", global = true, value_name = "N")]
     pub max_connections: Option<String>,

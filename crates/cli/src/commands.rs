@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use spool_core::secret::Password;
 use spool_core::service::{NewApiKeyInput, NewUserInput};
 use spool_core::{CoreError, Spool, SpoolConfig, WorkspaceId};
+use std::time::Duration;
 
 /// Opens (and so migrates) the configured store.
 pub async fn open(config: &Config) -> anyhow::Result<Spool> {
@@ -30,6 +31,12 @@ pub async fn open(config: &Config) -> anyhow::Result<Spool> {
         rate_limit: config.rate_limit(),
         list_page_max_bytes: config.list_page_max_bytes,
         catalog,
+        run_lease: Duration::from_secs(config.run_lease_seconds),
+        run_lease_renew: Duration::from_secs(config.run_lease_renew_seconds),
+        run_events_retention: chrono::Duration::days(
+            i64::try_from(config.run_events_retention_days)
+                .context("run_events_retention_days: too large")?,
+        ),
         ..SpoolConfig::default()
     };
     Ok(Spool::new(store, spool_config).with_runtime(runtime))

@@ -32,8 +32,8 @@ pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
     let spool = commands::open(config).await?;
     bootstrap::first_start(&spool, Admin::from_env(args.admin_email), addr).await?;
     // One SQLite node owns its runs: any left unfinished died with the last
-    // process. (Several PostgreSQL nodes share runs; a node cannot tell
-    // which of them are orphaned, so it leaves them.)
+    // process, so it ends them now. (Several PostgreSQL nodes share runs:
+    // those of a node that stopped end when their lease runs out, below.)
     if spool.store().backend() == "sqlite" {
         let failed = spool
             .fail_abandoned_runs()
@@ -46,6 +46,10 @@ pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
             );
         }
     }
+
+    // Leases on this node's runs, the end of runs whose node stopped, and
+    // the retention of run events.
+    tokio::spawn(spool.clone().serve_runs());
 
     let backend = spool.store().backend();
     let http = HttpConfig {

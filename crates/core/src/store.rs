@@ -180,13 +180,14 @@ pub trait Store: Send + Sync + 'static {
 
     // --- runs ----------------------------------------------------------------
 
-    /// Admits a run, in one transaction with `user_message` (appended first,
-    /// as by `append_message`). When no run of the thread is queued or in
+    /// Admits a run, in one transaction with its first event (`run.created`,
+    /// id 1) and `user_message`. When no run of the thread is queued or in
     /// progress the run is stored in progress (`started_at` = the moment of
-    /// admission, never before `created_at`) and the thread's status becomes
-    /// running; otherwise it is
-    /// stored queued when `queue_if_busy`, or refused with `Busy` (and the
-    /// message is not appended either).
+    /// admission, never before `created_at`), the message is appended first
+    /// (as by `append_message`) and the thread's status becomes running;
+    /// otherwise it is stored queued when `queue_if_busy` — its message kept
+    /// with it, to be appended when it starts — or refused with `Busy` (and
+    /// the message is not stored either).
     async fn create_run(
         &self,
         run: Run,
@@ -198,6 +199,12 @@ pub trait Store: Send + Sync + 'static {
     /// one to the agent's `usage_count` and sets its `last_used_at`; then
     /// starts the thread's oldest queued run, if any and none is in progress
     /// (returned in `next`), else sets the thread idle.
+    ///
+    /// In the same transaction it appends the run's last events after its
+    /// stored ones: `message.completed` (with the stored reply, if any), the
+    /// run's end (`run.completed` | `run.failed` | `run.cancelled`) and
+    /// `done`, returned in `events`. A queued run that starts or is cancelled
+    /// has its waiting user message appended to the thread first.
     ///
     /// A compare-and-set on `expected` (`queued` or `in_progress`): when the
     /// stored run is no longer in that status (another writer ended or
@@ -211,9 +218,46 @@ pub trait Store: Send + Sync + 'static {
     async fn run(&self, workspace: WorkspaceId, id: RunId) -> StoreResult<Option<Run>>;
     /// Newest first; cursors key on created_at.
     async fn list_runs(&self, thread: ThreadId, paging: Paging) -> StoreResult<Listing<Run>>;
-    /// Marks every queued or in-progress run failed with `error` (and their
-    /// threads idle): for a single node starting up, whose runs died with it.
-    async fn fail_unfinished_runs(&self, error: &str, at: Timestamp) -> StoreResult<u64>;
+    /// Takes or extends the lease on `runs` — those in progress and held by
+    /// `lease.holder` or by nobody — until `lease.until`, in one statement;
+    /// answers the runs it holds now (a run missing was ended elsewhere).
+    async fn lease_runs(&self, runs: &[RunId], lease: Lease<'_>) -> StoreResult<Vec<RunId>>;
+    /// Runs in progress whose lease ran out before `at`, or that were never
+    /// leased and started before `unleased_before`: their node stopped.
+    /// Oldest first, at most `limit`.
+    async fn expired_runs(
+        &self,
+        at: Timestamp,
+        unleased_before: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<Run>>;
+    /// [`Store::finish_run`] (expecting `in_progress`) of a run found
+    /// expired, compare-and-set on the lease being expired still: a node
+    /// that renewed meanwhile keeps its run (`None`).
+    async fn finish_expired_run(
+        &self,
+        run: &Run,
+        reply: Option<Message>,
+        at: Timestamp,
+        unleased_before: Timestamp,
+    ) -> StoreResult<Option<FinishedRun>>;
+
+    // --- run events ------------------------------------------------------------
+
+    /// Appends events of runs in progress, all in one transaction (one
+    /// multi-row insert on PostgreSQL). The events of a run that is no longer
+    /// in progress are not written; those runs are returned.
+    async fn append_run_events(&self, events: Vec<NewRunEvent>) -> StoreResult<Vec<RunId>>;
+    /// The run's events after `after` (an event id), in order, at most `limit`.
+    async fn run_events(
+        &self,
+        run: RunId,
+        after: u64,
+        limit: u32,
+    ) -> StoreResult<Vec<StoredRunEvent>>;
+    /// Removes up to `limit` run events stored before `before`; returns how
+    /// many it removed.
+    async fn delete_run_events(&self, before: Timestamp, limit: u32) -> StoreResult<u64>;
 
     // --- feedback ------------------------------------------------------------
 
@@ -261,6 +305,24 @@ pub trait Store: Send + Sync + 'static {
     /// Ends every lease: for a single node starting, when no request of an
     /// earlier process can still be running. Returns how many it ended.
     async fn idempotency_release_all(&self) -> StoreResult<u64>;
+}
+
+/// One event of a run to append: its id within the run, its SSE name and
+/// the core's JSON of it ([`crate::runs::codec`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewRunEvent {
+    pub run: RunId,
+    pub seq: u64,
+    pub event: &'static str,
+    pub data: String,
+}
+
+/// One event of a run as stored.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredRunEvent {
+    pub seq: u64,
+    pub event: String,
+    pub data: String,
 }
 
 /// Who carries out a keyed request (a process's id) and until when it is

@@ -33,6 +33,16 @@ pub const SQLITE: &[Migration] = &[
         name: "idempotency_leases",
         sql: include_str!("../migrations/sqlite/0005_idempotency_leases.sql"),
     },
+    Migration {
+        version: 6,
+        name: "run_events",
+        sql: include_str!("../migrations/sqlite/0006_run_events.sql"),
+    },
+    Migration {
+        version: 7,
+        name: "run_leases",
+        sql: include_str!("../migrations/sqlite/0007_run_leases.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -60,5 +70,15 @@ pub const POSTGRES: &[Migration] = &[
         version: 5,
         name: "idempotency_leases",
         sql: include_str!("../migrations/postgres/0005_idempotency_leases.sql"),
+    },
+    Migration {
+        version: 6,
+        name: "run_events",
+        sql: include_str!("../migrations/postgres/0006_run_events.sql"),
+    },
+    Migration {
+        version: 7,
+        name: "run_leases",
+        sql: include_str!("../migrations/postgres/0007_run_leases.sql"),
     },
 ];

@@ -25,6 +25,8 @@ mod messages;
 mod metrics;
 #[path = "conformance/postgres_only.rs"]
 mod postgres_only;
+#[path = "conformance/run_log.rs"]
+mod run_log;
 #[path = "conformance/run_races.rs"]
 mod run_races;
 #[path = "conformance/runs.rs"]
@@ -121,7 +123,9 @@ stories! {
     idempotency::story_idempotency_leases => idempotency_leases,
     idempotency::story_idempotency_effects => idempotency_effects,
     runs::story_runs => runs,
-    runs::story_unfinished_runs_fail_at_start => unfinished_runs_fail_at_start,
+    runs::story_run_leases => run_leases,
+    run_log::story_run_log => run_log,
+    run_log::story_queued_messages_wait_for_their_run => queued_messages_wait_for_their_run,
     runs::story_concurrent_admission => concurrent_admission,
     runs::story_run_transitions_are_compare_and_set => run_transitions_are_compare_and_set,
     run_races::story_cancel_finish_promote_race => cancel_finish_promote_race,
@@ -138,4 +142,13 @@ stories! {
     threads::story_keyset_walk => keyset_walk,
     threads::story_keyset_walk_under_inserts => keyset_walk_under_inserts,
     feedback::story_feedback => feedback,
+}
+
+/// On tokio's paused clock, which needs the current-thread runtime; SQLite
+/// only, as sqlx's pool timeouts fire at once on a paused clock (coalescing
+/// is the core's, the same on both backends).
+#[tokio::test(start_paused = true)]
+async fn sqlite_deltas_are_coalesced() {
+    let backend = sqlite().await;
+    run_races::story_deltas_are_coalesced(backend.store.clone()).await;
 }

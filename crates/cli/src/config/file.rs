@@ -22,6 +22,9 @@ pub struct FileConfig {
     pub header_read_timeout_seconds: Option<u64>,
     pub idle_timeout_seconds: Option<u64>,
     pub max_connections: Option<u64>,
+    pub run_lease_seconds: Option<u64>,
+    pub run_lease_renew_seconds: Option<u64>,
+    pub run_events_retention_days: Option<u64>,
     pub log: Option<String>,
     pub log_format: Option<String>,
     /// The model run when a request, thread and agent name none.

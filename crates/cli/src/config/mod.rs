@@ -23,6 +23,9 @@ pub const DEFAULT_BODY_LIMIT_BYTES: u64 = 2 * 1024 * 1024;
 pub const DEFAULT_LIST_PAGE_MAX_BYTES: u64 =
     spool_core::service::DEFAULT_LIST_PAGE_MAX_BYTES as u64;
 pub const DEFAULT_SESSION_TTL_HOURS: u64 = 720;
+pub const DEFAULT_RUN_LEASE_SECONDS: u64 = 30;
+pub const DEFAULT_RUN_LEASE_RENEW_SECONDS: u64 = 5;
+pub const DEFAULT_RUN_EVENTS_RETENTION_DAYS: u64 = 30;
 pub const DEFAULT_SIGN_IN_FAILURES_PER_EMAIL: u64 = 5;
 pub const DEFAULT_SIGN_IN_FAILURES_PER_ADDRESS: u64 = 50;
 pub const DEFAULT_SIGN_IN_FAILURE_WINDOW_SECONDS: u64 = 15 * 60;
@@ -71,6 +74,12 @@ pub struct Config {
     /// Where `max_connections` came from, for the start-up check against
     /// the open-file limit.
     pub max_connections_origin: Origin,
+    /// How long a run's lease lasts unrenewed.
+    pub run_lease_seconds: u64,
+    /// How often a node renews its run leases (less than the lease).
+    pub run_lease_renew_seconds: u64,
+    /// How long a run's events are kept.
+    pub run_events_retention_days: u64,
     pub log: String,
     pub log_format: LogFormat,
     /// The `[[providers]]` and `[[models]]` of the file, with the built-in
@@ -225,6 +234,34 @@ pub fn load(args: SettingArgs, matches: &ArgMatches) -> Result<Config, ConfigErr
     );
     let session_ttl_hours = positive(&ttl, "session_ttl_hours", MAX_SESSION_TTL_HOURS)?;
 
+    let lease = pick(
+        "run_lease_seconds",
+        args.run_lease_seconds,
+        file.run_lease_seconds.map(|n| n.to_string()),
+        DEFAULT_RUN_LEASE_SECONDS.to_string(),
+    );
+    let run_lease_seconds = positive(&lease, "run_lease_seconds", 86_400)?;
+    let renew = pick(
+        "run_lease_renew_seconds",
+        args.run_lease_renew_seconds,
+        file.run_lease_renew_seconds.map(|n| n.to_string()),
+        DEFAULT_RUN_LEASE_RENEW_SECONDS.to_string(),
+    );
+    let run_lease_renew_seconds = positive(&renew, "run_lease_renew_seconds", 86_400)?;
+    if run_lease_renew_seconds >= run_lease_seconds {
+        return Err(renew.error(
+            "run_lease_renew_seconds",
+            format!("must be less than run_lease_seconds ({run_lease_seconds})"),
+        ));
+    }
+    let retention = pick(
+        "run_events_retention_days",
+        args.run_events_retention_days,
+        file.run_events_retention_days.map(|n| n.to_string()),
+        DEFAULT_RUN_EVENTS_RETENTION_DAYS.to_string(),
+    );
+    let run_events_retention_days = positive(&retention, "run_events_retention_days", 36_600)?;
+
     let per_email = pick(
         "sign_in_failures_per_email",
         args.sign_in_failures_per_email,
@@ -369,6 +406,9 @@ pub fn load(args: SettingArgs, matches: &ArgMatches) -> Result<Config, ConfigErr
         idle_timeout_seconds,
         max_connections,
         max_connections_origin: connections.origin,
+        run_lease_seconds,
+        run_lease_renew_seconds,
+        run_events_retention_days,
         log: log.value,
         log_format,
     })

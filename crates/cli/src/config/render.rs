@@ -26,6 +26,9 @@ pub fn to_toml(config: &Config) -> String {
          header_read_timeout_seconds = {}\n\
          idle_timeout_seconds = {}\n\
          {}\n\
+         run_lease_seconds = {}\n\
+         run_lease_renew_seconds = {}\n\
+         run_events_retention_days = {}\n\
          log = {}\n\
          log_format = {}\n\
          {}{}\
@@ -47,6 +50,9 @@ pub fn to_toml(config: &Config) -> String {
             || "# max_connections: unset, derived at start from the open-file limit".to_owned(),
             |n| format!("max_connections = {n}")
         ),
+        config.run_lease_seconds,
+        config.run_lease_renew_seconds,
+        config.run_events_retention_days,
         quoted(&config.log),
         quoted(config.log_format.as_str()),
         config

@@ -305,3 +305,32 @@ fn list_page_max_bytes_comes_in_layers_and_is_checked() {
         "{error}"
     );
 }
+
+#[test]
+fn run_leases_and_event_retention_are_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let config = effective(&mut spool(dir));
+    assert_eq!(config["run_lease_seconds"].as_integer(), Some(30));
+    assert_eq!(config["run_lease_renew_seconds"].as_integer(), Some(5));
+    assert_eq!(config["run_events_retention_days"].as_integer(), Some(30));
+    write(
+        dir,
+        "spool.toml",
+        "run_lease_seconds = 6\nrun_lease_renew_seconds = 1\nrun_events_retention_days = 7\n",
+    );
+    let config = effective(spool(dir).env("SPOOL_RUN_EVENTS_RETENTION_DAYS", "2"));
+    assert_eq!(config["run_lease_seconds"].as_integer(), Some(6));
+    assert_eq!(config["run_lease_renew_seconds"].as_integer(), Some(1));
+    assert_eq!(config["run_events_retention_days"].as_integer(), Some(2));
+    let error = fails(spool(dir).args(["--run-lease-renew-seconds", "6", "config"]));
+    assert!(
+        error.contains("run_lease_renew_seconds: must be less than run_lease_seconds (6)"),
+        "{error}"
+    );
+    let error = fails(spool(dir).args(["--run-events-retention-days", "0", "config"]));
+    assert!(
+        error.contains("run_events_retention_days: must be greater than 0"),
+        "{error}"
+    );
+}

@@ -93,4 +93,6 @@ pub struct FinishedRun {
     pub reply: Option<crate::model::Message>,
     /// The thread's next queued run, now in progress.
     pub next: Option<Run>,
+    /// The run's last events, as stored with its end.
+    pub events: Vec<crate::runs::RunEvent>,
 }

@@ -1,8 +1,11 @@
 //! The task that executes one run: build the prompt, stream the provider's
-//! reply into the run's event log, store the reply and the run's end, then
-//! start the thread's next queued run. Nothing here waits on a client.
+//! reply into the run's stored log (through the node's event writer), store
+//! the reply and the run's end, then start the thread's next queued run.
+//! Nothing here waits on a client.
 
-use super::hub::{Channel, RunEventKind};
+use super::event::RunEventKind;
+use super::hub::LiveRef;
+use super::log::EventWriter;
 use super::prompt;
 use crate::listing::{Listing, Paging};
 use crate::model::{Message, MessageRole, Run, RunInfo, RunStatus};
@@ -19,18 +22,24 @@ const RUN_DEADLINE: Duration = Duration::from_secs(30 * 60);
 /// Messages read per page while filling the context window.
 const HISTORY_PAGE: u32 = 100;
 
-pub(super) fn spawn(spool: Spool, run: Run, channel: Arc<Channel>) {
+/// Executes `run` (in progress, its `run.created` stored) and then each run
+/// its end starts. The run counts as executing here from this call on, so
+/// that a cancel arriving before the task runs still reaches it.
+pub(super) fn spawn(spool: Spool, run: Run) {
+    let live = spool.runtime().hub.live(run.id);
+    live.set_executing(true);
     tokio::spawn(async move {
-        let mut next = Some(run);
-        let mut channel = channel;
-        while let Some(run) = next.take() {
-            let id = run.id;
+        let mut next = Some((run, live));
+        while let Some((run, live)) = next.take() {
             let span = tracing::info_span!("run", run.id = %run.id, thread.id = %run.thread_id, model = %run.model);
-            next = execute(&spool, run, &channel).instrument(span).await;
-            spool.runtime().hub.retire(id);
-            if let Some(run) = &next {
-                channel = spool.runtime().hub.open(run.id);
-            }
+            let following = execute(&spool, run, &live).instrument(span).await;
+            live.set_executing(false);
+            drop(live);
+            next = following.map(|run| {
+                let live = spool.runtime().hub.live(run.id);
+                live.set_executing(true);
+                (run, live)
+            });
         }
     });
 }
@@ -42,7 +51,10 @@ enum Outcome {
 }
 
 /// Runs one run to its end; returns the thread's next run, now started.
-async fn execute(spool: &Spool, mut run: Run, channel: &Channel) -> Option<Run> {
+async fn execute(spool: &Spool, mut run: Run, live: &LiveRef) -> Option<Run> {
+    let writer = spool.runtime().writer(spool.store());
+    // `run.created` (1) was stored with the run's admission.
+    writer.open(run.id, 2, spool.runtime().hub.live(run.id));
     let reply_id = MessageId::new();
     let mut content = String::new();
     let mut usage = None;
@@ -50,15 +62,21 @@ async fn execute(spool: &Spool, mut run: Run, channel: &Channel) -> Option<Run> 
         Err(message) => Outcome::Failed(message),
         Ok((request, prompt_tokens, provider)) => {
             let at = now();
-            channel.push(RunEventKind::MessageCreated(placeholder(
-                &run, reply_id, at,
-            )));
+            writer.push(
+                run.id,
+                RunEventKind::MessageCreated(placeholder(&run, reply_id, at)),
+            );
+            let sink = Sink {
+                writer,
+                run: run.id,
+            };
             let streamed = tokio::time::timeout(
                 RUN_DEADLINE,
                 stream(
                     provider.as_ref(),
                     request,
-                    channel,
+                    live,
+                    &sink,
                     &mut content,
                     &mut usage,
                 ),
@@ -74,6 +92,9 @@ async fn execute(spool: &Spool, mut run: Run, channel: &Channel) -> Option<Run> 
             streamed
         }
     };
+    // Every event so far is stored before the end is.
+    writer.flush(run.id).await;
+    writer.close(run.id);
 
     let at = now();
     let (status, finish_reason, error) = match &outcome {
@@ -116,34 +137,23 @@ async fn execute(spool: &Spool, mut run: Run, channel: &Channel) -> Option<Run> 
     let finished = finish_with_retries(spool, &run, reply).await;
     let next = match finished {
         Ok(Some(finished)) => {
-            if let Some(stored) = finished.reply {
-                channel.push(RunEventKind::MessageCompleted(stored));
-            }
+            live.publish(finished.events);
             finished.next
         }
         Ok(None) => {
             // Another writer ended the run first (a cancel that found no
             // task for it): its stored end is the run's outcome.
             tracing::warn!("the run had already been ended elsewhere");
-            if let Ok(Some(stored)) = spool.store().run(run.workspace_id, run.id).await {
-                run = stored;
-            }
             None
         }
         Err(err) => {
+            // Its followers wait; the run stays in progress until it is
+            // recovered (at the next start on SQLite).
             tracing::error!(error = %err, "could not store the end of a run");
-            run.status = RunStatus::Failed;
-            run.error = Some("The run's result could not be stored.".into());
             None
         }
     };
     tracing::info!(status = run.status.as_str(), "run finished");
-    channel.push(match run.status {
-        RunStatus::Completed => RunEventKind::RunCompleted(run),
-        RunStatus::Cancelled => RunEventKind::RunCancelled(run),
-        _ => RunEventKind::RunFailed(run),
-    });
-    channel.push(RunEventKind::Done);
     next
 }
 
@@ -269,16 +279,23 @@ async fn prepare(
     Ok((request, prompt_tokens, provider))
 }
 
+/// Where a run's deltas go: the node's event writer, which coalesces them.
+struct Sink<'a> {
+    writer: &'a EventWriter,
+    run: crate::RunId,
+}
+
 /// Streams the reply into `content`, pushing a delta event per piece, until
 /// the provider finishes, fails, or the run is cancelled.
 async fn stream(
     provider: &dyn crate::provider::Provider,
     request: ChatRequest,
-    channel: &Channel,
+    live: &LiveRef,
+    sink: &Sink<'_>,
     content: &mut String,
     usage: &mut Option<(u64, u64)>,
 ) -> Outcome {
-    let mut cancel = channel.cancel_signal();
+    let mut cancel = live.cancel_signal();
     if *cancel.borrow() {
         return Outcome::Cancelled;
     }
@@ -301,7 +318,8 @@ async fn stream(
             Some(Ok(ChatEvent::Delta(piece))) => {
                 if !piece.is_empty() {
                     content.push_str(&piece);
-                    channel.push(RunEventKind::MessageDelta(piece));
+                    sink.writer
+                        .push(sink.run, RunEventKind::MessageDelta(piece));
                 }
             }
             Some(Ok(ChatEvent::Usage(reported))) => {

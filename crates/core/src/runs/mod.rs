@@ -2,12 +2,19 @@
 //! the run task that streams a model's reply into the thread, its events,
 //! cancellation, and titles written by a model.
 
+pub mod codec;
 mod engine;
+mod event;
 mod hub;
+mod log;
 mod naming;
+mod node;
 pub mod prompt;
+mod recovery;
 
-pub use hub::{RETAIN_FINISHED, RunEvent, RunEventKind, RunOutcome, Subscription};
+pub use event::{RunEvent, RunEventKind, RunOutcome};
+pub use hub::Subscription;
+pub use log::DELTA_WINDOW;
 
 use crate::catalog::ModelEntry;
 use crate::error::{CoreError, ValidationErrors};
@@ -20,14 +27,16 @@ use crate::validate::Metadata;
 use crate::{MessageId, RunId, Spool, ThreadId, markdown, now};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-/// Providers by configured name, the tokenizer, and the live runs.
+/// Providers by configured name, the tokenizer, the runs this node follows
+/// and the writer of their events.
 pub struct Runtime {
     pub(crate) providers: HashMap<String, Arc<dyn Provider>>,
     pub(crate) tokenizer: Arc<dyn Tokenizer>,
     pub(crate) hub: Arc<hub::Hub>,
+    writer: OnceLock<log::EventWriter>,
 }
 
 /// Counts about four characters a token; only for a `Spool` built without a
@@ -46,6 +55,7 @@ impl Default for Runtime {
             providers: HashMap::new(),
             tokenizer: Arc::new(Approximate),
             hub: Arc::default(),
+            writer: OnceLock::new(),
         }
     }
 }
@@ -59,7 +69,15 @@ impl Runtime {
             providers,
             tokenizer,
             hub: Arc::default(),
+            writer: OnceLock::new(),
         }
+    }
+
+    /// The node's event writer, started at its first use (inside the
+    /// runtime that executes runs).
+    pub(crate) fn writer(&self, store: &Arc<dyn crate::Store>) -> &log::EventWriter {
+        self.writer
+            .get_or_init(|| log::EventWriter::start(store.clone()))
     }
 }
 
@@ -336,16 +354,25 @@ impl Spool {
         }
     }
 
-    /// Opens the run's event log and, when it may start now, its task.
+    /// Follows a run just admitted from its first event, and starts it when
+    /// it may run now. Its `run.created` is stored; this node keeps it for
+    /// its local followers.
     fn launch(&self, run: Run, start_now: bool) -> Subscription {
         let runtime = self.runtime();
-        let channel = runtime.hub.open(run.id);
-        channel.push(RunEventKind::RunCreated(run.clone()));
-        let events = runtime.hub.subscribe(run.id, 0).expect("just opened");
+        let events = self.follow(run.id, 0);
+        runtime.hub.live(run.id).publish([RunEvent {
+            id: 1,
+            kind: RunEventKind::RunCreated(run.clone()),
+        }]);
         if start_now {
-            engine::spawn(self.clone(), run, channel);
+            engine::spawn(self.clone(), run);
         }
         events
+    }
+
+    /// Follows the run's stored events after `after`.
+    fn follow(&self, run: RunId, after: u64) -> Subscription {
+        Subscription::new(self.store().clone(), self.runtime().hub.clone(), run, after)
     }
 
     /// A run of the caller's workspace whose thread they may see.
@@ -363,6 +390,26 @@ impl Spool {
         self.thread(principal, scope, run.thread_id, None)
             .await
             .map_err(|_| CoreError::NotFound("Run"))?;
+        Ok(run)
+    }
+
+    /// A run of `thread`, for dialects that name runs under their thread:
+    /// a run of another thread is not found, as one out of reach is not.
+    pub async fn run_in_thread(
+        &self,
+        principal: &Principal,
+        scope: &Scope,
+        thread: ThreadId,
+        id: RunId,
+        anon_user_id: Option<&str>,
+    ) -> Result<Run, CoreError> {
+        let thread = self.thread(principal, scope, thread, anon_user_id).await?;
+        let run = self
+            .store()
+            .run(scope.id(), id)
+            .await?
+            .filter(|run| run.thread_id == thread.id)
+            .ok_or(CoreError::NotFound("Run"))?;
         Ok(run)
     }
 
@@ -406,17 +453,16 @@ impl Spool {
             if run.status.is_terminal() {
                 return Ok(());
             }
-            let channel = hub.get(id);
+            let here = hub.get(id).filter(|live| live.is_executing());
             if run.status == RunStatus::InProgress
-                && let Some(channel) = &channel
+                && let Some(live) = here
             {
-                channel.cancel();
-                if let Some(mut events) = hub.subscribe(id, 0) {
-                    let _ = tokio::time::timeout(INTERRUPT_WAIT, async {
-                        while events.next().await.is_some() {}
-                    })
-                    .await;
-                }
+                let mut events = self.follow(id, 0);
+                live.cancel();
+                let _ = tokio::time::timeout(INTERRUPT_WAIT, async {
+                    while events.next().await.is_some() {}
+                })
+                .await;
                 return Ok(());
             }
             // Queued (or left behind by a stopped process): end it here.
@@ -430,21 +476,19 @@ impl Spool {
             let Some(finished) = self.store().finish_run(&run, expected, None).await? else {
                 continue;
             };
-            if let Some(channel) = channel {
-                channel.push(RunEventKind::RunCancelled(run));
-                channel.push(RunEventKind::Done);
-                hub.retire(id);
+            if let Some(live) = hub.get(id) {
+                live.publish(finished.events);
             }
             if let Some(next) = finished.next {
-                let channel = hub.open(next.id);
-                engine::spawn(self.clone(), next, channel);
+                engine::spawn(self.clone(), next);
             }
             return Ok(());
         }
     }
 
-    /// Follows a run's events after `last_event_id` (0: all of them). A run
-    /// whose live log is gone replays its outcome from storage.
+    /// Follows a run's events after `last_event_id` (0: all of them), from
+    /// its stored log and then live. A finished run whose events are no
+    /// longer kept (past their retention) is not found.
     pub async fn run_events(
         &self,
         principal: &Principal,
@@ -453,34 +497,24 @@ impl Spool {
         last_event_id: u64,
     ) -> Result<Subscription, CoreError> {
         let run = self.run(principal, scope, id).await?;
-        if let Some(subscription) = self.runtime().hub.subscribe(id, last_event_id) {
-            return Ok(subscription);
+        let mut events = self.follow(id, last_event_id);
+        if run.status.is_terminal() && !events.read_stored().await? {
+            // The whole log of a finished run is stored: nothing after
+            // `last_event_id` means the client has it all, or it is gone.
+            let kept = self.store().run_events(id, 0, 1).await?;
+            if kept.is_empty() {
+                return Err(CoreError::NotFound("Run events"));
+            }
+            return Ok(events.ended());
         }
-        let mut events = vec![RunEventKind::RunCreated(run.clone())];
-        if let Some(message_id) = run.message_id
-            && let Some(message) = self.store().message(scope.id(), message_id).await?
-        {
-            events.push(RunEventKind::MessageCreated(Message {
-                content: String::new(),
-                content_html: String::new(),
-                ..message.clone()
-            }));
-            events.push(RunEventKind::MessageDelta(message.content.clone()));
-            events.push(RunEventKind::MessageCompleted(message));
-        }
-        events.push(match run.status {
-            RunStatus::Completed => RunEventKind::RunCompleted(run),
-            RunStatus::Cancelled => RunEventKind::RunCancelled(run),
-            _ => RunEventKind::RunFailed(run),
-        });
-        events.push(RunEventKind::Done);
-        Ok(hub::replay(events, last_event_id))
+        Ok(events)
     }
 
-    /// For a single node starting up: runs left unfinished by the previous
-    /// process can never finish; mark them failed. Its `Idempotency-Key`
-    /// claims end with it too: a retry carries out a request that committed
-    /// nothing and resumes one that did.
+    /// For a single node starting up: runs left in progress by the
+    /// previous process can never finish. Each ends `failed`, keeping the
+    /// reply its clients had seen, and the next queued run of its thread
+    /// starts. Its `Idempotency-Key` claims end with it too: a retry carries
+    /// out a request that committed nothing and resumes one that did.
     pub async fn fail_abandoned_runs(&self) -> Result<u64, CoreError> {
         let released = self.store().idempotency_release_all().await?;
         if released > 0 {
@@ -489,9 +523,14 @@ impl Spool {
                 "ended the Idempotency-Key claims of the previous process"
             );
         }
-        Ok(self
-            .store()
-            .fail_unfinished_runs("The server stopped before the run finished.", now())
-            .await?)
+        // Every lease of the previous process has run out: the same sweep
+        // as on a schedule, with every run in progress counting as expired.
+        let end_of_time = now() + chrono::Duration::days(365 * 100);
+        self.sweep_runs(
+            end_of_time,
+            end_of_time,
+            "The server stopped before the run finished.",
+        )
+        .await
     }
 }

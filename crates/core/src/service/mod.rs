@@ -60,6 +60,14 @@ pub struct SpoolConfig {
     /// least one row and a cursor to continue from.
     pub list_page_max_bytes: usize,
     pub catalog: crate::catalog::ModelCatalog,
+    /// How long a node's lease on a run it executes lasts without renewal:
+    /// after that any node ends the run (its node stopped).
+    pub run_lease: std::time::Duration,
+    /// How often a node renews the leases of all its runs (one statement).
+    pub run_lease_renew: std::time::Duration,
+    /// How long a run's events are kept for re-attaching; the run and its
+    /// messages are kept regardless.
+    pub run_events_retention: chrono::Duration,
 }
 
 impl Default for SpoolConfig {
@@ -76,6 +84,9 @@ impl Default for SpoolConfig {
             content_max_bytes: 256 * 1024,
             list_page_max_bytes: DEFAULT_LIST_PAGE_MAX_BYTES,
             catalog: crate::catalog::ModelCatalog::default(),
+            run_lease: std::time::Duration::from_secs(30),
+            run_lease_renew: std::time::Duration::from_secs(5),
+            run_events_retention: chrono::Duration::days(30),
         }
     }
 }

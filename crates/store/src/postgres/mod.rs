@@ -25,7 +25,7 @@ use spool_core::model::{
 use spool_core::paging::{Page, PageRequest};
 use spool_core::query::{AgentQuery, IdempotencyBegin, MetricsPoint, MetricsQuery, ThreadQuery};
 use spool_core::secret::TokenHash;
-use spool_core::store::{Lease, RemoveMember, StoreResult};
+use spool_core::store::{Lease, NewRunEvent, RemoveMember, StoreResult, StoredRunEvent};
 use spool_core::{
     AgentId, ApiKeyId, MessageId, RunId, Store, StoreError, ThreadId, Timestamp, UserId,
     WorkspaceId,
@@ -363,7 +363,19 @@ impl Store for PostgresStore {
         expected: RunStatus,
         reply: Option<Message>,
     ) -> StoreResult<Option<FinishedRun>> {
-        runs::finish_run(&self.pool, run, expected, reply).await
+        runs::finish_run(&self.pool, run, expected, reply, None).await
+    }
+
+    #[instrument(skip_all, fields(thread.id = %run.thread_id, run.id = %run.id))]
+    async fn finish_expired_run(
+        &self,
+        run: &Run,
+        reply: Option<Message>,
+        at: Timestamp,
+        unleased_before: Timestamp,
+    ) -> StoreResult<Option<FinishedRun>> {
+        let expired = Some((at, unleased_before));
+        runs::finish_run(&self.pool, run, RunStatus::InProgress, reply, expired).await
     }
 
     #[instrument(skip_all, fields(workspace.id = %workspace, run.id = %id))]
@@ -376,9 +388,39 @@ impl Store for PostgresStore {
         runs::list_runs(&self.pool, thread, paging).await
     }
 
+    #[instrument(skip_all, fields(count = runs.len()))]
+    async fn lease_runs(&self, runs: &[RunId], lease: Lease<'_>) -> StoreResult<Vec<RunId>> {
+        runs::lease_runs(&self.pool, runs, lease.holder, lease.until).await
+    }
+
     #[instrument(skip_all)]
-    async fn fail_unfinished_runs(&self, error: &str, at: Timestamp) -> StoreResult<u64> {
-        runs::fail_unfinished_runs(&self.pool, error, at).await
+    async fn expired_runs(
+        &self,
+        at: Timestamp,
+        unleased_before: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<Run>> {
+        runs::expired_runs(&self.pool, at, unleased_before, limit).await
+    }
+
+    #[instrument(skip_all, fields(count = events.len()))]
+    async fn append_run_events(&self, events: Vec<NewRunEvent>) -> StoreResult<Vec<RunId>> {
+        runs::append_run_events(&self.pool, events).await
+    }
+
+    #[instrument(skip_all, fields(run.id = %run))]
+    async fn run_events(
+        &self,
+        run: RunId,
+        after: u64,
+        limit: u32,
+    ) -> StoreResult<Vec<StoredRunEvent>> {
+        runs::run_events(&self.pool, run, after, limit).await
+    }
+
+    #[instrument(skip_all)]
+    async fn delete_run_events(&self, before: Timestamp, limit: u32) -> StoreResult<u64> {
+        runs::delete_run_events(&self.pool, before, limit).await
     }
 
     #[instrument(skip_all, fields(message.id = %feedback.message_id))]

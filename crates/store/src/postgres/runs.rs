@@ -12,7 +12,8 @@ use super::thread_list::cursor_instant;
 use spool_core::listing::{Cursor, Listing, Paging, cursor_page};
 use spool_core::model::{FinishedRun, Message, Run, RunAdmission, RunStatus};
 use spool_core::paging::Page;
-use spool_core::store::StoreResult;
+use spool_core::runs::{RunEvent, RunEventKind, codec};
+use spool_core::store::{NewRunEvent, StoreResult, StoredRunEvent};
 use spool_core::{AgentId, MessageId, RunId, StoreError, ThreadId, Timestamp, UserId, WorkspaceId};
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, PgPool, Row};
@@ -130,18 +131,25 @@ async fn admit(
             run.started_at = Some(spool_core::now().max(run.created_at));
         }
     }
-    let message = match message {
+    // A queued run's message waits with it, to be appended when it starts.
+    let (message, queued_message) = match message {
+        Some(message) if run.status == RunStatus::Queued => {
+            let kept = codec::encode_message(&message);
+            (Some(message), Some(kept))
+        }
         Some(message) => match messages::append(&mut tx, message).await? {
-            Some(stored) => Some(stored),
+            Some(stored) => (Some(stored), None),
             None => return Ok(RunAdmission::ThreadGone),
         },
-        None => None,
+        None => (None, None),
     };
-    // Stores the run; one started makes its thread running.
+    // Stores the run with its first event; one started makes its thread running.
+    let created = RunEventKind::RunCreated(run.clone());
     sqlx::query(concat!(
         "WITH stored AS (INSERT INTO runs (",
         run_columns!(),
-        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)) \
+        ", queued_message) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)), \
+         created AS (INSERT INTO run_events (run_id, seq, event, data) VALUES ($1, 1, $18, $19)) \
          UPDATE threads SET status = 'running' WHERE id = $2 AND $7 = 'in_progress'"
     ))
     .bind(run.id.0)
@@ -160,6 +168,9 @@ async fn admit(
     .bind(run.created_at)
     .bind(run.started_at)
     .bind(run.finished_at)
+    .bind(queued_message)
+    .bind(created.name())
+    .bind(codec::encode(&created))
     .execute(&mut *tx)
     .await
     .map_err(db)?;
@@ -174,25 +185,34 @@ async fn admit(
 
 /// Ends `run` if it is still `expected` (a compare-and-set on the status):
 /// `None`, with nothing written, when another writer moved it first.
+///
+/// With `expired` (`at`, `unleased_before`) it also expects the run's lease
+/// to have run out (see [`expired_runs`]).
 pub(super) async fn finish_run(
     pool: &PgPool,
     run: &Run,
     expected: RunStatus,
     reply: Option<Message>,
+    expired: Option<(Timestamp, Timestamp)>,
 ) -> StoreResult<Option<FinishedRun>> {
     let mut tx = super::idempotency::begin_write(pool).await?;
     // A thread that is gone took its runs along: the update below finds
     // nothing, as on SQLite.
     lock_thread(&mut tx, run.thread_id).await?;
-    // The agent counts a run that started; a NULL id matches no agent.
+    // The agent counts a run that started; a NULL id matches no agent. A
+    // queued run's waiting message comes back with the update.
     let agent = run.agent_id.filter(|_| run.started_at.is_some());
-    let ended: i64 = sqlx::query_scalar(
-        "WITH done AS (UPDATE runs SET status = $2, input_tokens = $3, output_tokens = $4, \
-             error = $5, message_id = $6, finished_at = $7 WHERE id = $1 AND status = $9 \
-             RETURNING 1), \
+    let ended: Option<Option<String>> = sqlx::query_scalar(
+        "WITH done AS (UPDATE runs r SET status = $2, input_tokens = $3, output_tokens = $4, \
+             error = $5, message_id = $6, finished_at = $7, queued_message = NULL, \
+             lease_holder = NULL, lease_until = NULL \
+             FROM (SELECT queued_message AS kept FROM runs WHERE id = $1) old \
+             WHERE r.id = $1 AND r.status = $9 AND ($10::timestamptz IS NULL \
+                 OR r.lease_until < $10 OR (r.lease_until IS NULL AND r.started_at < $11)) \
+             RETURNING old.kept), \
          used AS (UPDATE agents SET usage_count = usage_count + 1, last_used_at = $7 \
              WHERE id = $8 AND EXISTS (SELECT 1 FROM done)) \
-         SELECT count(*) FROM done",
+         SELECT kept FROM done",
     )
     .bind(run.id.0)
     .bind(run.status.as_str())
@@ -203,29 +223,34 @@ pub(super) async fn finish_run(
     .bind(run.finished_at)
     .bind(agent.map(|a| a.0))
     .bind(expected.as_str())
-    .fetch_one(&mut *tx)
+    .bind(expired.map(|(at, _)| at))
+    .bind(expired.map(|(_, before)| before))
+    .fetch_optional(&mut *tx)
     .await
     .map_err(db)?;
-    if ended == 0 {
+    let Some(kept) = ended else {
         // Dropping the transaction rolls it back: nothing was written.
         return Ok(None);
-    }
+    };
+    let at = run.finished_at.unwrap_or_else(spool_core::now);
+    // Cancelled before it started: its question is kept all the same.
+    append_queued_message(&mut tx, kept, at).await?;
     let reply = match reply {
         Some(message) => messages::append(&mut tx, message).await?,
         None => None,
     };
+    let events = append_end_events(&mut tx, run, reply.as_ref()).await?;
     // Starts the oldest queued run unless one is in progress; a thread with
     // neither (as the statement starts) is idle.
-    let at = run.finished_at.unwrap_or_else(spool_core::now);
     let next = sqlx::query(concat!(
         "WITH idle AS (UPDATE threads SET status = 'idle' WHERE id = $1 AND NOT EXISTS (\
              SELECT 1 FROM runs WHERE thread_id = $1 AND status IN ('queued', 'in_progress'))) \
-         UPDATE runs SET status = 'in_progress', started_at = $2 WHERE id = (\
-             SELECT id FROM runs WHERE thread_id = $1 AND status = 'queued' \
-             ORDER BY created_at, id LIMIT 1) \
-         AND status = 'queued' \
+         UPDATE runs r SET status = 'in_progress', started_at = $2, queued_message = NULL \
+         FROM (SELECT id AS queued_id, queued_message AS kept FROM runs \
+             WHERE thread_id = $1 AND status = 'queued' ORDER BY created_at, id LIMIT 1) q \
+         WHERE r.id = q.queued_id AND r.status = 'queued' \
          AND NOT EXISTS (SELECT 1 FROM runs WHERE thread_id = $1 AND status = 'in_progress') \
-         RETURNING ",
+         RETURNING q.kept, ",
         run_columns!()
     ))
     .bind(run.thread_id.0)
@@ -233,9 +258,195 @@ pub(super) async fn finish_run(
     .fetch_optional(&mut *tx)
     .await
     .map_err(db)?;
-    let next = next.as_ref().map(run_row).transpose().map_err(db)?;
+    let next = match next {
+        Some(row) => {
+            let kept: Option<String> = row.try_get("kept").map_err(db)?;
+            append_queued_message(&mut tx, kept, at).await?;
+            Some(run_row(&row).map_err(db)?)
+        }
+        None => None,
+    };
     tx.commit().await.map_err(db)?;
-    Ok(Some(FinishedRun { reply, next }))
+    Ok(Some(FinishedRun {
+        reply,
+        next,
+        events,
+    }))
+}
+
+/// Appends a queued run's waiting user message (the core's JSON of it) to
+/// its thread, as sent at `at`.
+async fn append_queued_message(
+    conn: &mut PgConnection,
+    kept: Option<String>,
+    at: Timestamp,
+) -> StoreResult<()> {
+    let Some(kept) = kept else { return Ok(()) };
+    let mut message =
+        codec::decode_message(&kept).ok_or_else(|| db(corrupt("queued run message")))?;
+    message.created_at = at;
+    message.updated_at = at;
+    messages::append(conn, message).await.map(drop)
+}
+
+/// The run's last events after its stored ones, in one statement.
+async fn append_end_events(
+    conn: &mut PgConnection,
+    run: &Run,
+    reply: Option<&Message>,
+) -> StoreResult<Vec<RunEvent>> {
+    let kinds = RunEventKind::ending(run, reply);
+    let names: Vec<&str> = kinds.iter().map(RunEventKind::name).collect();
+    let data: Vec<String> = kinds.iter().map(codec::encode).collect();
+    let seqs: Vec<i32> = sqlx::query_scalar(
+        "INSERT INTO run_events (run_id, seq, event, data) \
+         SELECT $1, m.last + e.n, e.event, e.data \
+         FROM (SELECT coalesce(max(seq), 0) AS last FROM run_events WHERE run_id = $1) m, \
+             unnest($2::text[], $3::text[]) WITH ORDINALITY AS e(event, data, n) \
+         ORDER BY e.n RETURNING seq",
+    )
+    .bind(run.id.0)
+    .bind(&names)
+    .bind(&data)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db)?;
+    let mut seqs = seqs;
+    seqs.sort_unstable();
+    Ok(seqs
+        .into_iter()
+        .zip(kinds)
+        .map(|(seq, kind)| RunEvent {
+            id: u64::try_from(seq).unwrap_or_default(),
+            kind,
+        })
+        .collect())
+}
+
+/// See [`spool_core::Store::append_run_events`]: one statement for every
+/// run's events. A run's row is share-locked meanwhile, so its end (which
+/// updates it) comes wholly before or after, never in between.
+pub(super) async fn append_run_events(
+    pool: &PgPool,
+    events: Vec<NewRunEvent>,
+) -> StoreResult<Vec<RunId>> {
+    let mut runs = Vec::with_capacity(events.len());
+    let mut seqs = Vec::with_capacity(events.len());
+    let mut names = Vec::with_capacity(events.len());
+    let mut data = Vec::with_capacity(events.len());
+    for event in events {
+        runs.push(event.run.0);
+        seqs.push(i32::try_from(event.seq).unwrap_or(i32::MAX));
+        names.push(event.event);
+        data.push(event.data);
+    }
+    let refused: Vec<Uuid> = sqlx::query_scalar(
+        "WITH v AS (SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[]) \
+             AS v(run_id, seq, event, data)), \
+         open AS (SELECT id FROM runs WHERE id IN (SELECT run_id FROM v) \
+             AND status = 'in_progress' FOR SHARE), \
+         stored AS (INSERT INTO run_events (run_id, seq, event, data) \
+             SELECT v.run_id, v.seq, v.event, v.data FROM v JOIN open ON open.id = v.run_id \
+             ON CONFLICT DO NOTHING) \
+         SELECT DISTINCT run_id FROM v WHERE run_id NOT IN (SELECT id FROM open)",
+    )
+    .bind(&runs)
+    .bind(&seqs)
+    .bind(&names)
+    .bind(&data)
+    .fetch_all(pool)
+    .await
+    .map_err(db)?;
+    Ok(refused.into_iter().map(RunId).collect())
+}
+
+pub(super) async fn run_events(
+    pool: &PgPool,
+    run: RunId,
+    after: u64,
+    limit: u32,
+) -> StoreResult<Vec<StoredRunEvent>> {
+    let found = sqlx::query(
+        "SELECT seq, event, data FROM run_events WHERE run_id = $1 AND seq > $2 \
+         ORDER BY seq LIMIT $3",
+    )
+    .bind(run.0)
+    .bind(i64::try_from(after).unwrap_or(i64::MAX))
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await
+    .map_err(db)?;
+    found
+        .iter()
+        .map(|row| {
+            Ok(StoredRunEvent {
+                seq: u64::try_from(row.try_get::<i32, _>("seq")?).unwrap_or_default(),
+                event: row.try_get("event")?,
+                data: row.try_get("data")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(db)
+}
+
+pub(super) async fn delete_run_events(
+    pool: &PgPool,
+    before: Timestamp,
+    limit: u32,
+) -> StoreResult<u64> {
+    let done = sqlx::query(
+        "DELETE FROM run_events WHERE ctid IN (\
+             SELECT ctid FROM run_events WHERE created_at < $1 LIMIT $2)",
+    )
+    .bind(before)
+    .bind(i64::from(limit))
+    .execute(pool)
+    .await
+    .map_err(db)?;
+    Ok(done.rows_affected())
+}
+
+/// See [`spool_core::Store::expired_runs`].
+pub(super) async fn expired_runs(
+    pool: &PgPool,
+    at: Timestamp,
+    unleased_before: Timestamp,
+    limit: u32,
+) -> StoreResult<Vec<Run>> {
+    let found = sqlx::query(select_runs!(
+        "status = 'in_progress' \
+         AND (lease_until < $1 OR (lease_until IS NULL AND started_at < $2)) \
+         ORDER BY started_at, id LIMIT $3"
+    ))
+    .bind(at)
+    .bind(unleased_before)
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await
+    .map_err(db)?;
+    runs(&found)
+}
+
+/// See [`spool_core::Store::lease_runs`]: one statement for all of them.
+pub(super) async fn lease_runs(
+    pool: &PgPool,
+    ids: &[RunId],
+    holder: &str,
+    until: Timestamp,
+) -> StoreResult<Vec<RunId>> {
+    let ids: Vec<Uuid> = ids.iter().map(|r| r.0).collect();
+    let held: Vec<Uuid> = sqlx::query_scalar(
+        "UPDATE runs SET lease_holder = $2, lease_until = $3 \
+         WHERE id = ANY($1) AND status = 'in_progress' \
+         AND (lease_holder IS NULL OR lease_holder = $2) RETURNING id",
+    )
+    .bind(&ids)
+    .bind(holder)
+    .bind(until)
+    .fetch_all(pool)
+    .await
+    .map_err(db)?;
+    Ok(held.into_iter().map(RunId).collect())
 }
 
 pub(super) async fn run(
@@ -320,36 +531,4 @@ pub(super) async fn list_runs(
             Ok(Listing::Cursor(page))
         }
     }
-}
-
-/// Locks the threads first, in id order, as admission does (thread, then
-/// runs): no deadlock with a run being admitted or finished meanwhile.
-pub(super) async fn fail_unfinished_runs(
-    pool: &PgPool,
-    error: &str,
-    at: Timestamp,
-) -> StoreResult<u64> {
-    let mut tx = super::idempotency::begin_write(pool).await?;
-    let threads: Vec<Uuid> = sqlx::query_scalar(
-        "SELECT id FROM threads WHERE id IN (\
-             SELECT thread_id FROM runs WHERE status IN ('queued', 'in_progress')) \
-         ORDER BY id FOR UPDATE",
-    )
-    .fetch_all(&mut *tx)
-    .await
-    .map_err(db)?;
-    let failed: i64 = sqlx::query_scalar(
-        "WITH failed AS (UPDATE runs SET status = 'failed', error = $2, finished_at = $3 \
-             WHERE thread_id = ANY($1) AND status IN ('queued', 'in_progress') RETURNING 1), \
-         idled AS (UPDATE threads SET status = 'idle' WHERE id = ANY($1)) \
-         SELECT count(*) FROM failed",
-    )
-    .bind(&threads)
-    .bind(error)
-    .bind(at)
-    .fetch_one(&mut *tx)
-    .await
-    .map_err(db)?;
-    tx.commit().await.map_err(db)?;
-    Ok(rows::count(failed))
 }

@@ -16,7 +16,7 @@ use spool_core::model::{
 use spool_core::paging::{Page, PageRequest};
 use spool_core::query::{AgentQuery, IdempotencyBegin, MetricsPoint, MetricsQuery, ThreadQuery};
 use spool_core::secret::TokenHash;
-use spool_core::store::{Lease, RemoveMember, StoreResult};
+use spool_core::store::{Lease, NewRunEvent, RemoveMember, StoreResult, StoredRunEvent};
 use spool_core::{
     AgentId, ApiKeyId, MessageId, RunId, Store, ThreadId, Timestamp, UserId, WorkspaceId,
 };
@@ -558,7 +558,20 @@ impl Store for SqliteStore {
         reply: Option<Message>,
     ) -> StoreResult<Option<FinishedRun>> {
         let run = run.clone();
-        self.write(move |conn| runs::finish(conn, &run, expected, reply))
+        self.write(move |conn| runs::finish(conn, &run, expected, reply, None))
+            .await
+    }
+
+    async fn finish_expired_run(
+        &self,
+        run: &Run,
+        reply: Option<Message>,
+        at: Timestamp,
+        unleased_before: Timestamp,
+    ) -> StoreResult<Option<FinishedRun>> {
+        let run = run.clone();
+        let expired = Some((at, unleased_before));
+        self.write(move |conn| runs::finish(conn, &run, RunStatus::InProgress, reply, expired))
             .await
     }
 
@@ -574,9 +587,44 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn fail_unfinished_runs(&self, error: &str, at: Timestamp) -> StoreResult<u64> {
-        let error = error.to_owned();
-        self.write(move |conn| runs::fail_unfinished(conn, &error, at))
+    async fn lease_runs(&self, runs: &[RunId], lease: Lease<'_>) -> StoreResult<Vec<RunId>> {
+        let (runs, holder, until) = (runs.to_vec(), lease.holder.to_owned(), lease.until);
+        self.engine
+            .write(move |conn| runs::lease(conn, &runs, &holder, until))
+            .await
+    }
+
+    async fn expired_runs(
+        &self,
+        at: Timestamp,
+        unleased_before: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<Run>> {
+        self.engine
+            .read(move |conn| runs::expired(conn, at, unleased_before, limit))
+            .await
+    }
+
+    async fn append_run_events(&self, events: Vec<NewRunEvent>) -> StoreResult<Vec<RunId>> {
+        self.engine
+            .write(move |conn| runs::append_events(conn, &events))
+            .await
+    }
+
+    async fn run_events(
+        &self,
+        run: RunId,
+        after: u64,
+        limit: u32,
+    ) -> StoreResult<Vec<StoredRunEvent>> {
+        self.engine
+            .read(move |conn| runs::events(conn, run, after, limit))
+            .await
+    }
+
+    async fn delete_run_events(&self, before: Timestamp, limit: u32) -> StoreResult<u64> {
+        self.engine
+            .write(move |conn| runs::delete_events(conn, before, limit))
             .await
     }
 

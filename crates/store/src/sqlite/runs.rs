@@ -9,7 +9,10 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use spool_core::listing::{Cursor, Listing, Paging, cursor_page};
 use spool_core::model::{FinishedRun, Message, Run, RunAdmission, RunStatus};
 use spool_core::paging::Page;
+use spool_core::runs::{RunEvent, RunEventKind, codec};
+use spool_core::store::{NewRunEvent, StoredRunEvent};
 use spool_core::{AgentId, MessageId, RunId, StoreError, ThreadId, Timestamp, UserId, WorkspaceId};
+use std::collections::HashMap;
 
 type Result<T> = std::result::Result<T, StoreError>;
 
@@ -40,9 +43,10 @@ fn run_row(row: &Row<'_>) -> rusqlite::Result<Run> {
     })
 }
 
-fn insert(conn: &Connection, run: &Run) -> Result<()> {
+/// Stores the run; a queued one keeps its user message (the core's JSON).
+fn insert(conn: &Connection, run: &Run, queued_message: Option<String>) -> Result<()> {
     conn.prepare_cached(&format!(
-        "INSERT INTO runs ({RUN_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
+        "INSERT INTO runs ({RUN_COLUMNS}, queued_message) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
     ))
     .and_then(|mut s| {
         s.execute(params![
@@ -62,10 +66,50 @@ fn insert(conn: &Connection, run: &Run) -> Result<()> {
             micros(run.created_at),
             run.started_at.map(micros),
             run.finished_at.map(micros),
+            queued_message,
         ])
     })
     .map(drop)
     .map_err(backend_error)
+}
+
+fn insert_event(conn: &Connection, run: RunId, seq: u64, kind: &RunEventKind) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO run_events (run_id, seq, event, data, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            Blob(run.0),
+            int(seq),
+            kind.name(),
+            codec::encode(kind),
+            micros(spool_core::now()),
+        ])
+    })
+    .map(drop)
+    .map_err(backend_error)
+}
+
+/// Takes a queued run's waiting user message out of the run and appends it
+/// to the thread, as sent at `at`.
+fn append_queued_message(conn: &Connection, run: RunId, at: Timestamp) -> Result<()> {
+    let kept: Option<String> = conn
+        .prepare_cached("SELECT queued_message FROM runs WHERE id = ?1")
+        .and_then(|mut s| s.query_row([Blob(run.0)], |r| r.get(0)).optional())
+        .map_err(backend_error)?
+        .flatten();
+    let Some(kept) = kept else { return Ok(()) };
+    conn.prepare_cached("UPDATE runs SET queued_message = NULL WHERE id = ?1")
+        .and_then(|mut s| s.execute([Blob(run.0)]))
+        .map_err(backend_error)?;
+    let Some(mut message) = codec::decode_message(&kept) else {
+        return Err(StoreError::Backend(
+            "a queued run's stored message does not decode".into(),
+        ));
+    };
+    message.created_at = at;
+    message.updated_at = at;
+    messages::append(conn, message).map(drop)
 }
 
 fn set_thread_status(conn: &Connection, thread: ThreadId, status: &str) -> Result<()> {
@@ -121,6 +165,12 @@ pub(super) fn create(
             run.started_at = Some(spool_core::now().max(run.created_at));
         }
     }
+    if run.status == RunStatus::Queued {
+        // The message waits with its run (see `append_queued_message`).
+        insert(conn, &run, message.as_ref().map(codec::encode_message))?;
+        insert_event(conn, run.id, 1, &RunEventKind::RunCreated(run.clone()))?;
+        return Ok(RunAdmission::Queued { run, message });
+    }
     let message = match message {
         Some(message) => match messages::append(conn, message)? {
             Some(stored) => Some(stored),
@@ -128,28 +178,30 @@ pub(super) fn create(
         },
         None => None,
     };
-    insert(conn, &run)?;
-    if run.status == RunStatus::InProgress {
-        set_thread_status(conn, run.thread_id, "running")?;
-        Ok(RunAdmission::Started { run, message })
-    } else {
-        Ok(RunAdmission::Queued { run, message })
-    }
+    insert(conn, &run, None)?;
+    insert_event(conn, run.id, 1, &RunEventKind::RunCreated(run.clone()))?;
+    set_thread_status(conn, run.thread_id, "running")?;
+    Ok(RunAdmission::Started { run, message })
 }
 
 /// Ends `run` if it is still `expected` (a compare-and-set on the status):
 /// `None`, with nothing written, when another writer moved it first.
+///
+/// With `expired` (`at`, `unleased_before`) it also expects the run's lease
+/// to have run out (see [`expired`]).
 pub(super) fn finish(
     conn: &Connection,
     run: &Run,
     expected: RunStatus,
     reply: Option<Message>,
+    expired: Option<(Timestamp, Timestamp)>,
 ) -> Result<Option<FinishedRun>> {
     let changed = conn
         .prepare_cached(
             "UPDATE runs SET status = ?2, input_tokens = ?3, output_tokens = ?4, error = ?5, message_id = ?6,
-                    finished_at = ?7
-             WHERE id = ?1 AND status = ?8",
+                    finished_at = ?7, lease_holder = NULL, lease_until = NULL
+             WHERE id = ?1 AND status = ?8
+               AND (?9 IS NULL OR lease_until < ?9 OR (lease_until IS NULL AND started_at < ?10))",
         )
         .and_then(|mut s| {
             s.execute(params![
@@ -161,16 +213,24 @@ pub(super) fn finish(
                 reply.as_ref().map(|m| Blob(m.id.0)),
                 run.finished_at.map(micros),
                 expected.as_str(),
+                expired.map(|(at, _)| micros(at)),
+                expired.map(|(_, before)| micros(before)),
             ])
         })
         .map_err(backend_error)?;
     if changed == 0 {
         return Ok(None);
     }
+    let at = run.finished_at.unwrap_or_else(spool_core::now);
+    if expected == RunStatus::Queued {
+        // Cancelled before it started: its question is kept all the same.
+        append_queued_message(conn, run.id, at)?;
+    }
     let reply = match reply {
         Some(message) => messages::append(conn, message)?,
         None => None,
     };
+    let events = append_end_events(conn, run, reply.as_ref())?;
     if let Some(agent) = run.agent_id
         && run.started_at.is_some()
     {
@@ -188,7 +248,11 @@ pub(super) fn finish(
         })
         .map_err(backend_error)?;
     if in_progress.is_some() {
-        return Ok(Some(FinishedRun { reply, next: None }));
+        return Ok(Some(FinishedRun {
+            reply,
+            next: None,
+            events,
+        }));
     }
     let next = conn
         .prepare_cached(&format!(
@@ -198,25 +262,119 @@ pub(super) fn finish(
         .map_err(backend_error)?;
     match next {
         Some(mut next) => {
-            let at = run.finished_at.unwrap_or_else(spool_core::now);
             // queued → in_progress, on the status it expects like every change.
             conn.prepare_cached(
                 "UPDATE runs SET status = 'in_progress', started_at = ?2 WHERE id = ?1 AND status = 'queued'",
             )
             .and_then(|mut s| s.execute(params![Blob(next.id.0), micros(at)]))
             .map_err(backend_error)?;
+            append_queued_message(conn, next.id, at)?;
             next.status = RunStatus::InProgress;
             next.started_at = Some(at);
             Ok(Some(FinishedRun {
                 reply,
                 next: Some(next),
+                events,
             }))
         }
         None => {
             set_thread_status(conn, run.thread_id, "idle")?;
-            Ok(Some(FinishedRun { reply, next: None }))
+            Ok(Some(FinishedRun {
+                reply,
+                next: None,
+                events,
+            }))
         }
     }
+}
+
+/// The run's last events after its stored ones: the stored reply, the end
+/// the run's status says, `done`.
+fn append_end_events(
+    conn: &Connection,
+    run: &Run,
+    reply: Option<&Message>,
+) -> Result<Vec<RunEvent>> {
+    let last: i64 = conn
+        .prepare_cached("SELECT coalesce(max(seq), 0) FROM run_events WHERE run_id = ?1")
+        .and_then(|mut s| s.query_row([Blob(run.id.0)], |r| r.get(0)))
+        .map_err(backend_error)?;
+    let mut events = Vec::with_capacity(3);
+    let mut seq = count(last);
+    for kind in RunEventKind::ending(run, reply) {
+        seq += 1;
+        insert_event(conn, run.id, seq, &kind)?;
+        events.push(RunEvent { id: seq, kind });
+    }
+    Ok(events)
+}
+
+/// See [`spool_core::Store::append_run_events`].
+pub(super) fn append_events(conn: &Connection, events: &[NewRunEvent]) -> Result<Vec<RunId>> {
+    let mut open: HashMap<RunId, bool> = HashMap::new();
+    for event in events {
+        let in_progress = match open.get(&event.run) {
+            Some(known) => *known,
+            None => {
+                let found: Option<i64> = conn
+                    .prepare_cached("SELECT 1 FROM runs WHERE id = ?1 AND status = 'in_progress'")
+                    .and_then(|mut s| s.query_row([Blob(event.run.0)], |r| r.get(0)).optional())
+                    .map_err(backend_error)?;
+                *open.entry(event.run).or_insert(found.is_some())
+            }
+        };
+        if in_progress {
+            conn.prepare_cached(
+                "INSERT INTO run_events (run_id, seq, event, data, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    Blob(event.run.0),
+                    int(event.seq),
+                    event.event,
+                    event.data,
+                    micros(spool_core::now()),
+                ])
+            })
+            .map_err(backend_error)?;
+        }
+    }
+    Ok(open
+        .into_iter()
+        .filter_map(|(run, in_progress)| (!in_progress).then_some(run))
+        .collect())
+}
+
+pub(super) fn events(
+    conn: &Connection,
+    run: RunId,
+    after: u64,
+    limit: u32,
+) -> Result<Vec<StoredRunEvent>> {
+    conn.prepare_cached(
+        "SELECT seq, event, data FROM run_events WHERE run_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+    )
+    .and_then(|mut s| {
+        s.query_map(params![Blob(run.0), int(after), limit], |r| {
+            Ok(StoredRunEvent {
+                seq: count(r.get(0)?),
+                event: r.get(1)?,
+                data: r.get(2)?,
+            })
+        })?
+        .collect()
+    })
+    .map_err(backend_error)
+}
+
+pub(super) fn delete_events(conn: &Connection, before: Timestamp, limit: u32) -> Result<u64> {
+    conn.prepare_cached(
+        "DELETE FROM run_events WHERE (run_id, seq) IN (
+             SELECT run_id, seq FROM run_events WHERE created_at < ?1 LIMIT ?2)",
+    )
+    .and_then(|mut s| s.execute(params![micros(before), limit]))
+    .map(|n| n as u64)
+    .map_err(backend_error)
 }
 
 pub(super) fn get(conn: &Connection, workspace: WorkspaceId, id: RunId) -> Result<Option<Run>> {
@@ -284,21 +442,47 @@ pub(super) fn list(conn: &Connection, thread: ThreadId, paging: Paging) -> Resul
     }
 }
 
-pub(super) fn fail_unfinished(conn: &Connection, error: &str, at: Timestamp) -> Result<u64> {
-    let threads: Vec<Blob> = conn
+/// See [`spool_core::Store::expired_runs`].
+pub(super) fn expired(
+    conn: &Connection,
+    at: Timestamp,
+    unleased_before: Timestamp,
+    limit: u32,
+) -> Result<Vec<Run>> {
+    conn.prepare_cached(&format!(
+        "SELECT {RUN_COLUMNS} FROM runs WHERE status = 'in_progress'
+           AND (lease_until < ?1 OR (lease_until IS NULL AND started_at < ?2))
+         ORDER BY started_at, id LIMIT ?3"
+    ))
+    .and_then(|mut s| {
+        s.query_map(params![micros(at), micros(unleased_before), limit], run_row)?
+            .collect()
+    })
+    .map_err(backend_error)
+}
+
+/// See [`spool_core::Store::lease_runs`].
+pub(super) fn lease(
+    conn: &Connection,
+    runs: &[RunId],
+    holder: &str,
+    until: Timestamp,
+) -> Result<Vec<RunId>> {
+    let mut held = Vec::with_capacity(runs.len());
+    let mut renew = conn
         .prepare_cached(
-            "SELECT DISTINCT thread_id FROM runs WHERE status IN ('queued', 'in_progress')",
+            "UPDATE runs SET lease_holder = ?2, lease_until = ?3
+             WHERE id = ?1 AND status = 'in_progress' AND (lease_holder IS NULL OR lease_holder = ?2)",
         )
-        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
         .map_err(backend_error)?;
-    let failed = conn
-        .prepare_cached(
-            "UPDATE runs SET status = 'failed', error = ?1, finished_at = ?2 WHERE status IN ('queued', 'in_progress')",
-        )
-        .and_then(|mut s| s.execute(params![error, micros(at)]))
-        .map_err(backend_error)?;
-    for thread in threads {
-        set_thread_status(conn, ThreadId(thread.0), "idle")?;
+    for run in runs {
+        if renew
+            .execute(params![Blob(run.0), holder, micros(until)])
+            .map_err(backend_error)?
+            == 1
+        {
+            held.push(*run);
+        }
     }
-    Ok(failed as u64)
+    Ok(held)
 }

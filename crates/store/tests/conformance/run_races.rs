@@ -207,3 +207,103 @@ pub async fn story_cancel_finish_promote_race(store: Arc<dyn Store>) {
         );
     }
 }
+
+/// A model that sends `pieces` pieces `every` apart (on tokio's clock).
+struct Paced {
+    pieces: usize,
+    every: std::time::Duration,
+}
+
+#[async_trait::async_trait]
+impl Provider for Paced {
+    async fn stream_chat(&self, _request: ChatRequest) -> Result<ChatStream, ProviderError> {
+        let (tx, rx) = mpsc::channel(4);
+        let (pieces, every) = (self.pieces, self.every);
+        tokio::spawn(async move {
+            for k in 0..pieces {
+                tokio::time::sleep(every).await;
+                if tx
+                    .send(Ok(ChatEvent::Delta(format!("t{k} "))))
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+            }
+            let _ = tx.send(Ok(ChatEvent::Finished(FinishReason::Stop))).await;
+        });
+        Ok(Box::pin(Reply {
+            events: rx,
+            streaming: Arc::new(AtomicUsize::new(1)),
+        }))
+    }
+}
+
+/// Sixty pieces 10 ms apart are stored as a handful of deltas — at most
+/// one per `DELTA_WINDOW` after the first — and together they are the reply.
+/// On tokio's paused clock: no wall-clock time is measured.
+pub async fn story_deltas_are_coalesced(store: Arc<dyn Store>) {
+    let owner = user(&store, "paced@example.com").await;
+    let workspace = insert_workspace(&store, "Paced", owner.id).await;
+    let every = std::time::Duration::from_millis(10);
+    let providers: HashMap<String, Arc<dyn Provider>> = HashMap::from([(
+        "paced".to_owned(),
+        Arc::new(Paced { pieces: 60, every }) as Arc<dyn Provider>,
+    )]);
+    let config = SpoolConfig {
+        catalog: ModelCatalog {
+            models: vec![ModelEntry::new("paced", "paced", 8000, 64)],
+            default_model: "paced".into(),
+            naming_model: None,
+        },
+        ..SpoolConfig::default()
+    };
+    let spool =
+        Spool::new(store.clone(), config).with_runtime(Runtime::new(providers, Arc::new(Words)));
+    let principal = Principal::Session {
+        session: session(owner.id, at(0)),
+        user: owner.clone(),
+    };
+    let scope = Scope {
+        workspace: workspace.clone(),
+        access: Access::Member(Role::Owner),
+    };
+    let t = insert_thread(&store, thread(workspace.id, Some(owner.id), at(1))).await;
+    let started = spool
+        .start_run(
+            &principal,
+            &scope,
+            t.id,
+            RunInput {
+                content: Some("go".into()),
+                ..Default::default()
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    let outcome = started.events.outcome().await.expect("ended");
+    assert_eq!(outcome.run.status, RunStatus::Completed);
+    let stored = store.run_events(outcome.run.id, 0, 1000).await.unwrap();
+    let deltas: Vec<String> = stored
+        .iter()
+        .filter_map(
+            |e| match spool_core::runs::codec::decode(&e.event, &e.data) {
+                Some(spool_core::runs::RunEventKind::MessageDelta(piece)) => Some(piece),
+                _ => None,
+            },
+        )
+        .collect();
+    let expected: String = (0..60).map(|k| format!("t{k} ")).collect();
+    assert_eq!(deltas.concat(), expected);
+    // (The paused clock moves on while the store does real I/O, so the
+    // first write may already hold several pieces.)
+    assert!(deltas[0].starts_with("t0 "), "{deltas:?}");
+    let window = spool_core::runs::DELTA_WINDOW;
+    let most = (60 * every.as_millis() / window.as_millis()) as usize + 2;
+    assert!(
+        deltas.len() >= 2 && deltas.len() <= most,
+        "{} deltas for 60 pieces: {deltas:?}",
+        deltas.len()
+    );
+}

@@ -6,10 +6,11 @@ use crate::fixtures::{at, insert_workspace, user};
 use spool_core::listing::{Listing, Paging};
 use spool_core::model::{Run, RunAdmission, RunStatus, Thread, ThreadStatus};
 use spool_core::paging::PageRequest;
+use spool_core::store::Lease;
 use spool_core::{RunId, Store};
 use std::sync::Arc;
 
-fn new_run(thread: &spool_core::model::Thread, seconds: i64) -> Run {
+pub fn new_run(thread: &spool_core::model::Thread, seconds: i64) -> Run {
     Run {
         id: RunId::new(),
         thread_id: thread.id,
@@ -127,12 +128,15 @@ pub async fn story_runs(store: Arc<dyn Store>) {
         .finish_run(&cancelled, RunStatus::Queued, None)
         .await
         .unwrap();
+    let after_cancel = after_cancel.expect("it was queued");
+    assert_eq!((after_cancel.reply, after_cancel.next), (None, None));
     assert_eq!(
-        after_cancel,
-        Some(spool_core::model::FinishedRun {
-            reply: None,
-            next: None
-        })
+        after_cancel
+            .events
+            .iter()
+            .map(|e| (e.id, e.kind.name()))
+            .collect::<Vec<_>>(),
+        [(2, "run.cancelled"), (3, "done")]
     );
     assert_eq!(
         store.agent(agent.id).await.unwrap().unwrap().usage_count,
@@ -210,52 +214,154 @@ pub async fn story_runs(store: Arc<dyn Store>) {
     );
 }
 
-pub async fn story_unfinished_runs_fail_at_start(store: Arc<dyn Store>) {
-    let owner = user(&store, "crash@example.com").await;
-    let workspace = insert_workspace(&store, "Crash", owner.id).await;
-    let t = insert_thread(&store, thread(workspace.id, Some(owner.id), at(1))).await;
-    let RunAdmission::Started { run: running, .. } =
-        store.create_run(new_run(&t, 2), None, false).await.unwrap()
-    else {
-        panic!("started")
-    };
-    let RunAdmission::Queued { run: waiting, .. } =
-        store.create_run(new_run(&t, 3), None, true).await.unwrap()
+/// Leases: a node takes and renews them for the runs it executes; a run
+/// whose lease ran out (or that was never leased for as long) is expired,
+/// and ending it as such is a compare-and-set on the lease being expired.
+pub async fn story_run_leases(store: Arc<dyn Store>) {
+    let owner = user(&store, "lease@example.com").await;
+    let workspace = insert_workspace(&store, "Lease", owner.id).await;
+    let mut running = Vec::new();
+    let mut threads = Vec::new();
+    for k in 0..3 {
+        let t = insert_thread(&store, thread(workspace.id, Some(owner.id), at(k))).await;
+        let RunAdmission::Started { run, .. } =
+            store.create_run(new_run(&t, 2), None, false).await.unwrap()
+        else {
+            panic!("started")
+        };
+        running.push(run);
+        threads.push(t);
+    }
+    let RunAdmission::Queued { run: waiting, .. } = store
+        .create_run(new_run(&threads[2], 3), None, true)
+        .await
+        .unwrap()
     else {
         panic!("queued")
     };
+    let ids = |runs: Vec<Run>| {
+        let mut ids: Vec<_> = runs.into_iter().map(|r| r.id).collect();
+        ids.sort();
+        ids
+    };
+    let sorted = |mut v: Vec<RunId>| {
+        v.sort();
+        v
+    };
+    let now = spool_core::now();
+    let secs = chrono::Duration::seconds;
+    let [a0, a1, a2] = [running[0].clone(), running[1].clone(), running[2].clone()];
+
+    // Just started, never leased: not expired until a lease's time passed.
     assert_eq!(
-        store.fail_unfinished_runs("stopped", at(9)).await.unwrap(),
-        2
+        store.expired_runs(now, now - secs(30), 10).await.unwrap(),
+        []
     );
-    for id in [running.id, waiting.id] {
-        let run = store.run(workspace.id, id).await.unwrap().unwrap();
-        assert_eq!(
-            (run.status, run.error.as_deref(), run.finished_at),
-            (RunStatus::Failed, Some("stopped"), Some(at(9)))
-        );
-    }
+    assert_eq!(
+        ids(store.expired_runs(now, now + secs(1), 10).await.unwrap()),
+        sorted(vec![a0.id, a1.id, a2.id])
+    );
+
+    // One statement leases several; a run another node holds is not taken.
+    let n1 = Lease {
+        holder: "node-1",
+        until: now + secs(30),
+    };
+    let n2 = Lease {
+        holder: "node-2",
+        until: now + secs(30),
+    };
+    assert_eq!(
+        sorted(
+            store
+                .lease_runs(&[a0.id, a1.id, waiting.id], n1)
+                .await
+                .unwrap()
+        ),
+        sorted(vec![a0.id, a1.id]),
+        "a queued run is not leased"
+    );
+    assert_eq!(store.lease_runs(&[a0.id], n2).await.unwrap(), []);
+    assert_eq!(
+        ids(store.expired_runs(now, now + secs(1), 10).await.unwrap()),
+        [a2.id]
+    );
+    assert_eq!(
+        ids(store
+            .expired_runs(now + secs(31), now + secs(1), 10)
+            .await
+            .unwrap()),
+        sorted(vec![a0.id, a1.id, a2.id])
+    );
+
+    // A live lease is not ended as expired; an expired one is, once.
+    let failed = |run: &Run| ended(run, RunStatus::Failed, 40);
     assert_eq!(
         store
-            .thread(workspace.id, t.id)
+            .finish_expired_run(&failed(&a0), None, now, now + secs(1))
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .run(workspace.id, a0.id)
             .await
             .unwrap()
             .unwrap()
             .status,
-        ThreadStatus::Idle
+        RunStatus::InProgress
+    );
+    let swept = store
+        .finish_expired_run(&failed(&a2), None, now, now + secs(1))
+        .await
+        .unwrap()
+        .expect("a2 was never leased");
+    assert_eq!(
+        swept.next.map(|r| r.id),
+        Some(waiting.id),
+        "the queued run starts"
     );
     assert_eq!(
-        store.fail_unfinished_runs("stopped", at(10)).await.unwrap(),
-        0
+        swept
+            .events
+            .iter()
+            .map(|e| e.kind.name())
+            .collect::<Vec<_>>(),
+        ["run.failed", "done"]
     );
-    // The thread takes new runs again.
-    assert!(matches!(
+    assert_eq!(
         store
-            .create_run(new_run(&t, 11), None, false)
+            .finish_expired_run(&failed(&a2), None, now, now + secs(1))
             .await
             .unwrap(),
-        RunAdmission::Started { .. }
-    ));
+        None
+    );
+    assert_eq!(
+        store.lease_runs(&[a2.id], n1).await.unwrap(),
+        [],
+        "a2 ended"
+    );
+    // Renewed, a lease lasts; run out, any node ends the run.
+    let later = Lease {
+        holder: "node-1",
+        until: now + secs(60),
+    };
+    assert_eq!(store.lease_runs(&[a1.id], later).await.unwrap(), [a1.id]);
+    assert_eq!(
+        store
+            .finish_expired_run(&failed(&a1), None, now + secs(31), now)
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(
+        store
+            .finish_expired_run(&failed(&a1), None, now + secs(61), now)
+            .await
+            .unwrap()
+            .is_some()
+    );
 }
 
 /// How many admissions arrive at once in `story_concurrent_admission`.
@@ -344,7 +450,10 @@ pub async fn story_concurrent_admission(store: Arc<dyn Store>) {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(after.message_count, RUSH as u64);
+    assert_eq!(
+        after.message_count, 1,
+        "a queued run's message waits for its run"
+    );
 
     // Finishing them one by one starts the queued ones in created_at order.
     queued.sort_by_key(|r| (r.created_at, r.id));
@@ -394,11 +503,21 @@ pub async fn story_concurrent_admission(store: Arc<dyn Store>) {
         panic!("offset page")
     };
     assert_eq!(all.total, RUSH as u64);
+    assert_eq!(
+        store
+            .thread(workspace.id, waiting.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .message_count,
+        RUSH as u64,
+        "each queued message joined the thread as its run started"
+    );
     assert!(all.items.iter().all(|r| r.status == RunStatus::Completed));
 }
 
 /// The run as `finish_run` would be given it: ended with `status` at `at`.
-fn ended(run: &Run, status: RunStatus, seconds: i64) -> Run {
+pub fn ended(run: &Run, status: RunStatus, seconds: i64) -> Run {
     let mut run = run.clone();
     run.status = status;
     run.finished_at = Some(at(seconds));

@@ -1,0 +1,71 @@
+//! A node's background work for runs: it renews the leases on the runs it
+//! executes (one statement for all of them), ends runs whose lease ran out
+//! (their node stopped; any node does this, so a dead node's runs end
+//! within about a lease), and removes run events past their retention.
+
+use crate::Spool;
+use std::time::Duration;
+
+/// Run events removed per statement, until none are left to remove.
+const RETENTION_BATCH: u32 = 10_000;
+/// How often old run events are looked for.
+const RETENTION_EVERY: Duration = Duration::from_secs(3600);
+
+/// The error a run ends with when its node stopped.
+pub const NODE_STOPPED: &str = "The node running this run stopped before it finished.";
+
+impl Spool {
+    /// Runs until the process ends; spawn it once per process (`spool serve`).
+    pub async fn serve_runs(self) {
+        let config = self.config().clone();
+        let lease = chrono::Duration::from_std(config.run_lease).unwrap_or_default();
+        let mut tick = tokio::time::interval(config.run_lease_renew);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut retention_due = tokio::time::Instant::now();
+        loop {
+            tick.tick().await;
+            if let Err(err) = self.renew_run_leases().await {
+                tracing::warn!(error = %err, "could not renew the leases on this node's runs");
+            }
+            let at = crate::now();
+            match self.sweep_runs(at, at - lease, NODE_STOPPED).await {
+                Ok(0) => {}
+                Ok(ended) => tracing::warn!(ended, "ended runs whose node stopped"),
+                Err(err) => {
+                    tracing::warn!(error = %err, "could not look for runs whose node stopped")
+                }
+            }
+            if tokio::time::Instant::now() >= retention_due {
+                retention_due += RETENTION_EVERY;
+                self.expire_run_events().await;
+            }
+        }
+    }
+
+    /// Removes the run events stored before the retention period.
+    pub async fn expire_run_events(&self) {
+        let before = crate::now() - self.config().run_events_retention;
+        let mut removed = 0;
+        loop {
+            match self
+                .store()
+                .delete_run_events(before, RETENTION_BATCH)
+                .await
+            {
+                Ok(n) => {
+                    removed += n;
+                    if n < u64::from(RETENTION_BATCH) {
+                        break;
+                    }
+                }
+                Err(err) => {
+                    tracing::warn!(error = %err, "could not remove old run events");
+                    break;
+                }
+            }
+        }
+        if removed > 0 {
+            tracing::info!(removed, "removed run events past their retention");
+        }
+    }
+}
