@@ -12,8 +12,9 @@ use std::time::Duration;
 pub const HEARTBEAT: Duration = Duration::from_secs(15);
 
 /// Streams `events`, with `data` rendered by the dialect. Rendering must
-/// depend on the event alone, so that a resumed stream repeats the original
-/// byte for byte.
+/// depend on the event alone: the events come from the run's stored log,
+/// so a resumed stream — after a restart, from another node — repeats the
+/// original byte for byte.
 pub fn stream(events: Subscription, data: fn(&RunEventKind) -> String) -> Response {
     let stream = futures_util::stream::unfold(events, move |mut events| async move {
         let event = events.next().await?;
@@ -37,4 +38,26 @@ pub fn wanted(headers: &axum::http::HeaderMap, stream: Option<bool>) -> bool {
             .and_then(|v| v.to_str().ok())
             .is_some_and(|accept| accept.contains("text/event-stream"))
     })
+}
+
+/// The event a client re-attaching saw last: `Last-Event-ID` (the header an
+/// `EventSource` sends), else the `last_event_id` query parameter; 0 when
+/// neither is given.
+pub fn last_event_id(
+    headers: &axum::http::HeaderMap,
+    query: Option<&str>,
+) -> Result<u64, crate::error::ApiError> {
+    let last = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .or(query);
+    match last {
+        None => Ok(0),
+        Some(text) => text.trim().parse().map_err(|_| {
+            crate::error::ApiError::invalid(
+                "Last-Event-ID",
+                "The Last-Event-ID must be an event id.",
+            )
+        }),
+    }
 }

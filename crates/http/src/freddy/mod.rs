@@ -5,6 +5,7 @@ pub mod error;
 pub mod ids;
 pub mod messages;
 pub mod openapi;
+pub mod run_events;
 pub mod runs;
 pub mod threads;
 pub mod wire;
@@ -39,6 +40,18 @@ pub fn routes() -> Router<AppState> {
             get(messages::list).post(messages::create),
         )
         .route("/v1/threads/{thread_id}/runs", post(runs::create))
+        .route(
+            "/v1/threads/{thread_id}/runs/{run_id}",
+            get(run_events::show),
+        )
+        .route(
+            "/v1/threads/{thread_id}/runs/{run_id}/cancel",
+            post(run_events::cancel),
+        )
+        .route(
+            "/v1/threads/{thread_id}/runs/{run_id}/events",
+            get(run_events::events),
+        )
         .route(
             "/v1/threads/{thread_id}/generate-name",
             post(runs::generate_name),

@@ -3,7 +3,7 @@
 //! The one document (`crate::openapi`) merges it.
 
 use super::error::{ErrorBody, ErrorDetail};
-use super::{messages, runs, threads};
+use super::{messages, run_events, runs, threads};
 use spool_core::validate;
 use std::borrow::Cow;
 use utoipa::openapi::extensions::Extensions;
@@ -29,6 +29,9 @@ use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
         messages::list,
         messages::create,
         runs::create,
+        run_events::show,
+        run_events::cancel,
+        run_events::events,
         runs::generate_name,
     ),
     components(schemas(ErrorBody, ErrorDetail, runs::RunObject, runs::MessageDelta, RunEvent, ThreadSort, Order)),
@@ -40,7 +43,22 @@ pub struct FreddyDoc;
 /// `POST …/runs` 200: the run, or its stream.
 pub const RUN_REPLY: &str = "The finished run with its stored reply (a failed or cancelled run keeps its partial one).
 
-With `stream: true` or `Accept: text/event-stream`: Server-Sent Events instead, each with an `id:` (its number in the run; `GET /api/v1/runs/{run_uuid}/events` with `Last-Event-ID` resumes after it) and an `event:` name: `run.created` (data: a `FreddyRun`), `message.created` (a `FreddyMessage`), `message.delta` (`{\"delta\": {\"content\": \"…\"}}`), `message.completed` (the stored `FreddyMessage`), then one of `run.completed`, `run.failed` or `run.cancelled` (a `FreddyRun`), and `done` (data `[DONE]`). Idle streams get a `: heartbeat` comment every 15 seconds.";
+With `stream: true` or `Accept: text/event-stream`: Server-Sent Events instead, each with an `id:` (its number in the run; `GET /v1/threads/{thread_id}/runs/{run_id}/events` with `Last-Event-ID` resumes after it, from any node, for as long as run events are kept) and an `event:` name: `run.created` (data: a `FreddyRun`), `message.created` (a `FreddyMessage`), `message.delta` (`{\"delta\": {\"content\": \"…\"}}`), `message.completed` (the stored `FreddyMessage`), then one of `run.completed`, `run.failed` or `run.cancelled` (a `FreddyRun`), and `done` (data `[DONE]`). Idle streams get a `: heartbeat` comment every 15 seconds.";
+
+/// `GET …/runs/{run_id}/events` 200.
+pub const FOLLOW_RUN: &str = "The run's events after `Last-Event-ID` (all of them without it), as Server-Sent Events exactly as the first stream sent them — the same `id:`, names and data, after a restart and from any node — then live until `done`. Idle streams get a `: heartbeat` comment every 15 seconds.";
+
+/// `{run_id}` of the path.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+#[expect(dead_code, reason = "only described in the OpenAPI document")]
+pub struct RunIdParam {
+    /// `run_…` or a UUID: a run of the thread; another (or a malformed id) answers 404.
+    #[param(
+        pattern = "^(run_[0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32})$"
+    )]
+    run_id: String,
+}
 
 /// `POST …/runs` 409.
 pub const RUN_CONFLICT: &str = "A run of the thread is still active (unless `multitask` is `interrupt` or `enqueue`), or a request with this Idempotency-Key is still in progress.";

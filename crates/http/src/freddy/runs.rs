@@ -161,7 +161,7 @@ impl MessageDelta {
 }
 
 /// An event's `data` in freddy's shapes, from the event alone.
-fn data(kind: &RunEventKind) -> String {
+pub(super) fn data(kind: &RunEventKind) -> String {
     match kind {
         RunEventKind::RunCreated(run)
         | RunEventKind::RunCompleted(run)

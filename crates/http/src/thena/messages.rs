@@ -54,7 +54,7 @@ pub struct SendMessage {
 }
 
 /// An event's `data` in thena's shapes, from the event alone.
-fn data(kind: &RunEventKind) -> String {
+pub(super) fn data(kind: &RunEventKind) -> String {
     match kind {
         RunEventKind::RunCreated(run)
         | RunEventKind::RunCompleted(run)

@@ -6,6 +6,7 @@ pub mod error;
 pub mod feedback;
 pub mod messages;
 pub mod openapi;
+pub mod runs;
 pub mod threads;
 pub mod wire;
 
@@ -36,6 +37,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/v1/chat/{agent_id}/threads/{thread_id}/messages",
             get(messages::list).post(messages::send),
+        )
+        .route(
+            "/api/v1/chat/{agent_id}/threads/{thread_id}/runs/{run_id}/events",
+            get(runs::events),
         )
         .route(
             "/api/v1/chat/{agent_id}/threads/{thread_id}/messages/{message_id}/feedback",

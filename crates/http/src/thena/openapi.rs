@@ -3,7 +3,7 @@
 //! The one document (`crate::openapi`) merges it.
 
 use super::error::{DetailBody, ValidationBody, ValidationIssue};
-use super::{feedback, messages, threads, wire};
+use super::{feedback, messages, runs, threads, wire};
 use spool_core::validate;
 use std::borrow::Cow;
 use utoipa::openapi::extensions::Extensions;
@@ -25,6 +25,7 @@ use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
         threads::delete,
         messages::list,
         messages::send,
+        runs::events,
         feedback::create,
         feedback::update,
     ),
@@ -37,7 +38,10 @@ pub struct ThenaDoc;
 /// `POST …/messages` 200: the reply, or its stream.
 pub const SEND_REPLY: &str = "The agent's stored reply (a failed or cancelled run's partial one, `metadata.finish_reason` saying why).
 
-With `stream: true` or `Accept: text/event-stream`: Server-Sent Events instead, each with an `id:` (its number in the run; `GET /api/v1/runs/{run_uuid}/events` with `Last-Event-ID` resumes after it) and an `event:` name: `run.created` (data: a `ThenaRun`), `message.created` (a `ThenaMessage`), `message.delta` (`{\"delta\": {\"content\": \"…\"}}`), `message.completed` (the stored `ThenaMessage`), then one of `run.completed`, `run.failed` or `run.cancelled` (a `ThenaRun`), and `done` (data `[DONE]`). Idle streams get a `: heartbeat` comment every 15 seconds.";
+With `stream: true` or `Accept: text/event-stream`: Server-Sent Events instead, each with an `id:` (its number in the run; `GET /api/v1/chat/{agent_id}/threads/{thread_id}/runs/{run_id}/events` with `Last-Event-ID` resumes after it, from any node, for as long as run events are kept) and an `event:` name: `run.created` (data: a `ThenaRun`), `message.created` (a `ThenaMessage`), `message.delta` (`{\"delta\": {\"content\": \"…\"}}`), `message.completed` (the stored `ThenaMessage`), then one of `run.completed`, `run.failed` or `run.cancelled` (a `ThenaRun`), and `done` (data `[DONE]`). Idle streams get a `: heartbeat` comment every 15 seconds.";
+
+/// `GET …/runs/{run_id}/events` 200.
+pub const FOLLOW_RUN: &str = "The run's events after `Last-Event-ID` (all of them without it), as Server-Sent Events exactly as the first stream sent them — the same `id:`, names and data, after a restart and from any node — then live until `done`. Idle streams get a `: heartbeat` comment every 15 seconds.";
 
 /// `POST …/messages` 409.
 pub const SEND_CONFLICT: &str = "The agent is still answering an earlier message (unless `multitask` is `interrupt` or `enqueue`), the run ended before any text (`detail` says why), or a request with this Idempotency-Key is still in progress.";

@@ -754,3 +754,58 @@ async fn generate_name_titles_the_thread() {
     let (_, read) = f.get(&format!("/v1/threads/{id}")).await;
     assert_eq!(read["title"], title);
 }
+
+#[tokio::test]
+async fn a_run_is_read_followed_and_cancelled_by_its_freddy_id() {
+    let f = freddy().await;
+    let thread = f.create(json!({})).await;
+    let id = thread["id"].as_str().unwrap();
+    let text = f
+        .request(Method::POST, &format!("/v1/threads/{id}/runs"))
+        .json(&json!({ "content": "one two", "stream": true }))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let first = crate::runs::parse_sse(&text);
+    let run: Value = serde_json::from_str(&first[0].data).unwrap();
+    let run_id = run["id"].as_str().unwrap();
+    assert!(run_id.starts_with("run_"), "{run}");
+
+    let (status, read) = f.get(&format!("/v1/threads/{id}/runs/{run_id}")).await;
+    assert_eq!(status, StatusCode::OK, "{read}");
+    assert_eq!(
+        (read["id"].as_str(), read["status"].as_str()),
+        (Some(run_id), Some("completed"))
+    );
+    let events = format!("/v1/threads/{id}/runs/{run_id}/events");
+    for last in 0..first.len() as u64 {
+        let resumed = f
+            .request(Method::GET, &events)
+            .header("Last-Event-ID", last.to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resumed.status(), StatusCode::OK);
+        let resumed = crate::runs::parse_sse(&resumed.text().await.unwrap());
+        assert_eq!(resumed, first[last as usize..], "after {last}");
+    }
+    // Raw UUIDs too; a finished run's cancel leaves it as it is.
+    let raw = run_id.strip_prefix("run_").unwrap();
+    let (status, cancelled) = f
+        .post(&format!("/v1/threads/{id}/runs/{raw}/cancel"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{cancelled}");
+    assert_eq!(cancelled["status"], "completed");
+    // Under another thread the run is not found.
+    let other = f.create(json!({})).await;
+    let (status, body) = f
+        .get(&format!(
+            "/v1/threads/{}/runs/{run_id}",
+            other["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_error(status, &body, StatusCode::NOT_FOUND, None);
+}

@@ -622,3 +622,46 @@ async fn feedback_on_assistant_messages() {
     let (status, body) = send(rate(Method::PUT, json!({ "comment": "gone" }))).await;
     assert_detail(status, &body, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn a_reply_stream_re_attaches_in_thena_shape() {
+    let chat = chat().await;
+    let thread = chat.create(json!({})).await;
+    let id = thread["id"].as_str().unwrap();
+    let path = format!("{}/{id}/messages", chat.threads());
+    let sent = key_request(&chat.server, Method::POST, &path, &chat.key)
+        .json(&json!({ "content": "one two three", "stream": true }))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let first = crate::runs::parse_sse(&sent);
+    let run: Value = serde_json::from_str(&first[0].data).unwrap();
+    let run_id = run["id"].as_str().expect("thena's run id");
+    let events = format!("{}/{id}/runs/{run_id}/events", chat.threads());
+    for last in 0..first.len() as u64 {
+        let resumed = key_request(&chat.server, Method::GET, &events, &chat.key)
+            .header("Last-Event-ID", last.to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resumed.status(), StatusCode::OK);
+        let resumed = crate::runs::parse_sse(&resumed.text().await.unwrap());
+        assert_eq!(resumed, first[last as usize..], "after {last}");
+    }
+    // Under another thread, or another agent, the run is not found.
+    let other = chat.create(json!({})).await;
+    let elsewhere = format!(
+        "{}/{}/runs/{run_id}/events",
+        chat.threads(),
+        other["id"].as_str().unwrap()
+    );
+    let (status, body) = chat.get(&elsewhere).await;
+    assert_detail(status, &body, StatusCode::NOT_FOUND);
+    let (status, body) = chat
+        .get(&format!("{}/{id}/runs/not-a-run/events", chat.threads()))
+        .await;
+    assert_detail(status, &body, StatusCode::NOT_FOUND);
+}
