@@ -296,13 +296,13 @@ pub async fn story_deltas_are_coalesced(store: Arc<dyn Store>) {
         .collect();
     let expected: String = (0..60).map(|k| format!("t{k} ")).collect();
     assert_eq!(deltas.concat(), expected);
-    // (The paused clock moves on while the store does real I/O, so the
-    // first write may already hold several pieces.)
+    // (The paused clock moves on while the store does real I/O, so a write
+    // may hold many pieces: only the upper bound is the writer's.)
     assert!(deltas[0].starts_with("t0 "), "{deltas:?}");
     let window = spool_core::runs::DELTA_WINDOW;
     let most = (60 * every.as_millis() / window.as_millis()) as usize + 2;
     assert!(
-        deltas.len() >= 2 && deltas.len() <= most,
+        !deltas.is_empty() && deltas.len() <= most,
         "{} deltas for 60 pieces: {deltas:?}",
         deltas.len()
     );
