@@ -495,7 +495,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(ids.len(), 11);
+        assert_eq!(ids.len(), 14);
     }
 
     #[test]

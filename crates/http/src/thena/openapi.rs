@@ -454,7 +454,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(ids.len(), 8);
+        assert_eq!(ids.len(), 9);
     }
 
     #[test]
