@@ -220,7 +220,8 @@ pub trait Store: Send + Sync + 'static {
     async fn list_runs(&self, thread: ThreadId, paging: Paging) -> StoreResult<Listing<Run>>;
     /// Takes or extends the lease on `runs` — those in progress and held by
     /// `lease.holder` or by nobody — until `lease.until`, in one statement;
-    /// answers the runs it holds now (a run missing was ended elsewhere).
+    /// answers the runs it holds now. A run missing was ended elsewhere or
+    /// has a cancel asked for ([`Store::request_run_cancel`]): its node stops it.
     async fn lease_runs(&self, runs: &[RunId], lease: Lease<'_>) -> StoreResult<Vec<RunId>>;
     /// Runs in progress whose lease ran out before `at`, or that were never
     /// leased and started before `unleased_before`: their node stopped.
@@ -241,6 +242,20 @@ pub trait Store: Send + Sync + 'static {
         at: Timestamp,
         unleased_before: Timestamp,
     ) -> StoreResult<Option<FinishedRun>>;
+
+    /// Whether several nodes share this store (PostgreSQL): a run in
+    /// progress that this node does not execute may be another node's.
+    fn shared(&self) -> bool {
+        false
+    }
+    /// Asks the node that executes `run` to cancel it: marks the run (its
+    /// node sees the mark when it next renews its leases) and wakes every
+    /// node. `false` when the run is not in progress.
+    async fn request_run_cancel(&self, run: RunId) -> StoreResult<bool>;
+    /// What other nodes tell this one (events they committed, cancels asked
+    /// for), or `None` when no other node uses the store. A lost connection
+    /// may lose signals: followers look at the store now and then anyway.
+    async fn run_signals(&self) -> StoreResult<Option<RunSignals>>;
 
     // --- run events ------------------------------------------------------------
 
@@ -316,6 +331,17 @@ pub struct NewRunEvent {
     pub event: &'static str,
     pub data: String,
 }
+
+/// A node's word to the others about a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunSignal {
+    /// The run's events up to `seq` are committed.
+    Committed { run: RunId, seq: u64 },
+    /// Someone asked for the run to be cancelled.
+    Cancel(RunId),
+}
+
+pub type RunSignals = std::pin::Pin<Box<dyn futures_core::Stream<Item = RunSignal> + Send>>;
 
 /// One event of a run as stored.
 #[derive(Clone, Debug, PartialEq)]

@@ -10,6 +10,7 @@ mod connections;
 mod durability;
 mod idempotency;
 mod logs;
+mod nodes;
 mod one_server;
 mod runs;
 mod secrets;

@@ -186,6 +186,14 @@ impl Hub {
         })
     }
 
+    /// Another node committed the run's events up to `id`.
+    pub(crate) fn committed(&self, run: RunId, id: u64) {
+        let live = self.map().get(&run).cloned();
+        if let Some(live) = live {
+            live.committed(id);
+        }
+    }
+
     /// The runs this node executes now.
     pub(crate) fn executing(&self) -> Vec<RunId> {
         self.map()

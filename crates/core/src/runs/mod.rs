@@ -453,17 +453,26 @@ impl Spool {
             if run.status.is_terminal() {
                 return Ok(());
             }
-            let here = hub.get(id).filter(|live| live.is_executing());
-            if run.status == RunStatus::InProgress
-                && let Some(live) = here
-            {
-                let mut events = self.follow(id, 0);
-                live.cancel();
-                let _ = tokio::time::timeout(INTERRUPT_WAIT, async {
-                    while events.next().await.is_some() {}
-                })
-                .await;
-                return Ok(());
+            if run.status == RunStatus::InProgress {
+                let here = hub.get(id).filter(|live| live.is_executing());
+                // Executed here, or (several nodes) perhaps by another node:
+                // ask for it to stop, and wait until its end is stored.
+                let asked = match &here {
+                    Some(live) => {
+                        live.cancel();
+                        true
+                    }
+                    None if self.store().shared() => self.store().request_run_cancel(id).await?,
+                    None => false,
+                };
+                if asked {
+                    let mut events = self.follow(id, 0);
+                    let _ = tokio::time::timeout(INTERRUPT_WAIT, async {
+                        while events.next().await.is_some() {}
+                    })
+                    .await;
+                    return Ok(());
+                }
             }
             // Queued (or left behind by a stopped process): end it here.
             let expected = run.status;

@@ -4,6 +4,8 @@
 //! within about a lease), and removes run events past their retention.
 
 use crate::Spool;
+use crate::store::RunSignal;
+use std::future::poll_fn;
 use std::time::Duration;
 
 /// Run events removed per statement, until none are left to remove.
@@ -17,6 +19,7 @@ pub const NODE_STOPPED: &str = "The node running this run stopped before it fini
 impl Spool {
     /// Runs until the process ends; spawn it once per process (`spool serve`).
     pub async fn serve_runs(self) {
+        self.listen_to_other_nodes().await;
         let config = self.config().clone();
         let lease = chrono::Duration::from_std(config.run_lease).unwrap_or_default();
         let mut tick = tokio::time::interval(config.run_lease_renew);
@@ -40,6 +43,36 @@ impl Spool {
                 self.expire_run_events().await;
             }
         }
+    }
+
+    /// Wakes this node's followers of a run another node wrote to, and
+    /// stops a run executing here that a cancel sent to another node asks to
+    /// stop. Nothing to do where no other node shares the store.
+    async fn listen_to_other_nodes(&self) {
+        let mut signals = match self.store().run_signals().await {
+            Ok(Some(signals)) => signals,
+            Ok(None) => return,
+            Err(err) => {
+                // Followers still look at the store every few seconds, and
+                // cancels still arrive with the next lease renewal.
+                tracing::error!(error = %err, "cannot listen for other nodes");
+                return;
+            }
+        };
+        let hub = self.runtime().hub.clone();
+        tokio::spawn(async move {
+            while let Some(signal) = poll_fn(|cx| signals.as_mut().poll_next(cx)).await {
+                match signal {
+                    RunSignal::Committed { run, seq } => hub.committed(run, seq),
+                    RunSignal::Cancel(run) => {
+                        if let Some(live) = hub.get(run).filter(|live| live.is_executing()) {
+                            tracing::info!(run.id = %run, "cancelled from another node");
+                            live.cancel();
+                        }
+                    }
+                }
+            }
+        });
     }
 
     /// Removes the run events stored before the retention period.

@@ -12,6 +12,7 @@ mod metrics;
 mod migrate;
 mod rows;
 mod runs;
+mod signals;
 mod thread_list;
 mod threads;
 mod workspaces;
@@ -25,7 +26,9 @@ use spool_core::model::{
 use spool_core::paging::{Page, PageRequest};
 use spool_core::query::{AgentQuery, IdempotencyBegin, MetricsPoint, MetricsQuery, ThreadQuery};
 use spool_core::secret::TokenHash;
-use spool_core::store::{Lease, NewRunEvent, RemoveMember, StoreResult, StoredRunEvent};
+use spool_core::store::{
+    Lease, NewRunEvent, RemoveMember, RunSignals, StoreResult, StoredRunEvent,
+};
 use spool_core::{
     AgentId, ApiKeyId, MessageId, RunId, Store, StoreError, ThreadId, Timestamp, UserId,
     WorkspaceId,
@@ -386,6 +389,20 @@ impl Store for PostgresStore {
     #[instrument(skip_all, fields(thread.id = %thread))]
     async fn list_runs(&self, thread: ThreadId, paging: Paging) -> StoreResult<Listing<Run>> {
         runs::list_runs(&self.pool, thread, paging).await
+    }
+
+    fn shared(&self) -> bool {
+        true
+    }
+
+    #[instrument(skip_all, fields(run.id = %run))]
+    async fn request_run_cancel(&self, run: RunId) -> StoreResult<bool> {
+        runs::request_run_cancel(&self.pool, run).await
+    }
+
+    #[instrument(skip_all)]
+    async fn run_signals(&self) -> StoreResult<Option<RunSignals>> {
+        signals::listen(&self.pool).await.map(Some)
     }
 
     #[instrument(skip_all, fields(count = runs.len()))]

@@ -240,6 +240,15 @@ pub(super) async fn finish_run(
         None => None,
     };
     let events = append_end_events(&mut tx, run, reply.as_ref()).await?;
+    if let Some(last) = events.last() {
+        // Followers on every node wake once this commits.
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(super::signals::CHANNEL)
+            .bind(super::signals::committed([(run.id, last.id)]).concat())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+    }
     // Starts the oldest queued run unless one is in progress; a thread with
     // neither (as the statement starts) is idle.
     let next = sqlx::query(concat!(
@@ -330,6 +339,8 @@ pub(super) async fn append_run_events(
     pool: &PgPool,
     events: Vec<NewRunEvent>,
 ) -> StoreResult<Vec<RunId>> {
+    // Every node's followers of these runs wake once this commits.
+    let payloads = super::signals::committed(events.iter().map(|e| (e.run, e.seq)));
     let mut runs = Vec::with_capacity(events.len());
     let mut seqs = Vec::with_capacity(events.len());
     let mut names = Vec::with_capacity(events.len());
@@ -340,7 +351,7 @@ pub(super) async fn append_run_events(
         names.push(event.event);
         data.push(event.data);
     }
-    let refused: Vec<Uuid> = sqlx::query_scalar(
+    let refused: Vec<Uuid> = sqlx::query(
         "WITH v AS (SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[]) \
              AS v(run_id, seq, event, data)), \
          open AS (SELECT id FROM runs WHERE id IN (SELECT run_id FROM v) \
@@ -348,14 +359,19 @@ pub(super) async fn append_run_events(
          stored AS (INSERT INTO run_events (run_id, seq, event, data) \
              SELECT v.run_id, v.seq, v.event, v.data FROM v JOIN open ON open.id = v.run_id \
              ON CONFLICT DO NOTHING) \
-         SELECT DISTINCT run_id FROM v WHERE run_id NOT IN (SELECT id FROM open)",
+         SELECT (SELECT count(pg_notify($5, p)) FROM unnest($6::text[]) AS p) AS notified, \
+             ARRAY(SELECT DISTINCT run_id FROM v WHERE run_id NOT IN (SELECT id FROM open)) AS refused",
     )
     .bind(&runs)
     .bind(&seqs)
     .bind(&names)
     .bind(&data)
-    .fetch_all(pool)
+    .bind(super::signals::CHANNEL)
+    .bind(&payloads)
+    .fetch_one(pool)
     .await
+    .map_err(db)?
+    .try_get("refused")
     .map_err(db)?;
     Ok(refused.into_iter().map(RunId).collect())
 }
@@ -437,7 +453,7 @@ pub(super) async fn lease_runs(
     let ids: Vec<Uuid> = ids.iter().map(|r| r.0).collect();
     let held: Vec<Uuid> = sqlx::query_scalar(
         "UPDATE runs SET lease_holder = $2, lease_until = $3 \
-         WHERE id = ANY($1) AND status = 'in_progress' \
+         WHERE id = ANY($1) AND status = 'in_progress' AND cancel_requested_at IS NULL \
          AND (lease_holder IS NULL OR lease_holder = $2) RETURNING id",
     )
     .bind(&ids)
@@ -531,4 +547,20 @@ pub(super) async fn list_runs(
             Ok(Listing::Cursor(page))
         }
     }
+}
+
+/// See [`spool_core::Store::request_run_cancel`].
+pub(super) async fn request_run_cancel(pool: &PgPool, run: RunId) -> StoreResult<bool> {
+    let asked: i64 = sqlx::query_scalar(
+        "WITH asked AS (UPDATE runs SET cancel_requested_at = now() \
+             WHERE id = $1 AND status = 'in_progress' RETURNING 1) \
+         SELECT (SELECT count(*) FROM asked) AS asked, (SELECT count(pg_notify($2, $3))) AS told",
+    )
+    .bind(run.0)
+    .bind(super::signals::CHANNEL)
+    .bind(super::signals::cancel(run))
+    .fetch_one(pool)
+    .await
+    .map_err(db)?;
+    Ok(asked > 0)
 }

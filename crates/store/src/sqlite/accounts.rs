@@ -16,7 +16,9 @@ use spool_core::model::{
 use spool_core::paging::{Page, PageRequest};
 use spool_core::query::{AgentQuery, IdempotencyBegin, MetricsPoint, MetricsQuery, ThreadQuery};
 use spool_core::secret::TokenHash;
-use spool_core::store::{Lease, NewRunEvent, RemoveMember, StoreResult, StoredRunEvent};
+use spool_core::store::{
+    Lease, NewRunEvent, RemoveMember, RunSignals, StoreResult, StoredRunEvent,
+};
 use spool_core::{
     AgentId, ApiKeyId, MessageId, RunId, Store, ThreadId, Timestamp, UserId, WorkspaceId,
 };
@@ -585,6 +587,16 @@ impl Store for SqliteStore {
         self.engine
             .read(move |conn| runs::list(conn, thread, paging))
             .await
+    }
+
+    async fn request_run_cancel(&self, run: RunId) -> StoreResult<bool> {
+        self.engine
+            .write(move |conn| runs::request_cancel(conn, run))
+            .await
+    }
+
+    async fn run_signals(&self) -> StoreResult<Option<RunSignals>> {
+        Ok(None)
     }
 
     async fn lease_runs(&self, runs: &[RunId], lease: Lease<'_>) -> StoreResult<Vec<RunId>> {

@@ -472,7 +472,8 @@ pub(super) fn lease(
     let mut renew = conn
         .prepare_cached(
             "UPDATE runs SET lease_holder = ?2, lease_until = ?3
-             WHERE id = ?1 AND status = 'in_progress' AND (lease_holder IS NULL OR lease_holder = ?2)",
+             WHERE id = ?1 AND status = 'in_progress' AND cancel_requested_at IS NULL
+               AND (lease_holder IS NULL OR lease_holder = ?2)",
         )
         .map_err(backend_error)?;
     for run in runs {
@@ -485,4 +486,14 @@ pub(super) fn lease(
         }
     }
     Ok(held)
+}
+
+/// See [`spool_core::Store::request_run_cancel`].
+pub(super) fn request_cancel(conn: &Connection, run: RunId) -> Result<bool> {
+    conn.prepare_cached(
+        "UPDATE runs SET cancel_requested_at = ?2 WHERE id = ?1 AND status = 'in_progress'",
+    )
+    .and_then(|mut s| s.execute(params![Blob(run.0), micros(spool_core::now())]))
+    .map(|n| n == 1)
+    .map_err(backend_error)
 }

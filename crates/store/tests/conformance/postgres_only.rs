@@ -1,5 +1,6 @@
 //! What only the PostgreSQL backend has to show: migrations shared by nodes
-//! that start together, and errors that never repeat the URL.
+//! that start together, errors that never repeat the URL, and nodes waking
+//! each other when they store a run's events or are asked to cancel one.
 
 use spool_core::StoreError;
 use spool_store::PostgresStore;
@@ -55,4 +56,60 @@ async fn an_unreachable_database_is_unavailable_and_the_password_stays_secret() 
     for shown in [err.to_string(), format!("{err:?}")] {
         assert!(!shown.contains("hunter2"), "the password leaked: {shown}");
     }
+}
+
+/// One node's write of events (and a cancel asked for) reaches another
+/// node's listener, after the write committed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn nodes_hear_of_each_others_run_events() {
+    use crate::builders::{insert_thread, thread};
+    use crate::fixtures::{at, insert_workspace, user};
+    use crate::runs::new_run;
+    use spool_core::Store;
+    use spool_core::model::RunAdmission;
+    use spool_core::runs::{RunEventKind, codec};
+    use spool_core::store::{NewRunEvent, RunSignal};
+    use std::future::poll_fn;
+    use std::sync::Arc;
+
+    let database = fresh_postgres().await;
+    let writer: Arc<dyn Store> = Arc::new(PostgresStore::connect(&database.url).await.unwrap());
+    let listener = PostgresStore::connect(&database.url).await.unwrap();
+    let mut signals = listener
+        .run_signals()
+        .await
+        .unwrap()
+        .expect("PostgreSQL listens");
+    let owner = user(&writer, "signals@example.com").await;
+    let workspace = insert_workspace(&writer, "Signals", owner.id).await;
+    let t = insert_thread(&writer, thread(workspace.id, Some(owner.id), at(1))).await;
+    let RunAdmission::Started { run, .. } = writer
+        .create_run(new_run(&t, 2), None, false)
+        .await
+        .unwrap()
+    else {
+        panic!("started")
+    };
+    let delta = RunEventKind::MessageDelta("hi".into());
+    let events = (2..=3)
+        .map(|seq| NewRunEvent {
+            run: run.id,
+            seq,
+            event: delta.name(),
+            data: codec::encode(&delta),
+        })
+        .collect();
+    assert_eq!(writer.append_run_events(events).await.unwrap(), []);
+    assert_eq!(
+        poll_fn(|cx| signals.as_mut().poll_next(cx)).await,
+        Some(RunSignal::Committed {
+            run: run.id,
+            seq: 3
+        })
+    );
+    assert!(writer.request_run_cancel(run.id).await.unwrap());
+    assert_eq!(
+        poll_fn(|cx| signals.as_mut().poll_next(cx)).await,
+        Some(RunSignal::Cancel(run.id))
+    );
 }

@@ -342,6 +342,11 @@ pub async fn story_run_leases(store: Arc<dyn Store>) {
         [],
         "a2 ended"
     );
+    // A cancel asked for from another node: the run is no longer renewed,
+    // so its node (seeing it missing) stops it.
+    assert!(store.request_run_cancel(a0.id).await.unwrap());
+    assert_eq!(store.lease_runs(&[a0.id], n1).await.unwrap(), []);
+    assert!(!store.request_run_cancel(a2.id).await.unwrap(), "a2 ended");
     // Renewed, a lease lasts; run out, any node ends the run.
     let later = Lease {
         holder: "node-1",
