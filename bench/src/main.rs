@@ -89,7 +89,7 @@ struct SuiteArgs {
     /// Where to write the results (Markdown)
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Only these scenarios, comma-separated (S1,S2,S3,S4-small,S4-big,S5,S5-cursor,S6,S7,S8)
+    /// Only these scenarios, comma-separated (S1,S2,S3,S4-small,S4-big,S5,S5-cursor,S6,S7,S8,S9)
     #[arg(long, value_delimiter = ',')]
     scenarios: Vec<String>,
     /// Override the mode's concurrency levels, comma-separated
@@ -158,7 +158,7 @@ async fn suite_command(args: SuiteArgs) -> anyhow::Result<()> {
     } else {
         args.scenarios
             .iter()
-            .filter(|id| !["s7", "s8"].contains(&id.to_lowercase().as_str()))
+            .filter(|id| !["s7", "s8", "s9"].contains(&id.to_lowercase().as_str()))
             .map(|id| Scenario::parse(id).with_context(|| format!("unknown scenario {id}")))
             .collect::<anyhow::Result<_>>()?
     };
@@ -166,6 +166,11 @@ async fn suite_command(args: SuiteArgs) -> anyhow::Result<()> {
         Mode::Full => (vec![1, 200], 3.0, 1000, 1000),
         Mode::Quick => (vec![1, 200], 1.5, 1000, 1000),
         Mode::Smoke => (vec![1, 4], 1.0, 20, 20),
+    };
+    // S9 (PostgreSQL only): the cost of 100 and of 1,000 open streams.
+    let stream_costs = match args.mode {
+        Mode::Smoke => vec![5, 20],
+        _ => vec![100, 1000],
     };
     let workdir = tempfile::Builder::new().prefix("spool-bench-").tempdir()?;
     let workdir_path = match &args.reuse {
@@ -213,6 +218,11 @@ async fn suite_command(args: SuiteArgs) -> anyhow::Result<()> {
         },
         run_duration: Duration::from_secs_f64(run_duration),
         open_streams: if wants("S8") { open_streams } else { 0 },
+        stream_costs: if wants("S9") {
+            stream_costs
+        } else {
+            Vec::new()
+        },
     };
     let results = suite::run(options).await;
     if args.keep {

@@ -304,6 +304,9 @@ pub fn render(results: &Results, header: &Header) -> String {
     if !results.runs.is_empty() || results.open_streams.is_some() {
         render_runs(w, results);
     }
+    if !results.stream_costs.is_empty() {
+        render_s9(w, &results.stream_costs);
+    }
     let peak = results
         .cells
         .iter()
@@ -460,6 +463,35 @@ fn render_s7(w: &mut String, results: &Results) {
             opt(d.as_ref().map(|d| d.last_p50)),
             opt(d.as_ref().map(|d| d.last_p99)),
             s.errors + d.map_or(0, |d| d.errors),
+        );
+    }
+}
+
+fn render_s9(w: &mut String, costs: &[crate::pgcost::StreamCost]) {
+    let _ = writeln!(w, "\n## What open streams cost PostgreSQL (S9)\n");
+    let _ = writeln!(
+        w,
+        "N streamed runs started at once (`bench-slow`: 20 chunks 200 ms apart, about 4 s \
+         each) on the spool process of S8; meanwhile the database's committed transactions \
+         (`pg_stat_database.xact_commit`, admissions and ends included) and the CPU time of \
+         every `postgres` process. One node writes the events of all its runs in one \
+         statement per turn.\n"
+    );
+    let _ = writeln!(
+        w,
+        "| open streams | time | commits | commits/s | commits per stream | PostgreSQL CPU (% of one core) | errors |\n|--:|--:|--:|--:|--:|--:|--:|"
+    );
+    for cost in costs {
+        let _ = writeln!(
+            w,
+            "| {} | {:.2} s | {} | {:.0} | {:.1} | {:.0}% | {} |",
+            cost.streams,
+            cost.elapsed.as_secs_f64(),
+            cost.commits,
+            cost.commits_per_second(),
+            cost.commits as f64 / cost.streams as f64,
+            cost.cpu_percent(),
+            cost.errors
         );
     }
 }

@@ -41,6 +41,8 @@ pub struct Options {
     pub run_duration: Duration,
     /// S8's open streams (0: S8 is skipped).
     pub open_streams: usize,
+    /// S9's numbers of open streams (PostgreSQL only; empty: skipped).
+    pub stream_costs: Vec<usize>,
 }
 
 impl Options {
@@ -129,6 +131,8 @@ pub struct Results {
     pub cells: Vec<Cell>,
     pub runs: Vec<StreamCell>,
     pub open_streams: Option<OpenStreams>,
+    /// S9: what open streams cost PostgreSQL.
+    pub stream_costs: Vec<crate::pgcost::StreamCost>,
     pub start_empty: Duration,
     pub start_seeded: Vec<Duration>,
     pub idle_rss: u64,
@@ -161,6 +165,14 @@ impl Results {
                 open.errors,
                 open.streams,
                 open.first_error.as_deref().unwrap_or("?")
+            ));
+        }
+        for cost in self.stream_costs.iter().filter(|c| c.errors > 0) {
+            out.push(format!(
+                "S9: {} of {} streams failed; first: {}",
+                cost.errors,
+                cost.streams,
+                cost.first_error.as_deref().unwrap_or("?")
             ));
         }
         // A smoke run must show every scenario working at least once.
@@ -350,6 +362,27 @@ pub async fn run(options: Options) -> anyhow::Result<Results> {
     } else {
         None
     };
+    let mut stream_costs = Vec::new();
+    if let Some(url) = options.database_url.as_deref() {
+        for &n in &options.stream_costs {
+            let target = Target::Spool {
+                addr: spool.addr,
+                key: fixture.write_key.clone(),
+                threads: std::sync::Arc::new(fixture.run_threads.clone()),
+                model: streams::SLOW_MODEL,
+            };
+            let cost = crate::pgcost::measure(target, n, spool.pid(), url).await?;
+            log(format!(
+                "S9 {n} streams: {:.0} commits/s ({} in {:.2} s), PostgreSQL CPU {:.0}% of a core; errors {}",
+                cost.commits_per_second(),
+                cost.commits,
+                cost.elapsed.as_secs_f64(),
+                cost.cpu_percent(),
+                cost.errors
+            ));
+            stream_costs.push(cost);
+        }
+    }
     spool.stop().await?;
     baseline.stop().await?;
     Ok(Results {
@@ -362,6 +395,7 @@ pub async fn run(options: Options) -> anyhow::Result<Results> {
         cells,
         runs,
         open_streams,
+        stream_costs,
         start_empty,
         start_seeded,
         idle_rss,
