@@ -73,23 +73,24 @@ fn postgres_cpu() -> f64 {
     ticks as f64 / 100.0
 }
 
-/// PostgreSQL reports a backend's commits to the statistics at most once a
-/// second: wait that out before and after reading them.
-const STATS_SETTLE: Duration = Duration::from_millis(1500);
-
+/// A busy backend reports its commits to the statistics at most once a
+/// second, an idle one within 10 s: `settle` (11 s, except in a smoke run)
+/// is waited out before and after, so that the window holds the streams'
+/// commits and no others.
 pub async fn measure(
     target: Target,
     n: usize,
     spool_pid: u32,
     url: &str,
+    settle: Duration,
 ) -> anyhow::Result<StreamCost> {
-    tokio::time::sleep(STATS_SETTLE).await;
+    tokio::time::sleep(settle).await;
     let (commits_before, cpu_before) = (commits(url)?, postgres_cpu());
     let began = Instant::now();
     let open = streams::hold_open(target, n, spool_pid).await;
     let elapsed = began.elapsed();
     let cpu_seconds = postgres_cpu() - cpu_before;
-    tokio::time::sleep(STATS_SETTLE).await;
+    tokio::time::sleep(settle).await;
     let commits = commits(url)?.saturating_sub(commits_before);
     Ok(StreamCost {
         streams: n,

@@ -371,7 +371,12 @@ pub async fn run(options: Options) -> anyhow::Result<Results> {
                 threads: std::sync::Arc::new(fixture.run_threads.clone()),
                 model: streams::SLOW_MODEL,
             };
-            let cost = crate::pgcost::measure(target, n, spool.pid(), url).await?;
+            let settle = if options.mode == "smoke" {
+                Duration::from_millis(500)
+            } else {
+                Duration::from_secs(11)
+            };
+            let cost = crate::pgcost::measure(target, n, spool.pid(), url, settle).await?;
             log(format!(
                 "S9 {n} streams: {:.0} commits/s ({} in {:.2} s), PostgreSQL CPU {:.0}% of a core; errors {}",
                 cost.commits_per_second(),
