@@ -25,7 +25,11 @@ breaks the schema, so negative cases are still sent as drawn.
   valid UUID there becomes the path's (the coverage phase draws its own).
 - anon_user_id: only API keys may act for an anonymous end user; a session
   naming one answers 422 (docs/api.md, thena). In the session run the
-  parameter is dropped; the API-key run still sends it.
+  parameter is dropped; the API-key run still sends it. Given in both the
+  query and the body, the two must name the same end user (422 otherwise):
+  a valid query value becomes the body's.
+- max_tokens: a whole number may come as `5.0` (JSON has one number type);
+  the bound above applies to it too.
 """
 
 from __future__ import annotations
@@ -68,6 +72,10 @@ def is_uuid(value) -> bool:
     return True
 
 
+def valid_end_user(value) -> bool:
+    return isinstance(value, str) and 1 <= len(value) <= 200 and value.strip() != ""
+
+
 def is_session() -> bool:
     return os.environ.get("SPOOL_CREDENTIAL", "").startswith("sps_")
 
@@ -87,6 +95,9 @@ def before_call(context, case, kwargs):
         return
     if is_session():
         body.pop("anon_user_id", None)
+    anon = body.get("anon_user_id")
+    if isinstance(case.query, dict) and valid_end_user(anon) and valid_end_user(case.query.get("anon_user_id")):
+        case.query["anon_user_id"] = anon
     models = [m for m in os.environ.get("SPOOL_MODELS", "").split(",") if m]
     if models and isinstance(body.get("model"), str) and body["model"] not in models:
         body["model"] = models[0]
@@ -95,7 +106,8 @@ def before_call(context, case, kwargs):
         body["agent_id"] = path_agent
     bound = int(os.environ.get("SPOOL_MAX_OUTPUT_TOKENS", "0"))
     tokens = body.get("max_tokens")
-    if bound and isinstance(tokens, int) and not isinstance(tokens, bool) and tokens > bound:
+    whole = isinstance(tokens, int) or (isinstance(tokens, float) and tokens.is_integer())
+    if bound and whole and not isinstance(tokens, bool) and tokens > bound:
         body["max_tokens"] = bound
     metadata = body.get("metadata")
     if isinstance(metadata, dict):

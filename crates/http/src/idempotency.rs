@@ -63,7 +63,12 @@ fn lease_from(at: spool_core::Timestamp) -> Lease<'static> {
 }
 
 pub async fn layer(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if request.method() != Method::POST || !request.headers().contains_key(HEADER) {
+    // A key belongs to a credential: a request without one (sign-in) does
+    // not keep it, whatever it looks like.
+    if request.method() != Method::POST
+        || !request.headers().contains_key(HEADER)
+        || presented_credential(request.headers()).is_none()
+    {
         return next.run(request).await;
     }
     let path = request.uri().path().to_owned();

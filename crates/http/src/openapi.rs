@@ -71,9 +71,10 @@ fn error_schemas(path: &str) -> (&'static str, &'static str) {
 /// of the layers every request of a dialect passes:
 /// - credentials (401) and the per-credential rate limit (429 with
 ///   `Retry-After`) on every authenticated operation;
-/// - on a POST with `Idempotency-Key`: 409 while the first request with the
-///   key is in progress, 422 for a malformed key or one used with another
-///   request, 413 for a body over the limit (the layer reads it whole).
+/// - on an authenticated POST with `Idempotency-Key`: 409 while the first
+///   request with the key is in progress, 422 for a malformed key or one
+///   used with another request;
+/// - on every POST, 413 for a body over the limit.
 ///
 /// An operation that declares one of these statuses itself keeps its own.
 /// A dialect whose error schemas are not in the document yet gets none.
@@ -157,7 +158,10 @@ fn add_shared(path: &str, operation: &mut Operation, is_post: bool, known: &[&st
         .security
         .as_ref()
         .is_some_and(|requirements| !requirements.is_empty());
-    if is_post {
+    // The key belongs to a credential: an operation without one (sign-in)
+    // does not keep it.
+    let keyed = is_post && authenticated;
+    if keyed {
         let parameters = operation.parameters.get_or_insert_with(Vec::new);
         if !parameters.iter().any(|p| p.name == "Idempotency-Key") {
             parameters.push(idempotency_key());
@@ -166,7 +170,8 @@ fn add_shared(path: &str, operation: &mut Operation, is_post: bool, known: &[&st
     for (status, description, validation) in ANSWERS {
         let wanted = match status {
             "401" | "429" => authenticated,
-            _ => is_post,
+            "413" => is_post,
+            _ => keyed,
         };
         if wanted {
             let schema = if validation { invalid } else { error };

@@ -73,3 +73,29 @@ pub fn double_option<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
 ) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(de).map(Some)
 }
+
+/// A whole number as JSON writes it either way, `5` or `5.0` (JSON has one
+/// number type; clients in JavaScript or Python may send either). A fraction
+/// or a number out of range is refused.
+pub fn whole_number<'de, T: TryFrom<u64>, D: Deserializer<'de>>(
+    de: D,
+) -> Result<Option<T>, D::Error> {
+    use serde::de::Error;
+    let Some(number) = Option::<serde_json::Number>::deserialize(de)? else {
+        return Ok(None);
+    };
+    let whole = number.as_u64().or_else(|| {
+        number
+            .as_f64()
+            .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f <= u64::MAX as f64)
+            .map(|f| f as u64)
+    });
+    let Some(whole) = whole else {
+        return Err(D::Error::custom(format!(
+            "invalid value: {number}, expected a whole number"
+        )));
+    };
+    T::try_from(whole)
+        .map(Some)
+        .map_err(|_| D::Error::custom(format!("invalid value: {number}, out of range")))
+}

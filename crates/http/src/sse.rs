@@ -42,22 +42,34 @@ pub fn wanted(headers: &axum::http::HeaderMap, stream: Option<bool>) -> bool {
 
 /// The event a client re-attaching saw last: `Last-Event-ID` (the header an
 /// `EventSource` sends), else the `last_event_id` query parameter; 0 when
-/// neither is given.
+/// neither is given. Each one given must be an event id, even the one that
+/// does not count.
 pub fn last_event_id(
     headers: &axum::http::HeaderMap,
     query: Option<&str>,
 ) -> Result<u64, crate::error::ApiError> {
-    let last = headers
-        .get("last-event-id")
-        .and_then(|v| v.to_str().ok())
-        .or(query);
-    match last {
-        None => Ok(0),
-        Some(text) => text.trim().parse().map_err(|_| {
-            crate::error::ApiError::invalid(
-                "Last-Event-ID",
-                "The Last-Event-ID must be an event id.",
-            )
-        }),
-    }
+    const HEADER: &str = "Last-Event-ID";
+    let header = match headers.get(HEADER).map(|v| v.to_str()) {
+        None => None,
+        // An empty value says no event was seen, as if the header were absent.
+        Some(Ok(text)) if text.trim().is_empty() => None,
+        Some(Ok(text)) => Some(event_id(HEADER, text)?),
+        Some(Err(_)) => return Err(not_an_event_id(HEADER)),
+    };
+    let query = query.map(|t| event_id("last_event_id", t)).transpose()?;
+    Ok(header.or(query).unwrap_or(0))
+}
+
+/// An event id as a client sends it back: a number that fits the stored
+/// 64-bit signed sequence.
+fn event_id(field: &str, text: &str) -> Result<u64, crate::error::ApiError> {
+    text.trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|n| i64::try_from(*n).is_ok())
+        .ok_or_else(|| not_an_event_id(field))
+}
+
+fn not_an_event_id(field: &str) -> crate::error::ApiError {
+    crate::error::ApiError::invalid(field, format!("The {field} must be an event id."))
 }

@@ -59,9 +59,8 @@ impl Spool {
             && role != Role::Owner
             && self.is_last_owner(scope, user.id).await?
         {
-            return Err(CoreError::invalid(
-                "role",
-                "The last owner of a workspace cannot step down.",
+            return Err(CoreError::Conflict(
+                "The last owner of a workspace cannot step down.".into(),
             ));
         }
         let at = now();
@@ -106,9 +105,8 @@ impl Spool {
                 Ok(())
             }
             RemoveMember::NotMember => Err(CoreError::NotFound("Member")),
-            RemoveMember::LastOwner => Err(CoreError::invalid(
-                "user",
-                "The last owner of a workspace cannot be removed.",
+            RemoveMember::LastOwner => Err(CoreError::Conflict(
+                "The last owner of a workspace cannot be removed.".into(),
             )),
         }
     }

@@ -139,7 +139,7 @@ pub async fn list(
 
 /// Create an agent
 #[utoipa::path(post, path = "/api/v1/agents", tag = "athena: agents", operation_id = "athena_create_agent",
-    params(WorkspaceParam), request_body = AgentRequest, security(("bearer" = []), ("api_key" = [])),
+    params(WorkspaceParam), request_body = super::openapi::CreateAgentRequest, security(("bearer" = []), ("api_key" = [])),
     responses((status = 201, description = "Created", body = super::openapi::AthenaAgentResponse)))]
 pub async fn create(
     State(state): State<AppState>,

@@ -864,3 +864,27 @@ impl Modify for Closed {
         }
     }
 }
+
+/// The body of `POST /api/v1/agents`: the fields of an update
+/// (`AthenaAgentRequest`), with `name` required and not `null`.
+pub struct CreateAgentRequest;
+
+impl PartialSchema for CreateAgentRequest {
+    fn schema() -> RefOr<Schema> {
+        let mut schema = <super::agents::AgentRequest as PartialSchema>::schema();
+        if let RefOr::T(Schema::Object(object)) = &mut schema {
+            if let Some(RefOr::T(Schema::Object(name))) = object.properties.get_mut("name") {
+                name.schema_type = SchemaType::from(Type::String);
+            }
+            object.required.push("name".to_owned());
+            object.description = Some("An agent to create; `name` is required.".to_owned());
+        }
+        schema
+    }
+}
+
+impl ToSchema for CreateAgentRequest {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "AthenaCreateAgentRequest".into()
+    }
+}

@@ -44,6 +44,7 @@ pub struct RunRequest {
     pub temperature: Option<f64>,
     /// At least 1, at most the model's `max_output_tokens`.
     #[schema(minimum = 1)]
+    #[serde(default, deserialize_with = "crate::paths::whole_number")]
     pub max_tokens: Option<u32>,
     /// Server-Sent Events instead of one JSON answer (also `Accept: text/event-stream`).
     pub stream: Option<bool>,
@@ -287,6 +288,7 @@ pub struct AgentRunRequest {
     pub temperature: Option<f64>,
     /// At least 1, at most the model's `max_output_tokens`.
     #[schema(minimum = 1)]
+    #[serde(default, deserialize_with = "crate::paths::whole_number")]
     pub max_tokens: Option<u32>,
     /// Server-Sent Events instead of one JSON answer (also `Accept: text/event-stream`).
     pub stream: Option<bool>,
@@ -409,7 +411,7 @@ pub async fn cancel(
 /// replays its events.
 #[utoipa::path(get, path = "/api/v1/runs/{uuid}/events", tag = "athena: runs", operation_id = "athena_stream_run_events",
     params(("uuid" = String, Path, format = Uuid), WorkspaceParam,
-        ("Last-Event-ID" = Option<i64>, Header, minimum = 0,
+        ("Last-Event-ID" = Option<i64>, Header, minimum = 0, nullable = false,
             description = "Resume after this event id (the `id:` of the last event received)"),
         ("last_event_id" = Option<i64>, Query, minimum = 0,
             description = "The same as the `Last-Event-ID` header, for clients that cannot set it; the header wins")),
@@ -424,32 +426,9 @@ pub async fn events(
     query: QueryPairs<Athena>,
 ) -> Result<Response> {
     let scope = scope(&state, &principal, query.get("workspace_uuid")).await?;
-    let header = headers.get("last-event-id").and_then(|v| v.to_str().ok());
-    let header = event_id("Last-Event-ID", header)?;
-    let query = event_id("last_event_id", query.get("last_event_id"))?;
-    let last = header.or(query).unwrap_or(0);
+    let last = crate::sse::last_event_id(&headers, query.get("last_event_id"))?;
     let events = state.spool.run_events(&principal, &scope, id, last).await?;
     Ok(sse(events))
-}
-
-/// An event id as a client sends it back: a number within the store's
-/// (signed 64-bit) ids; both places are checked, the header wins.
-fn event_id(name: &str, value: Option<&str>) -> Result<Option<u64>> {
-    value
-        .map(|text| {
-            text.trim()
-                .parse::<u64>()
-                .ok()
-                .filter(|id| i64::try_from(*id).is_ok())
-                .ok_or_else(|| {
-                    crate::error::ApiError::invalid(
-                        name,
-                        format!("The {name} must be an event id."),
-                    )
-                    .into()
-                })
-        })
-        .transpose()
 }
 
 /// Name a thread

@@ -193,7 +193,8 @@ pub async fn members(
 #[utoipa::path(post, path = "/api/v1/workspaces/{uuid}/members", tag = "athena: workspaces", operation_id = "athena_add_workspace_member",
     params(("uuid" = String, Path, format = Uuid)), request_body = AddMember, security(("bearer" = [])),
     responses((status = 201, description = "The member, with their role", body = super::openapi::AthenaMemberResponse),
-        (status = 403, description = "Not an owner or admin (admins may not touch owners), or an API key", body = super::openapi::ErrorBody)))]
+        (status = 403, description = "Not an owner or admin (admins may not touch owners), or an API key", body = super::openapi::ErrorBody),
+        (status = 409, description = "The workspace's last owner cannot step down", body = super::openapi::ErrorBody)))]
 pub async fn add_member(
     State(state): State<AppState>,
     Auth(principal, _): Auth<Athena>,
@@ -222,7 +223,7 @@ pub async fn add_member(
     params(("uuid" = String, Path, format = Uuid), ("user_id" = i64, Path, minimum = 1)), security(("bearer" = [])),
     responses((status = 204, description = "Removed"),
         (status = 403, description = "Not an owner or admin, or an API key", body = super::openapi::ErrorBody),
-        (status = 422, description = "The workspace's last owner cannot be removed", body = super::openapi::ValidationErrorBody)))]
+        (status = 409, description = "The workspace's last owner cannot be removed", body = super::openapi::ErrorBody)))]
 pub async fn remove_member(
     State(state): State<AppState>,
     Auth(principal, _): Auth<Athena>,

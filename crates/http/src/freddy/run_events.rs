@@ -76,8 +76,8 @@ pub async fn cancel(
 #[utoipa::path(get, path = "/v1/threads/{thread_id}/runs/{run_id}/events", tag = "freddy",
     operation_id = "freddy_follow_run",
     params(super::openapi::ThreadIdParam, super::openapi::RunIdParam, OrganizationParam,
-        ("Last-Event-ID" = Option<String>, Header, description = "The `id:` of the last event seen; the stream resumes after it."),
-        ("last_event_id" = Option<u64>, Query, description = "The same, for clients that cannot set the header.")),
+        ("Last-Event-ID" = Option<i64>, Header, minimum = 0, nullable = false, description = "The `id:` of the last event seen; the stream resumes after it."),
+        ("last_event_id" = Option<i64>, Query, minimum = 0, description = "The same, for clients that cannot set the header.")),
     security(("api_key" = []), ("bearer" = [])),
     responses(
         (status = 200, description = super::openapi::FOLLOW_RUN,

@@ -37,6 +37,7 @@ pub struct CreateRun {
     pub temperature: Option<f64>,
     /// At most the model's `max_output_tokens`.
     #[schema(minimum = 1)]
+    #[serde(default, deserialize_with = "crate::paths::whole_number")]
     pub max_tokens: Option<u32>,
     /// Server-Sent Events instead of one JSON answer (also `Accept: text/event-stream`).
     pub stream: Option<bool>,

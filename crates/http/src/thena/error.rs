@@ -44,6 +44,7 @@ const QUERY_PARAMS: &[&str] = &[
     "sort",
     "search",
     "organization_id",
+    "last_event_id",
 ];
 
 /// Path parameters a rule can find fault with (malformed ids are 404s).
@@ -96,8 +97,14 @@ fn loc_schema() -> utoipa::openapi::schema::Array {
         .build()
 }
 
-/// `metadata.tier` → `["body", "metadata", "tier"]`.
+/// `metadata.tier` → `["body", "metadata", "tier"]`; a field may name its
+/// place itself, `query.anon_user_id` → `["query", "anon_user_id"]`.
 fn loc(field: &str) -> Value {
+    for place in ["query", "body", "path", "header"] {
+        if let Some(name) = field.strip_prefix(place).and_then(|f| f.strip_prefix('.')) {
+            return json!([place, name]);
+        }
+    }
     let place = if QUERY_PARAMS.contains(&field) {
         "query"
     } else if PATH_PARAMS.contains(&field) {
@@ -232,6 +239,7 @@ mod tests {
         assert_eq!(loc("metadata.a.b"), json!(["body", "metadata", "a.b"]));
         assert_eq!(loc("limit"), json!(["query", "limit"]));
         assert_eq!(loc("body"), json!(["body"]));
+        assert_eq!(loc("query.anon_user_id"), json!(["query", "anon_user_id"]));
         assert_eq!(loc("Idempotency-Key"), json!(["header", "Idempotency-Key"]));
     }
 

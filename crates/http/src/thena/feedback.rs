@@ -88,7 +88,7 @@ pub async fn create(
 ) -> Result<axum::Json<FeedbackBody>> {
     let scope = scope(&state, &principal, query.organization_id.as_deref()).await?;
     let (input, anon) = FeedbackRequest::from(body).split();
-    let anon = anon.or(query.anon_user_id);
+    let anon = super::end_user(&principal, query.anon_user_id, anon)?;
     state
         .spool
         .agent_thread(&principal, &scope, path.agent, path.thread, anon.as_deref())
@@ -124,7 +124,7 @@ pub async fn update(
 ) -> Result<axum::Json<FeedbackBody>> {
     let scope = scope(&state, &principal, query.organization_id.as_deref()).await?;
     let (input, anon) = body.split();
-    let anon = anon.or(query.anon_user_id);
+    let anon = super::end_user(&principal, query.anon_user_id, anon)?;
     state
         .spool
         .agent_thread(&principal, &scope, path.agent, path.thread, anon.as_deref())

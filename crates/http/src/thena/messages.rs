@@ -46,6 +46,7 @@ pub struct SendMessage {
     pub temperature: Option<f64>,
     /// At most the model's `max_output_tokens`.
     #[schema(minimum = 1)]
+    #[serde(default, deserialize_with = "crate::paths::whole_number")]
     pub max_tokens: Option<u32>,
     /// Server-Sent Events instead of one JSON answer (also `Accept: text/event-stream`).
     pub stream: Option<bool>,
@@ -117,7 +118,7 @@ pub async fn send(
     Json(body, _): Json<Thena, SendMessage>,
 ) -> Result<Response> {
     let scope = scope(&state, &principal, query.organization_id.as_deref()).await?;
-    let anon = body.anon_user_id.or(query.anon_user_id);
+    let anon = super::end_user(&principal, query.anon_user_id, body.anon_user_id)?;
     state
         .spool
         .agent_thread(&principal, &scope, path.agent, path.thread, anon.as_deref())
@@ -161,7 +162,8 @@ pub async fn list(
     query: QueryPairs<Thena>,
 ) -> Result<axum::Json<MessageList>> {
     let scope = scope(&state, &principal, query.get("organization_id")).await?;
-    let anon = query.get("anon_user_id");
+    let end_user = super::end_user(&principal, query.string("anon_user_id"), None)?;
+    let anon = end_user.as_deref();
     state
         .spool
         .agent_thread(&principal, &scope, path.agent, path.thread, anon)

@@ -18,8 +18,10 @@ use crate::paths::FromPath;
 use axum::Router;
 use axum::routing::{get, post};
 use serde::Deserialize;
-use spool_core::service::Scope;
-use spool_core::{AgentId, MessageId, Principal, ThreadId, WorkspaceId};
+use spool_core::service::{ANON_USER_ID_MAX_CHARS, Scope};
+use spool_core::{
+    AgentId, CoreError, MessageId, Principal, ThreadId, ValidationErrors, WorkspaceId,
+};
 
 pub type Result<T> = std::result::Result<T, ThenaError>;
 
@@ -105,6 +107,47 @@ pub struct ScopeParams {
     /// an API key only in its own. Another workspace answers 404.
     #[param(format = Uuid)]
     pub organization_id: Option<String>,
+}
+
+/// The end user a request acts for: `anon_user_id` in the query and, on a
+/// write, in the body too (then both must name the same one). Each is
+/// checked where it was given, so that a 422 points there: API keys only,
+/// 1 to 200 characters, not blank.
+pub fn end_user(
+    principal: &Principal,
+    query: Option<String>,
+    body: Option<String>,
+) -> Result<Option<String>> {
+    let mut errors = ValidationErrors::new();
+    for (field, value) in [("query.anon_user_id", &query), ("body.anon_user_id", &body)] {
+        let Some(value) = value else { continue };
+        if !matches!(principal, Principal::ApiKey { .. }) {
+            errors.add(
+                field,
+                "Only API-key callers may act for an anonymous end user.",
+            );
+        } else if value.trim().is_empty() || value.chars().count() > ANON_USER_ID_MAX_CHARS {
+            errors.add(
+                field,
+                format!(
+                    "The anon_user_id must be 1 to {ANON_USER_ID_MAX_CHARS} characters, not blank."
+                ),
+            );
+        }
+    }
+    if let (Some(query), Some(body)) = (&query, &body)
+        && errors.is_empty()
+        && query.trim() != body.trim()
+    {
+        errors.add(
+            "query.anon_user_id",
+            "The anon_user_id of the query and of the body name different end users.",
+        );
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Core(CoreError::Validation(errors)).into());
+    }
+    Ok(body.or(query))
 }
 
 /// The workspace a request acts in.

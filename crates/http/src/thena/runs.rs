@@ -39,8 +39,8 @@ impl FromPath for RunPath {
         ("thread_id" = uuid::Uuid, Path, description = "The thread."),
         ("run_id" = uuid::Uuid, Path, description = "The run: the `id` of the stream's `run.created`."),
         ScopeParams,
-        ("Last-Event-ID" = Option<String>, Header, description = "The `id:` of the last event seen; the stream resumes after it."),
-        ("last_event_id" = Option<u64>, Query, description = "The same, for clients that cannot set the header.")),
+        ("Last-Event-ID" = Option<i64>, Header, minimum = 0, nullable = false, description = "The `id:` of the last event seen; the stream resumes after it."),
+        ("last_event_id" = Option<i64>, Query, minimum = 0, description = "The same, for clients that cannot set the header.")),
     security(("api_key" = []), ("bearer" = [])),
     responses(
         (status = 200, description = super::openapi::FOLLOW_RUN,
@@ -55,7 +55,8 @@ pub async fn events(
     query: QueryPairs<Thena>,
 ) -> Result<Response> {
     let scope = scope(&state, &principal, params.organization_id.as_deref()).await?;
-    let anon = params.anon_user_id.as_deref();
+    let anon = super::end_user(&principal, params.anon_user_id, None)?;
+    let anon = anon.as_deref();
     let last = crate::sse::last_event_id(&headers, query.get("last_event_id"))?;
     state
         .spool

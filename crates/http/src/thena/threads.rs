@@ -103,7 +103,7 @@ pub async fn create(
         title: body.title,
         agent: Some(agent),
         metadata: body.metadata,
-        anon_user_id: body.anon_user_id.or(query.anon_user_id),
+        anon_user_id: super::end_user(&principal, query.anon_user_id, body.anon_user_id)?,
         ..Default::default()
     };
     let thread = state
@@ -133,7 +133,8 @@ pub async fn list(
     query: QueryPairs<Thena>,
 ) -> Result<axum::Json<ThreadList>> {
     let scope = scope(&state, &principal, query.get("organization_id")).await?;
-    let anon = query.get("anon_user_id");
+    let end_user = super::end_user(&principal, query.string("anon_user_id"), None)?;
+    let anon = end_user.as_deref();
     let sort = query.get("sort");
     let params = ListParams::parse(&query, |t| uuid::Uuid::try_parse(t).ok())?;
     let mut marks = [None, None];
@@ -161,7 +162,7 @@ pub async fn list(
         search: None,
         sort: query.string("sort"),
         order: query.string("order"),
-        anon_user_id: query.string("anon_user_id"),
+        anon_user_id: end_user.clone(),
         paging,
     };
     let Listing::Cursor(page) = state
@@ -199,7 +200,8 @@ pub async fn show(
     Query(query, _): Query<Thena, ScopeParams>,
 ) -> Result<axum::Json<ThreadBody>> {
     let scope = scope(&state, &principal, query.organization_id.as_deref()).await?;
-    let anon = query.anon_user_id.as_deref();
+    let anon = super::end_user(&principal, query.anon_user_id, None)?;
+    let anon = anon.as_deref();
     let (thread, messages, stopped) = state
         .spool
         .conversation(&principal, &scope, Some(path.agent), path.thread, anon)
@@ -225,7 +227,8 @@ pub async fn delete(
     Query(query, _): Query<Thena, ScopeParams>,
 ) -> Result<axum::Json<DeletedBody>> {
     let scope = scope(&state, &principal, query.organization_id.as_deref()).await?;
-    let anon = query.anon_user_id.as_deref();
+    let anon = super::end_user(&principal, query.anon_user_id, None)?;
+    let anon = anon.as_deref();
     state
         .spool
         .agent_thread(&principal, &scope, path.agent, path.thread, anon)

@@ -64,20 +64,23 @@ fn athena_operations_are_well_formed() {
             }
         }
         let responses = operation["responses"].as_object().expect("responses");
-        if method == "post" {
-            assert!(
-                parameters
-                    .iter()
-                    .any(|p| p["name"] == "Idempotency-Key" && p["in"] == "header"),
-                "{at}: Idempotency-Key"
-            );
+        let authenticated = operation["security"]
+            .as_array()
+            .is_some_and(|s| !s.is_empty());
+        // A key is kept per credential: sign-in, which has none, keeps none.
+        let keyed = parameters
+            .iter()
+            .any(|p| p["name"] == "Idempotency-Key" && p["in"] == "header");
+        assert_eq!(
+            keyed,
+            method == "post" && authenticated,
+            "{at}: Idempotency-Key"
+        );
+        if keyed {
             for status in ["409", "413", "422"] {
                 assert!(responses.contains_key(status), "{at}: {status}");
             }
         }
-        let authenticated = operation["security"]
-            .as_array()
-            .is_some_and(|s| !s.is_empty());
         if authenticated {
             for status in ["401", "429"] {
                 assert!(responses.contains_key(status), "{at}: {status}");

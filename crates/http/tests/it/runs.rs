@@ -261,6 +261,17 @@ async fn a_streamed_run_sends_every_event_in_order_and_resumes_without_gaps() {
     )
     .await;
     assert_invalid(status, &body, "last_event_id");
+    // An empty header is no header: the query's id counts.
+    let (status, _) = send(
+        server
+            .get(
+                &format!("/api/v1/runs/{run_id}/events?last_event_id=1"),
+                &ada.token,
+            )
+            .header("Last-Event-ID", ""),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
 }
 
 #[tokio::test]
@@ -684,11 +695,13 @@ async fn the_prompt_keeps_the_newest_messages_within_the_window() {
         &server,
         &ada.token,
         &thread,
-        json!({ "content": "the newest question", "model": "scripted", "max_tokens": 64 }),
+        // A whole number may be written as a float (JSON has one number type).
+        json!({ "content": "the newest question", "model": "scripted", "max_tokens": 64.0 }),
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let request: Value = upstream.requests()[0].body.clone();
+    assert_eq!(request["max_tokens"], 64, "{request}");
     let messages = request["messages"].as_array().unwrap();
     assert_eq!(messages[0]["role"], "system");
     assert!(
@@ -791,6 +804,10 @@ async fn run_requests_are_checked_and_scoped() {
     let (status, body) = run(&server, &ada.token, &thread, json!({ "temperature": 7 })).await;
     assert_invalid(status, &body, "temperature");
     let (status, body) = run(&server, &ada.token, &thread, json!({ "max_tokens": 0 })).await;
+    assert_invalid(status, &body, "max_tokens");
+    let (status, body) = run(&server, &ada.token, &thread, json!({ "max_tokens": 8.5 })).await;
+    assert_invalid(status, &body, "max_tokens");
+    let (status, body) = run(&server, &ada.token, &thread, json!({ "max_tokens": 1e12 })).await;
     assert_invalid(status, &body, "max_tokens");
     let (status, body) = run(
         &server,

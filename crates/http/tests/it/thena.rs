@@ -350,6 +350,42 @@ async fn anonymous_end_users_see_only_their_threads() {
     )
     .await;
     assert_unprocessable(status, &body, json!(["body", "anon_user_id"]));
+
+    // In the query and the body both, they must agree; each problem is
+    // reported where it was given, and nothing is created.
+    let post = |query: &str, body: Value| {
+        send(
+            key_request(
+                &chat.server,
+                Method::POST,
+                &format!("{}{query}", chat.threads()),
+                &chat.key,
+            )
+            .json(&body),
+        )
+    };
+    let (status, body) = post(
+        "?anon_user_id=visitor-2",
+        json!({ "anon_user_id": "visitor-1" }),
+    )
+    .await;
+    assert_unprocessable(status, &body, json!(["query", "anon_user_id"]));
+    let (status, body) = post("?anon_user_id=%20", json!({ "anon_user_id": "visitor-1" })).await;
+    assert_unprocessable(status, &body, json!(["query", "anon_user_id"]));
+    let (status, body) = chat
+        .get(&format!("{}?anon_user_id=%20", chat.threads()))
+        .await;
+    assert_unprocessable(status, &body, json!(["query", "anon_user_id"]));
+    let (status, same) = post(
+        "?anon_user_id=visitor-1",
+        json!({ "anon_user_id": "visitor-1" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{same}");
+    let (_, list) = chat
+        .get(&format!("{}?anon_user_id=visitor-1", chat.threads()))
+        .await;
+    assert_eq!(list["data"].as_array().unwrap().len(), 2, "{list}");
 }
 
 #[tokio::test]
