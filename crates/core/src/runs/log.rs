@@ -9,10 +9,11 @@
 //! not one per token. Other events go out with the next write. A write that
 //! fails is tried again, its events kept, in order.
 //!
-//! Up to [`MAX_IN_FLIGHT`] writes are under way at once, each with other
-//! runs: a run with a write under way waits for it (so its events commit
-//! in order), but does not hold up the others — under load a run's first
-//! delta does not queue behind a write it is not part of.
+//! Writes start at most every [`TICK`], so a node's transactions stay a
+//! hundred a second whether it streams ten runs or a thousand; up to
+//! [`MAX_IN_FLIGHT`] are under way at once, each with other runs: a run
+//! with a write under way waits for it (so its events commit in order),
+//! but does not hold up the others.
 
 use super::codec;
 use super::event::{RunEvent, RunEventKind};
@@ -34,6 +35,10 @@ const MAX_BATCH: usize = 4096;
 /// Most writes under way at once (each a transaction; the cost stays per
 /// node, not per run).
 const MAX_IN_FLIGHT: usize = 4;
+/// Writes start at most this often: a node's transactions per second stay
+/// below 1 / TICK however many runs it streams (their events share the
+/// writes). After a quiet spell the next write starts at once.
+pub const TICK: Duration = Duration::from_millis(10);
 
 enum Command {
     /// The run's events from `next` on are this node's to write.
@@ -301,10 +306,14 @@ async fn write_loop(store: Arc<dyn Store>, mut commands: mpsc::UnboundedReceiver
     let mut backoff = Duration::ZERO;
     let mut paused_until: Option<Instant> = None;
     let mut closed = false;
+    let mut last_write: Option<Instant> = None;
     loop {
         let now = Instant::now();
         schedule.wake(now);
-        let may_write = writing.len() < MAX_IN_FLIGHT && paused_until.is_none_or(|t| t <= now);
+        let paced = last_write.map(|t| t + TICK).filter(|t| *t > now);
+        let may_write = writing.len() < MAX_IN_FLIGHT
+            && paused_until.is_none_or(|t| t <= now)
+            && paced.is_none();
         if may_write && !schedule.ready.is_empty() {
             let mut batch = Vec::new();
             let mut looked = std::mem::take(&mut schedule.ready);
@@ -326,16 +335,22 @@ async fn write_loop(store: Arc<dyn Store>, mut commands: mpsc::UnboundedReceiver
             }
             if !batch.is_empty() {
                 writing.spawn(write(store.clone(), batch, now));
+                last_write = Some(now);
                 continue;
             }
         }
         if closed && writing.is_empty() && runs.values().all(|p| p.events.is_empty()) {
             return;
         }
-        let wake_at = match (may_write, schedule.ready.is_empty()) {
-            // Ready runs wait for a free write, or for the pause to end.
-            (_, false) => paused_until.filter(|t| *t > now),
-            (_, true) => schedule.next_timer(),
+        let wake_at = if schedule.ready.is_empty() {
+            schedule.next_timer()
+        } else {
+            // Ready runs wait for the pace, the end of a pause, or (none of
+            // those: all writes under way) for a write to end.
+            paced
+                .into_iter()
+                .chain(paused_until.filter(|t| *t > now))
+                .max()
         };
         tokio::select! {
             command = commands.recv(), if !closed => match command {
