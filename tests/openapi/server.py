@@ -61,9 +61,10 @@ def create_member(binary: Path, workdir: Path) -> int:
 class Server:
     """`spool serve` in `workdir`, ready once it has logged "listening on ADDR"."""
 
-    def __init__(self, binary: Path, workdir: Path, log_path: Path, ready_timeout: float = 60.0):
+    def __init__(self, binary: Path, workdir: Path, log_path: Path, ready_timeout: float = 60.0,
+                 extra_config: str = ""):
         workdir.mkdir(parents=True, exist_ok=True)
-        (workdir / "spool.toml").write_text(CONFIG)
+        (workdir / "spool.toml").write_text(CONFIG + extra_config)
         env = clean_env()
         env.update(SPOOL_ADMIN_EMAIL=ADMIN_EMAIL, SPOOL_ADMIN_PASSWORD=ADMIN_PASSWORD)
         self.log_path = log_path

@@ -2,6 +2,7 @@
 //! and one module per wire dialect.
 
 pub mod athena;
+pub mod console;
 pub mod error;
 pub mod extract;
 pub mod freddy;

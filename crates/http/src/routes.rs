@@ -91,6 +91,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .merge(crate::openapi::docs())
+        .merge(crate::console::routes())
         .fallback(middleware::route_not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -150,3 +150,50 @@ fn the_committed_openapi_document_is_current() {
         "docs/openapi.json is out of date: run `SPOOL_BLESS=1 cargo nextest run -p spool-http the_committed_openapi` and commit it"
     );
 }
+
+#[tokio::test]
+async fn the_console_is_served_from_the_binary_under_a_strict_policy() {
+    let server = TestServer::start().await;
+    for (path, kind) in [
+        ("/console", "text/html"),
+        ("/console/app.js", "text/javascript"),
+        ("/console/app.css", "text/css"),
+    ] {
+        let response = server.request(Method::GET, path).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        let headers = response.headers().clone();
+        assert!(
+            headers["content-type"].to_str().unwrap().starts_with(kind),
+            "{path}: {:?}",
+            headers["content-type"]
+        );
+        let policy = headers["content-security-policy"].to_str().unwrap();
+        assert!(policy.contains("script-src 'self'"), "{path}: {policy}");
+        assert!(!policy.contains("unsafe"), "{path}: {policy}");
+        assert!(
+            policy.contains("frame-ancestors 'none'"),
+            "{path}: {policy}"
+        );
+        assert_eq!(headers["x-content-type-options"], "nosniff");
+        let body = response.text().await.unwrap();
+        assert!(
+            !body.contains("http://") && !body.contains("https://"),
+            "{path} loads nothing from elsewhere"
+        );
+        if path == "/console" {
+            assert!(!body.contains("<script>"), "no inline script");
+            assert!(body.contains(r#"<script type="module" src="/console/app.js">"#));
+        }
+    }
+    // The session travels in a header, never in a URL the console builds.
+    let script = server
+        .request(Method::GET, "/console/app.js")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(script.contains("Authorization = `Bearer ${t}`"));
+    assert!(!script.contains("searchParams.set(\"token\""));
+}
