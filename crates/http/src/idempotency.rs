@@ -55,6 +55,17 @@ fn owner(principal: &Principal) -> String {
     }
 }
 
+/// 1 to [`KEY_MAX_CHARS`] visible ASCII characters, spaces only inside
+/// (`^[!-~]([ -~]*[!-~])?$`, as the OpenAPI document states it).
+fn well_formed(key: &str) -> bool {
+    let visible = |b: &u8| (b'!'..=b'~').contains(b);
+    let bytes = key.as_bytes();
+    (1..=KEY_MAX_CHARS).contains(&bytes.len())
+        && bytes.iter().all(|b| *b == b' ' || visible(b))
+        && bytes.first().is_some_and(visible)
+        && bytes.last().is_some_and(visible)
+}
+
 fn lease_from(at: spool_core::Timestamp) -> Lease<'static> {
     Lease {
         holder: idempotency::node(),
@@ -74,7 +85,7 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
     let path = request.uri().path().to_owned();
     let fail = |err: ApiError| error_for_path(&path, err);
     let key = match request.headers().get(HEADER).and_then(|v| v.to_str().ok()) {
-        Some(key) if !key.is_empty() && key.chars().count() <= KEY_MAX_CHARS => key.to_owned(),
+        Some(key) if well_formed(key) => key.to_owned(),
         _ => {
             return fail(ApiError::invalid(
                 "Idempotency-Key",

@@ -147,7 +147,7 @@ pub async fn create(
     Query(query, _): Query<Athena, WorkspaceParam>,
     Json(body, _): Json<Athena, AgentRequest>,
 ) -> Result<(StatusCode, axum::Json<Data<AgentBody>>)> {
-    let named = body.workspace_uuid.clone().or(query.workspace_uuid);
+    let named = super::named_workspace(body.workspace_uuid.clone(), query.workspace_uuid)?;
     let scope = scope(&state, &principal, named.as_deref()).await?;
     let agent = state
         .spool
@@ -203,7 +203,7 @@ pub async fn update(
     Query(query, _): Query<Athena, WorkspaceParam>,
     Json(body, _): Json<Athena, AgentRequest>,
 ) -> Result<axum::Json<Data<AgentBody>>> {
-    let named = body.workspace_uuid.clone().or(query.workspace_uuid);
+    let named = super::named_workspace(body.workspace_uuid.clone(), query.workspace_uuid)?;
     let scope = scope(&state, &principal, named.as_deref()).await?;
     let agent = state
         .spool
@@ -245,7 +245,7 @@ pub async fn share(
     Query(query, _): Query<Athena, WorkspaceParam>,
     Json(body, _): Json<Athena, ShareRequest>,
 ) -> Result<axum::Json<Data<AgentBody>>> {
-    let named = body.workspace_uuid.clone().or(query.workspace_uuid);
+    let named = super::named_workspace(body.workspace_uuid.clone(), query.workspace_uuid)?;
     let scope = scope(&state, &principal, named.as_deref()).await?;
     let input = ShareInput {
         entity_type: body.entity_type,

@@ -143,7 +143,7 @@ pub async fn create(
     Json(body, _): Json<Athena, CreateMessage>,
 ) -> Result<(StatusCode, axum::Json<Data<MessageBody>>)> {
     let thread_id = thread_field(body.thread_uuid.as_deref().or(query.thread_uuid.as_deref()))?;
-    let named = body.workspace_uuid.clone().or(query.workspace_uuid);
+    let named = super::named_workspace(body.workspace_uuid.clone(), query.workspace_uuid)?;
     let scope = scope(&state, &principal, named.as_deref()).await?;
     let input = NewMessageInput {
         content: body.content,
@@ -194,7 +194,7 @@ pub async fn update(
     Query(query, _): Query<Athena, WorkspaceParam>,
     Json(body, _): Json<Athena, UpdateMessage>,
 ) -> Result<axum::Json<Data<MessageBody>>> {
-    let named = body.workspace_uuid.clone().or(query.workspace_uuid);
+    let named = super::named_workspace(body.workspace_uuid.clone(), query.workspace_uuid)?;
     let scope = scope(&state, &principal, named.as_deref()).await?;
     let input = MessageUpdateInput {
         content: body.content,

@@ -60,6 +60,14 @@ pub fn uuid_field(field: &str, value: Option<&str>) -> Result<Option<WorkspaceId
     }
 }
 
+/// The workspace a write names: `workspace_uuid` of the body, else of the
+/// query. Both are checked when both are given (a malformed one answers 422
+/// even where the other wins).
+pub fn named_workspace(body: Option<String>, query: Option<String>) -> Result<Option<String>> {
+    uuid_field("workspace_uuid", query.as_deref())?;
+    Ok(body.or(query))
+}
+
 /// The workspace a request acts in (`workspace_uuid` from the body, else the
 /// query, else the credential's default).
 pub async fn scope(

@@ -252,7 +252,7 @@ pub async fn run_thread(
     headers: HeaderMap,
     Json(body, _): Json<Athena, RunRequest>,
 ) -> Result<Response> {
-    let named = body.workspace_uuid.clone().or(query.workspace_uuid);
+    let named = super::named_workspace(body.workspace_uuid.clone(), query.workspace_uuid)?;
     let scope = scope(&state, &principal, named.as_deref()).await?;
     let stream = crate::sse::wanted(&headers, body.stream);
     let started = state
@@ -312,7 +312,7 @@ pub async fn run_agent(
     headers: HeaderMap,
     Json(body, _): Json<Athena, AgentRunRequest>,
 ) -> Result<Response> {
-    let named = body.workspace_uuid.clone().or(query.workspace_uuid);
+    let named = super::named_workspace(body.workspace_uuid.clone(), query.workspace_uuid)?;
     let scope = scope(&state, &principal, named.as_deref()).await?;
     state.spool.usable_agent(&principal, &scope, agent).await?;
     let thread = NewThreadInput {

@@ -136,7 +136,7 @@ pub async fn create(
     Query(query, _): Query<Athena, WorkspaceParam>,
     Json(body, _): Json<Athena, CreateThread>,
 ) -> Result<(StatusCode, axum::Json<Data<ThreadBody>>)> {
-    let named = body.workspace_uuid.clone().or(query.workspace_uuid);
+    let named = super::named_workspace(body.workspace_uuid.clone(), query.workspace_uuid)?;
     let scope = scope(&state, &principal, named.as_deref()).await?;
     let input = NewThreadInput {
         title: body.name,
@@ -182,7 +182,7 @@ pub async fn update(
     Query(query, _): Query<Athena, WorkspaceParam>,
     Json(body, _): Json<Athena, UpdateThread>,
 ) -> Result<axum::Json<Data<ThreadBody>>> {
-    let named = body.workspace_uuid.clone().or(query.workspace_uuid);
+    let named = super::named_workspace(body.workspace_uuid.clone(), query.workspace_uuid)?;
     let scope = scope(&state, &principal, named.as_deref()).await?;
     let agent = match body.agent_uuid {
         None => None,

@@ -71,6 +71,23 @@ async fn rejected_requests_are_replayed_too_and_bad_keys_are_refused() {
     )
     .await;
     assert_invalid(status, &body, "Idempotency-Key");
+    // Visible ASCII, spaces only inside: a tab or a non-ASCII letter is refused.
+    for key in ["a\tb", "clé"] {
+        let (status, body) = send(
+            server
+                .post("/api/v1/workspaces", &ada.token, json!({ "name": "x" }))
+                .header("Idempotency-Key", key),
+        )
+        .await;
+        assert_invalid(status, &body, "Idempotency-Key");
+    }
+    let (status, body) = send(
+        server
+            .post("/api/v1/workspaces", &ada.token, json!({ "name": "x" }))
+            .header("Idempotency-Key", "order 17: retry"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
 }
 
 /// Sends a keyed `POST` over a raw connection and resets it at once, before

@@ -287,6 +287,24 @@ async fn malformed_uuids_answer_422_naming_the_field() {
         let (status, body) = send(server.get(path, &ada.token)).await;
         assert_invalid(status, &body, field);
     }
+    // The body's workspace wins over the query's, but a malformed query
+    // value is refused all the same, and nothing is created.
+    let (status, body) = send(server.post(
+        "/api/v1/threads?workspace_uuid=nope",
+        &ada.token,
+        json!({ "name": "refused", "workspace_uuid": ada.workspace }),
+    ))
+    .await;
+    assert_invalid(status, &body, "workspace_uuid");
+    let (_, threads) = send(server.get("/api/v1/threads", &ada.token)).await;
+    assert!(
+        threads["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["name"] != "refused"),
+        "{threads}"
+    );
 }
 
 #[tokio::test]
