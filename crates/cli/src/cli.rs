@@ -12,7 +12,11 @@ use std::path::PathBuf;
     about = "The spool server and its operator commands"
 )]
 pub struct Cli {
-    #[command(flatten)]
+    /// Listed after each command's own flags, under their own heading.
+    #[command(
+        flatten,
+        next_help_heading = "Settings (every command; also SPOOL_* and spool.toml)"
+    )]
     pub settings: SettingArgs,
 
     #[command(subcommand)]
@@ -195,6 +199,15 @@ pub enum Command {
     /// Manage API keys
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Copy a SQLite database to PATH while the server keeps running (VACUUM INTO)
+    Backup(BackupArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// Where the copy goes: a new file (an existing one is refused)
+    #[arg(value_name = "PATH")]
+    pub path: std::path::PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -209,10 +222,13 @@ pub struct ServeArgs {
 pub enum UserCommand {
     /// Create a user; prints its id and email
     Create(UserCreateArgs),
+    /// List every user: id, email, name, created_at (tab-separated, one a line)
+    List,
 }
 
 #[derive(Debug, Args)]
 pub struct UserCreateArgs {
+    /// The user's email, their sign-in name (compared case-insensitively)
     #[arg(long)]
     pub email: String,
     /// Prefer SPOOL_USER_PASSWORD: a flag is visible to other local users
@@ -221,8 +237,10 @@ pub struct UserCreateArgs {
     /// Display name
     #[arg(long)]
     pub name: String,
+    /// Given name, optional
     #[arg(long)]
     pub first_name: Option<String>,
+    /// Family name, optional
     #[arg(long)]
     pub last_name: Option<String>,
 }
@@ -231,10 +249,13 @@ pub struct UserCreateArgs {
 pub enum WorkspaceCommand {
     /// Create a workspace owned by an existing user; prints its uuid
     Create(WorkspaceCreateArgs),
+    /// List every workspace: uuid, slug, name, created_at (tab-separated, one a line)
+    List,
 }
 
 #[derive(Debug, Args)]
 pub struct WorkspaceCreateArgs {
+    /// The workspace's display name
     #[arg(long)]
     pub name: String,
     /// Email of the user who will own it
@@ -246,6 +267,27 @@ pub struct WorkspaceCreateArgs {
 pub enum KeyCommand {
     /// Create an API key held by the workspace's owner; prints only the key
     Create(KeyCreateArgs),
+    /// List a workspace's API keys: uuid, prefix, name, created, last used, state
+    List(KeyListArgs),
+    /// Revoke an API key: it stops working at once
+    Revoke(KeyRevokeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct KeyListArgs {
+    /// The workspace's uuid
+    #[arg(long, value_name = "UUID")]
+    pub workspace: String,
+}
+
+#[derive(Debug, Args)]
+pub struct KeyRevokeArgs {
+    /// The workspace's uuid
+    #[arg(long, value_name = "UUID")]
+    pub workspace: String,
+    /// The key's uuid (the first column of `spool key list`)
+    #[arg(value_name = "KEY_UUID")]
+    pub key: String,
 }
 
 #[derive(Debug, Args)]
@@ -253,6 +295,7 @@ pub struct KeyCreateArgs {
     /// The workspace's uuid
     #[arg(long, value_name = "UUID")]
     pub workspace: String,
+    /// What the key is for, shown in lists
     #[arg(long)]
     pub name: String,
     /// When the key stops working, RFC 3339 (e.g. 2030-01-01T00:00:00Z)
@@ -268,5 +311,50 @@ mod tests {
     #[test]
     fn the_command_line_is_well_formed() {
         Cli::command().debug_assert();
+    }
+
+    /// Every flag and argument of every command says what it is, and a
+    /// command's help lists its own flags before the settings all share.
+    #[test]
+    fn every_command_documents_its_flags_first() {
+        fn walk(command: &mut clap::Command, path: &str) {
+            let path = format!("{path} {}", command.get_name());
+            for arg in command.get_arguments() {
+                let id = arg.get_id().as_str();
+                if ["help", "version"].contains(&id) {
+                    continue;
+                }
+                assert!(
+                    arg.get_help().is_some(),
+                    "{path}: --{id} has no description"
+                );
+            }
+            let own: Vec<String> = command
+                .get_arguments()
+                .filter(|a| !a.is_global_set() && a.get_help_heading().is_none())
+                .filter(|a| !["help", "version"].contains(&a.get_id().as_str()))
+                .map(|a| {
+                    a.get_long()
+                        .map_or_else(|| a.get_id().to_string().to_uppercase(), str::to_owned)
+                })
+                .collect();
+            let help = command.render_help().to_string();
+            let settings = help.find("Settings (every command").unwrap_or(help.len());
+            for name in own {
+                let at = help
+                    .find(&name)
+                    .unwrap_or_else(|| panic!("{path}: {name} not in\n{help}"));
+                assert!(
+                    at < settings,
+                    "{path}: {name} comes after the shared settings\n{help}"
+                );
+            }
+            for sub in command.get_subcommands_mut() {
+                walk(sub, &path);
+            }
+        }
+        let mut command = Cli::command();
+        command.build();
+        walk(&mut command, "");
     }
 }

@@ -1,7 +1,10 @@
-//! The one-shot operator commands: `migrate`, `user create`,
-//! `workspace create`, `key create`. Each prints only its result to stdout.
+//! The one-shot operator commands: `migrate`, `user create|list`,
+//! `workspace create|list`, `key create|list|revoke`, `backup`. Each prints
+//! only its result to stdout; lists are tab-separated, one item a line.
 
-use crate::cli::{KeyCreateArgs, UserCreateArgs, WorkspaceCreateArgs};
+use crate::cli::{
+    BackupArgs, KeyCreateArgs, KeyListArgs, KeyRevokeArgs, UserCreateArgs, WorkspaceCreateArgs,
+};
 use crate::config::Config;
 use anyhow::{Context, anyhow};
 use chrono::{DateTime, Utc};
@@ -136,5 +139,135 @@ pub async fn create_key(config: &Config, args: KeyCreateArgs) -> anyhow::Result<
         .await
         .map_err(explain)?;
     println!("{}", created.token.expose());
+    Ok(())
+}
+
+/// Rows a listing reads at a time: memory stays flat however many there are.
+const LIST_BATCH: u32 = 500;
+
+/// An optional time as a list shows it: RFC 3339, or `-`.
+fn shown(at: Option<chrono::DateTime<Utc>>) -> String {
+    at.map_or_else(|| "-".to_owned(), |at| at.to_rfc3339())
+}
+
+fn workspace_arg(text: &str) -> anyhow::Result<WorkspaceId> {
+    WorkspaceId::parse(text.trim())
+        .ok_or_else(|| anyhow!("invalid input: workspace: '{text}' is not a UUID"))
+}
+
+pub async fn list_users(config: &Config) -> anyhow::Result<()> {
+    let spool = open(config).await?;
+    let mut after = None;
+    loop {
+        let users = spool.store().users_after(after, LIST_BATCH).await?;
+        let Some(last) = users.last() else { break };
+        after = Some(last.id);
+        for user in &users {
+            println!(
+                "{}\t{}\t{}\t{}",
+                user.id,
+                user.email,
+                user.name,
+                user.created_at.to_rfc3339()
+            );
+        }
+    }
+    Ok(())
+}
+
+pub async fn list_workspaces(config: &Config) -> anyhow::Result<()> {
+    let spool = open(config).await?;
+    let mut after = None;
+    loop {
+        let workspaces = spool.store().workspaces_after(after, LIST_BATCH).await?;
+        let Some(last) = workspaces.last() else {
+            break;
+        };
+        after = Some(last.id);
+        for workspace in &workspaces {
+            println!(
+                "{}\t{}\t{}\t{}",
+                workspace.id,
+                workspace.slug,
+                workspace.name,
+                workspace.created_at.to_rfc3339()
+            );
+        }
+    }
+    Ok(())
+}
+
+pub async fn list_keys(config: &Config, args: KeyListArgs) -> anyhow::Result<()> {
+    let workspace = workspace_arg(&args.workspace)?;
+    let spool = open(config).await?;
+    if spool.store().workspace(workspace).await?.is_none() {
+        return Err(anyhow!(
+            "invalid input: workspace: no workspace has the uuid {workspace}"
+        ));
+    }
+    let now = Utc::now();
+    let mut page = spool_core::paging::PageRequest {
+        page: 1,
+        per_page: LIST_BATCH,
+    };
+    loop {
+        let keys = spool.store().list_api_keys(workspace, page).await?;
+        for key in &keys.items {
+            let state = if key.revoked_at.is_some() {
+                "revoked"
+            } else if key.is_active(now) {
+                "active"
+            } else {
+                "expired"
+            };
+            println!(
+                "{}\t{}\t{}\t{}\t{}\t{state}",
+                key.id,
+                key.prefix,
+                key.name,
+                key.created_at.to_rfc3339(),
+                shown(key.last_used_at),
+            );
+        }
+        if page.offset() + u64::from(page.per_page) >= keys.total {
+            return Ok(());
+        }
+        page.page += 1;
+    }
+}
+
+pub async fn revoke_key(config: &Config, args: KeyRevokeArgs) -> anyhow::Result<()> {
+    let workspace = workspace_arg(&args.workspace)?;
+    let key = spool_core::ApiKeyId::parse(args.key.trim())
+        .ok_or_else(|| anyhow!("invalid input: key: '{}' is not a UUID", args.key))?;
+    let spool = open(config).await?;
+    let Some(found) = spool.store().api_key(workspace, key).await? else {
+        return Err(anyhow!(
+            "invalid input: key: the workspace {workspace} has no key {key}"
+        ));
+    };
+    if found.revoked_at.is_some() {
+        println!("{key} was already revoked");
+        return Ok(());
+    }
+    spool
+        .store()
+        .revoke_api_key(workspace, key, Utc::now())
+        .await?;
+    println!("{key} revoked");
+    Ok(())
+}
+
+/// `VACUUM INTO` on SQLite; PostgreSQL has its own tools (docs/operations.md).
+pub fn backup(config: &Config, args: &BackupArgs) -> anyhow::Result<()> {
+    let url = config.database_url.expose();
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Err(anyhow!(
+            "database_url: spool backup copies SQLite databases; back up PostgreSQL with pg_dump or pg_basebackup (docs/operations.md)"
+        ));
+    }
+    let bytes = spool_store::sqlite::backup(url, &args.path)
+        .with_context(|| format!("backup to {}", args.path.display()))?;
+    println!("{}\t{bytes} bytes", args.path.display());
     Ok(())
 }

@@ -58,9 +58,11 @@ fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<()> {
         Command::Serve(_) => ("spool serve", Duration::ZERO),
         Command::Migrate => ("spool migrate", COMMAND_PATIENCE),
         Command::Config => ("spool config", Duration::ZERO),
-        Command::User(_) => ("spool user create", COMMAND_PATIENCE),
-        Command::Workspace(_) => ("spool workspace create", COMMAND_PATIENCE),
-        Command::Key(_) => ("spool key create", COMMAND_PATIENCE),
+        Command::User(_) => ("spool user", COMMAND_PATIENCE),
+        Command::Workspace(_) => ("spool workspace", COMMAND_PATIENCE),
+        Command::Key(_) => ("spool key", COMMAND_PATIENCE),
+        // Copies a live database: it takes a read snapshot, not the lock.
+        Command::Backup(args) => return commands::backup(&config, args),
     };
     let _database = database_lock::hold(&config.database_url, holder, patience)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -72,10 +74,15 @@ fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<()> {
             Command::Migrate => commands::migrate(&config).await,
             Command::Config => Ok(()),
             Command::User(UserCommand::Create(args)) => commands::create_user(&config, args).await,
+            Command::User(UserCommand::List) => commands::list_users(&config).await,
             Command::Workspace(WorkspaceCommand::Create(args)) => {
                 commands::create_workspace(&config, args).await
             }
+            Command::Workspace(WorkspaceCommand::List) => commands::list_workspaces(&config).await,
             Command::Key(KeyCommand::Create(args)) => commands::create_key(&config, args).await,
+            Command::Key(KeyCommand::List(args)) => commands::list_keys(&config, args).await,
+            Command::Key(KeyCommand::Revoke(args)) => commands::revoke_key(&config, args).await,
+            Command::Backup(_) => Ok(()),
         }
     })
 }

@@ -27,6 +27,16 @@ pub trait Store: Send + Sync + 'static {
     // --- users -----------------------------------------------------------
 
     async fn count_users(&self) -> StoreResult<u64>;
+    /// Every user in id order, at most `limit` after `after`: the
+    /// operator's listing (`spool user list`), not any API's.
+    async fn users_after(&self, after: Option<UserId>, limit: u32) -> StoreResult<Vec<User>>;
+    /// Every workspace in id (creation) order, at most `limit` after `after`
+    /// (`spool workspace list`).
+    async fn workspaces_after(
+        &self,
+        after: Option<WorkspaceId>,
+        limit: u32,
+    ) -> StoreResult<Vec<Workspace>>;
     /// Fails with [`StoreError::Unique`] when the email is taken.
     async fn insert_user(&self, user: NewUser) -> StoreResult<User>;
     async fn user(&self, id: UserId) -> StoreResult<Option<User>>;

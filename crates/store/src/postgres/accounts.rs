@@ -151,3 +151,26 @@ pub(super) async fn users_by_ids(pool: &PgPool, ids: &[UserId]) -> StoreResult<V
         .collect::<Result<_, _>>()
         .map_err(db)
 }
+
+/// Every user in id order after `after`, at most `limit`.
+pub(super) async fn users_after(
+    pool: &PgPool,
+    after: Option<UserId>,
+    limit: u32,
+) -> StoreResult<Vec<User>> {
+    let found = sqlx::query(concat!(
+        "SELECT ",
+        user_columns!(),
+        " FROM users u WHERE u.id > $1 ORDER BY u.id LIMIT $2"
+    ))
+    .bind(after.map_or(0, |id| id.0))
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await
+    .map_err(db)?;
+    found
+        .iter()
+        .map(rows::user)
+        .collect::<Result<_, _>>()
+        .map_err(db)
+}

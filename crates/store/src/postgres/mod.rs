@@ -248,6 +248,20 @@ impl Store for PostgresStore {
         keys::touch_api_key(&self.pool, id, at).await
     }
 
+    #[instrument(skip_all)]
+    async fn users_after(&self, after: Option<UserId>, limit: u32) -> StoreResult<Vec<User>> {
+        accounts::users_after(&self.pool, after, limit).await
+    }
+
+    #[instrument(skip_all)]
+    async fn workspaces_after(
+        &self,
+        after: Option<WorkspaceId>,
+        limit: u32,
+    ) -> StoreResult<Vec<Workspace>> {
+        workspaces::workspaces_after(&self.pool, after, limit).await
+    }
+
     #[instrument(skip_all, fields(count = ids.len()))]
     async fn users_by_ids(&self, ids: &[UserId]) -> StoreResult<Vec<User>> {
         accounts::users_by_ids(&self.pool, ids).await

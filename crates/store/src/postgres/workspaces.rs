@@ -304,3 +304,26 @@ pub(super) async fn workspaces_by_ids(
         .collect::<Result<_, _>>()
         .map_err(db)
 }
+
+/// Every workspace in id order after `after`, at most `limit`.
+pub(super) async fn workspaces_after(
+    pool: &PgPool,
+    after: Option<WorkspaceId>,
+    limit: u32,
+) -> StoreResult<Vec<Workspace>> {
+    let found = sqlx::query(concat!(
+        "SELECT ",
+        workspace_columns!(),
+        " FROM workspaces w WHERE w.id > $1 ORDER BY w.id LIMIT $2"
+    ))
+    .bind(after.map_or(uuid::Uuid::nil(), |id| id.0))
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await
+    .map_err(db)?;
+    found
+        .iter()
+        .map(rows::workspace)
+        .collect::<Result<_, _>>()
+        .map_err(db)
+}

@@ -362,6 +362,22 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn users_after(&self, after: Option<UserId>, limit: u32) -> StoreResult<Vec<User>> {
+        self.engine
+            .read(move |conn| lookups::users_after(conn, after, limit))
+            .await
+    }
+
+    async fn workspaces_after(
+        &self,
+        after: Option<WorkspaceId>,
+        limit: u32,
+    ) -> StoreResult<Vec<Workspace>> {
+        self.engine
+            .read(move |conn| lookups::workspaces_after(conn, after, limit))
+            .await
+    }
+
     async fn users_by_ids(&self, ids: &[UserId]) -> StoreResult<Vec<User>> {
         let ids = ids.to_vec();
         self.engine

@@ -36,3 +36,33 @@ pub(super) fn workspaces(conn: &Connection, ids: &[WorkspaceId]) -> Result<Vec<W
     .and_then(|mut s| s.query_map([list], rows::workspace)?.collect())
     .map_err(backend_error)
 }
+
+/// Every user in id order after `after`, at most `limit`.
+pub(super) fn users_after(
+    conn: &Connection,
+    after: Option<UserId>,
+    limit: u32,
+) -> Result<Vec<User>> {
+    conn.prepare_cached(&format!(
+        "SELECT {USER_COLUMNS} FROM users u WHERE u.id > ?1 ORDER BY u.id LIMIT ?2"
+    ))
+    .and_then(|mut s| {
+        s.query_map((after.map_or(0, |id| id.0), limit), rows::user)?
+            .collect()
+    })
+    .map_err(backend_error)
+}
+
+/// Every workspace in id order after `after`, at most `limit`.
+pub(super) fn workspaces_after(
+    conn: &Connection,
+    after: Option<WorkspaceId>,
+    limit: u32,
+) -> Result<Vec<Workspace>> {
+    let after = after.map_or_else(Vec::new, |id| id.0.as_bytes().to_vec());
+    conn.prepare_cached(&format!(
+        "SELECT {WORKSPACE_COLUMNS} FROM workspaces w WHERE w.id > ?1 ORDER BY w.id LIMIT ?2"
+    ))
+    .and_then(|mut s| s.query_map((after, limit), rows::workspace)?.collect())
+    .map_err(backend_error)
+}

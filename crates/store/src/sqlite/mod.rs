@@ -3,6 +3,7 @@
 
 mod accounts;
 mod agents;
+mod backup;
 mod engine;
 mod feedback;
 mod idempotency;
@@ -15,6 +16,8 @@ mod runs;
 mod thread_list;
 mod threads;
 mod workspaces;
+
+pub use backup::backup;
 
 use crate::migrations::SQLITE;
 use engine::{Engine, backend_error, open_writer};

@@ -41,6 +41,17 @@ pub async fn story_users(store: Arc<dyn Store>) {
         store.user(UserId(ada.id.0 + 1_000_000)).await.unwrap(),
         None
     );
+    // The operator's listing walks every user in id order.
+    assert_eq!(
+        store.users_after(None, 10).await.unwrap(),
+        [ada.clone(), grace.clone()]
+    );
+    assert_eq!(store.users_after(None, 1).await.unwrap(), vec![ada.clone()]);
+    assert_eq!(
+        store.users_after(Some(ada.id), 10).await.unwrap(),
+        vec![grace.clone()]
+    );
+    assert_eq!(store.users_after(Some(grace.id), 10).await.unwrap(), []);
     assert_eq!(
         store
             .user_by_email("grace@example.com")

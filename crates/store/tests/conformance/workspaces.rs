@@ -88,6 +88,20 @@ pub async fn story_list_workspaces(store: Arc<dyn Store>) {
         .unwrap();
     expected.sort_by_key(|w| (w.created_at, w.id));
 
+    // The operator's listing: every workspace, in id order, page by page.
+    let mut every: Vec<_> = expected.iter().chain([&theirs]).cloned().collect();
+    every.sort_by_key(|w| w.id);
+    let mut walked = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store.workspaces_after(after, 2).await.unwrap();
+        assert!(page.len() <= 2);
+        let Some(last) = page.last() else { break };
+        after = Some(last.id);
+        walked.extend(page);
+    }
+    assert_eq!(walked, every);
+
     let first = store
         .list_workspaces_for_user(ada.id, page(1, 2))
         .await
