@@ -43,6 +43,11 @@ pub const SQLITE: &[Migration] = &[
         name: "run_leases",
         sql: include_str!("../migrations/sqlite/0007_run_leases.sql"),
     },
+    Migration {
+        version: 8,
+        name: "tools",
+        sql: include_str!("../migrations/sqlite/0008_tools.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -80,5 +85,10 @@ pub const POSTGRES: &[Migration] = &[
         version: 7,
         name: "run_leases",
         sql: include_str!("../migrations/postgres/0007_run_leases.sql"),
+    },
+    Migration {
+        version: 8,
+        name: "tools",
+        sql: include_str!("../migrations/postgres/0008_tools.sql"),
     },
 ];

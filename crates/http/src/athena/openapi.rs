@@ -84,6 +84,7 @@ use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
         Order,
         Period,
         DateOrTime,
+        super::tool_schema::Tool,
     )),
     tags(
         (name = "athena: auth", description = "athena (`/api/v1`): sign-in, logout and the current user."),

@@ -27,6 +27,7 @@ mod shape;
 mod sign_in_throttle;
 mod thena;
 mod threads;
+mod tools;
 mod validation;
 mod workspaces;
 
