@@ -476,6 +476,25 @@ pub fn parse_tool_choice(value: &Value, errors: &mut ValidationErrors) -> ToolCh
     })
 }
 
+/// `required` needs a tool, and a named choice one of that name.
+pub fn check_tool_choice(
+    choice: &ToolChoice,
+    tools: &[ToolDefinition],
+    errors: &mut ValidationErrors,
+) {
+    match choice {
+        ToolChoice::Required if tools.is_empty() => errors.add(
+            "tool_choice",
+            "The tool_choice required needs at least one tool.",
+        ),
+        ToolChoice::Named(name) if !tools.iter().any(|t| &t.name == name) => errors.add(
+            "tool_choice",
+            format!("The tool_choice names '{name}', which is not one of the run's tools."),
+        ),
+        _ => {}
+    }
+}
+
 /// A run's tools: the agent's, with the request's added; a request tool
 /// named like one of the agent's replaces it.
 pub fn merge_tools(agent: &[ToolDefinition], request: Vec<ToolDefinition>) -> Vec<ToolDefinition> {

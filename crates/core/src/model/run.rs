@@ -65,6 +65,9 @@ pub struct Run {
     pub created_at: Timestamp,
     pub started_at: Option<Timestamp>,
     pub finished_at: Option<Timestamp>,
+    /// What its model may call: the agent's tools with the request's.
+    pub tools: Vec<crate::tools::ToolDefinition>,
+    pub tool_choice: crate::tools::ToolChoice,
 }
 
 /// What the store did with a new run.

@@ -72,6 +72,10 @@ impl RunData {
             created_at: self.created_at,
             started_at: self.started_at,
             finished_at: self.finished_at,
+            // Not in the log: a tool's written header values are secrets,
+            // and no dialect renders a run's tools from its events.
+            tools: Vec::new(),
+            tool_choice: Default::default(),
         })
     }
 }
@@ -235,6 +239,8 @@ mod tests {
             created_at: crate::now(),
             started_at: Some(crate::now()),
             finished_at: None,
+            tools: Vec::new(),
+            tool_choice: Default::default(),
         }
     }
 

@@ -102,6 +102,11 @@ pub struct RunInput {
     pub max_tokens: Option<u32>,
     /// `reject` (default), `interrupt` or `enqueue`.
     pub multitask: Option<String>,
+    /// Tool definitions added to the agent's (one named like an agent's
+    /// tool replaces it).
+    pub tools: Option<Value>,
+    /// `auto` (default), `none`, `required` or `{"name": ...}`.
+    pub tool_choice: Option<Value>,
 }
 
 /// A run just admitted, and its events from the first.
@@ -223,6 +228,26 @@ impl Spool {
                 ),
             );
         }
+        let request_tools = match &input.tools {
+            Some(value) => crate::tools::parse_tools("tools", value, &mut errors),
+            None => Vec::new(),
+        };
+        let agent_tools = agent.as_ref().map(|a| a.tools.as_slice()).unwrap_or(&[]);
+        let tools = crate::tools::merge_tools(agent_tools, request_tools);
+        let tool_choice = match &input.tool_choice {
+            Some(value) => crate::tools::parse_tool_choice(value, &mut errors),
+            None => crate::tools::ToolChoice::Auto,
+        };
+        crate::tools::check_tool_choice(&tool_choice, &tools, &mut errors);
+        if tools.len() > crate::tools::TOOLS_MAX {
+            errors.add(
+                "tools",
+                format!(
+                    "A run may not have more than {} tools, the agent's included.",
+                    crate::tools::TOOLS_MAX
+                ),
+            );
+        }
         if !input.files.is_empty() {
             errors.add(
                 "files",
@@ -288,6 +313,8 @@ impl Spool {
             created_at: now(),
             started_at: None,
             finished_at: None,
+            tools,
+            tool_choice,
         };
         idempotency::refer(Reference::Run(run.id));
         // Admission and launch belong to the server, not to the request: a

@@ -85,6 +85,7 @@ use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
         Period,
         DateOrTime,
         super::tool_schema::Tool,
+        super::tool_schema::ToolChoice,
     )),
     tags(
         (name = "athena: auth", description = "athena (`/api/v1`): sign-in, logout and the current user."),

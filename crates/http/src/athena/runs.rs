@@ -52,6 +52,13 @@ pub struct RunRequest {
     /// the active run) or `enqueue` (run after it).
     #[schema(value_type = Option<super::openapi::Multitask>)]
     pub multitask: Option<String>,
+    /// Tool definitions for this run, added to the agent's; one named like
+    /// an agent's tool replaces it. At most 64 in all.
+    #[schema(value_type = Option<Vec<super::tool_schema::Tool>>)]
+    pub tools: Option<Value>,
+    /// `auto` (default), `none`, `required` or `{"name": "TOOL"}`.
+    #[schema(value_type = Option<super::tool_schema::ToolChoice>)]
+    pub tool_choice: Option<Value>,
     #[schema(format = Uuid)]
     pub workspace_uuid: Option<String>,
 }
@@ -66,6 +73,8 @@ impl RunRequest {
             temperature: self.temperature,
             max_tokens: self.max_tokens,
             multitask: self.multitask,
+            tools: self.tools,
+            tool_choice: self.tool_choice,
         }
     }
 }

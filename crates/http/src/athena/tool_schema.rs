@@ -107,3 +107,28 @@ impl ToSchema for Tool {
         Cow::Borrowed("AthenaTool")
     }
 }
+
+/// `"auto"` (default), `"none"`, `"required"` or `{"name": "TOOL"}`.
+pub struct ToolChoice;
+
+impl PartialSchema for ToolChoice {
+    fn schema() -> RefOr<Schema> {
+        let named = ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .property("name", string())
+            .required("name");
+        Schema::OneOf(
+            OneOfBuilder::new()
+                .item(string().enum_values(Some(["auto", "none", "required"])))
+                .item(named)
+                .build(),
+        )
+        .into()
+    }
+}
+
+impl ToSchema for ToolChoice {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("AthenaToolChoice")
+    }
+}

@@ -1,6 +1,6 @@
 //! Tools on agents: stored, rendered without header secrets, validated.
 
-use crate::fixtures::{agent, put, uuid};
+use crate::fixtures::{agent, put, thread_in, uuid};
 use crate::{TestServer, assert_invalid, send};
 use reqwest::StatusCode;
 use serde_json::json;
@@ -85,4 +85,55 @@ async fn a_wrong_tool_definition_names_its_field_and_changes_nothing() {
     let (_, read) = send(server.get(&path, &ada.token)).await;
     assert_eq!(read["data"]["tools"][0]["name"], "keep");
     assert_eq!(read["data"]["tools_count"], 1);
+}
+
+#[tokio::test]
+async fn a_run_request_checks_its_tools_and_tool_choice() {
+    let server = TestServer::start().await;
+    let ada = server.account("ada@example.com").await;
+    let agent = agent(
+        &server,
+        &ada,
+        json!({ "name": "A", "tools": [{ "type": "function", "name": "lookup" }] }),
+    )
+    .await;
+    let thread = thread_in(
+        &server,
+        &ada.token,
+        &ada.workspace.to_string(),
+        json!({ "name": "t", "agent_uuid": uuid(&agent) }),
+    )
+    .await;
+    let path = format!("/api/v1/threads/{}/run", uuid(&thread));
+    for (body, field) in [
+        (
+            json!({ "tools": [{ "type": "function" }] }),
+            "tools[0].name",
+        ),
+        (json!({ "tool_choice": "often" }), "tool_choice"),
+        (
+            json!({ "tool_choice": { "name": "missing" } }),
+            "tool_choice",
+        ),
+    ] {
+        let (status, response) = send(server.post(&path, &ada.token, body)).await;
+        assert_invalid(status, &response, field);
+    }
+    let (_, runs) = send(server.get(
+        &format!("/api/v1/threads/{}/runs", uuid(&thread)),
+        &ada.token,
+    ))
+    .await;
+    assert_eq!(runs["data"], json!([]), "no run was made: {runs}");
+
+    // The agent's tool can be chosen by name; the run's own tools count too.
+    for body in [
+        json!({ "content": "hi", "tool_choice": { "name": "lookup" } }),
+        json!({ "content": "hi", "tools": [{ "type": "function", "name": "other" }],
+                "tool_choice": { "name": "other" } }),
+    ] {
+        let (status, response) = send(server.post(&path, &ada.token, body)).await;
+        assert_eq!(status, StatusCode::OK, "{response}");
+        assert_eq!(response["run"]["status"], "completed", "{response}");
+    }
 }

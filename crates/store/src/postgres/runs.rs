@@ -14,15 +14,18 @@ use spool_core::model::{FinishedRun, Message, Run, RunAdmission, RunStatus};
 use spool_core::paging::Page;
 use spool_core::runs::{RunEvent, RunEventKind, codec};
 use spool_core::store::{NewRunEvent, StoreResult, StoredRunEvent};
+use spool_core::tools::{self, ToolChoice};
 use spool_core::{AgentId, MessageId, RunId, StoreError, ThreadId, Timestamp, UserId, WorkspaceId};
 use sqlx::postgres::PgRow;
+use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool, Row};
 use uuid::Uuid;
 
 macro_rules! run_columns {
     () => {
         "id, thread_id, workspace_id, agent_id, user_id, model, status, temperature, max_tokens, \
-         input_tokens, output_tokens, error, message_id, created_at, started_at, finished_at"
+         input_tokens, output_tokens, error, message_id, created_at, started_at, finished_at, \
+         tools, tool_choice"
     };
 }
 
@@ -61,6 +64,10 @@ fn run_row(row: &PgRow) -> sqlx::Result<Run> {
         created_at: row.try_get("created_at")?,
         started_at: row.try_get("started_at")?,
         finished_at: row.try_get("finished_at")?,
+        tools: tools::tools_from_stored(row.try_get::<Json<_>, _>("tools")?.0),
+        tool_choice: ToolChoice::from_stored(
+            &row.try_get::<Json<serde_json::Value>, _>("tool_choice")?.0,
+        ),
     })
 }
 
@@ -148,8 +155,8 @@ async fn admit(
     sqlx::query(concat!(
         "WITH stored AS (INSERT INTO runs (",
         run_columns!(),
-        ", queued_message) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)), \
-         created AS (INSERT INTO run_events (run_id, seq, event, data) VALUES ($1, 1, $18, $19)) \
+        ", queued_message) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)), \
+         created AS (INSERT INTO run_events (run_id, seq, event, data) VALUES ($1, 1, $20, $21)) \
          UPDATE threads SET status = 'running' WHERE id = $2 AND $7 = 'in_progress'"
     ))
     .bind(run.id.0)
@@ -168,6 +175,8 @@ async fn admit(
     .bind(run.created_at)
     .bind(run.started_at)
     .bind(run.finished_at)
+    .bind(Json(tools::tools_to_stored(&run.tools)))
+    .bind(Json(run.tool_choice.to_stored()))
     .bind(queued_message)
     .bind(created.name())
     .bind(codec::encode(&created))

@@ -11,13 +11,14 @@ use spool_core::model::{FinishedRun, Message, Run, RunAdmission, RunStatus};
 use spool_core::paging::Page;
 use spool_core::runs::{RunEvent, RunEventKind, codec};
 use spool_core::store::{NewRunEvent, StoredRunEvent};
+use spool_core::tools::{self, ToolChoice};
 use spool_core::{AgentId, MessageId, RunId, StoreError, ThreadId, Timestamp, UserId, WorkspaceId};
 use std::collections::HashMap;
 
 type Result<T> = std::result::Result<T, StoreError>;
 
 const RUN_COLUMNS: &str = "id, thread_id, workspace_id, agent_id, user_id, model, status, temperature, max_tokens, \
-     input_tokens, output_tokens, error, message_id, created_at, started_at, finished_at";
+     input_tokens, output_tokens, error, message_id, created_at, started_at, finished_at, tools, tool_choice";
 
 fn run_row(row: &Row<'_>) -> rusqlite::Result<Run> {
     let status: String = row.get(6)?;
@@ -40,13 +41,20 @@ fn run_row(row: &Row<'_>) -> rusqlite::Result<Run> {
         created_at: instant(row.get(13)?)?,
         started_at: opt_instant(row.get(14)?)?,
         finished_at: opt_instant(row.get(15)?)?,
+        tools: json_column(16, row.get(16)?).map(tools::tools_from_stored)?,
+        tool_choice: json_column(17, row.get(17)?).map(|v| ToolChoice::from_stored(&v))?,
     })
+}
+
+fn json_column(column: usize, text: String) -> rusqlite::Result<serde_json::Value> {
+    serde_json::from_str(&text)
+        .map_err(|_| rusqlite::Error::InvalidColumnType(column, text, rusqlite::types::Type::Text))
 }
 
 /// Stores the run; a queued one keeps its user message (the core's JSON).
 fn insert(conn: &Connection, run: &Run, queued_message: Option<String>) -> Result<()> {
     conn.prepare_cached(&format!(
-        "INSERT INTO runs ({RUN_COLUMNS}, queued_message) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
+        "INSERT INTO runs ({RUN_COLUMNS}, queued_message) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)"
     ))
     .and_then(|mut s| {
         s.execute(params![
@@ -66,6 +74,8 @@ fn insert(conn: &Connection, run: &Run, queued_message: Option<String>) -> Resul
             micros(run.created_at),
             run.started_at.map(micros),
             run.finished_at.map(micros),
+            tools::tools_to_stored(&run.tools).to_string(),
+            run.tool_choice.to_stored().to_string(),
             queued_message,
         ])
     })

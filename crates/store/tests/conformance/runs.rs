@@ -7,6 +7,7 @@ use spool_core::listing::{Listing, Paging};
 use spool_core::model::{Run, RunAdmission, RunStatus, Thread, ThreadStatus};
 use spool_core::paging::PageRequest;
 use spool_core::store::Lease;
+use spool_core::tools::ToolChoice;
 use spool_core::{RunId, Store};
 use std::sync::Arc;
 
@@ -28,6 +29,8 @@ pub fn new_run(thread: &spool_core::model::Thread, seconds: i64) -> Run {
         created_at: at(seconds),
         started_at: None,
         finished_at: None,
+        tools: Vec::new(),
+        tool_choice: Default::default(),
     }
 }
 
@@ -75,9 +78,15 @@ pub async fn story_runs(store: Arc<dyn Store>) {
         1
     );
 
-    // Enqueued ones wait in arrival order.
-    let RunAdmission::Queued { run: second, .. } =
-        store.create_run(new_run(&t, 12), None, true).await.unwrap()
+    // Enqueued ones wait in arrival order; a run keeps its tools and
+    // tool_choice for whichever node starts it.
+    let mut with_tools = new_run(&t, 12);
+    with_tools.tools = crate::agents::sample_tools();
+    with_tools.tool_choice = ToolChoice::Named("get_weather".into());
+    let RunAdmission::Queued { run: second, .. } = store
+        .create_run(with_tools.clone(), None, true)
+        .await
+        .unwrap()
     else {
         panic!("expected queued")
     };
@@ -104,6 +113,8 @@ pub async fn story_runs(store: Arc<dyn Store>) {
     assert_eq!(stored_reply.seq, 2);
     let next = finished.next.expect("the second run starts");
     assert_eq!((next.id, next.status), (second.id, RunStatus::InProgress));
+    assert_eq!(next.tools, with_tools.tools);
+    assert_eq!(next.tool_choice, with_tools.tool_choice);
     let reread = store.run(workspace.id, first.id).await.unwrap().unwrap();
     assert_eq!(reread.status, RunStatus::Completed);
     assert_eq!(reread.message_id, Some(stored_reply.id));
