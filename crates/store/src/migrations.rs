@@ -48,6 +48,11 @@ pub const SQLITE: &[Migration] = &[
         name: "tools",
         sql: include_str!("../migrations/sqlite/0008_tools.sql"),
     },
+    Migration {
+        version: 9,
+        name: "run_tool_outputs",
+        sql: include_str!("../migrations/sqlite/0009_run_tool_outputs.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -90,5 +95,10 @@ pub const POSTGRES: &[Migration] = &[
         version: 8,
         name: "tools",
         sql: include_str!("../migrations/postgres/0008_tools.sql"),
+    },
+    Migration {
+        version: 9,
+        name: "run_tool_outputs",
+        sql: include_str!("../migrations/postgres/0009_run_tool_outputs.sql"),
     },
 ];

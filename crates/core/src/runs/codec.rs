@@ -28,6 +28,9 @@ struct RunData {
     created_at: Timestamp,
     started_at: Option<Timestamp>,
     finished_at: Option<Timestamp>,
+    /// The calls a `requires_action` run waits for (absent before tools).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    required_action: Option<Value>,
 }
 
 impl From<&Run> for RunData {
@@ -49,6 +52,7 @@ impl From<&Run> for RunData {
             created_at: run.created_at,
             started_at: run.started_at,
             finished_at: run.finished_at,
+            required_action: run.required_action.clone(),
         }
     }
 }
@@ -76,6 +80,7 @@ impl RunData {
             // and no dialect renders a run's tools from its events.
             tools: Vec::new(),
             tool_choice: Default::default(),
+            required_action: self.required_action,
         })
     }
 }
@@ -241,6 +246,7 @@ mod tests {
             finished_at: None,
             tools: Vec::new(),
             tool_choice: Default::default(),
+            required_action: None,
         }
     }
 

@@ -315,6 +315,7 @@ impl Spool {
             finished_at: None,
             tools,
             tool_choice,
+            required_action: None,
         };
         idempotency::refer(Reference::Run(run.id));
         // Admission and launch belong to the server, not to the request: a
@@ -480,7 +481,10 @@ impl Spool {
             if run.status.is_terminal() {
                 return Ok(());
             }
-            if run.status == RunStatus::InProgress {
+            if matches!(
+                run.status,
+                RunStatus::InProgress | RunStatus::RequiresAction
+            ) {
                 let here = hub.get(id).filter(|live| live.is_executing());
                 // Executed here, or (several nodes) perhaps by another node:
                 // ask for it to stop, and wait until its end is stored.

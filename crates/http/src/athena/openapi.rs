@@ -486,6 +486,7 @@ pub enum MessageRole {
 pub enum RunStatus {
     Queued,
     InProgress,
+    RequiresAction,
     Completed,
     Failed,
     Cancelled,

@@ -98,7 +98,8 @@ pub struct RunBody {
     pub agent_uuid: Option<String>,
     #[schema(example = "echo")]
     pub model: String,
-    /// `queued`, `in_progress`, `completed`, `failed` or `cancelled`.
+    /// `queued`, `in_progress`, `requires_action` (waiting for tool outputs),
+    /// `completed`, `failed` or `cancelled`.
     #[schema(value_type = super::openapi::RunStatus)]
     pub status: &'static str,
     pub temperature: Option<f64>,

@@ -31,6 +31,7 @@ pub fn new_run(thread: &spool_core::model::Thread, seconds: i64) -> Run {
         finished_at: None,
         tools: Vec::new(),
         tool_choice: Default::default(),
+        required_action: None,
     }
 }
 
@@ -689,5 +690,103 @@ pub async fn story_run_transitions_are_compare_and_set(store: Arc<dyn Store>) {
             .unwrap()
             .status,
         ThreadStatus::Idle
+    );
+}
+
+/// `in_progress → requires_action → in_progress`, each a compare-and-set;
+/// the outputs wait for the executor, who takes them once; the end clears
+/// whatever is left.
+pub async fn story_runs_wait_for_tool_outputs(store: Arc<dyn Store>) {
+    let owner = user(&store, "tools@example.com").await;
+    let workspace = insert_workspace(&store, "Tools", owner.id).await;
+    let t = insert_thread(&store, thread(workspace.id, Some(owner.id), at(1))).await;
+    let RunAdmission::Started { run, .. } =
+        store.create_run(new_run(&t, 2), None, false).await.unwrap()
+    else {
+        panic!("started")
+    };
+    let read = || {
+        let store = store.clone();
+        async move { store.run(workspace.id, run.id).await.unwrap().unwrap() }
+    };
+    let calls = serde_json::json!([{ "id": "call_1", "name": "f", "arguments": { "x": 1 } }]);
+    let outputs = serde_json::json!([{ "tool_call_id": "call_1", "output": "42" }]);
+
+    // Nothing to submit or take before the run asks.
+    assert!(
+        !store
+            .submit_run_tool_outputs(run.id, outputs.clone())
+            .await
+            .unwrap()
+    );
+    assert_eq!(store.take_run_tool_outputs(run.id).await.unwrap(), None);
+
+    assert!(
+        store
+            .require_run_action(run.id, calls.clone())
+            .await
+            .unwrap()
+    );
+    let waiting = read().await;
+    assert_eq!(waiting.status, RunStatus::RequiresAction);
+    assert_eq!(waiting.required_action, Some(calls.clone()));
+    // It still holds its thread: a second run is refused.
+    assert!(matches!(
+        store.create_run(new_run(&t, 3), None, false).await.unwrap(),
+        RunAdmission::Busy { active } if active == run.id
+    ));
+    // Asking twice changes nothing.
+    assert!(
+        !store
+            .require_run_action(run.id, serde_json::json!([]))
+            .await
+            .unwrap()
+    );
+    assert_eq!(read().await.required_action, Some(calls.clone()));
+
+    // The first answer wins; a second finds nothing waiting.
+    assert!(
+        store
+            .submit_run_tool_outputs(run.id, outputs.clone())
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .submit_run_tool_outputs(run.id, serde_json::json!([]))
+            .await
+            .unwrap()
+    );
+    let resumed = read().await;
+    assert_eq!(
+        (resumed.status, resumed.required_action),
+        (RunStatus::InProgress, None)
+    );
+    assert_eq!(
+        store.take_run_tool_outputs(run.id).await.unwrap(),
+        Some(outputs)
+    );
+    assert_eq!(store.take_run_tool_outputs(run.id).await.unwrap(), None);
+
+    // A run that waits can be ended (cancelled) as the run in progress it is.
+    assert!(store.require_run_action(run.id, calls).await.unwrap());
+    let mut cancelled = read().await;
+    cancelled.status = RunStatus::Cancelled;
+    cancelled.finished_at = Some(at(5));
+    let finished = store
+        .finish_run(&cancelled, RunStatus::RequiresAction, None)
+        .await
+        .unwrap();
+    assert!(finished.is_some(), "the waiting run ends");
+    let ended = read().await;
+    assert_eq!(
+        (ended.status, ended.required_action),
+        (RunStatus::Cancelled, None)
+    );
+    assert!(
+        !store
+            .submit_run_tool_outputs(run.id, serde_json::json!([]))
+            .await
+            .unwrap()
     );
 }
