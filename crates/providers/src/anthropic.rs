@@ -141,10 +141,7 @@ mod tests {
             reqwest::Client::new(),
         )
         .unwrap();
-        let message = |role, content: &str| ChatMessage {
-            role,
-            content: content.into(),
-        };
+        let message = |role, content: &str| ChatMessage::text(role, content);
         let request = ChatRequest {
             model: "claude".into(),
             messages: vec![
@@ -155,6 +152,8 @@ mod tests {
             ],
             temperature: None,
             max_tokens: None,
+            tools: Vec::new(),
+            tool_choice: Default::default(),
         };
         let body = provider.body(&request);
         assert_eq!(body["system"], "be brief");

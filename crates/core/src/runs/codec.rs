@@ -168,9 +168,13 @@ struct DeltaData {
 pub fn encode(kind: &RunEventKind) -> String {
     let value = match kind {
         RunEventKind::RunCreated(run)
+        | RunEventKind::RunRequiresAction(run)
         | RunEventKind::RunCompleted(run)
         | RunEventKind::RunFailed(run)
         | RunEventKind::RunCancelled(run) => serde_json::to_string(&RunData::from(run)),
+        RunEventKind::ToolCallCreated(call) | RunEventKind::ToolCallCompleted(call) => {
+            serde_json::to_string(call)
+        }
         RunEventKind::MessageCreated(message) | RunEventKind::MessageCompleted(message) => {
             serde_json::to_string(&MessageData::from(message))
         }
@@ -196,6 +200,9 @@ pub fn decode(name: &str, data: &str) -> Option<RunEventKind> {
     };
     Some(match name {
         "run.created" => RunEventKind::RunCreated(run()?),
+        "run.requires_action" => RunEventKind::RunRequiresAction(run()?),
+        "tool_call.created" => RunEventKind::ToolCallCreated(serde_json::from_str(data).ok()?),
+        "tool_call.completed" => RunEventKind::ToolCallCompleted(serde_json::from_str(data).ok()?),
         "run.completed" => RunEventKind::RunCompleted(run()?),
         "run.failed" => RunEventKind::RunFailed(run()?),
         "run.cancelled" => RunEventKind::RunCancelled(run()?),

@@ -11,10 +11,12 @@ mod naming;
 mod node;
 pub mod prompt;
 mod recovery;
+mod tool_calls;
 
 pub use event::{RunEvent, RunEventKind, RunOutcome};
 pub use hub::Subscription;
 pub use log::DELTA_WINDOW;
+pub use tool_calls::ToolOutput;
 
 use crate::catalog::ModelEntry;
 use crate::error::{CoreError, ValidationErrors};

@@ -64,6 +64,7 @@ use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
         messages::delete,
         runs::show,
         runs::cancel,
+        super::tool_outputs::submit,
         runs::events,
         metrics::threads,
         metrics::messages,

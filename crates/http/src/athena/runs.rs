@@ -116,6 +116,10 @@ pub struct RunBody {
     pub started_at: Option<String>,
     #[schema(format = DateTime)]
     pub finished_at: Option<String>,
+    /// While `requires_action`: `{"tool_calls": [{id, name, arguments}]}`,
+    /// the calls to answer with `POST /api/v1/runs/{uuid}/tool-outputs`.
+    #[schema(value_type = Option<Object>, required = true)]
+    pub required_action: Option<Value>,
 }
 
 impl From<Run> for RunBody {
@@ -139,6 +143,9 @@ impl From<Run> for RunBody {
             created_at: time(run.created_at),
             started_at: run.started_at.map(time),
             finished_at: run.finished_at.map(time),
+            required_action: run
+                .required_action
+                .map(|required| json!({ "tool_calls": required["tool_calls"] })),
         }
     }
 }
@@ -191,6 +198,7 @@ fn event_message(message: &Message) -> String {
 fn event_data(kind: &RunEventKind) -> String {
     match kind {
         RunEventKind::RunCreated(run)
+        | RunEventKind::RunRequiresAction(run)
         | RunEventKind::RunCompleted(run)
         | RunEventKind::RunFailed(run)
         | RunEventKind::RunCancelled(run) => {
@@ -200,6 +208,9 @@ fn event_data(kind: &RunEventKind) -> String {
             event_message(message)
         }
         RunEventKind::MessageDelta(piece) => json!({ "delta": { "content": piece } }).to_string(),
+        RunEventKind::ToolCallCreated(call) | RunEventKind::ToolCallCompleted(call) => {
+            call.to_string()
+        }
         RunEventKind::Done => "[DONE]".to_owned(),
     }
 }
@@ -214,8 +225,19 @@ async fn settle(
     principal: &Principal,
     events: Subscription,
 ) -> Result<axum::Json<RunResult>> {
+    settle_after(state, principal, events, 0).await
+}
+
+/// Waits for the run's end, or until it waits for tool outputs again after
+/// `waits` waits, and answers with its (step's) reply.
+pub(super) async fn settle_after(
+    state: &AppState,
+    principal: &Principal,
+    events: Subscription,
+    waits: u64,
+) -> Result<axum::Json<RunResult>> {
     let outcome = events
-        .outcome()
+        .outcome_after_waits(waits)
         .await
         .ok_or(crate::error::ApiError::not_found("Run"))?;
     let (run, reply) = (outcome.run, outcome.reply);

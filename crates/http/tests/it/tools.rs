@@ -3,7 +3,7 @@
 use crate::fixtures::{agent, put, thread_in, uuid};
 use crate::{TestServer, assert_invalid, send};
 use reqwest::StatusCode;
-use serde_json::json;
+use serde_json::{Value, json};
 
 #[tokio::test]
 async fn an_agent_keeps_its_tools_and_never_shows_header_values() {
@@ -136,4 +136,355 @@ async fn a_run_request_checks_its_tools_and_tool_choice() {
         assert_eq!(status, StatusCode::OK, "{response}");
         assert_eq!(response["run"]["status"], "completed", "{response}");
     }
+}
+
+/// A thread whose agent has the client function `get_weather`.
+async fn weather_thread(server: &TestServer, ada: &crate::Account) -> String {
+    let agent = agent(
+        server,
+        ada,
+        json!({ "name": "Weather", "tools": [{ "type": "function", "name": "get_weather",
+            "parameters": { "type": "object", "properties": { "city": { "type": "string" } } } }] }),
+    )
+    .await;
+    let thread = thread_in(
+        server,
+        &ada.token,
+        &ada.workspace.to_string(),
+        json!({ "name": "t", "agent_uuid": uuid(&agent) }),
+    )
+    .await;
+    uuid(&thread).to_owned()
+}
+
+async fn run_thread(server: &TestServer, token: &str, thread: &str, body: Value) -> Value {
+    let (status, response) =
+        send(server.post(&format!("/api/v1/threads/{thread}/run"), token, body)).await;
+    assert_eq!(status, StatusCode::OK, "{response}");
+    response
+}
+
+async fn submit(
+    server: &TestServer,
+    token: &str,
+    run: &str,
+    outputs: Value,
+) -> (StatusCode, Value) {
+    send(server.post(
+        &format!("/api/v1/runs/{run}/tool-outputs"),
+        token,
+        json!({ "tool_outputs": outputs }),
+    ))
+    .await
+}
+
+async fn messages(server: &TestServer, token: &str, thread: &str) -> Vec<Value> {
+    let (status, body) = send(server.get(
+        &format!("/api/v1/messages?thread_uuid={thread}&per_page=100"),
+        token,
+    ))
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["data"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn a_client_function_round_trip_goes_through_requires_action() {
+    let server = TestServer::start().await;
+    let ada = server.account("ada@example.com").await;
+    let thread = weather_thread(&server, &ada).await;
+
+    let waiting = run_thread(
+        &server,
+        &ada.token,
+        &thread,
+        json!({ "content": "/tool get_weather {\"city\": \"Oslo\"}" }),
+    )
+    .await;
+    let run = &waiting["run"];
+    assert_eq!(run["status"], "requires_action", "{waiting}");
+    let calls = run["required_action"]["tool_calls"].as_array().unwrap();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0]["name"], "get_weather");
+    assert_eq!(calls[0]["arguments"], json!({ "city": "Oslo" }));
+    let call_id = calls[0]["id"].as_str().unwrap().to_owned();
+    let step = &waiting["data"];
+    assert_eq!(step["tool_calls"][0]["id"], call_id.as_str(), "{step}");
+    assert_eq!(step["tool_calls"][0]["kind"], "function");
+    assert_eq!(step["tool_calls"][0]["tool_name"], "get_weather");
+    let run_id = run["uuid"].as_str().unwrap().to_owned();
+
+    // Wrong, repeated and missing ids change nothing.
+    for (outputs, field) in [
+        (
+            json!([{ "tool_call_id": "call_nope", "output": "x" }]),
+            "tool_outputs[0].tool_call_id",
+        ),
+        (
+            json!([{ "tool_call_id": call_id, "output": "x" }, { "tool_call_id": call_id, "output": "y" }]),
+            "tool_outputs[1].tool_call_id",
+        ),
+        (json!([]), "tool_outputs"),
+    ] {
+        let (status, body) = submit(&server, &ada.token, &run_id, outputs).await;
+        assert_invalid(status, &body, field);
+    }
+    let (_, still) = send(server.get(&format!("/api/v1/runs/{run_id}"), &ada.token)).await;
+    assert_eq!(still["data"]["status"], "requires_action", "{still}");
+
+    let (status, done) = submit(
+        &server,
+        &ada.token,
+        &run_id,
+        json!([{ "tool_call_id": call_id, "output": "sunny, 21°C" }]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    assert_eq!(done["run"]["status"], "completed", "{done}");
+    assert_eq!(done["run"]["uuid"], run_id.as_str(), "the same run went on");
+    assert_eq!(done["run"]["required_action"], Value::Null);
+    assert_eq!(
+        done["data"]["content"],
+        "Echo: get_weather answered: sunny, 21°C"
+    );
+    let usage = &done["run"]["usage"];
+    assert!(usage["input_tokens"].as_u64().unwrap() > 0, "{usage}");
+
+    // A second answer finds nothing waiting.
+    let (status, _) = submit(
+        &server,
+        &ada.token,
+        &run_id,
+        json!([{ "tool_call_id": call_id, "output": "again" }]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+
+    // The thread: the question, the step with its call and result, the
+    // tool message, the answer.
+    let stored = messages(&server, &ada.token, &thread).await;
+    let roles: Vec<&str> = stored.iter().map(|m| m["role"].as_str().unwrap()).collect();
+    assert_eq!(
+        roles,
+        ["user", "assistant", "tool", "assistant"],
+        "{stored:?}"
+    );
+    let call = &stored[1]["tool_calls"][0];
+    assert_eq!(call["result"], "sunny, 21°C");
+    assert_eq!(call["error"], Value::Null);
+    assert!(
+        call["start_time"].is_string() && call["end_time"].is_string(),
+        "{call}"
+    );
+    assert_eq!(stored[1]["metadata"]["finish_reason"], "tool_calls");
+    assert_eq!(stored[2]["content"], "sunny, 21°C");
+    assert_eq!(stored[3]["metadata"]["finish_reason"], "stop");
+
+    // The run log holds the tool events; a resume after run.requires_action
+    // sends exactly what followed it.
+    let response = server
+        .get(&format!("/api/v1/runs/{run_id}/events"), &ada.token)
+        .send()
+        .await
+        .unwrap();
+    let events = crate::runs::parse_sse(&response.text().await.unwrap());
+    let names: Vec<&str> = events.iter().map(|e| e.event.as_str()).collect();
+    for expected in [
+        "tool_call.created",
+        "run.requires_action",
+        "tool_call.completed",
+        "run.completed",
+    ] {
+        assert!(names.contains(&expected), "{expected} in {names:?}");
+    }
+    let waited = events
+        .iter()
+        .find(|e| e.event == "run.requires_action")
+        .unwrap();
+    let required: Value = serde_json::from_str(&waited.data).unwrap();
+    assert_eq!(required["status"], "requires_action");
+    let completed = events
+        .iter()
+        .find(|e| e.event == "tool_call.completed")
+        .unwrap();
+    let completed: Value = serde_json::from_str(&completed.data).unwrap();
+    assert_eq!(completed["result"], "sunny, 21°C");
+    let resumed = server
+        .get(&format!("/api/v1/runs/{run_id}/events"), &ada.token)
+        .header("Last-Event-ID", waited.id.to_string())
+        .send()
+        .await
+        .unwrap();
+    let rest = crate::runs::parse_sse(&resumed.text().await.unwrap());
+    let after: Vec<_> = events
+        .iter()
+        .filter(|e| e.id > waited.id)
+        .cloned()
+        .collect();
+    assert_eq!(rest, after);
+}
+
+#[tokio::test]
+async fn parallel_calls_are_answered_together() {
+    let server = TestServer::start().await;
+    let ada = server.account("ada@example.com").await;
+    let thread = weather_thread(&server, &ada).await;
+    let waiting = run_thread(
+        &server,
+        &ada.token,
+        &thread,
+        json!({ "content": "/tool get_weather {\"city\": \"Oslo\"}\n/tool get_weather {\"city\": \"Rome\"}" }),
+    )
+    .await;
+    let calls = waiting["run"]["required_action"]["tool_calls"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(calls.len(), 2, "{waiting}");
+    let run_id = waiting["run"]["uuid"].as_str().unwrap();
+    let (status, body) = submit(
+        &server,
+        &ada.token,
+        run_id,
+        json!([{ "tool_call_id": calls[0]["id"], "output": "cold" }]),
+    )
+    .await;
+    assert_invalid(status, &body, "tool_outputs");
+    let (status, done) = submit(
+        &server,
+        &ada.token,
+        run_id,
+        json!([
+            { "tool_call_id": calls[1]["id"], "output": "warm" },
+            { "tool_call_id": calls[0]["id"], "output": "cold" },
+        ]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    assert_eq!(
+        done["data"]["content"],
+        "Echo: get_weather answered: cold; get_weather answered: warm"
+    );
+}
+
+#[tokio::test]
+async fn a_call_spool_cannot_make_gives_the_model_an_error_result() {
+    let server = TestServer::start().await;
+    let ada = server.account("ada@example.com").await;
+    let thread = weather_thread(&server, &ada).await;
+    for (content, error) in [
+        (
+            "/tool get_weather {oops",
+            "The arguments are not valid JSON",
+        ),
+        (
+            "/tool launch_rockets {}",
+            "There is no tool named 'launch_rockets'",
+        ),
+    ] {
+        let done = run_thread(&server, &ada.token, &thread, json!({ "content": content })).await;
+        assert_eq!(done["run"]["status"], "completed", "{done}");
+        let reply = done["data"]["content"].as_str().unwrap();
+        assert!(reply.contains(error), "{reply}");
+    }
+    let stored = messages(&server, &ada.token, &thread).await;
+    let call = &stored[1]["tool_calls"][0];
+    assert_eq!(call["arguments"], "{oops", "kept as the model wrote it");
+    assert!(call["error"].as_str().unwrap().contains("not valid JSON"));
+}
+
+#[tokio::test]
+async fn a_run_ends_at_max_steps() {
+    let core = spool_core::SpoolConfig {
+        run_max_steps: 1,
+        ..Default::default()
+    };
+    let server = TestServer::start_with(Default::default(), core).await;
+    let ada = server.account("ada@example.com").await;
+    let thread = weather_thread(&server, &ada).await;
+    let done = run_thread(
+        &server,
+        &ada.token,
+        &thread,
+        json!({ "content": "/tool get_weather {}" }),
+    )
+    .await;
+    assert_eq!(done["run"]["status"], "completed", "{done}");
+    assert_eq!(done["data"]["metadata"]["finish_reason"], "max_steps");
+    let call = &done["data"]["tool_calls"][0];
+    assert!(
+        call["error"].as_str().unwrap().contains("max_steps"),
+        "{call}"
+    );
+}
+
+#[tokio::test]
+async fn a_run_waiting_too_long_fails_and_one_waiting_can_be_cancelled() {
+    let core = spool_core::SpoolConfig {
+        tool_outputs_timeout: std::time::Duration::ZERO,
+        ..Default::default()
+    };
+    let server = TestServer::start_with(Default::default(), core).await;
+    let ada = server.account("ada@example.com").await;
+    let thread = weather_thread(&server, &ada).await;
+    // The non-streaming answer comes at run.requires_action; the run then
+    // ends failed on its own.
+    let response = server
+        .post(
+            &format!("/api/v1/threads/{thread}/run"),
+            &ada.token,
+            json!({ "content": "/tool get_weather {}", "stream": true }),
+        )
+        .send()
+        .await
+        .unwrap();
+    let events = crate::runs::parse_sse(&response.text().await.unwrap());
+    let last_run = events
+        .iter()
+        .rev()
+        .find(|e| e.event == "run.failed")
+        .expect("the run failed");
+    let run: Value = serde_json::from_str(&last_run.data).unwrap();
+    assert!(
+        run["error"]
+            .as_str()
+            .unwrap()
+            .contains("No tool outputs arrived"),
+        "{run}"
+    );
+
+    // Cancel while waiting (a server that waits ten minutes).
+    let server = TestServer::start().await;
+    let ada = server.account("ada@example.com").await;
+    let thread = weather_thread(&server, &ada).await;
+    let waiting = run_thread(
+        &server,
+        &ada.token,
+        &thread,
+        json!({ "content": "/tool get_weather {}" }),
+    )
+    .await;
+    let run_id = waiting["run"]["uuid"].as_str().unwrap();
+    let (status, cancelled) = send(server.post(
+        &format!("/api/v1/runs/{run_id}/cancel"),
+        &ada.token,
+        json!({}),
+    ))
+    .await;
+    assert_eq!(status, StatusCode::OK, "{cancelled}");
+    assert_eq!(cancelled["data"]["status"], "cancelled", "{cancelled}");
+    let stored = messages(&server, &ada.token, &thread).await;
+    let call = &stored[1]["tool_calls"][0];
+    assert!(
+        call["error"].as_str().unwrap().contains("ended first"),
+        "{call}"
+    );
+    let (status, _) = submit(
+        &server,
+        &ada.token,
+        run_id,
+        json!([{ "tool_call_id": call["id"], "output": "late" }]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
 }

@@ -227,6 +227,7 @@ impl Wire {
                     FinishReason::Stop => "end_turn",
                     FinishReason::Length => "max_tokens",
                     FinishReason::ContentFilter => "refusal",
+                    FinishReason::ToolCalls => "tool_use",
                 };
                 // Anthropic reports input tokens at the start; the scripted
                 // usage arrives whole here, where output tokens are final.
