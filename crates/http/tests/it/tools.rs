@@ -488,3 +488,120 @@ async fn a_run_waiting_too_long_fails_and_one_waiting_can_be_cancelled() {
     .await;
     assert_eq!(status, StatusCode::CONFLICT);
 }
+
+#[tokio::test]
+async fn an_openai_model_calls_tools_in_parallel_through_the_protocol() {
+    use spool_providers::testing::{Script, ScriptedUpstream};
+    let upstream = ScriptedUpstream::start([
+        Script::tool_calls([
+            ("call_a", "get_weather", "{\"city\": \"Oslo\"}"),
+            ("call_b", "get_weather", "{\"city\": oops"),
+        ]),
+        Script::reply(["Sunny ", "in Oslo."]),
+    ])
+    .await;
+    let server = TestServer::start_with_models(crate::runs::patient_models(&upstream)).await;
+    let ada = server.account("ada@example.com").await;
+    let thread = weather_thread(&server, &ada).await;
+    let waiting = run_thread(
+        &server,
+        &ada.token,
+        &thread,
+        json!({ "content": "Weather in Oslo?", "model": "scripted" }),
+    )
+    .await;
+    assert_eq!(waiting["run"]["status"], "requires_action", "{waiting}");
+    // The malformed call got its error at once: only call_a waits.
+    let pending = &waiting["run"]["required_action"]["tool_calls"];
+    assert_eq!(
+        pending,
+        &json!([{ "id": "call_a", "name": "get_weather", "arguments": { "city": "Oslo" } }])
+    );
+    let calls = &waiting["data"]["tool_calls"];
+    assert_eq!(calls[1]["id"], "call_b");
+    assert_eq!(calls[1]["arguments"], "{\"city\": oops");
+    assert!(
+        calls[1]["error"]
+            .as_str()
+            .unwrap()
+            .contains("not valid JSON")
+    );
+
+    let run_id = waiting["run"]["uuid"].as_str().unwrap();
+    let (status, done) = submit(
+        &server,
+        &ada.token,
+        run_id,
+        json!([{ "tool_call_id": "call_a", "output": "sunny" }]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    assert_eq!(done["run"]["status"], "completed", "{done}");
+    assert_eq!(done["data"]["content"], "Sunny in Oslo.");
+    assert_eq!(done["run"]["usage"]["input_tokens"], 20, "two steps of 10");
+
+    let requests = upstream.requests();
+    assert_eq!(requests.len(), 2);
+    let first = &requests[0].body;
+    assert_eq!(first["tools"][0]["type"], "function");
+    assert_eq!(first["tools"][0]["function"]["name"], "get_weather");
+    assert_eq!(
+        first["tools"][0]["function"]["parameters"]["properties"]["city"]["type"],
+        "string"
+    );
+    assert_eq!(first["tool_choice"], "auto");
+    let messages = requests[1].body["messages"].as_array().unwrap();
+    let n = messages.len();
+    assert_eq!(messages[n - 3]["role"], "assistant");
+    assert_eq!(messages[n - 3]["tool_calls"][0]["id"], "call_a");
+    assert_eq!(
+        messages[n - 3]["tool_calls"][0]["function"]["arguments"],
+        "{\"city\": \"Oslo\"}"
+    );
+    assert_eq!(
+        messages[n - 3]["tool_calls"][1]["function"]["arguments"],
+        "{\"city\": oops"
+    );
+    assert_eq!(
+        messages[n - 2],
+        json!({ "role": "tool", "tool_call_id": "call_a", "content": "sunny" })
+    );
+    assert_eq!(messages[n - 1]["tool_call_id"], "call_b");
+    assert!(
+        messages[n - 1]["content"]
+            .as_str()
+            .unwrap()
+            .starts_with("Error: The arguments are not valid JSON"),
+        "{}",
+        messages[n - 1]
+    );
+
+    // A later run of the thread sends the calls and results in the
+    // protocol's form again, from the stored messages.
+    upstream.push(Script::reply(["Still sunny."]));
+    run_thread(
+        &server,
+        &ada.token,
+        &thread,
+        json!({ "content": "And now?", "model": "scripted" }),
+    )
+    .await;
+    let later = upstream.requests()[2].body["messages"].clone();
+    let roles: Vec<&str> = later
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["role"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        roles,
+        ["user", "assistant", "tool", "tool", "assistant", "user"],
+        "{later}"
+    );
+    assert_eq!(later[1]["tool_calls"][0]["id"], "call_a");
+    assert_eq!(
+        later[2],
+        json!({ "role": "tool", "tool_call_id": "call_a", "content": "sunny" })
+    );
+    assert_eq!(later[3]["tool_call_id"], "call_b");
+}

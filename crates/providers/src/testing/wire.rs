@@ -56,6 +56,7 @@ pub(super) async fn respond(
             usage,
             finish,
         } => wire.reply(&chunks, delay, usage, finish),
+        Script::ToolCalls { calls } => wire.tool_calls(&calls),
         Script::StallBeforeFirstByte(stall) => {
             tokio::time::sleep(stall).await;
             let chunks = vec!["late".to_owned()];
@@ -149,6 +150,43 @@ impl Wire {
             frames.push(self.delta(chunk));
         }
         frames.extend(self.end(usage, finish));
+        frames
+    }
+
+    /// OpenAI's streamed tool calls: the first piece names a call, the
+    /// arguments follow in two fragments, the calls interleaved.
+    fn tool_calls(&self, calls: &[spool_core::provider::ToolCall]) -> Vec<Frame> {
+        let mut frames = self.start();
+        for (index, call) in calls.iter().enumerate() {
+            frames.push(self.openai_chunk(
+                json!({"tool_calls": [{"index": index, "id": call.id, "type": "function",
+                    "function": {"name": call.name, "arguments": ""}}]}),
+                None,
+            ));
+        }
+        for half in 0..2 {
+            for (index, call) in calls.iter().enumerate() {
+                let cut = call
+                    .arguments
+                    .char_indices()
+                    .nth(call.arguments.chars().count() / 2)
+                    .map_or(call.arguments.len(), |(at, _)| at);
+                let piece = if half == 0 {
+                    &call.arguments[..cut]
+                } else {
+                    &call.arguments[cut..]
+                };
+                frames.push(self.openai_chunk(
+                    json!({"tool_calls": [{"index": index, "function": {"arguments": piece}}]}),
+                    None,
+                ));
+            }
+        }
+        let usage = Usage {
+            input_tokens: 10,
+            output_tokens: calls.len() as u32,
+        };
+        frames.extend(self.end(Some(usage), FinishReason::ToolCalls));
         frames
     }
 
