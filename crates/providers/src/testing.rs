@@ -64,7 +64,7 @@ pub enum Script {
     MalformedChunk { chunks: Vec<String> },
     /// The model calls tools (in parallel when several): each call's
     /// arguments arrive in two fragments, sent as given (malformed JSON
-    /// too); then finish `tool_calls`. OpenAI protocol only, for now.
+    /// too); then finish `tool_calls` (`tool_use` blocks for Anthropic).
     ToolCalls { calls: Vec<ToolCall> },
 }
 

@@ -491,7 +491,19 @@ async fn a_run_waiting_too_long_fails_and_one_waiting_can_be_cancelled() {
 
 #[tokio::test]
 async fn an_openai_model_calls_tools_in_parallel_through_the_protocol() {
-    use spool_providers::testing::{Script, ScriptedUpstream};
+    tools_through_the_protocol(spool_providers::testing::Protocol::OpenAi).await;
+}
+
+#[tokio::test]
+async fn an_anthropic_model_calls_tools_in_parallel_through_the_protocol() {
+    tools_through_the_protocol(spool_providers::testing::Protocol::Anthropic).await;
+}
+
+/// A multi-step run with a scripted model of `protocol`: two parallel
+/// calls (one with malformed arguments), the client's answer, the reply;
+/// then a later run that sends the stored calls back.
+async fn tools_through_the_protocol(protocol: spool_providers::testing::Protocol) {
+    use spool_providers::testing::{Protocol, Script, ScriptedUpstream};
     let upstream = ScriptedUpstream::start([
         Script::tool_calls([
             ("call_a", "get_weather", "{\"city\": \"Oslo\"}"),
@@ -500,7 +512,13 @@ async fn an_openai_model_calls_tools_in_parallel_through_the_protocol() {
         Script::reply(["Sunny ", "in Oslo."]),
     ])
     .await;
-    let server = TestServer::start_with_models(crate::runs::patient_models(&upstream)).await;
+    let mut models = crate::runs::patient_models(&upstream);
+    if protocol == Protocol::Anthropic {
+        models["providers"][1]["kind"] = json!("anthropic");
+        models["providers"][1]["base_url"] = json!(upstream.url());
+        models["providers"][1]["api_key"] = json!("sk-test");
+    }
+    let server = TestServer::start_with_models(models).await;
     let ada = server.account("ada@example.com").await;
     let thread = weather_thread(&server, &ada).await;
     let waiting = run_thread(
@@ -542,39 +560,11 @@ async fn an_openai_model_calls_tools_in_parallel_through_the_protocol() {
 
     let requests = upstream.requests();
     assert_eq!(requests.len(), 2);
-    let first = &requests[0].body;
-    assert_eq!(first["tools"][0]["type"], "function");
-    assert_eq!(first["tools"][0]["function"]["name"], "get_weather");
-    assert_eq!(
-        first["tools"][0]["function"]["parameters"]["properties"]["city"]["type"],
-        "string"
-    );
-    assert_eq!(first["tool_choice"], "auto");
-    let messages = requests[1].body["messages"].as_array().unwrap();
-    let n = messages.len();
-    assert_eq!(messages[n - 3]["role"], "assistant");
-    assert_eq!(messages[n - 3]["tool_calls"][0]["id"], "call_a");
-    assert_eq!(
-        messages[n - 3]["tool_calls"][0]["function"]["arguments"],
-        "{\"city\": \"Oslo\"}"
-    );
-    assert_eq!(
-        messages[n - 3]["tool_calls"][1]["function"]["arguments"],
-        "{\"city\": oops"
-    );
-    assert_eq!(
-        messages[n - 2],
-        json!({ "role": "tool", "tool_call_id": "call_a", "content": "sunny" })
-    );
-    assert_eq!(messages[n - 1]["tool_call_id"], "call_b");
-    assert!(
-        messages[n - 1]["content"]
-            .as_str()
-            .unwrap()
-            .starts_with("Error: The arguments are not valid JSON"),
-        "{}",
-        messages[n - 1]
-    );
+    assert_eq!(requests[0].protocol, Some(protocol));
+    match protocol {
+        Protocol::OpenAi => check_openai_requests(&requests[0].body, &requests[1].body),
+        Protocol::Anthropic => check_anthropic_requests(&requests[0].body, &requests[1].body),
+    }
 
     // A later run of the thread sends the calls and results in the
     // protocol's form again, from the stored messages.
@@ -587,6 +577,23 @@ async fn an_openai_model_calls_tools_in_parallel_through_the_protocol() {
     )
     .await;
     let later = upstream.requests()[2].body["messages"].clone();
+    if protocol == Protocol::Anthropic {
+        // user, assistant (tool_use), user (both tool_results), assistant, user
+        let roles: Vec<&str> = later
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["role"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            roles,
+            ["user", "assistant", "user", "assistant", "user"],
+            "{later}"
+        );
+        assert_eq!(later[1]["content"][0]["type"], "tool_use");
+        assert_eq!(later[2]["content"][0]["tool_use_id"], "call_a");
+        return;
+    }
     let roles: Vec<&str> = later
         .as_array()
         .unwrap()
@@ -604,4 +611,66 @@ async fn an_openai_model_calls_tools_in_parallel_through_the_protocol() {
         json!({ "role": "tool", "tool_call_id": "call_a", "content": "sunny" })
     );
     assert_eq!(later[3]["tool_call_id"], "call_b");
+}
+
+fn check_openai_requests(first: &Value, second: &Value) {
+    assert_eq!(first["tools"][0]["type"], "function");
+    assert_eq!(first["tools"][0]["function"]["name"], "get_weather");
+    assert_eq!(
+        first["tools"][0]["function"]["parameters"]["properties"]["city"]["type"],
+        "string"
+    );
+    assert_eq!(first["tool_choice"], "auto");
+    let messages = second["messages"].as_array().unwrap();
+    let n = messages.len();
+    assert_eq!(messages[n - 3]["role"], "assistant");
+    assert_eq!(messages[n - 3]["tool_calls"][0]["id"], "call_a");
+    assert_eq!(
+        messages[n - 3]["tool_calls"][0]["function"]["arguments"],
+        "{\"city\": \"Oslo\"}"
+    );
+    assert_eq!(
+        messages[n - 3]["tool_calls"][1]["function"]["arguments"],
+        "{\"city\": oops"
+    );
+    assert_eq!(
+        messages[n - 2],
+        json!({ "role": "tool", "tool_call_id": "call_a", "content": "sunny" })
+    );
+    assert_eq!(messages[n - 1]["tool_call_id"], "call_b");
+    let error = messages[n - 1]["content"].as_str().unwrap();
+    assert!(
+        error.starts_with("Error: The arguments are not valid JSON"),
+        "{error}"
+    );
+}
+
+fn check_anthropic_requests(first: &Value, second: &Value) {
+    assert_eq!(first["tools"][0]["name"], "get_weather");
+    assert_eq!(
+        first["tools"][0]["input_schema"]["properties"]["city"]["type"],
+        "string"
+    );
+    assert_eq!(first["tool_choice"], json!({ "type": "auto" }));
+    let messages = second["messages"].as_array().unwrap();
+    let n = messages.len();
+    let asked = &messages[n - 2];
+    assert_eq!(asked["role"], "assistant");
+    assert_eq!(
+        asked["content"][0],
+        json!({ "type": "tool_use", "id": "call_a", "name": "get_weather", "input": { "city": "Oslo" } })
+    );
+    assert_eq!(
+        asked["content"][1]["input"],
+        json!({}),
+        "malformed: no input"
+    );
+    let results = &messages[n - 1];
+    assert_eq!(results["role"], "user");
+    assert_eq!(
+        results["content"][0],
+        json!({ "type": "tool_result", "tool_use_id": "call_a", "content": "sunny" })
+    );
+    assert_eq!(results["content"][1]["tool_use_id"], "call_b");
+    assert_eq!(results["content"][1]["is_error"], true);
 }
