@@ -174,6 +174,15 @@ pub struct SettingArgs {
     #[arg(long, env = "SPOOL_MAX_CONNECTIONS", global = true, value_name = "N")]
     pub max_connections: Option<String>,
 
+    /// Hosts or addresses http tools may reach although they are not public (comma-separated) [default: none]
+    #[arg(
+        long,
+        env = "SPOOL_ALLOWED_TOOL_HOSTS",
+        global = true,
+        value_name = "HOSTS"
+    )]
+    pub allowed_tool_hosts: Option<String>,
+
     /// Model for runs that name none [default: echo]
     #[arg(long, env = "SPOOL_DEFAULT_MODEL", global = true, value_name = "NAME")]
     pub default_model: Option<String>,

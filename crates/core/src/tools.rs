@@ -9,6 +9,16 @@ use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 use std::fmt;
 
+/// What runs `http` tools: the server's outbound client, with its address
+/// rules (it lives where the HTTP client does, outside the core).
+#[async_trait::async_trait]
+pub trait HttpToolCaller: Send + Sync + 'static {
+    /// Calls `tool` (an `http` tool) with the model's `arguments` (a JSON
+    /// object): the response body as the result, or the error the model is
+    /// shown (a refused address, a timeout, a non-2xx answer).
+    async fn call(&self, tool: &ToolDefinition, arguments: &Value) -> Result<String, String>;
+}
+
 /// Most tools an agent or a run may carry.
 pub const TOOLS_MAX: usize = 64;
 pub const TOOL_NAME_MAX_CHARS: usize = 64;

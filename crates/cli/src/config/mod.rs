@@ -86,6 +86,8 @@ pub struct Config {
     pub run_max_steps: u64,
     /// How long a run waits for tool outputs.
     pub tool_outputs_timeout_seconds: u64,
+    /// Non-public hosts or addresses `http` tools may reach.
+    pub allowed_tool_hosts: Vec<String>,
     pub log: String,
     pub log_format: LogFormat,
     /// The `[[providers]]` and `[[models]]` of the file, with the built-in
@@ -381,6 +383,13 @@ pub fn load(args: SettingArgs, matches: &ArgMatches) -> Result<Config, ConfigErr
         }
     };
 
+    let allowed_tool_hosts: Vec<String> = match args.allowed_tool_hosts {
+        Some(list) => list.split(',').map(|h| h.trim().to_owned()).collect(),
+        None => file.allowed_tool_hosts.unwrap_or_default(),
+    }
+    .into_iter()
+    .filter(|h| !h.is_empty())
+    .collect();
     let default_model = args
         .default_model
         .or(file.default_model)
@@ -431,6 +440,7 @@ pub fn load(args: SettingArgs, matches: &ArgMatches) -> Result<Config, ConfigErr
         run_events_retention_days,
         run_max_steps,
         tool_outputs_timeout_seconds,
+        allowed_tool_hosts,
         log: log.value,
         log_format,
     })

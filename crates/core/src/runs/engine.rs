@@ -315,7 +315,8 @@ async fn steps(
     reply: &mut Reply,
     usage: &mut Option<(u64, u64)>,
 ) -> Outcome {
-    request.tools = tool_calls::specs(&run.tools);
+    let http_tools = spool.runtime().http_tools.clone();
+    request.tools = tool_calls::specs(&run.tools, http_tools.is_some());
     request.tool_choice = run.tool_choice.clone();
     let max_steps = spool.config().run_max_steps.max(1);
     let tokenizer = spool.runtime().tokenizer.clone();
@@ -374,12 +375,20 @@ async fn steps(
         }
         let mut records: Vec<Value> = calls
             .iter()
-            .map(|c| tool_calls::record(c, &run.tools))
+            .map(|c| tool_calls::record(c, &run.tools, http_tools.is_some()))
             .collect();
         if step == max_steps {
             tool_calls::abandon(&mut records, "Not run: the run reached its max_steps.");
             reply.tool_calls = records;
             return Outcome::MaxSteps;
+        }
+        for record in &records {
+            writer.push(run.id, RunEventKind::ToolCallCreated(record.clone()));
+        }
+        // spool's own calls first, so that the stored step (and a client
+        // that reads it at run.requires_action) has their results.
+        if let Some(caller) = &http_tools {
+            tool_calls::call_http_tools(caller, &run.tools, &mut records).await;
         }
         let mut message = step_message(run, reply, records.clone());
         match spool.store().append_message(message.clone()).await {
@@ -393,9 +402,6 @@ async fn steps(
                 tracing::error!(error = %err, "could not store a run's step");
                 return Outcome::Failed("The run's tool calls could not be stored.".into());
             }
-        }
-        for record in &records {
-            writer.push(run.id, RunEventKind::ToolCallCreated(record.clone()));
         }
         if records.iter().any(tool_calls::pending) {
             waits += 1;

@@ -39,6 +39,8 @@ pub struct Runtime {
     pub(crate) tokenizer: Arc<dyn Tokenizer>,
     pub(crate) hub: Arc<hub::Hub>,
     writer: OnceLock<log::EventWriter>,
+    /// Runs `http` tools; without it they are not offered to models.
+    pub(crate) http_tools: Option<Arc<dyn crate::tools::HttpToolCaller>>,
 }
 
 /// Counts about four characters a token; only for a `Spool` built without a
@@ -58,6 +60,7 @@ impl Default for Runtime {
             tokenizer: Arc::new(Approximate),
             hub: Arc::default(),
             writer: OnceLock::new(),
+            http_tools: None,
         }
     }
 }
@@ -72,7 +75,14 @@ impl Runtime {
             tokenizer,
             hub: Arc::default(),
             writer: OnceLock::new(),
+            http_tools: None,
         }
+    }
+
+    /// Lets runs call `http` tools through `caller`.
+    pub fn with_http_tools(mut self, caller: Arc<dyn crate::tools::HttpToolCaller>) -> Self {
+        self.http_tools = Some(caller);
+        self
     }
 
     /// The node's event writer, started at its first use (inside the

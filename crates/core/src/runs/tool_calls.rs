@@ -21,13 +21,22 @@ fn time(at: Timestamp) -> String {
     at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
-/// What the model is offered: the run's `function` tools. `http` and `mcp`
-/// tools are stored but not executed by this server yet, so they are not
-/// offered.
-pub(super) fn specs(tools: &[ToolDefinition]) -> Vec<ToolSpec> {
+/// Whether the model is offered `tool`: `function` tools always, `http`
+/// tools when the server can call them; `mcp` tools are not called by this
+/// server yet.
+fn offered(tool: &ToolDefinition, http: bool) -> bool {
+    match tool.kind {
+        ToolKind::Function => true,
+        ToolKind::Http { .. } => http,
+        ToolKind::Mcp { .. } => false,
+    }
+}
+
+/// What the model is offered (see [`offered`]).
+pub(super) fn specs(tools: &[ToolDefinition], http: bool) -> Vec<ToolSpec> {
     tools
         .iter()
-        .filter(|t| matches!(t.kind, ToolKind::Function))
+        .filter(|t| offered(t, http))
         .map(|t| ToolSpec {
             name: t.name.clone(),
             description: t.description.clone(),
@@ -40,11 +49,11 @@ pub(super) fn specs(tools: &[ToolDefinition]) -> Vec<ToolSpec> {
 /// nor `error`; a call spool cannot make (an unknown tool, arguments that
 /// are not a JSON object) gets its `error` at once, which the model sees as
 /// the call's result.
-pub(super) fn record(call: &ToolCall, tools: &[ToolDefinition]) -> Value {
+pub(super) fn record(call: &ToolCall, tools: &[ToolDefinition], http: bool) -> Value {
     let at = time(now());
     let tool = tools
         .iter()
-        .find(|t| t.name == call.name && matches!(t.kind, ToolKind::Function));
+        .find(|t| t.name == call.name && offered(t, http));
     let parsed = serde_json::from_str::<Value>(&call.arguments);
     let (arguments, error) = match (&parsed, tool) {
         (_, None) => (
@@ -79,15 +88,52 @@ pub(super) fn record(call: &ToolCall, tools: &[ToolDefinition]) -> Value {
     })
 }
 
+/// Whether the recorded call has no result or error yet.
+fn open(record: &Value) -> bool {
+    record["error"].is_null() && record["result"].is_null()
+}
+
 /// Whether the client must answer the recorded call.
 pub(super) fn pending(record: &Value) -> bool {
-    record["error"].is_null() && record["result"].is_null()
+    open(record) && record["kind"] == "function"
+}
+
+/// Runs the open `http` calls of `records` at once, filling in each
+/// result or error.
+pub(super) async fn call_http_tools(
+    caller: &std::sync::Arc<dyn crate::tools::HttpToolCaller>,
+    tools: &[ToolDefinition],
+    records: &mut [Value],
+) {
+    let mut calls = tokio::task::JoinSet::new();
+    for (i, record) in records.iter().enumerate() {
+        if !open(record) || record["kind"] != "http" {
+            continue;
+        }
+        let Some(tool) = tools
+            .iter()
+            .find(|t| record["tool_name"] == t.name.as_str())
+        else {
+            continue;
+        };
+        let (caller, tool, arguments) = (caller.clone(), tool.clone(), record["arguments"].clone());
+        calls.spawn(async move { (i, caller.call(&tool, &arguments).await) });
+    }
+    while let Some(done) = calls.join_next().await {
+        let Ok((i, answer)) = done else { continue };
+        let record = &mut records[i];
+        match answer {
+            Ok(body) => record["result"] = json!(body),
+            Err(error) => record["error"] = json!(error),
+        }
+        record["end_time"] = json!(time(now()));
+    }
 }
 
 /// Ends calls that will not run: the run ended first.
 pub(super) fn abandon(records: &mut [Value], why: &str) {
     let at = time(now());
-    for record in records.iter_mut().filter(|r| pending(r)) {
+    for record in records.iter_mut().filter(|r| open(r)) {
         record["error"] = json!(why);
         record["end_time"] = json!(at);
     }
