@@ -161,9 +161,31 @@ pub struct SettingArgs {
     )]
     pub run_events_retention_days: Option<String>,
 
+    /// Most model steps (a model call and its tool calls) one run takes [default: 8]
+    #[arg(long, env = "SPOOL_RUN_MAX_STEPS", global = true, value_name = "N")]
+    pub run_max_steps: Option<String>,
+
+    /// Seconds a run waits in requires_action for tool outputs before it fails [default: 600]
+    #[arg(
+        long,
+        env = "SPOOL_TOOL_OUTPUTS_TIMEOUT_SECONDS",
+        global = true,
+        value_name = "SECONDS"
+    )]
+    pub tool_outputs_timeout_seconds: Option<String>,
+
     /// Connections served at once; more are answered 503 [default: from the open-file limit]
     #[arg(long, env = "SPOOL_MAX_CONNECTIONS", global = true, value_name = "N")]
     pub max_connections: Option<String>,
+
+    /// Hosts or addresses http tools may reach although they are not public (comma-separated) [default: none]
+    #[arg(
+        long,
+        env = "SPOOL_ALLOWED_TOOL_HOSTS",
+        global = true,
+        value_name = "HOSTS"
+    )]
+    pub allowed_tool_hosts: Option<String>,
 
     /// Model for runs that name none [default: echo]
     #[arg(long, env = "SPOOL_DEFAULT_MODEL", global = true, value_name = "NAME")]

@@ -40,8 +40,13 @@ pub async fn open(config: &Config) -> anyhow::Result<Spool> {
             i64::try_from(config.run_events_retention_days)
                 .context("run_events_retention_days: too large")?,
         ),
+        run_max_steps: u32::try_from(config.run_max_steps).context("run_max_steps: too large")?,
+        tool_outputs_timeout: Duration::from_secs(config.tool_outputs_timeout_seconds),
         ..SpoolConfig::default()
     };
+    let runtime = runtime.with_http_tools(std::sync::Arc::new(spool_providers::HttpTools::new(
+        config.allowed_tool_hosts.iter().cloned(),
+    )));
     Ok(Spool::new(store, spool_config).with_runtime(runtime))
 }
 

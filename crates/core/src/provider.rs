@@ -6,9 +6,10 @@ use futures_core::Stream;
 use std::pin::Pin;
 use std::time::Duration;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ChatRole {
     System,
+    #[default]
     User,
     Assistant,
     Tool,
@@ -25,10 +26,43 @@ impl ChatRole {
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ChatMessage {
     pub role: ChatRole,
     pub content: String,
+    /// An assistant message's tool calls.
+    pub tool_calls: Vec<ToolCall>,
+    /// A tool message: the call it answers.
+    pub tool_call_id: Option<String>,
+}
+
+impl ChatMessage {
+    pub fn text(role: ChatRole, content: impl Into<String>) -> Self {
+        Self {
+            role,
+            content: content.into(),
+            ..Self::default()
+        }
+    }
+}
+
+/// A model's call of a tool, whole (providers assemble streamed pieces).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ToolCall {
+    /// The provider's id of the call (`call_…`, `toolu_…`).
+    pub id: String,
+    pub name: String,
+    /// The arguments as the model wrote them: JSON text, not always valid.
+    pub arguments: String,
+}
+
+/// A tool as a model is offered it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ToolSpec {
+    pub name: String,
+    pub description: Option<String>,
+    /// A JSON Schema of the arguments.
+    pub parameters: serde_json::Map<String, serde_json::Value>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -39,6 +73,9 @@ pub struct ChatRequest {
     pub messages: Vec<ChatMessage>,
     pub temperature: Option<f64>,
     pub max_tokens: Option<u32>,
+    /// What the model may call; empty: no tools.
+    pub tools: Vec<ToolSpec>,
+    pub tool_choice: crate::tools::ToolChoice,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,6 +86,8 @@ pub enum FinishReason {
     Length,
     /// The provider filtered the reply.
     ContentFilter,
+    /// The model called tools and waits for their results.
+    ToolCalls,
 }
 
 impl FinishReason {
@@ -57,6 +96,7 @@ impl FinishReason {
             FinishReason::Stop => "stop",
             FinishReason::Length => "length",
             FinishReason::ContentFilter => "content_filter",
+            FinishReason::ToolCalls => "tool_calls",
         }
     }
 }
@@ -71,6 +111,8 @@ pub struct Usage {
 pub enum ChatEvent {
     /// The next piece of the reply's text.
     Delta(String),
+    /// A whole tool call (several may come, for parallel calls).
+    ToolCall(ToolCall),
     /// Token counts as the provider reports them (usually once, near the end).
     Usage(Usage),
     /// The reply is complete.

@@ -13,6 +13,7 @@ use crate::model::{
 use crate::paging::{Page, PageRequest};
 use crate::query::{AgentQuery, IdempotencyBegin, MetricsPoint, MetricsQuery, ThreadQuery};
 use crate::secret::TokenHash;
+use serde_json::Value;
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
@@ -262,6 +263,17 @@ pub trait Store: Send + Sync + 'static {
     /// node sees the mark when it next renews its leases) and wakes every
     /// node. `false` when the run is not in progress.
     async fn request_run_cancel(&self, run: RunId) -> StoreResult<bool>;
+    /// `in_progress → requires_action`: stores the calls waiting for the
+    /// client (`[{id, name, arguments}]`) and forgets earlier outputs.
+    /// `false` when the run is not in progress (or already waits).
+    async fn require_run_action(&self, run: RunId, calls: Value) -> StoreResult<bool>;
+    /// `requires_action → in_progress` with the client's outputs, kept
+    /// until the run's executor takes them. `false` when the run was not
+    /// waiting (it was answered, ended or never asked).
+    async fn submit_run_tool_outputs(&self, run: RunId, outputs: Value) -> StoreResult<bool>;
+    /// The outputs submitted for `run`, removed from the store; `None` when
+    /// there are none (yet).
+    async fn take_run_tool_outputs(&self, run: RunId) -> StoreResult<Option<Value>>;
     /// What other nodes tell this one (events they committed, cancels asked
     /// for), or `None` when no other node uses the store. A lost connection
     /// may lose signals: followers look at the store now and then anyway.

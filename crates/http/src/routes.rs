@@ -68,6 +68,10 @@ pub fn router(state: AppState) -> Router {
         .route("/agents/{uuid}/run", post(athena::runs::run_agent))
         .route("/runs/{uuid}", get(athena::runs::show))
         .route("/runs/{uuid}/cancel", post(athena::runs::cancel))
+        .route(
+            "/runs/{uuid}/tool-outputs",
+            post(athena::tool_outputs::submit),
+        )
         .route("/runs/{uuid}/events", get(athena::runs::events))
         .route("/threads/{uuid}/unpin", post(athena::threads::unpin))
         .route(

@@ -1,5 +1,6 @@
 //! The Anthropic Messages API, streamed.
 
+mod request;
 mod stream;
 
 use crate::config::{ApiKey, ConfigError, Headers};
@@ -69,30 +70,7 @@ impl Anthropic {
             .filter(|m| m.role == ChatRole::System)
             .map(|m| m.content.as_str())
             .collect();
-        // The API takes only user and assistant turns; consecutive turns of
-        // one role are joined, which is what the API would do anyway.
-        let mut turns: Vec<(&str, String)> = Vec::new();
-        for message in request
-            .messages
-            .iter()
-            .filter(|m| m.role != ChatRole::System)
-        {
-            let role = match message.role {
-                ChatRole::Assistant => "assistant",
-                _ => "user",
-            };
-            match turns.last_mut() {
-                Some((last, text)) if *last == role => {
-                    text.push_str("\n\n");
-                    text.push_str(&message.content);
-                }
-                _ => turns.push((role, message.content.clone())),
-            }
-        }
-        let messages: Vec<_> = turns
-            .into_iter()
-            .map(|(role, content)| json!({"role": role, "content": content}))
-            .collect();
+        let messages = request::turns(request);
         let mut body = json!({
             "model": request.model,
             "max_tokens": request.max_tokens.unwrap_or(self.default_max_tokens),
@@ -105,6 +83,7 @@ impl Anthropic {
         if let Some(temperature) = request.temperature {
             body["temperature"] = json!(temperature);
         }
+        request::add_tools(&mut body, request);
         body
     }
 }
@@ -141,10 +120,7 @@ mod tests {
             reqwest::Client::new(),
         )
         .unwrap();
-        let message = |role, content: &str| ChatMessage {
-            role,
-            content: content.into(),
-        };
+        let message = |role, content: &str| ChatMessage::text(role, content);
         let request = ChatRequest {
             model: "claude".into(),
             messages: vec![
@@ -155,6 +131,8 @@ mod tests {
             ],
             temperature: None,
             max_tokens: None,
+            tools: Vec::new(),
+            tool_choice: Default::default(),
         };
         let body = provider.body(&request);
         assert_eq!(body["system"], "be brief");

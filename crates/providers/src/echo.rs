@@ -1,11 +1,17 @@
 //! `echo`: the offline development model. It answers "Echo: " and the last
 //! user message, in pieces, with no network, so that the server can be tried
 //! and tested without an upstream.
+//!
+//! Its tool mode: a last user message of lines `/tool NAME {json}` makes it
+//! call tool NAME with that text as the arguments (one call per line, all at
+//! once; the text is passed on as written, valid JSON or not). When the
+//! prompt ends with tool results it echoes them: "Echo: NAME answered: …".
 
 use spool_core::provider::{
     ChatEvent, ChatRequest, ChatRole, ChatStream, FinishReason, Provider, ProviderError, Tokenizer,
-    Usage,
+    ToolCall, Usage,
 };
+use spool_core::tools::ToolChoice;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -28,8 +34,65 @@ impl Echo {
         }
     }
 
+    /// The tool calls a `/tool` message asks for (none when tools are
+    /// switched off with `tool_choice: none`, or results already came).
+    pub fn tool_calls_for(request: &ChatRequest) -> Vec<ToolCall> {
+        if request.tool_choice == ToolChoice::None {
+            return Vec::new();
+        }
+        let Some(last) = request.messages.last().filter(|m| m.role == ChatRole::User) else {
+            return Vec::new();
+        };
+        let step = request.messages.len();
+        last.content
+            .lines()
+            .filter_map(|line| line.trim().strip_prefix("/tool "))
+            .enumerate()
+            .map(|(i, rest)| {
+                let rest = rest.trim();
+                let (name, arguments) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+                let arguments = arguments.trim();
+                ToolCall {
+                    id: format!("call_echo_{step}_{i}"),
+                    name: name.to_owned(),
+                    arguments: if arguments.is_empty() {
+                        "{}".to_owned()
+                    } else {
+                        arguments.to_owned()
+                    },
+                }
+            })
+            .collect()
+    }
+
     /// The whole reply, before any `max_tokens` cut.
     pub fn reply_for(request: &ChatRequest) -> String {
+        // Tool results at the end of the prompt: echo them, naming each tool.
+        let results: Vec<String> = request
+            .messages
+            .iter()
+            .rev()
+            .take_while(|m| m.role == ChatRole::Tool)
+            .map(|m| {
+                let name = m
+                    .tool_call_id
+                    .as_deref()
+                    .and_then(|id| {
+                        request
+                            .messages
+                            .iter()
+                            .flat_map(|m| &m.tool_calls)
+                            .find(|call| call.id == id)
+                    })
+                    .map_or("a tool", |call| call.name.as_str());
+                format!("{name} answered: {}", m.content)
+            })
+            .collect();
+        if !results.is_empty() {
+            let mut results = results;
+            results.reverse();
+            return format!("Echo: {}", results.join("; "));
+        }
         request
             .messages
             .iter()
@@ -86,6 +149,26 @@ impl Echo {
 #[async_trait::async_trait]
 impl Provider for Echo {
     async fn stream_chat(&self, request: ChatRequest) -> Result<ChatStream, ProviderError> {
+        let calls = Echo::tool_calls_for(&request);
+        if !calls.is_empty() {
+            let usage = Usage {
+                input_tokens: count(
+                    &*self.tokenizer,
+                    request.messages.iter().map(|m| m.content.as_str()),
+                ),
+                output_tokens: count(&*self.tokenizer, calls.iter().map(|c| c.arguments.as_str())),
+            };
+            let events: Vec<Result<ChatEvent, ProviderError>> = calls
+                .into_iter()
+                .map(ChatEvent::ToolCall)
+                .chain([
+                    ChatEvent::Usage(usage),
+                    ChatEvent::Finished(FinishReason::ToolCalls),
+                ])
+                .map(Ok)
+                .collect();
+            return Ok(Box::pin(futures_util::stream::iter(events)));
+        }
         let reply = Echo::reply_for(&request);
         let (pieces, cut) = self.fit(&Echo::pieces(&reply), request.max_tokens);
         let text = pieces.concat();
@@ -142,5 +225,53 @@ mod tests {
             assert_eq!(Echo::pieces(reply).concat(), reply);
         }
         assert_eq!(Echo::pieces("Echo: a  b"), ["Echo: ", "a  ", "b"]);
+    }
+
+    #[test]
+    fn a_tool_line_calls_the_tool_and_results_are_echoed() {
+        use spool_core::provider::ChatMessage;
+        let mut request = ChatRequest {
+            model: "echo".into(),
+            messages: vec![ChatMessage::text(
+                ChatRole::User,
+                "/tool get_weather {\"city\": \"Oslo\"}\n/tool other",
+            )],
+            temperature: None,
+            max_tokens: None,
+            tools: Vec::new(),
+            tool_choice: ToolChoice::Auto,
+        };
+        let calls = Echo::tool_calls_for(&request);
+        assert_eq!(calls.len(), 2);
+        assert_eq!(calls[0].name, "get_weather");
+        assert_eq!(calls[0].arguments, "{\"city\": \"Oslo\"}");
+        assert_eq!(calls[1].arguments, "{}");
+        assert_ne!(calls[0].id, calls[1].id);
+
+        request.messages.push(ChatMessage {
+            role: ChatRole::Assistant,
+            tool_calls: calls.clone(),
+            ..ChatMessage::default()
+        });
+        for (call, result) in calls.iter().zip(["sunny", "done"]) {
+            request.messages.push(ChatMessage {
+                role: ChatRole::Tool,
+                content: result.into(),
+                tool_call_id: Some(call.id.clone()),
+                ..ChatMessage::default()
+            });
+        }
+        assert!(Echo::tool_calls_for(&request).is_empty());
+        assert_eq!(
+            Echo::reply_for(&request),
+            "Echo: get_weather answered: sunny; other answered: done"
+        );
+
+        let off = ChatRequest {
+            tool_choice: ToolChoice::None,
+            messages: vec![ChatMessage::text(ChatRole::User, "/tool x {}")],
+            ..request
+        };
+        assert!(Echo::tool_calls_for(&off).is_empty());
     }
 }

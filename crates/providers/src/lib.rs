@@ -15,12 +15,14 @@ mod echo;
 mod endpoint;
 mod http;
 mod openai;
+mod outbound;
 mod retry;
 mod sse;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod timeouts;
 mod tokenizer;
+mod tool_http;
 mod wiring;
 
 pub use anthropic::{Anthropic, AnthropicSettings};
@@ -30,9 +32,11 @@ pub use config::{
 };
 pub use echo::{ECHO_LABEL, Echo};
 pub use openai::{OpenAi, OpenAiSettings};
+pub use outbound::{OutboundRules, is_public};
 pub use retry::{RetryPolicy, Retrying};
 pub use timeouts::{Timeouts, WithTimeouts, shared_client};
 pub use tokenizer::{O200kTokenizer, tokenizer};
+pub use tool_http::{HttpTools, TOOL_CALL_TIMEOUT, TOOL_RESPONSE_MAX_BYTES};
 pub use wiring::core_catalog;
 
 use config::{resolve_key, retry_policy};

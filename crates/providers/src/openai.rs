@@ -9,7 +9,8 @@ use crate::http::send;
 use crate::sse::decode;
 use reqwest::header::{AUTHORIZATION, HeaderMap};
 use serde_json::json;
-use spool_core::provider::{ChatRequest, ChatStream, Provider, ProviderError};
+use spool_core::provider::{ChatMessage, ChatRequest, ChatStream, Provider, ProviderError};
+use spool_core::tools::ToolChoice;
 use stream::Chunks;
 
 pub struct OpenAi {
@@ -71,12 +72,28 @@ impl OpenAi {
     }
 
     fn body(&self, request: &ChatRequest) -> serde_json::Value {
-        let messages: Vec<_> = request
-            .messages
-            .iter()
-            .map(|m| json!({"role": m.role.as_str(), "content": m.content}))
-            .collect();
+        let messages: Vec<_> = request.messages.iter().map(message).collect();
         let mut body = json!({"model": request.model, "messages": messages, "stream": true});
+        if !request.tools.is_empty() {
+            let tools: Vec<_> = request
+                .tools
+                .iter()
+                .map(|t| {
+                    let mut function = json!({"name": t.name, "parameters": t.parameters});
+                    if let Some(description) = &t.description {
+                        function["description"] = json!(description);
+                    }
+                    json!({"type": "function", "function": function})
+                })
+                .collect();
+            body["tools"] = json!(tools);
+            body["tool_choice"] = match &request.tool_choice {
+                ToolChoice::Auto => json!("auto"),
+                ToolChoice::None => json!("none"),
+                ToolChoice::Required => json!("required"),
+                ToolChoice::Named(name) => json!({"type": "function", "function": {"name": name}}),
+            };
+        }
         if self.stream_usage {
             body["stream_options"] = json!({"include_usage": true});
         }
@@ -88,6 +105,24 @@ impl OpenAi {
         }
         body
     }
+}
+
+/// A chat message in the chat-completions form: an assistant's tool calls
+/// as `tool_calls`, a tool result with its `tool_call_id`.
+fn message(m: &ChatMessage) -> serde_json::Value {
+    if let Some(id) = &m.tool_call_id {
+        return json!({"role": "tool", "tool_call_id": id, "content": m.content});
+    }
+    if m.tool_calls.is_empty() {
+        return json!({"role": m.role.as_str(), "content": m.content});
+    }
+    let calls: Vec<_> = m
+        .tool_calls
+        .iter()
+        .map(|c| json!({"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}))
+        .collect();
+    let content = (!m.content.is_empty()).then_some(m.content.as_str());
+    json!({"role": m.role.as_str(), "content": content, "tool_calls": calls})
 }
 
 #[async_trait::async_trait]

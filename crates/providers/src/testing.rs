@@ -12,7 +12,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::response::Response;
-use spool_core::provider::{FinishReason, Usage};
+use spool_core::provider::{FinishReason, ToolCall, Usage};
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -62,6 +62,10 @@ pub enum Script {
     DropMidStream { chunks: Vec<String> },
     /// Sends `chunks`, then an event whose JSON is cut off.
     MalformedChunk { chunks: Vec<String> },
+    /// The model calls tools (in parallel when several): each call's
+    /// arguments arrive in two fragments, sent as given (malformed JSON
+    /// too); then finish `tool_calls` (`tool_use` blocks for Anthropic).
+    ToolCalls { calls: Vec<ToolCall> },
 }
 
 fn strings<S: Into<String>>(chunks: impl IntoIterator<Item = S>) -> Vec<String> {
@@ -106,6 +110,20 @@ impl Script {
             *finish = reason;
         }
         self
+    }
+
+    /// Tool calls `(id, name, arguments text)`.
+    pub fn tool_calls<'a>(calls: impl IntoIterator<Item = (&'a str, &'a str, &'a str)>) -> Script {
+        Script::ToolCalls {
+            calls: calls
+                .into_iter()
+                .map(|(id, name, arguments)| ToolCall {
+                    id: id.to_owned(),
+                    name: name.to_owned(),
+                    arguments: arguments.to_owned(),
+                })
+                .collect(),
+        }
     }
 
     pub fn status(status: u16) -> Script {

@@ -43,6 +43,16 @@ pub const SQLITE: &[Migration] = &[
         name: "run_leases",
         sql: include_str!("../migrations/sqlite/0007_run_leases.sql"),
     },
+    Migration {
+        version: 8,
+        name: "tools",
+        sql: include_str!("../migrations/sqlite/0008_tools.sql"),
+    },
+    Migration {
+        version: 9,
+        name: "run_tool_outputs",
+        sql: include_str!("../migrations/sqlite/0009_run_tool_outputs.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -80,5 +90,15 @@ pub const POSTGRES: &[Migration] = &[
         version: 7,
         name: "run_leases",
         sql: include_str!("../migrations/postgres/0007_run_leases.sql"),
+    },
+    Migration {
+        version: 8,
+        name: "tools",
+        sql: include_str!("../migrations/postgres/0008_tools.sql"),
+    },
+    Migration {
+        version: 9,
+        name: "run_tool_outputs",
+        sql: include_str!("../migrations/postgres/0009_run_tool_outputs.sql"),
     },
 ];

@@ -128,6 +128,7 @@ stories! {
     run_log::story_queued_messages_wait_for_their_run => queued_messages_wait_for_their_run,
     runs::story_concurrent_admission => concurrent_admission,
     runs::story_run_transitions_are_compare_and_set => run_transitions_are_compare_and_set,
+    runs::story_runs_wait_for_tool_outputs => runs_wait_for_tool_outputs,
     run_races::story_cancel_finish_promote_race => cancel_finish_promote_race,
     agents::story_insert_agent => insert_agent,
     agents::story_lookups => lookups,

@@ -25,6 +25,10 @@ pub struct FileConfig {
     pub run_lease_seconds: Option<u64>,
     pub run_lease_renew_seconds: Option<u64>,
     pub run_events_retention_days: Option<u64>,
+    pub run_max_steps: Option<u64>,
+    /// Non-public hosts or addresses `http` tools may reach.
+    pub allowed_tool_hosts: Option<Vec<String>>,
+    pub tool_outputs_timeout_seconds: Option<u64>,
     pub log: Option<String>,
     pub log_format: Option<String>,
     /// The model run when a request, thread and agent name none.

@@ -26,6 +26,8 @@ pub const DEFAULT_SESSION_TTL_HOURS: u64 = 720;
 pub const DEFAULT_RUN_LEASE_SECONDS: u64 = 30;
 pub const DEFAULT_RUN_LEASE_RENEW_SECONDS: u64 = 5;
 pub const DEFAULT_RUN_EVENTS_RETENTION_DAYS: u64 = 30;
+pub const DEFAULT_RUN_MAX_STEPS: u64 = 8;
+pub const DEFAULT_TOOL_OUTPUTS_TIMEOUT_SECONDS: u64 = 600;
 pub const DEFAULT_SIGN_IN_FAILURES_PER_EMAIL: u64 = 5;
 pub const DEFAULT_SIGN_IN_FAILURES_PER_ADDRESS: u64 = 50;
 pub const DEFAULT_SIGN_IN_FAILURE_WINDOW_SECONDS: u64 = 15 * 60;
@@ -80,6 +82,12 @@ pub struct Config {
     pub run_lease_renew_seconds: u64,
     /// How long a run's events are kept.
     pub run_events_retention_days: u64,
+    /// Most model steps one run takes.
+    pub run_max_steps: u64,
+    /// How long a run waits for tool outputs.
+    pub tool_outputs_timeout_seconds: u64,
+    /// Non-public hosts or addresses `http` tools may reach.
+    pub allowed_tool_hosts: Vec<String>,
     pub log: String,
     pub log_format: LogFormat,
     /// The `[[providers]]` and `[[models]]` of the file, with the built-in
@@ -261,6 +269,20 @@ pub fn load(args: SettingArgs, matches: &ArgMatches) -> Result<Config, ConfigErr
         DEFAULT_RUN_EVENTS_RETENTION_DAYS.to_string(),
     );
     let run_events_retention_days = positive(&retention, "run_events_retention_days", 36_600)?;
+    let steps = pick(
+        "run_max_steps",
+        args.run_max_steps,
+        file.run_max_steps.map(|n| n.to_string()),
+        DEFAULT_RUN_MAX_STEPS.to_string(),
+    );
+    let run_max_steps = positive(&steps, "run_max_steps", 100)?;
+    let wait = pick(
+        "tool_outputs_timeout_seconds",
+        args.tool_outputs_timeout_seconds,
+        file.tool_outputs_timeout_seconds.map(|n| n.to_string()),
+        DEFAULT_TOOL_OUTPUTS_TIMEOUT_SECONDS.to_string(),
+    );
+    let tool_outputs_timeout_seconds = positive(&wait, "tool_outputs_timeout_seconds", 86_400)?;
 
     let per_email = pick(
         "sign_in_failures_per_email",
@@ -361,6 +383,13 @@ pub fn load(args: SettingArgs, matches: &ArgMatches) -> Result<Config, ConfigErr
         }
     };
 
+    let allowed_tool_hosts: Vec<String> = match args.allowed_tool_hosts {
+        Some(list) => list.split(',').map(|h| h.trim().to_owned()).collect(),
+        None => file.allowed_tool_hosts.unwrap_or_default(),
+    }
+    .into_iter()
+    .filter(|h| !h.is_empty())
+    .collect();
     let default_model = args
         .default_model
         .or(file.default_model)
@@ -409,6 +438,9 @@ pub fn load(args: SettingArgs, matches: &ArgMatches) -> Result<Config, ConfigErr
         run_lease_seconds,
         run_lease_renew_seconds,
         run_events_retention_days,
+        run_max_steps,
+        tool_outputs_timeout_seconds,
+        allowed_tool_hosts,
         log: log.value,
         log_format,
     })

@@ -29,6 +29,9 @@ pub fn to_toml(config: &Config) -> String {
          run_lease_seconds = {}\n\
          run_lease_renew_seconds = {}\n\
          run_events_retention_days = {}\n\
+         run_max_steps = {}\n\
+         tool_outputs_timeout_seconds = {}\n\
+         allowed_tool_hosts = [{}]\n\
          log = {}\n\
          log_format = {}\n\
          {}{}\
@@ -53,6 +56,14 @@ pub fn to_toml(config: &Config) -> String {
         config.run_lease_seconds,
         config.run_lease_renew_seconds,
         config.run_events_retention_days,
+        config.run_max_steps,
+        config.tool_outputs_timeout_seconds,
+        config
+            .allowed_tool_hosts
+            .iter()
+            .map(|h| quoted(h))
+            .collect::<Vec<_>>()
+            .join(", "),
         quoted(&config.log),
         quoted(config.log_format.as_str()),
         config

@@ -334,3 +334,44 @@ fn run_leases_and_event_retention_are_settings() {
         "{error}"
     );
 }
+
+#[test]
+fn run_steps_and_the_tool_outputs_wait_are_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let config = effective(&mut spool(dir));
+    assert_eq!(config["run_max_steps"].as_integer(), Some(8));
+    assert_eq!(
+        config["tool_outputs_timeout_seconds"].as_integer(),
+        Some(600)
+    );
+    write(
+        dir,
+        "spool.toml",
+        "run_max_steps = 3\ntool_outputs_timeout_seconds = 60\n",
+    );
+    let config = effective(spool(dir).env("SPOOL_RUN_MAX_STEPS", "4"));
+    assert_eq!(config["run_max_steps"].as_integer(), Some(4));
+    assert_eq!(
+        config["tool_outputs_timeout_seconds"].as_integer(),
+        Some(60)
+    );
+    assert_eq!(
+        config["allowed_tool_hosts"].as_array().map(Vec::len),
+        Some(0),
+        "none by default"
+    );
+    let config = effective(spool(dir).env("SPOOL_ALLOWED_TOOL_HOSTS", "127.0.0.1, tools.internal"));
+    let hosts: Vec<&str> = config["allowed_tool_hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h.as_str().unwrap())
+        .collect();
+    assert_eq!(hosts, ["127.0.0.1", "tools.internal"]);
+    let error = fails(spool(dir).args(["--run-max-steps", "0", "config"]));
+    assert!(
+        error.contains("run_max_steps: must be greater than 0"),
+        "{error}"
+    );
+}

@@ -115,6 +115,8 @@ pub struct Agent {
     pub visibility: Visibility,
     /// Persona keys (see [`AGENT_METADATA_KEYS`]) and any client keys.
     pub metadata: Metadata,
+    /// What its runs' models may call.
+    pub tools: Vec<crate::tools::ToolDefinition>,
     pub shares: Vec<AgentShare>,
     /// Maintained by the store in the same transaction as the threads.
     pub threads_count: u64,

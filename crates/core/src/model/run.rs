@@ -8,6 +8,10 @@ pub enum RunStatus {
     /// Waiting for the thread's active run to finish (`multitask: enqueue`).
     Queued,
     InProgress,
+    /// Waiting for the client's tool outputs. Stored as `in_progress` with
+    /// the run's `required_action` set: the run keeps its thread's active
+    /// slot and its lease (its node still executes it).
+    RequiresAction,
     Completed,
     Failed,
     Cancelled,
@@ -18,6 +22,7 @@ impl RunStatus {
         match self {
             RunStatus::Queued => "queued",
             RunStatus::InProgress => "in_progress",
+            RunStatus::RequiresAction => "requires_action",
             RunStatus::Completed => "completed",
             RunStatus::Failed => "failed",
             RunStatus::Cancelled => "cancelled",
@@ -28,10 +33,19 @@ impl RunStatus {
         match s {
             "queued" => Some(RunStatus::Queued),
             "in_progress" => Some(RunStatus::InProgress),
+            "requires_action" => Some(RunStatus::RequiresAction),
             "completed" => Some(RunStatus::Completed),
             "failed" => Some(RunStatus::Failed),
             "cancelled" => Some(RunStatus::Cancelled),
             _ => None,
+        }
+    }
+
+    /// What the `status` column holds for it (see [`RunStatus::RequiresAction`]).
+    pub fn stored_str(self) -> &'static str {
+        match self {
+            RunStatus::RequiresAction => "in_progress",
+            other => other.as_str(),
         }
     }
 
@@ -65,6 +79,12 @@ pub struct Run {
     pub created_at: Timestamp,
     pub started_at: Option<Timestamp>,
     pub finished_at: Option<Timestamp>,
+    /// What its model may call: the agent's tools with the request's.
+    pub tools: Vec<crate::tools::ToolDefinition>,
+    pub tool_choice: crate::tools::ToolChoice,
+    /// While `requires_action`: the tool calls waiting for the client's
+    /// outputs, `[{id, name, arguments}]`.
+    pub required_action: Option<serde_json::Value>,
 }
 
 /// What the store did with a new run.

@@ -28,6 +28,9 @@ struct RunData {
     created_at: Timestamp,
     started_at: Option<Timestamp>,
     finished_at: Option<Timestamp>,
+    /// The calls a `requires_action` run waits for (absent before tools).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    required_action: Option<Value>,
 }
 
 impl From<&Run> for RunData {
@@ -49,6 +52,7 @@ impl From<&Run> for RunData {
             created_at: run.created_at,
             started_at: run.started_at,
             finished_at: run.finished_at,
+            required_action: run.required_action.clone(),
         }
     }
 }
@@ -72,6 +76,11 @@ impl RunData {
             created_at: self.created_at,
             started_at: self.started_at,
             finished_at: self.finished_at,
+            // Not in the log: a tool's written header values are secrets,
+            // and no dialect renders a run's tools from its events.
+            tools: Vec::new(),
+            tool_choice: Default::default(),
+            required_action: self.required_action,
         })
     }
 }
@@ -159,9 +168,13 @@ struct DeltaData {
 pub fn encode(kind: &RunEventKind) -> String {
     let value = match kind {
         RunEventKind::RunCreated(run)
+        | RunEventKind::RunRequiresAction(run)
         | RunEventKind::RunCompleted(run)
         | RunEventKind::RunFailed(run)
         | RunEventKind::RunCancelled(run) => serde_json::to_string(&RunData::from(run)),
+        RunEventKind::ToolCallCreated(call) | RunEventKind::ToolCallCompleted(call) => {
+            serde_json::to_string(call)
+        }
         RunEventKind::MessageCreated(message) | RunEventKind::MessageCompleted(message) => {
             serde_json::to_string(&MessageData::from(message))
         }
@@ -187,6 +200,9 @@ pub fn decode(name: &str, data: &str) -> Option<RunEventKind> {
     };
     Some(match name {
         "run.created" => RunEventKind::RunCreated(run()?),
+        "run.requires_action" => RunEventKind::RunRequiresAction(run()?),
+        "tool_call.created" => RunEventKind::ToolCallCreated(serde_json::from_str(data).ok()?),
+        "tool_call.completed" => RunEventKind::ToolCallCompleted(serde_json::from_str(data).ok()?),
         "run.completed" => RunEventKind::RunCompleted(run()?),
         "run.failed" => RunEventKind::RunFailed(run()?),
         "run.cancelled" => RunEventKind::RunCancelled(run()?),
@@ -235,6 +251,9 @@ mod tests {
             created_at: crate::now(),
             started_at: Some(crate::now()),
             finished_at: None,
+            tools: Vec::new(),
+            tool_choice: Default::default(),
+            required_action: None,
         }
     }
 

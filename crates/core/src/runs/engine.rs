@@ -7,10 +7,14 @@ use super::event::RunEventKind;
 use super::hub::LiveRef;
 use super::log::EventWriter;
 use super::prompt;
+use super::tool_calls;
 use crate::listing::{Listing, Paging};
 use crate::model::{Message, MessageRole, Run, RunInfo, RunStatus};
-use crate::provider::{ChatEvent, ChatRequest, FinishReason, ProviderError};
+use crate::provider::{
+    ChatEvent, ChatMessage, ChatRequest, ChatRole, FinishReason, ProviderError, ToolCall,
+};
 use crate::{MessageId, Spool, markdown, now};
+use serde_json::Value;
 use std::future::poll_fn;
 use std::sync::Arc;
 use std::time::Duration;
@@ -46,8 +50,20 @@ pub(super) fn spawn(spool: Spool, run: Run) {
 
 enum Outcome {
     Completed(FinishReason),
+    /// The model still called tools at the last step `run_max_steps` allows.
+    MaxSteps,
     Failed(String),
     Cancelled,
+}
+
+/// The reply being written: the current step's assistant message.
+struct Reply {
+    id: MessageId,
+    content: String,
+    /// Tool calls recorded on it (only when it is the run's last message).
+    tool_calls: Vec<Value>,
+    /// Stored already, as a step that called tools.
+    stored: bool,
 }
 
 /// Runs one run to its end; returns the thread's next run, now started.
@@ -55,41 +71,32 @@ async fn execute(spool: &Spool, mut run: Run, live: &LiveRef) -> Option<Run> {
     let writer = spool.runtime().writer(spool.store());
     // `run.created` (1) was stored with the run's admission.
     writer.open(run.id, 2, spool.runtime().hub.live(run.id));
-    let reply_id = MessageId::new();
-    let mut content = String::new();
-    let mut usage = None;
+    let mut reply = Reply {
+        id: MessageId::new(),
+        content: String::new(),
+        tool_calls: Vec::new(),
+        stored: false,
+    };
+    let mut usage: Option<(u64, u64)> = None;
     let outcome = match prepare(spool, &run).await {
         Err(message) => Outcome::Failed(message),
         Ok((request, prompt_tokens, provider)) => {
-            let at = now();
-            writer.push(
-                run.id,
-                RunEventKind::MessageCreated(placeholder(&run, reply_id, at)),
-            );
-            let sink = Sink {
+            let steps = steps(
+                spool,
+                &mut run,
+                live,
                 writer,
-                run: run.id,
-            };
-            let streamed = tokio::time::timeout(
-                RUN_DEADLINE,
-                stream(
-                    provider.as_ref(),
-                    request,
-                    live,
-                    &sink,
-                    &mut content,
-                    &mut usage,
-                ),
-            )
-            .await
-            .unwrap_or_else(|_| {
-                Outcome::Failed("The run took longer than the server allows.".into())
-            });
-            if usage.is_none() {
-                let tokenizer = &spool.runtime().tokenizer;
-                usage = Some((prompt_tokens as u64, tokenizer.count(&content) as u64));
-            }
-            streamed
+                request,
+                prompt_tokens,
+                provider.as_ref(),
+                &mut reply,
+                &mut usage,
+            );
+            tokio::time::timeout(RUN_DEADLINE, steps)
+                .await
+                .unwrap_or_else(|_| {
+                    Outcome::Failed("The run took longer than the server allows.".into())
+                })
         }
     };
     // Every event so far is stored before the end is.
@@ -99,25 +106,31 @@ async fn execute(spool: &Spool, mut run: Run, live: &LiveRef) -> Option<Run> {
     let at = now();
     let (status, finish_reason, error) = match &outcome {
         Outcome::Completed(reason) => (RunStatus::Completed, reason.as_str().to_owned(), None),
+        Outcome::MaxSteps => (RunStatus::Completed, "max_steps".to_owned(), None),
         Outcome::Cancelled => (RunStatus::Cancelled, "cancelled".to_owned(), None),
         Outcome::Failed(message) => (RunStatus::Failed, "error".to_owned(), Some(message.clone())),
     };
     run.status = status;
+    run.required_action = None;
     run.error = error;
     run.finished_at = Some(at);
     run.input_tokens = usage.map(|u| u.0);
     run.output_tokens = usage.map(|u| u.1);
     // A failed or cancelled run keeps what arrived; an empty reply is kept
-    // only when the model really answered with nothing.
-    let keep = !content.is_empty() || matches!(outcome, Outcome::Completed(_));
-    let reply = keep.then(|| Message {
-        id: reply_id,
+    // only when the model really answered with nothing. A step that called
+    // tools is stored already.
+    let keep = !reply.stored
+        && (!reply.content.is_empty()
+            || !reply.tool_calls.is_empty()
+            || matches!(outcome, Outcome::Completed(_) | Outcome::MaxSteps));
+    let message = keep.then(|| Message {
+        id: reply.id,
         thread_id: run.thread_id,
         workspace_id: run.workspace_id,
         seq: 0,
         role: MessageRole::Assistant,
-        content_html: markdown::render(&content),
-        content: content.clone(),
+        content_html: markdown::render(&reply.content),
+        content: reply.content.clone(),
         metadata: Default::default(),
         run: RunInfo {
             run_id: Some(run.id),
@@ -127,14 +140,17 @@ async fn execute(spool: &Spool, mut run: Run, live: &LiveRef) -> Option<Run> {
             output_tokens: run.output_tokens,
             finish_reason: Some(finish_reason),
         },
-        tool_calls: Vec::new(),
+        tool_calls: reply.tool_calls.clone(),
         user_id: None,
         created_at: at,
         updated_at: at,
     });
-    run.message_id = reply.as_ref().map(|m| m.id);
+    run.message_id = message
+        .as_ref()
+        .map(|m| m.id)
+        .or(reply.stored.then_some(reply.id));
 
-    let finished = finish_with_retries(spool, &run, reply).await;
+    let finished = finish_with_retries(spool, &run, message).await;
     let next = match finished {
         Ok(Some(finished)) => {
             live.publish(finished.events);
@@ -275,8 +291,221 @@ async fn prepare(
         messages,
         temperature: run.temperature,
         max_tokens: Some(max_tokens),
+        tools: Vec::new(),
+        tool_choice: Default::default(),
     };
     Ok((request, prompt_tokens, provider))
+}
+
+/// The run's steps: a model call; when it calls tools, their results (the
+/// client's, through `requires_action`) and the next call; until the model
+/// answers without tools or `run_max_steps` is reached. Usage sums all steps.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one run's state, lent by execute"
+)]
+async fn steps(
+    spool: &Spool,
+    run: &mut Run,
+    live: &LiveRef,
+    writer: &EventWriter,
+    mut request: ChatRequest,
+    prompt_tokens: usize,
+    provider: &dyn crate::provider::Provider,
+    reply: &mut Reply,
+    usage: &mut Option<(u64, u64)>,
+) -> Outcome {
+    let http_tools = spool.runtime().http_tools.clone();
+    request.tools = tool_calls::specs(&run.tools, http_tools.is_some());
+    request.tool_choice = run.tool_choice.clone();
+    let max_steps = spool.config().run_max_steps.max(1);
+    let tokenizer = spool.runtime().tokenizer.clone();
+    let sink = Sink {
+        writer,
+        run: run.id,
+    };
+    let mut waits = 0;
+    for step in 1..=max_steps {
+        if step > 1 {
+            *reply = Reply {
+                id: MessageId::new(),
+                content: String::new(),
+                tool_calls: Vec::new(),
+                stored: false,
+            };
+        }
+        writer.push(
+            run.id,
+            RunEventKind::MessageCreated(placeholder(run, reply.id, now())),
+        );
+        let mut calls = Vec::new();
+        let mut reported = None;
+        let streamed = stream(
+            provider,
+            request.clone(),
+            live,
+            &sink,
+            &mut reply.content,
+            &mut calls,
+            &mut reported,
+        )
+        .await;
+        let (input, output) = reported.unwrap_or_else(|| {
+            let input = if step == 1 {
+                prompt_tokens
+            } else {
+                request
+                    .messages
+                    .iter()
+                    .map(|m| tokenizer.count(&m.content))
+                    .sum()
+            };
+            let output = tokenizer.count(&reply.content)
+                + calls
+                    .iter()
+                    .map(|c| tokenizer.count(&c.arguments))
+                    .sum::<usize>();
+            (input as u64, output as u64)
+        });
+        let total = usage.get_or_insert((0, 0));
+        total.0 += input;
+        total.1 += output;
+        if calls.is_empty() || !matches!(streamed, Outcome::Completed(_)) {
+            return streamed;
+        }
+        let mut records: Vec<Value> = calls
+            .iter()
+            .map(|c| tool_calls::record(c, &run.tools, http_tools.is_some()))
+            .collect();
+        if step == max_steps {
+            tool_calls::abandon(&mut records, "Not run: the run reached its max_steps.");
+            reply.tool_calls = records;
+            return Outcome::MaxSteps;
+        }
+        for record in &records {
+            writer.push(run.id, RunEventKind::ToolCallCreated(record.clone()));
+        }
+        // spool's own calls first, so that the stored step (and a client
+        // that reads it at run.requires_action) has their results.
+        if let Some(caller) = &http_tools {
+            tool_calls::call_http_tools(caller, &run.tools, &mut records).await;
+        }
+        let mut message = step_message(run, reply, records.clone());
+        match spool.store().append_message(message.clone()).await {
+            Ok(Some(stored)) => {
+                reply.stored = true;
+                message = stored.clone();
+                writer.push(run.id, RunEventKind::MessageCompleted(stored));
+            }
+            Ok(None) => return Outcome::Failed("The thread was deleted.".into()),
+            Err(err) => {
+                tracing::error!(error = %err, "could not store a run's step");
+                return Outcome::Failed("The run's tool calls could not be stored.".into());
+            }
+        }
+        if records.iter().any(tool_calls::pending) {
+            waits += 1;
+            let waited =
+                tool_calls::wait_for_outputs(spool, run, live, writer, &mut records, waits).await;
+            if let Err(stopped) = waited {
+                tool_calls::abandon(&mut records, "Not run: the run ended first.");
+                message.tool_calls = records;
+                if let Err(err) = spool.store().update_message(&message).await {
+                    tracing::warn!(error = %err, "could not store a run's abandoned tool calls");
+                }
+                return match stopped {
+                    tool_calls::Stopped::Cancelled => Outcome::Cancelled,
+                    tool_calls::Stopped::Failed(why) => Outcome::Failed(why),
+                };
+            }
+        }
+        for record in &records {
+            writer.push(run.id, RunEventKind::ToolCallCompleted(record.clone()));
+        }
+        message.tool_calls = records.clone();
+        message.updated_at = now();
+        let stored = async {
+            spool.store().update_message(&message).await?;
+            for record in &records {
+                spool
+                    .store()
+                    .append_message(tool_message(run, record))
+                    .await?;
+            }
+            Ok::<_, crate::StoreError>(())
+        };
+        if let Err(err) = stored.await {
+            tracing::error!(error = %err, "could not store a run's tool results");
+            return Outcome::Failed("The run's tool results could not be stored.".into());
+        }
+        request.messages.push(ChatMessage {
+            role: ChatRole::Assistant,
+            content: reply.content.clone(),
+            tool_calls: calls,
+            tool_call_id: None,
+        });
+        for record in &records {
+            request.messages.push(ChatMessage {
+                role: ChatRole::Tool,
+                content: tool_calls::result_text(record),
+                tool_call_id: record["id"].as_str().map(str::to_owned),
+                tool_calls: Vec::new(),
+            });
+        }
+    }
+    unreachable!("the last step returns")
+}
+
+/// A step's assistant message, which called tools.
+fn step_message(run: &Run, reply: &Reply, records: Vec<Value>) -> Message {
+    let at = now();
+    Message {
+        id: reply.id,
+        thread_id: run.thread_id,
+        workspace_id: run.workspace_id,
+        seq: 0,
+        role: MessageRole::Assistant,
+        content_html: markdown::render(&reply.content),
+        content: reply.content.clone(),
+        metadata: Default::default(),
+        run: RunInfo {
+            run_id: Some(run.id),
+            model: Some(run.model.clone()),
+            temperature: run.temperature,
+            // The run's usage goes on its last message, summed.
+            input_tokens: None,
+            output_tokens: None,
+            finish_reason: Some(FinishReason::ToolCalls.as_str().to_owned()),
+        },
+        tool_calls: records,
+        user_id: None,
+        created_at: at,
+        updated_at: at,
+    }
+}
+
+/// A call's result as a `tool` message of the thread.
+fn tool_message(run: &Run, record: &Value) -> Message {
+    let at = now();
+    let content = tool_calls::result_text(record);
+    Message {
+        id: MessageId::new(),
+        thread_id: run.thread_id,
+        workspace_id: run.workspace_id,
+        seq: 0,
+        role: MessageRole::Tool,
+        content_html: markdown::render(&content),
+        content,
+        metadata: Default::default(),
+        run: RunInfo {
+            run_id: Some(run.id),
+            ..Default::default()
+        },
+        tool_calls: vec![record.clone()],
+        user_id: None,
+        created_at: at,
+        updated_at: at,
+    }
 }
 
 /// Where a run's deltas go: the node's event writer, which coalesces them.
@@ -293,6 +522,7 @@ async fn stream(
     live: &LiveRef,
     sink: &Sink<'_>,
     content: &mut String,
+    calls: &mut Vec<ToolCall>,
     usage: &mut Option<(u64, u64)>,
 ) -> Outcome {
     let mut cancel = live.cancel_signal();
@@ -328,11 +558,13 @@ async fn stream(
                     u64::from(reported.output_tokens),
                 ));
             }
+            Some(Ok(ChatEvent::ToolCall(call))) => calls.push(call),
             Some(Ok(ChatEvent::Finished(reason))) => finish = Some(reason),
             Some(Err(err)) => return Outcome::Failed(describe(&err)),
             None => {
                 return match finish {
                     Some(reason) => Outcome::Completed(reason),
+                    None if !calls.is_empty() => Outcome::Completed(FinishReason::ToolCalls),
                     None if !content.is_empty() => Outcome::Completed(FinishReason::Stop),
                     None => {
                         Outcome::Failed("The provider ended the reply without an answer.".into())

@@ -8,6 +8,14 @@ pub enum RunEventKind {
     MessageCreated(Message),
     MessageDelta(String),
     MessageCompleted(Message),
+    /// A tool call the model made, in the shape stored on its message
+    /// (`id`, `kind`, `tool_name`, `arguments`, `result`, `error`,
+    /// `start_time`, `end_time`).
+    ToolCallCreated(serde_json::Value),
+    /// The same call with its `result` or `error`.
+    ToolCallCompleted(serde_json::Value),
+    /// The run waits for the client's tool outputs (`run.required_action`).
+    RunRequiresAction(Run),
     RunCompleted(Run),
     RunFailed(Run),
     RunCancelled(Run),
@@ -22,6 +30,9 @@ impl RunEventKind {
             RunEventKind::MessageCreated(_) => "message.created",
             RunEventKind::MessageDelta(_) => "message.delta",
             RunEventKind::MessageCompleted(_) => "message.completed",
+            RunEventKind::ToolCallCreated(_) => "tool_call.created",
+            RunEventKind::ToolCallCompleted(_) => "tool_call.completed",
+            RunEventKind::RunRequiresAction(_) => "run.requires_action",
             RunEventKind::RunCompleted(_) => "run.completed",
             RunEventKind::RunFailed(_) => "run.failed",
             RunEventKind::RunCancelled(_) => "run.cancelled",

@@ -31,6 +31,8 @@ pub(crate) struct Live {
     /// Set while this node executes the run.
     executing: AtomicBool,
     cancel: watch::Sender<bool>,
+    /// Rung when this node stores tool outputs for the run.
+    tool_outputs: tokio::sync::Notify,
 }
 
 /// What the node's cache says about the events after an id.
@@ -49,6 +51,7 @@ impl Live {
             last: watch::channel(0).0,
             executing: AtomicBool::new(false),
             cancel: watch::channel(false).0,
+            tool_outputs: tokio::sync::Notify::new(),
         }
     }
 
@@ -116,6 +119,15 @@ impl Live {
 
     pub(crate) fn cancel(&self) {
         self.cancel.send_replace(true);
+    }
+
+    /// Wakes the run's executor (or its next wait) to take its tool outputs.
+    pub(crate) fn tool_outputs_stored(&self) {
+        self.tool_outputs.notify_one();
+    }
+
+    pub(crate) async fn tool_outputs_arrived(&self) {
+        self.tool_outputs.notified().await;
     }
 
     pub(crate) fn cancel_signal(&self) -> watch::Receiver<bool> {
@@ -320,18 +332,36 @@ impl Subscription {
         }
     }
 
-    /// Follows the events to the end; `None` only if the log held no run.
-    pub async fn outcome(mut self) -> Option<RunOutcome> {
+    /// Follows the events to the end, or until the run waits for tool
+    /// outputs; `None` only if the log held no run.
+    pub async fn outcome(self) -> Option<RunOutcome> {
+        self.outcome_after_waits(0).await
+    }
+
+    /// [`Subscription::outcome`] of a run resumed after its `waits`-th
+    /// `run.requires_action`: what came before it does not count.
+    pub async fn outcome_after_waits(mut self, waits: u64) -> Option<RunOutcome> {
         let (mut run, mut reply) = (None, None);
+        let mut seen = 0;
         while let Some(event) = self.next().await {
             match &event.kind {
                 RunEventKind::MessageCompleted(message) => reply = Some(message.clone()),
+                RunEventKind::RunRequiresAction(r) => {
+                    seen += 1;
+                    run = Some(r.clone());
+                    if seen > waits {
+                        break;
+                    }
+                    reply = None;
+                }
                 RunEventKind::RunCreated(r)
                 | RunEventKind::RunCompleted(r)
                 | RunEventKind::RunFailed(r)
                 | RunEventKind::RunCancelled(r) => run = Some(r.clone()),
                 RunEventKind::MessageCreated(_)
                 | RunEventKind::MessageDelta(_)
+                | RunEventKind::ToolCallCreated(_)
+                | RunEventKind::ToolCallCompleted(_)
                 | RunEventKind::Done => {}
             }
         }

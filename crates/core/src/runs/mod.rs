@@ -11,10 +11,12 @@ mod naming;
 mod node;
 pub mod prompt;
 mod recovery;
+mod tool_calls;
 
 pub use event::{RunEvent, RunEventKind, RunOutcome};
 pub use hub::Subscription;
 pub use log::DELTA_WINDOW;
+pub use tool_calls::ToolOutput;
 
 use crate::catalog::ModelEntry;
 use crate::error::{CoreError, ValidationErrors};
@@ -37,6 +39,8 @@ pub struct Runtime {
     pub(crate) tokenizer: Arc<dyn Tokenizer>,
     pub(crate) hub: Arc<hub::Hub>,
     writer: OnceLock<log::EventWriter>,
+    /// Runs `http` tools; without it they are not offered to models.
+    pub(crate) http_tools: Option<Arc<dyn crate::tools::HttpToolCaller>>,
 }
 
 /// Counts about four characters a token; only for a `Spool` built without a
@@ -56,6 +60,7 @@ impl Default for Runtime {
             tokenizer: Arc::new(Approximate),
             hub: Arc::default(),
             writer: OnceLock::new(),
+            http_tools: None,
         }
     }
 }
@@ -70,7 +75,14 @@ impl Runtime {
             tokenizer,
             hub: Arc::default(),
             writer: OnceLock::new(),
+            http_tools: None,
         }
+    }
+
+    /// Lets runs call `http` tools through `caller`.
+    pub fn with_http_tools(mut self, caller: Arc<dyn crate::tools::HttpToolCaller>) -> Self {
+        self.http_tools = Some(caller);
+        self
     }
 
     /// The node's event writer, started at its first use (inside the
@@ -102,6 +114,11 @@ pub struct RunInput {
     pub max_tokens: Option<u32>,
     /// `reject` (default), `interrupt` or `enqueue`.
     pub multitask: Option<String>,
+    /// Tool definitions added to the agent's (one named like an agent's
+    /// tool replaces it).
+    pub tools: Option<Value>,
+    /// `auto` (default), `none`, `required` or `{"name": ...}`.
+    pub tool_choice: Option<Value>,
 }
 
 /// A run just admitted, and its events from the first.
@@ -223,6 +240,26 @@ impl Spool {
                 ),
             );
         }
+        let request_tools = match &input.tools {
+            Some(value) => crate::tools::parse_tools("tools", value, &mut errors),
+            None => Vec::new(),
+        };
+        let agent_tools = agent.as_ref().map(|a| a.tools.as_slice()).unwrap_or(&[]);
+        let tools = crate::tools::merge_tools(agent_tools, request_tools);
+        let tool_choice = match &input.tool_choice {
+            Some(value) => crate::tools::parse_tool_choice(value, &mut errors),
+            None => crate::tools::ToolChoice::Auto,
+        };
+        crate::tools::check_tool_choice(&tool_choice, &tools, &mut errors);
+        if tools.len() > crate::tools::TOOLS_MAX {
+            errors.add(
+                "tools",
+                format!(
+                    "A run may not have more than {} tools, the agent's included.",
+                    crate::tools::TOOLS_MAX
+                ),
+            );
+        }
         if !input.files.is_empty() {
             errors.add(
                 "files",
@@ -288,6 +325,9 @@ impl Spool {
             created_at: now(),
             started_at: None,
             finished_at: None,
+            tools,
+            tool_choice,
+            required_action: None,
         };
         idempotency::refer(Reference::Run(run.id));
         // Admission and launch belong to the server, not to the request: a
@@ -453,7 +493,10 @@ impl Spool {
             if run.status.is_terminal() {
                 return Ok(());
             }
-            if run.status == RunStatus::InProgress {
+            if matches!(
+                run.status,
+                RunStatus::InProgress | RunStatus::RequiresAction
+            ) {
                 let here = hub.get(id).filter(|live| live.is_executing());
                 // Executed here, or (several nodes) perhaps by another node:
                 // ask for it to stop, and wait until its end is stored.

@@ -83,17 +83,13 @@ impl Spool {
         let request = ChatRequest {
             model: model.upstream_name.clone(),
             messages: vec![
-                ChatMessage {
-                    role: ChatRole::System,
-                    content: NAMING_INSTRUCTION.into(),
-                },
-                ChatMessage {
-                    role: ChatRole::User,
-                    content: transcript,
-                },
+                ChatMessage::text(ChatRole::System, NAMING_INSTRUCTION),
+                ChatMessage::text(ChatRole::User, transcript),
             ],
             temperature: Some(0.2),
             max_tokens: Some(32.min(model.max_output_tokens)),
+            tools: Vec::new(),
+            tool_choice: Default::default(),
         };
         let provider = self
             .runtime()
@@ -115,7 +111,7 @@ impl Spool {
         while let Some(event) = poll_fn(|cx| events.as_mut().poll_next(cx)).await {
             match event.map_err(unavailable)? {
                 ChatEvent::Delta(piece) => raw.push_str(&piece),
-                ChatEvent::Usage(_) | ChatEvent::Finished(_) => {}
+                ChatEvent::Usage(_) | ChatEvent::Finished(_) | ChatEvent::ToolCall(_) => {}
             }
         }
         let title = clean_title(&raw).ok_or_else(|| {

@@ -5,7 +5,7 @@
 //! message are never cut.
 
 use crate::model::{Agent, Message, MessageRole, Thread};
-use crate::provider::{ChatMessage, ChatRole, Tokenizer};
+use crate::provider::{ChatMessage, ChatRole, Tokenizer, ToolCall};
 
 /// Tokens a chat format spends around each message (role markers).
 const PER_MESSAGE_OVERHEAD: usize = 4;
@@ -68,6 +68,42 @@ fn chat_role(role: MessageRole) -> ChatRole {
     }
 }
 
+/// The tool calls a run recorded on an assistant message, each with the
+/// text the model was given as its result (its error, when it failed).
+/// Calls without an id (written by a client) are left out.
+pub fn message_tool_calls(message: &Message) -> Vec<(ToolCall, String)> {
+    if message.role != MessageRole::Assistant {
+        return Vec::new();
+    }
+    message
+        .tool_calls
+        .iter()
+        .filter_map(|call| {
+            let id = call.get("id")?.as_str()?.to_owned();
+            let name = call.get("tool_name")?.as_str()?.to_owned();
+            let arguments = match call.get("arguments") {
+                Some(serde_json::Value::String(text)) => text.clone(),
+                Some(value) => value.to_string(),
+                None => "{}".to_owned(),
+            };
+            let result = match (call.get("error"), call.get("result")) {
+                (Some(serde_json::Value::String(error)), _) => format!("Error: {error}"),
+                (_, Some(serde_json::Value::String(result))) => result.clone(),
+                (_, Some(result)) if !result.is_null() => result.to_string(),
+                _ => String::new(),
+            };
+            Some((
+                ToolCall {
+                    id,
+                    name,
+                    arguments,
+                },
+                result,
+            ))
+        })
+        .collect()
+}
+
 /// Assembles the prompt from the system text and the thread's messages,
 /// newest first as given, keeping as many as fit in `budget` tokens.
 /// Returns the chat messages in order and their token count.
@@ -80,21 +116,40 @@ pub fn assemble(
     let mut used = 0;
     let system = system.map(|content| {
         used += tokenizer.count(&content) + PER_MESSAGE_OVERHEAD;
-        ChatMessage {
-            role: ChatRole::System,
-            content,
-        }
+        ChatMessage::text(ChatRole::System, content)
     });
     let mut kept = Vec::new();
     for message in newest_first {
-        let cost = tokenizer.count(&message.content) + PER_MESSAGE_OVERHEAD;
+        // A run's tool results are in its assistant message's tool calls
+        // (below), where the model's protocol wants them.
+        if message.role == MessageRole::Tool && message.run.run_id.is_some() {
+            continue;
+        }
+        let calls_cost = if message.tool_calls.is_empty() {
+            0
+        } else {
+            tokenizer.count(&serde_json::Value::from(message.tool_calls.clone()).to_string())
+        };
+        let cost = tokenizer.count(&message.content) + calls_cost + PER_MESSAGE_OVERHEAD;
         if !kept.is_empty() && used + cost > budget {
             break;
         }
         used += cost;
+        let calls = message_tool_calls(&message);
+        // Newest first: the results go in before the call that asked.
+        for (call, result) in calls.iter().rev() {
+            kept.push(ChatMessage {
+                role: ChatRole::Tool,
+                content: result.clone(),
+                tool_call_id: Some(call.id.clone()),
+                ..ChatMessage::default()
+            });
+        }
         kept.push(ChatMessage {
             role: chat_role(message.role),
             content: message.content,
+            tool_calls: calls.into_iter().map(|(call, _)| call).collect(),
+            tool_call_id: None,
         });
     }
     kept.reverse();

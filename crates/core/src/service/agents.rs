@@ -30,6 +30,8 @@ pub struct AgentInput {
     pub profile_photo_config: Option<Option<Map<String, Value>>>,
     pub visibility: Option<String>,
     pub metadata: Option<Map<String, Value>>,
+    /// Tool definitions (see `crate::tools`), replacing the current list.
+    pub tools: Option<Value>,
 }
 
 pub struct ShareInput {
@@ -194,6 +196,7 @@ impl Spool {
             profile_photo_config: None,
             visibility: Visibility::Workspace,
             metadata: Metadata::default(),
+            tools: Vec::new(),
             shares: Vec::new(),
             threads_count: 0,
             usage_count: 0,
@@ -378,5 +381,8 @@ fn apply(agent: &mut Agent, input: AgentInput, errors: &mut ValidationErrors) {
     if let Some(metadata) = input.metadata {
         check_persona(&metadata, errors);
         agent.metadata = Metadata::client(validate::MetadataOf::Agent, metadata, errors);
+    }
+    if let Some(tools) = input.tools {
+        agent.tools = crate::tools::parse_tools("tools", &tools, errors);
     }
 }

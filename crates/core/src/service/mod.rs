@@ -68,6 +68,12 @@ pub struct SpoolConfig {
     /// How long a run's events are kept for re-attaching; the run and its
     /// messages are kept regardless.
     pub run_events_retention: chrono::Duration,
+    /// Most model steps (model call, then its tool calls) one run takes;
+    /// then it ends with finish reason `max_steps`.
+    pub run_max_steps: u32,
+    /// How long a run waits in `requires_action` for the client's tool
+    /// outputs before it ends `failed`.
+    pub tool_outputs_timeout: std::time::Duration,
 }
 
 impl Default for SpoolConfig {
@@ -87,6 +93,8 @@ impl Default for SpoolConfig {
             run_lease: std::time::Duration::from_secs(30),
             run_lease_renew: std::time::Duration::from_secs(5),
             run_events_retention: chrono::Duration::days(30),
+            run_max_steps: 8,
+            tool_outputs_timeout: std::time::Duration::from_secs(600),
         }
     }
 }

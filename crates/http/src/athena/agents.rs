@@ -50,6 +50,10 @@ pub struct AgentRequest {
     /// memory, knowledge, web_search (booleans); plus client keys.
     #[schema(schema_with = super::openapi::agent_metadata_input)]
     pub metadata: Option<Map<String, Value>>,
+    /// Tool definitions the agent's runs may call; replaces the current list
+    /// (`[]` removes them all). At most 64, names unique.
+    #[schema(value_type = Option<Vec<super::tool_schema::Tool>>)]
+    pub tools: Option<Value>,
     #[schema(format = Uuid)]
     pub workspace_uuid: Option<String>,
 }
@@ -64,6 +68,7 @@ impl AgentRequest {
             profile_photo_config: self.profile_photo_config,
             visibility: self.visibility,
             metadata: self.metadata,
+            tools: self.tools,
         }
     }
 }

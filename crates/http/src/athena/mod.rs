@@ -11,6 +11,8 @@ pub mod openapi;
 pub mod resources;
 pub mod runs;
 pub mod threads;
+pub mod tool_outputs;
+pub mod tool_schema;
 pub mod wire;
 pub mod workspaces;
 

@@ -64,6 +64,7 @@ use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
         messages::delete,
         runs::show,
         runs::cancel,
+        super::tool_outputs::submit,
         runs::events,
         metrics::threads,
         metrics::messages,
@@ -84,6 +85,8 @@ use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
         Order,
         Period,
         DateOrTime,
+        super::tool_schema::Tool,
+        super::tool_schema::ToolChoice,
     )),
     tags(
         (name = "athena: auth", description = "athena (`/api/v1`): sign-in, logout and the current user."),
@@ -484,6 +487,7 @@ pub enum MessageRole {
 pub enum RunStatus {
     Queued,
     InProgress,
+    RequiresAction,
     Completed,
     Failed,
     Cancelled,

@@ -57,7 +57,7 @@ pub struct AgentBody {
     pub updated_at: String,
     /// Always 0: spool agents have no workflows.
     pub workflows_count: u64,
-    /// Always 0: spool agents have no tools.
+    /// How many tool definitions the agent has.
     pub tools_count: u64,
     pub threads_count: u64,
     #[schema(format = DateTime, required = true)]
@@ -71,9 +71,11 @@ pub struct AgentBody {
     pub user: Option<UserBody>,
     #[schema(required = true)]
     pub workspace: Option<WorkspaceBody>,
-    /// spool agents have no tools or workflows; always null.
-    #[schema(schema_with = super::openapi::always_null, required = true)]
-    pub tools: Option<()>,
+    /// The agent's tool definitions; header values written in them show as
+    /// `"[redacted]"`.
+    #[schema(value_type = Vec<super::tool_schema::Tool>)]
+    pub tools: Vec<Value>,
+    /// spool agents have no workflows; always null.
     #[schema(schema_with = super::openapi::always_null, required = true)]
     pub workflows: Option<()>,
     pub shares: Vec<ShareBody>,
@@ -108,14 +110,14 @@ impl AgentBody {
             created_at: time(agent.created_at),
             updated_at: time(agent.updated_at),
             workflows_count: 0,
-            tools_count: 0,
+            tools_count: agent.tools.len() as u64,
             threads_count: agent.threads_count,
             last_used_at: agent.last_used_at.map(time),
             usage_count: agent.usage_count,
             usage_frequency: None,
             user: user_body(user),
             workspace: workspace.map(|w| WorkspaceBody::new(w, viewer)),
-            tools: None,
+            tools: agent.tools.iter().map(|t| t.to_public()).collect(),
             workflows: None,
             shares: agent
                 .shares

@@ -52,6 +52,13 @@ pub struct RunRequest {
     /// the active run) or `enqueue` (run after it).
     #[schema(value_type = Option<super::openapi::Multitask>)]
     pub multitask: Option<String>,
+    /// Tool definitions for this run, added to the agent's; one named like
+    /// an agent's tool replaces it. At most 64 in all.
+    #[schema(value_type = Option<Vec<super::tool_schema::Tool>>)]
+    pub tools: Option<Value>,
+    /// `auto` (default), `none`, `required` or `{"name": "TOOL"}`.
+    #[schema(value_type = Option<super::tool_schema::ToolChoice>)]
+    pub tool_choice: Option<Value>,
     #[schema(format = Uuid)]
     pub workspace_uuid: Option<String>,
 }
@@ -66,6 +73,8 @@ impl RunRequest {
             temperature: self.temperature,
             max_tokens: self.max_tokens,
             multitask: self.multitask,
+            tools: self.tools,
+            tool_choice: self.tool_choice,
         }
     }
 }
@@ -89,7 +98,8 @@ pub struct RunBody {
     pub agent_uuid: Option<String>,
     #[schema(example = "echo")]
     pub model: String,
-    /// `queued`, `in_progress`, `completed`, `failed` or `cancelled`.
+    /// `queued`, `in_progress`, `requires_action` (waiting for tool outputs),
+    /// `completed`, `failed` or `cancelled`.
     #[schema(value_type = super::openapi::RunStatus)]
     pub status: &'static str,
     pub temperature: Option<f64>,
@@ -106,6 +116,10 @@ pub struct RunBody {
     pub started_at: Option<String>,
     #[schema(format = DateTime)]
     pub finished_at: Option<String>,
+    /// While `requires_action`: `{"tool_calls": [{id, name, arguments}]}`,
+    /// the calls to answer with `POST /api/v1/runs/{uuid}/tool-outputs`.
+    #[schema(value_type = Option<Object>, required = true)]
+    pub required_action: Option<Value>,
 }
 
 impl From<Run> for RunBody {
@@ -129,6 +143,9 @@ impl From<Run> for RunBody {
             created_at: time(run.created_at),
             started_at: run.started_at.map(time),
             finished_at: run.finished_at.map(time),
+            required_action: run
+                .required_action
+                .map(|required| json!({ "tool_calls": required["tool_calls"] })),
         }
     }
 }
@@ -181,6 +198,7 @@ fn event_message(message: &Message) -> String {
 fn event_data(kind: &RunEventKind) -> String {
     match kind {
         RunEventKind::RunCreated(run)
+        | RunEventKind::RunRequiresAction(run)
         | RunEventKind::RunCompleted(run)
         | RunEventKind::RunFailed(run)
         | RunEventKind::RunCancelled(run) => {
@@ -190,6 +208,9 @@ fn event_data(kind: &RunEventKind) -> String {
             event_message(message)
         }
         RunEventKind::MessageDelta(piece) => json!({ "delta": { "content": piece } }).to_string(),
+        RunEventKind::ToolCallCreated(call) | RunEventKind::ToolCallCompleted(call) => {
+            call.to_string()
+        }
         RunEventKind::Done => "[DONE]".to_owned(),
     }
 }
@@ -204,8 +225,19 @@ async fn settle(
     principal: &Principal,
     events: Subscription,
 ) -> Result<axum::Json<RunResult>> {
+    settle_after(state, principal, events, 0).await
+}
+
+/// Waits for the run's end, or until it waits for tool outputs again after
+/// `waits` waits, and answers with its (step's) reply.
+pub(super) async fn settle_after(
+    state: &AppState,
+    principal: &Principal,
+    events: Subscription,
+    waits: u64,
+) -> Result<axum::Json<RunResult>> {
     let outcome = events
-        .outcome()
+        .outcome_after_waits(waits)
         .await
         .ok_or(crate::error::ApiError::not_found("Run"))?;
     let (run, reply) = (outcome.run, outcome.reply);

@@ -58,6 +58,7 @@ pub struct SendMessage {
 pub(super) fn data(kind: &RunEventKind) -> String {
     match kind {
         RunEventKind::RunCreated(run)
+        | RunEventKind::RunRequiresAction(run)
         | RunEventKind::RunCompleted(run)
         | RunEventKind::RunFailed(run)
         | RunEventKind::RunCancelled(run) => {
@@ -68,6 +69,9 @@ pub(super) fn data(kind: &RunEventKind) -> String {
         }
         RunEventKind::MessageDelta(piece) => {
             serde_json::to_string(&MessageDelta::new(piece)).unwrap_or_default()
+        }
+        RunEventKind::ToolCallCreated(call) | RunEventKind::ToolCallCompleted(call) => {
+            call.to_string()
         }
         RunEventKind::Done => "[DONE]".to_owned(),
     }

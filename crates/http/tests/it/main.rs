@@ -27,6 +27,8 @@ mod shape;
 mod sign_in_throttle;
 mod thena;
 mod threads;
+mod tools;
+mod tools_http;
 mod validation;
 mod workspaces;
 
@@ -73,6 +75,18 @@ impl TestServer {
         Self::start_full(config, core, offline_models()).await
     }
 
+    /// A server whose `http` tools may reach only public addresses and
+    /// `allowed_tool_hosts` (every other server allows 127.0.0.1).
+    pub async fn start_with_tool_hosts(allowed_tool_hosts: &[&str]) -> Self {
+        Self::start_hosts(
+            Default::default(),
+            SpoolConfig::default(),
+            offline_models(),
+            allowed_tool_hosts,
+        )
+        .await
+    }
+
     /// A server whose models are the `[[providers]]`/`[[models]]` in `models`
     /// (JSON), e.g. pointing at a `ScriptedUpstream`.
     pub async fn start_with_models(models: Value) -> Self {
@@ -83,8 +97,17 @@ impl TestServer {
 
     async fn start_full(
         config: spool_http::HttpConfig,
+        core: SpoolConfig,
+        models: spool_providers::ProvidersConfig,
+    ) -> Self {
+        Self::start_hosts(config, core, models, &["127.0.0.1"]).await
+    }
+
+    async fn start_hosts(
+        config: spool_http::HttpConfig,
         mut core: SpoolConfig,
         models: spool_providers::ProvidersConfig,
+        allowed_tool_hosts: &[&str],
     ) -> Self {
         // The encoding loads at its first use: about a second in a debug
         // build, which would blur the timeout bounds the run tests check.
@@ -92,6 +115,9 @@ impl TestServer {
         let catalog = spool_providers::Catalog::from_config(&models).expect("catalog");
         let (catalog, runtime) =
             spool_providers::core_catalog(&catalog, None, None).expect("core catalog");
+        let runtime = runtime.with_http_tools(Arc::new(spool_providers::HttpTools::new(
+            allowed_tool_hosts.iter().copied(),
+        )));
         core.catalog = catalog;
         let dir = tempfile::tempdir().expect("temp dir");
         let (store, pg): (Arc<dyn Store>, _) = match std::env::var("SPOOL_TEST_BACKEND").as_deref()

@@ -121,7 +121,7 @@ fn upstream_models(upstream: &ScriptedUpstream, max_retries: u32, context_window
 
 /// `upstream_models` with timeouts no test reaches: for runs that must stay
 /// in progress until the test acts, however slow the machine.
-fn patient_models(upstream: &ScriptedUpstream) -> Value {
+pub fn patient_models(upstream: &ScriptedUpstream) -> Value {
     let mut models = upstream_models(upstream, 0, 8000);
     models["providers"][1]["timeouts"] =
         json!({ "first_token_secs": 3600, "between_chunks_secs": 3600 });

@@ -395,7 +395,7 @@ async fn bodies_of_the_wrong_form_are_rejected_and_change_nothing() {
             "visibility",
         ),
         (&agents, json!({ "name": ["a"] }), "name"),
-        (&agents, json!({ "name": "a", "tools": [] }), "tools"),
+        (&agents, json!({ "name": "a", "tools": {} }), "tools"),
     ] {
         let (status, response) = send(server.post(path, &ada.token, body.clone())).await;
         assert_invalid(status, &response, field);

@@ -3,8 +3,8 @@
 use crate::sse::{Decode, Step, parse_json};
 use eventsource_stream::Event;
 use serde::Deserialize;
-use spool_core::provider::{ChatEvent, FinishReason, ProviderError, Usage};
-use std::collections::VecDeque;
+use spool_core::provider::{ChatEvent, FinishReason, ProviderError, ToolCall, Usage};
+use std::collections::{BTreeMap, VecDeque};
 
 #[derive(Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -13,9 +13,13 @@ enum Wire {
         message: WireMessage,
     },
     ContentBlockStart {
+        #[serde(default)]
+        index: u32,
         content_block: WireBlock,
     },
     ContentBlockDelta {
+        #[serde(default)]
+        index: u32,
         delta: WireBlock,
     },
     MessageDelta {
@@ -35,12 +39,16 @@ struct WireMessage {
     usage: Option<WireUsage>,
 }
 
-/// A content block or a delta of one: only text is part of the reply.
+/// A content block or a delta of one: text is the reply, `tool_use` (and
+/// its `input_json_delta` pieces) a tool call.
 #[derive(Deserialize)]
 struct WireBlock {
     #[serde(rename = "type")]
     kind: String,
     text: Option<String>,
+    id: Option<String>,
+    name: Option<String>,
+    partial_json: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -67,6 +75,8 @@ struct WireError {
 pub(super) struct Events {
     usage: Usage,
     finish: Option<FinishReason>,
+    /// `tool_use` blocks by index, whole at `message_stop`.
+    calls: BTreeMap<u32, ToolCall>,
 }
 
 impl Events {
@@ -96,9 +106,29 @@ impl Decode for Events {
                 }
             }
             Wire::ContentBlockStart {
+                index,
                 content_block: block,
+            } if block.kind == "tool_use" => {
+                self.calls.insert(
+                    index,
+                    ToolCall {
+                        id: block.id.unwrap_or_default(),
+                        name: block.name.unwrap_or_default(),
+                        arguments: String::new(),
+                    },
+                );
             }
-            | Wire::ContentBlockDelta { delta: block } => {
+            Wire::ContentBlockDelta { index, delta } if delta.kind == "input_json_delta" => {
+                if let (Some(call), Some(piece)) = (self.calls.get_mut(&index), delta.partial_json)
+                {
+                    call.arguments.push_str(&piece);
+                }
+            }
+            Wire::ContentBlockStart {
+                content_block: block,
+                ..
+            }
+            | Wire::ContentBlockDelta { delta: block, .. } => {
                 if let Some(text) = block
                     .text
                     .filter(|t| !t.is_empty() && block.kind.starts_with("text"))
@@ -115,6 +145,13 @@ impl Decode for Events {
                 }
             }
             Wire::MessageStop => {
+                for (_, mut call) in std::mem::take(&mut self.calls) {
+                    // A tool without parameters streams no input at all.
+                    if call.arguments.trim().is_empty() {
+                        call.arguments = "{}".to_owned();
+                    }
+                    out.push_back(ChatEvent::ToolCall(call));
+                }
                 out.push_back(ChatEvent::Usage(self.usage));
                 out.push_back(ChatEvent::Finished(
                     self.finish.unwrap_or(FinishReason::Stop),
@@ -139,7 +176,8 @@ fn finish_reason(reason: &str) -> FinishReason {
     match reason {
         "max_tokens" | "model_context_window_exceeded" => FinishReason::Length,
         "refusal" => FinishReason::ContentFilter,
-        // end_turn, stop_sequence, tool_use, pause_turn, anything newer.
+        "tool_use" => FinishReason::ToolCalls,
+        // end_turn, stop_sequence, pause_turn, anything newer.
         _ => FinishReason::Stop,
     }
 }

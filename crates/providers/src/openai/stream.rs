@@ -3,8 +3,8 @@
 use crate::sse::{Decode, Step, parse_json};
 use eventsource_stream::Event;
 use serde::Deserialize;
-use spool_core::provider::{ChatEvent, FinishReason, ProviderError, Usage};
-use std::collections::VecDeque;
+use spool_core::provider::{ChatEvent, FinishReason, ProviderError, ToolCall, Usage};
+use std::collections::{BTreeMap, VecDeque};
 
 #[derive(Deserialize)]
 struct Chunk {
@@ -25,6 +25,24 @@ struct Choice {
 #[derive(Deserialize)]
 struct ChoiceDelta {
     content: Option<String>,
+    tool_calls: Option<Vec<ToolCallDelta>>,
+}
+
+/// A piece of a tool call: the first names it (`id`, `function.name`),
+/// later ones add `function.arguments` text; `index` tells parallel calls
+/// apart.
+#[derive(Deserialize)]
+struct ToolCallDelta {
+    #[serde(default)]
+    index: u32,
+    id: Option<String>,
+    function: Option<FunctionDelta>,
+}
+
+#[derive(Deserialize)]
+struct FunctionDelta {
+    name: Option<String>,
+    arguments: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -40,10 +58,37 @@ struct ChunkUsage {
 #[derive(Default)]
 pub(super) struct Chunks {
     finish: Option<FinishReason>,
+    /// Tool calls being streamed, by index: whole once the reply finishes.
+    calls: BTreeMap<u32, ToolCall>,
 }
 
 impl Chunks {
+    fn tool_call(&mut self, delta: ToolCallDelta) {
+        let call = self.calls.entry(delta.index).or_insert_with(|| ToolCall {
+            id: String::new(),
+            name: String::new(),
+            arguments: String::new(),
+        });
+        if let Some(id) = delta.id.filter(|id| !id.is_empty()) {
+            call.id = id;
+        }
+        if let Some(function) = delta.function {
+            if let Some(name) = function.name {
+                call.name.push_str(&name);
+            }
+            if let Some(arguments) = function.arguments {
+                call.arguments.push_str(&arguments);
+            }
+        }
+    }
+
     fn finish(&mut self, out: &mut VecDeque<ChatEvent>) -> Result<(), ProviderError> {
+        for (index, mut call) in std::mem::take(&mut self.calls) {
+            if call.id.is_empty() {
+                call.id = format!("call_{index}");
+            }
+            out.push_back(ChatEvent::ToolCall(call));
+        }
         match self.finish.take() {
             Some(reason) => {
                 out.push_back(ChatEvent::Finished(reason));
@@ -75,12 +120,15 @@ impl Decode for Chunks {
             return Err(stream_error(&error));
         }
         for choice in chunk.choices.into_iter().filter(|c| c.index == 0) {
-            if let Some(text) = choice
-                .delta
-                .and_then(|d| d.content)
-                .filter(|t| !t.is_empty())
-            {
+            let delta = choice.delta.unwrap_or(ChoiceDelta {
+                content: None,
+                tool_calls: None,
+            });
+            if let Some(text) = delta.content.filter(|t| !t.is_empty()) {
                 out.push_back(ChatEvent::Delta(text));
+            }
+            for call in delta.tool_calls.into_iter().flatten() {
+                self.tool_call(call);
             }
             if let Some(reason) = choice.finish_reason {
                 self.finish = Some(finish_reason(&reason));
@@ -105,8 +153,8 @@ fn finish_reason(reason: &str) -> FinishReason {
     match reason {
         "length" => FinishReason::Length,
         "content_filter" => FinishReason::ContentFilter,
-        // `stop`, and `tool_calls`/`function_call` (the reply ended) or
-        // anything newer.
+        "tool_calls" | "function_call" => FinishReason::ToolCalls,
+        // `stop`, or anything newer.
         _ => FinishReason::Stop,
     }
 }
@@ -139,7 +187,7 @@ mod tests {
     fn unknown_finish_reasons_are_stop() {
         assert_eq!(finish_reason("length"), FinishReason::Length);
         assert_eq!(finish_reason("content_filter"), FinishReason::ContentFilter);
-        assert_eq!(finish_reason("tool_calls"), FinishReason::Stop);
+        assert_eq!(finish_reason("tool_calls"), FinishReason::ToolCalls);
         assert_eq!(finish_reason("eos"), FinishReason::Stop);
     }
 
@@ -151,5 +199,51 @@ mod tests {
         );
         let err = stream_error(&json!({"code": "context_length_exceeded", "message": "too long"}));
         assert!(matches!(err, ProviderError::Status { status: 500, .. }));
+    }
+
+    fn feed(chunks: &mut Chunks, data: &str, out: &mut VecDeque<ChatEvent>) {
+        let event = Event {
+            data: data.to_owned(),
+            ..Event::default()
+        };
+        chunks.event(&event, out).unwrap();
+    }
+
+    #[test]
+    fn streamed_tool_calls_are_assembled_parallel_calls_apart() {
+        let mut chunks = Chunks::default();
+        let mut out = VecDeque::new();
+        for data in [
+            r#"{"choices":[{"index":0,"delta":{"role":"assistant","tool_calls":[{"index":0,"id":"call_a","type":"function","function":{"name":"get_weather","arguments":""}}]}}]}"#,
+            r#"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{\"city\": "}}]}}]}"#,
+            r#"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":1,"id":"call_b","function":{"name":"get_time","arguments":"{}"}}]}}]}"#,
+            r#"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"\"Oslo\"}"}}]}}]}"#,
+            r#"{"choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}"#,
+            r#"{"choices":[],"usage":{"prompt_tokens":7,"completion_tokens":3}}"#,
+            "[DONE]",
+        ] {
+            feed(&mut chunks, data, &mut out);
+        }
+        let events: Vec<ChatEvent> = out.into_iter().collect();
+        assert_eq!(
+            events,
+            [
+                ChatEvent::Usage(Usage {
+                    input_tokens: 7,
+                    output_tokens: 3
+                }),
+                ChatEvent::ToolCall(ToolCall {
+                    id: "call_a".into(),
+                    name: "get_weather".into(),
+                    arguments: "{\"city\": \"Oslo\"}".into(),
+                }),
+                ChatEvent::ToolCall(ToolCall {
+                    id: "call_b".into(),
+                    name: "get_time".into(),
+                    arguments: "{}".into(),
+                }),
+                ChatEvent::Finished(FinishReason::ToolCalls),
+            ]
+        );
     }
 }

@@ -56,6 +56,7 @@ pub(super) async fn respond(
             usage,
             finish,
         } => wire.reply(&chunks, delay, usage, finish),
+        Script::ToolCalls { calls } => wire.tool_calls(&calls),
         Script::StallBeforeFirstByte(stall) => {
             tokio::time::sleep(stall).await;
             let chunks = vec!["late".to_owned()];
@@ -152,6 +153,87 @@ impl Wire {
         frames
     }
 
+    /// OpenAI's streamed tool calls: the first piece names a call, the
+    /// arguments follow in two fragments, the calls interleaved.
+    fn tool_calls(&self, calls: &[spool_core::provider::ToolCall]) -> Vec<Frame> {
+        if self.protocol == Protocol::Anthropic {
+            return self.anthropic_tool_calls(calls);
+        }
+        let mut frames = self.start();
+        for (index, call) in calls.iter().enumerate() {
+            frames.push(self.openai_chunk(
+                json!({"tool_calls": [{"index": index, "id": call.id, "type": "function",
+                    "function": {"name": call.name, "arguments": ""}}]}),
+                None,
+            ));
+        }
+        for half in 0..2 {
+            for (index, call) in calls.iter().enumerate() {
+                let cut = call
+                    .arguments
+                    .char_indices()
+                    .nth(call.arguments.chars().count() / 2)
+                    .map_or(call.arguments.len(), |(at, _)| at);
+                let piece = if half == 0 {
+                    &call.arguments[..cut]
+                } else {
+                    &call.arguments[cut..]
+                };
+                frames.push(self.openai_chunk(
+                    json!({"tool_calls": [{"index": index, "function": {"arguments": piece}}]}),
+                    None,
+                ));
+            }
+        }
+        let usage = Usage {
+            input_tokens: 10,
+            output_tokens: calls.len() as u32,
+        };
+        frames.extend(self.end(Some(usage), FinishReason::ToolCalls));
+        frames
+    }
+
+    /// Anthropic's `tool_use` blocks after the (empty) text block 0, each
+    /// input in two `input_json_delta` pieces.
+    fn anthropic_tool_calls(&self, calls: &[spool_core::provider::ToolCall]) -> Vec<Frame> {
+        let mut frames = self.start();
+        frames.push(self.event(
+            "content_block_stop",
+            json!({"type": "content_block_stop", "index": 0}),
+        ));
+        for (i, call) in calls.iter().enumerate() {
+            let index = i + 1;
+            frames.push(self.event(
+                "content_block_start",
+                json!({"type": "content_block_start", "index": index, "content_block":
+                    {"type": "tool_use", "id": call.id, "name": call.name, "input": {}}}),
+            ));
+            let cut = call
+                .arguments
+                .char_indices()
+                .nth(call.arguments.chars().count() / 2)
+                .map_or(call.arguments.len(), |(at, _)| at);
+            for piece in [&call.arguments[..cut], &call.arguments[cut..]] {
+                frames.push(self.event(
+                    "content_block_delta",
+                    json!({"type": "content_block_delta", "index": index, "delta":
+                        {"type": "input_json_delta", "partial_json": piece}}),
+                ));
+            }
+            frames.push(self.event(
+                "content_block_stop",
+                json!({"type": "content_block_stop", "index": index}),
+            ));
+        }
+        frames.push(self.event(
+            "message_delta",
+            json!({"type": "message_delta", "delta": {"stop_reason": "tool_use", "stop_sequence": null},
+                "usage": {"input_tokens": 10, "output_tokens": calls.len()}}),
+        ));
+        frames.push(self.event("message_stop", json!({"type": "message_stop"})));
+        frames
+    }
+
     fn event(&self, name: &str, data: Value) -> Frame {
         match self.protocol {
             Protocol::OpenAi => Frame::Data(format!("data: {data}\n\n")),
@@ -227,6 +309,7 @@ impl Wire {
                     FinishReason::Stop => "end_turn",
                     FinishReason::Length => "max_tokens",
                     FinishReason::ContentFilter => "refusal",
+                    FinishReason::ToolCalls => "tool_use",
                 };
                 // Anthropic reports input tokens at the start; the scripted
                 // usage arrives whole here, where output tokens are final.

@@ -32,10 +32,10 @@ async fn echoes_the_last_user_message_in_pieces_with_usage() {
 async fn a_thread_without_user_messages_gets_a_fixed_reply() {
     let mut request = request("unused");
     request.messages.retain(|m| m.role != ChatRole::User);
-    request.messages.push(ChatMessage {
-        role: ChatRole::Assistant,
-        content: "earlier reply".to_owned(),
-    });
+    request.messages.push(ChatMessage::text(
+        ChatRole::Assistant,
+        "earlier reply".to_owned(),
+    ));
     let outcome = run(&echo(), request).await;
     assert!(outcome.text().starts_with("Echo: "), "{}", outcome.text());
     assert!(!outcome.text().contains("earlier reply"));

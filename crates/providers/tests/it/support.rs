@@ -55,17 +55,13 @@ pub fn request(user: &str) -> ChatRequest {
     ChatRequest {
         model: "scripted-model".to_owned(),
         messages: vec![
-            ChatMessage {
-                role: ChatRole::System,
-                content: "You are terse.".to_owned(),
-            },
-            ChatMessage {
-                role: ChatRole::User,
-                content: user.to_owned(),
-            },
+            ChatMessage::text(ChatRole::System, "You are terse.".to_owned()),
+            ChatMessage::text(ChatRole::User, user.to_owned()),
         ],
         temperature: Some(0.2),
         max_tokens: None,
+        tools: Vec::new(),
+        tool_choice: Default::default(),
     }
 }
 
@@ -76,6 +72,7 @@ pub struct Outcome {
     pub usage: Option<Usage>,
     pub finish: Option<FinishReason>,
     pub error: Option<ProviderError>,
+    pub tool_calls: Vec<spool_core::provider::ToolCall>,
 }
 
 /// When things happened, as time since `stream_chat` was called.
@@ -134,6 +131,7 @@ async fn read(provider: &dyn Provider, request: ChatRequest) -> (Outcome, Times)
                 outcome.usage = Some(usage);
             }
             Ok(ChatEvent::Finished(reason)) => outcome.finish = Some(reason),
+            Ok(ChatEvent::ToolCall(call)) => outcome.tool_calls.push(call),
             Err(err) => outcome.error = Some(err),
         }
     }

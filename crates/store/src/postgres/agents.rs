@@ -7,6 +7,7 @@ use spool_core::model::{Agent, AgentShare, ShareEntity, SharePermission, Visibil
 use spool_core::paging::{Page, PageRequest};
 use spool_core::query::AgentQuery;
 use spool_core::store::StoreResult;
+use spool_core::tools::{tools_from_stored, tools_to_stored};
 use spool_core::validate::Metadata;
 use spool_core::{AgentId, UserId, WorkspaceId};
 use sqlx::postgres::PgRow;
@@ -19,13 +20,14 @@ macro_rules! agent_columns {
     () => {
         "a.id, a.workspace_id, a.user_id, a.name, a.description, a.instruction, \
          a.profile_photo_url, a.profile_photo_config, a.visibility, a.metadata, \
-         a.threads_count, a.usage_count, a.last_used_at, a.created_at, a.updated_at"
+         a.threads_count, a.usage_count, a.last_used_at, a.created_at, a.updated_at, a.tools"
     };
 }
 
 fn agent_row(row: &PgRow) -> sqlx::Result<Agent> {
     let visibility: String = row.try_get("visibility")?;
     let Json(metadata) = row.try_get("metadata")?;
+    let Json(tools) = row.try_get("tools")?;
     let photo_config: Option<Json<_>> = row.try_get("profile_photo_config")?;
     Ok(Agent {
         id: AgentId(row.try_get("id")?),
@@ -38,6 +40,7 @@ fn agent_row(row: &PgRow) -> sqlx::Result<Agent> {
         profile_photo_config: photo_config.map(|Json(config)| config),
         visibility: Visibility::parse(&visibility).ok_or_else(|| corrupt("visibility"))?,
         metadata: Metadata::from_stored(metadata),
+        tools: tools_from_stored(tools),
         shares: Vec::new(),
         threads_count: rows::count(row.try_get("threads_count")?),
         usage_count: rows::count(row.try_get("usage_count")?),
@@ -135,8 +138,8 @@ pub(super) async fn insert_agent(pool: &PgPool, agent: Agent) -> StoreResult<()>
     sqlx::query(
         "INSERT INTO agents (id, workspace_id, user_id, name, description, instruction, \
              profile_photo_url, profile_photo_config, visibility, metadata, threads_count, \
-             usage_count, last_used_at, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+             usage_count, last_used_at, created_at, updated_at, tools) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
     )
     .bind(agent.id.0)
     .bind(agent.workspace_id.0)
@@ -153,6 +156,7 @@ pub(super) async fn insert_agent(pool: &PgPool, agent: Agent) -> StoreResult<()>
     .bind(agent.last_used_at)
     .bind(agent.created_at)
     .bind(agent.updated_at)
+    .bind(Json(tools_to_stored(&agent.tools)))
     .execute(&mut *tx)
     .await
     .map_err(db)?;
@@ -247,7 +251,8 @@ pub(super) async fn list_agents(
 pub(super) async fn update_agent(pool: &PgPool, agent: &Agent) -> StoreResult<bool> {
     let done = sqlx::query(
         "UPDATE agents SET name = $3, description = $4, instruction = $5, profile_photo_url = $6, \
-             profile_photo_config = $7, visibility = $8, metadata = $9, updated_at = $10 \
+             profile_photo_config = $7, visibility = $8, metadata = $9, updated_at = $10, \
+             tools = $11 \
          WHERE id = $1 AND workspace_id = $2",
     )
     .bind(agent.id.0)
@@ -260,6 +265,7 @@ pub(super) async fn update_agent(pool: &PgPool, agent: &Agent) -> StoreResult<bo
     .bind(agent.visibility.as_str())
     .bind(Json(agent.metadata.as_map()))
     .bind(agent.updated_at)
+    .bind(Json(tools_to_stored(&agent.tools)))
     .execute(pool)
     .await
     .map_err(db)?;

@@ -414,6 +414,22 @@ impl Store for PostgresStore {
         runs::request_run_cancel(&self.pool, run).await
     }
 
+    async fn require_run_action(&self, run: RunId, calls: serde_json::Value) -> StoreResult<bool> {
+        runs::require_action(&self.pool, run, calls).await
+    }
+
+    async fn submit_run_tool_outputs(
+        &self,
+        run: RunId,
+        outputs: serde_json::Value,
+    ) -> StoreResult<bool> {
+        runs::submit_tool_outputs(&self.pool, run, outputs).await
+    }
+
+    async fn take_run_tool_outputs(&self, run: RunId) -> StoreResult<Option<serde_json::Value>> {
+        runs::take_tool_outputs(&self.pool, run).await
+    }
+
     #[instrument(skip_all)]
     async fn run_signals(&self) -> StoreResult<Option<RunSignals>> {
         signals::listen(&self.pool).await.map(Some)

@@ -14,15 +14,18 @@ use spool_core::model::{FinishedRun, Message, Run, RunAdmission, RunStatus};
 use spool_core::paging::Page;
 use spool_core::runs::{RunEvent, RunEventKind, codec};
 use spool_core::store::{NewRunEvent, StoreResult, StoredRunEvent};
+use spool_core::tools::{self, ToolChoice};
 use spool_core::{AgentId, MessageId, RunId, StoreError, ThreadId, Timestamp, UserId, WorkspaceId};
 use sqlx::postgres::PgRow;
+use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool, Row};
 use uuid::Uuid;
 
 macro_rules! run_columns {
     () => {
         "id, thread_id, workspace_id, agent_id, user_id, model, status, temperature, max_tokens, \
-         input_tokens, output_tokens, error, message_id, created_at, started_at, finished_at"
+         input_tokens, output_tokens, error, message_id, created_at, started_at, finished_at, \
+         tools, tool_choice, required_action"
     };
 }
 
@@ -38,6 +41,9 @@ const ONE_IN_PROGRESS: &str = "runs_one_in_progress";
 
 fn run_row(row: &PgRow) -> sqlx::Result<Run> {
     let status: String = row.try_get("status")?;
+    let required_action = row
+        .try_get::<Option<Json<serde_json::Value>>, _>("required_action")?
+        .map(|Json(v)| v);
     let tokens = |column: &str| {
         row.try_get::<Option<i64>, _>(column)
             .map(|n| n.map(rows::count))
@@ -49,7 +55,10 @@ fn run_row(row: &PgRow) -> sqlx::Result<Run> {
         agent_id: row.try_get::<Option<Uuid>, _>("agent_id")?.map(AgentId),
         user_id: row.try_get::<Option<i64>, _>("user_id")?.map(UserId),
         model: row.try_get("model")?,
-        status: RunStatus::parse(&status).ok_or_else(|| corrupt("run status"))?,
+        status: match RunStatus::parse(&status).ok_or_else(|| corrupt("run status"))? {
+            RunStatus::InProgress if required_action.is_some() => RunStatus::RequiresAction,
+            status => status,
+        },
         temperature: row.try_get("temperature")?,
         max_tokens: row
             .try_get::<Option<i32>, _>("max_tokens")?
@@ -61,6 +70,11 @@ fn run_row(row: &PgRow) -> sqlx::Result<Run> {
         created_at: row.try_get("created_at")?,
         started_at: row.try_get("started_at")?,
         finished_at: row.try_get("finished_at")?,
+        tools: tools::tools_from_stored(row.try_get::<Json<_>, _>("tools")?.0),
+        tool_choice: ToolChoice::from_stored(
+            &row.try_get::<Json<serde_json::Value>, _>("tool_choice")?.0,
+        ),
+        required_action,
     })
 }
 
@@ -148,8 +162,8 @@ async fn admit(
     sqlx::query(concat!(
         "WITH stored AS (INSERT INTO runs (",
         run_columns!(),
-        ", queued_message) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)), \
-         created AS (INSERT INTO run_events (run_id, seq, event, data) VALUES ($1, 1, $18, $19)) \
+        ", queued_message) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)), \
+         created AS (INSERT INTO run_events (run_id, seq, event, data) VALUES ($1, 1, $21, $22)) \
          UPDATE threads SET status = 'running' WHERE id = $2 AND $7 = 'in_progress'"
     ))
     .bind(run.id.0)
@@ -168,6 +182,9 @@ async fn admit(
     .bind(run.created_at)
     .bind(run.started_at)
     .bind(run.finished_at)
+    .bind(Json(tools::tools_to_stored(&run.tools)))
+    .bind(Json(run.tool_choice.to_stored()))
+    .bind(run.required_action.as_ref().map(Json))
     .bind(queued_message)
     .bind(created.name())
     .bind(codec::encode(&created))
@@ -205,7 +222,8 @@ pub(super) async fn finish_run(
     let ended: Option<Option<String>> = sqlx::query_scalar(
         "WITH done AS (UPDATE runs r SET status = $2, input_tokens = $3, output_tokens = $4, \
              error = $5, message_id = $6, finished_at = $7, queued_message = NULL, \
-             lease_holder = NULL, lease_until = NULL \
+             lease_holder = NULL, lease_until = NULL, required_action = NULL, \
+             tool_outputs = NULL \
              FROM (SELECT queued_message AS kept FROM runs WHERE id = $1) old \
              WHERE r.id = $1 AND r.status = $9 AND ($10::timestamptz IS NULL \
                  OR r.lease_until < $10 OR (r.lease_until IS NULL AND r.started_at < $11)) \
@@ -222,7 +240,7 @@ pub(super) async fn finish_run(
     .bind(reply.as_ref().map(|m| m.id.0))
     .bind(run.finished_at)
     .bind(agent.map(|a| a.0))
-    .bind(expected.as_str())
+    .bind(expected.stored_str())
     .bind(expired.map(|(at, _)| at))
     .bind(expired.map(|(_, before)| before))
     .fetch_optional(&mut *tx)
@@ -563,4 +581,60 @@ pub(super) async fn request_run_cancel(pool: &PgPool, run: RunId) -> StoreResult
     .await
     .map_err(db)?;
     Ok(asked > 0)
+}
+
+/// See [`spool_core::Store::require_run_action`].
+pub(super) async fn require_action(
+    pool: &PgPool,
+    run: RunId,
+    calls: serde_json::Value,
+) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "UPDATE runs SET required_action = $2, tool_outputs = NULL \
+         WHERE id = $1 AND status = 'in_progress' AND required_action IS NULL",
+    )
+    .bind(run.0)
+    .bind(Json(calls))
+    .execute(pool)
+    .await
+    .map_err(db)?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// See [`spool_core::Store::submit_run_tool_outputs`].
+pub(super) async fn submit_tool_outputs(
+    pool: &PgPool,
+    run: RunId,
+    outputs: serde_json::Value,
+) -> StoreResult<bool> {
+    let mut tx = super::idempotency::begin_write(pool).await?;
+    let done = sqlx::query(
+        "UPDATE runs SET required_action = NULL, tool_outputs = $2 \
+         WHERE id = $1 AND status = 'in_progress' AND required_action IS NOT NULL",
+    )
+    .bind(run.0)
+    .bind(Json(outputs))
+    .execute(&mut *tx)
+    .await
+    .map_err(db)?;
+    tx.commit().await.map_err(db)?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// See [`spool_core::Store::take_run_tool_outputs`]: the old value, read in
+/// the same statement that clears it.
+pub(super) async fn take_tool_outputs(
+    pool: &PgPool,
+    run: RunId,
+) -> StoreResult<Option<serde_json::Value>> {
+    let taken: Option<Json<serde_json::Value>> = sqlx::query_scalar(
+        "UPDATE runs r SET tool_outputs = NULL FROM runs old \
+         WHERE r.id = $1 AND old.id = r.id AND old.tool_outputs IS NOT NULL \
+         RETURNING old.tool_outputs",
+    )
+    .bind(run.0)
+    .fetch_optional(pool)
+    .await
+    .map_err(db)?;
+    Ok(taken.map(|Json(v)| v))
 }

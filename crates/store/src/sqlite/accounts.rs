@@ -615,6 +615,27 @@ impl Store for SqliteStore {
         Ok(None)
     }
 
+    async fn require_run_action(&self, run: RunId, calls: serde_json::Value) -> StoreResult<bool> {
+        self.engine
+            .write(move |conn| runs::require_action(conn, run, &calls))
+            .await
+    }
+
+    async fn submit_run_tool_outputs(
+        &self,
+        run: RunId,
+        outputs: serde_json::Value,
+    ) -> StoreResult<bool> {
+        self.write(move |conn| runs::submit_tool_outputs(conn, run, &outputs))
+            .await
+    }
+
+    async fn take_run_tool_outputs(&self, run: RunId) -> StoreResult<Option<serde_json::Value>> {
+        self.engine
+            .write(move |conn| runs::take_tool_outputs(conn, run))
+            .await
+    }
+
     async fn lease_runs(&self, runs: &[RunId], lease: Lease<'_>) -> StoreResult<Vec<RunId>> {
         let (runs, holder, until) = (runs.to_vec(), lease.holder.to_owned(), lease.until);
         self.engine

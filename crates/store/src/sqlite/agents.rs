@@ -8,6 +8,7 @@ use rusqlite::{Connection, Row, params};
 use spool_core::model::{Agent, AgentShare, ShareEntity, SharePermission, Visibility};
 use spool_core::paging::{Page, PageRequest};
 use spool_core::query::AgentQuery;
+use spool_core::tools::{self, ToolDefinition};
 use spool_core::{AgentId, StoreError, UserId, WorkspaceId};
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -16,7 +17,7 @@ type Result<T> = std::result::Result<T, StoreError>;
 
 const AGENT_COLUMNS: &str = "a.id, a.workspace_id, a.user_id, a.name, a.description, \
      a.instruction, a.profile_photo_url, a.profile_photo_config, a.visibility, a.metadata, \
-     a.threads_count, a.usage_count, a.last_used_at, a.created_at, a.updated_at";
+     a.threads_count, a.usage_count, a.last_used_at, a.created_at, a.updated_at, a.tools";
 
 fn agent_row(row: &Row<'_>) -> rusqlite::Result<Agent> {
     let photo_config: Option<String> = row.get(7)?;
@@ -38,6 +39,7 @@ fn agent_row(row: &Row<'_>) -> rusqlite::Result<Agent> {
         },
         visibility: parse_text(8, &visibility, Visibility::parse)?,
         metadata: rows::metadata(row.get(9)?)?,
+        tools: tools_from_text(15, row.get(15)?)?,
         shares: Vec::new(),
         threads_count: count(row.get(10)?),
         usage_count: count(row.get(11)?),
@@ -45,6 +47,17 @@ fn agent_row(row: &Row<'_>) -> rusqlite::Result<Agent> {
         created_at: instant(row.get(13)?)?,
         updated_at: instant(row.get(14)?)?,
     })
+}
+
+fn tools_from_text(column: usize, text: String) -> rusqlite::Result<Vec<ToolDefinition>> {
+    match serde_json::from_str(&text) {
+        Ok(value) => Ok(tools::tools_from_stored(value)),
+        Err(_) => Err(rusqlite::Error::InvalidColumnType(column, text, Type::Text)),
+    }
+}
+
+fn tools_text(agent: &Agent) -> String {
+    tools::tools_to_stored(&agent.tools).to_string()
 }
 
 /// `(entity_type, entity_id)` as stored: a workspace's hyphenated uuid or a
@@ -133,8 +146,8 @@ pub(super) fn insert(conn: &Connection, agent: &Agent) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO agents (id, workspace_id, user_id, name, description, instruction,
              profile_photo_url, profile_photo_config, visibility, metadata, threads_count,
-             usage_count, last_used_at, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+             usage_count, last_used_at, created_at, updated_at, tools)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
     )
     .and_then(|mut s| {
         s.execute(params![
@@ -152,7 +165,8 @@ pub(super) fn insert(conn: &Connection, agent: &Agent) -> Result<()> {
             int(agent.usage_count),
             agent.last_used_at.map(micros),
             micros(agent.created_at),
-            micros(agent.updated_at)
+            micros(agent.updated_at),
+            tools_text(agent)
         ])
     })
     .map_err(backend_error)?;
@@ -234,7 +248,8 @@ pub(super) fn list(conn: &Connection, query: AgentQuery, page: PageRequest) -> R
 pub(super) fn update(conn: &Connection, agent: &Agent) -> Result<bool> {
     conn.prepare_cached(
         "UPDATE agents SET name = ?3, description = ?4, instruction = ?5, profile_photo_url = ?6,
-             profile_photo_config = ?7, visibility = ?8, metadata = ?9, updated_at = ?10
+             profile_photo_config = ?7, visibility = ?8, metadata = ?9, updated_at = ?10,
+             tools = ?11
          WHERE id = ?1 AND workspace_id = ?2",
     )
     .and_then(|mut s| {
@@ -248,7 +263,8 @@ pub(super) fn update(conn: &Connection, agent: &Agent) -> Result<bool> {
             photo_config(agent),
             agent.visibility.as_str(),
             agent.metadata.to_json_string(),
-            micros(agent.updated_at)
+            micros(agent.updated_at),
+            tools_text(agent)
         ])
     })
     .map(|n| n > 0)

@@ -6,21 +6,27 @@ use super::keyset;
 use super::messages;
 use super::rows::{Blob, count, instant, int, micros, opt_instant, parse_text};
 use rusqlite::{Connection, OptionalExtension, Row, params};
+use serde_json::Value;
 use spool_core::listing::{Cursor, Listing, Paging, cursor_page};
 use spool_core::model::{FinishedRun, Message, Run, RunAdmission, RunStatus};
 use spool_core::paging::Page;
 use spool_core::runs::{RunEvent, RunEventKind, codec};
 use spool_core::store::{NewRunEvent, StoredRunEvent};
+use spool_core::tools::{self, ToolChoice};
 use spool_core::{AgentId, MessageId, RunId, StoreError, ThreadId, Timestamp, UserId, WorkspaceId};
 use std::collections::HashMap;
 
 type Result<T> = std::result::Result<T, StoreError>;
 
 const RUN_COLUMNS: &str = "id, thread_id, workspace_id, agent_id, user_id, model, status, temperature, max_tokens, \
-     input_tokens, output_tokens, error, message_id, created_at, started_at, finished_at";
+     input_tokens, output_tokens, error, message_id, created_at, started_at, finished_at, tools, tool_choice, required_action";
 
 fn run_row(row: &Row<'_>) -> rusqlite::Result<Run> {
     let status: String = row.get(6)?;
+    let required_action = row
+        .get::<_, Option<String>>(18)?
+        .map(|text| json_column(18, text))
+        .transpose()?;
     Ok(Run {
         id: RunId(row.get::<_, Blob>(0)?.0),
         thread_id: ThreadId(row.get::<_, Blob>(1)?.0),
@@ -28,7 +34,10 @@ fn run_row(row: &Row<'_>) -> rusqlite::Result<Run> {
         agent_id: row.get::<_, Option<Blob>>(3)?.map(|b| AgentId(b.0)),
         user_id: row.get::<_, Option<i64>>(4)?.map(UserId),
         model: row.get(5)?,
-        status: parse_text(6, &status, RunStatus::parse)?,
+        status: match (parse_text(6, &status, RunStatus::parse)?, &required_action) {
+            (RunStatus::InProgress, Some(_)) => RunStatus::RequiresAction,
+            (status, _) => status,
+        },
         temperature: row.get(7)?,
         max_tokens: row
             .get::<_, Option<i64>>(8)?
@@ -40,13 +49,21 @@ fn run_row(row: &Row<'_>) -> rusqlite::Result<Run> {
         created_at: instant(row.get(13)?)?,
         started_at: opt_instant(row.get(14)?)?,
         finished_at: opt_instant(row.get(15)?)?,
+        tools: json_column(16, row.get(16)?).map(tools::tools_from_stored)?,
+        tool_choice: json_column(17, row.get(17)?).map(|v| ToolChoice::from_stored(&v))?,
+        required_action,
     })
+}
+
+fn json_column(column: usize, text: String) -> rusqlite::Result<serde_json::Value> {
+    serde_json::from_str(&text)
+        .map_err(|_| rusqlite::Error::InvalidColumnType(column, text, rusqlite::types::Type::Text))
 }
 
 /// Stores the run; a queued one keeps its user message (the core's JSON).
 fn insert(conn: &Connection, run: &Run, queued_message: Option<String>) -> Result<()> {
     conn.prepare_cached(&format!(
-        "INSERT INTO runs ({RUN_COLUMNS}, queued_message) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
+        "INSERT INTO runs ({RUN_COLUMNS}, queued_message) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)"
     ))
     .and_then(|mut s| {
         s.execute(params![
@@ -66,6 +83,9 @@ fn insert(conn: &Connection, run: &Run, queued_message: Option<String>) -> Resul
             micros(run.created_at),
             run.started_at.map(micros),
             run.finished_at.map(micros),
+            tools::tools_to_stored(&run.tools).to_string(),
+            run.tool_choice.to_stored().to_string(),
+            run.required_action.as_ref().map(|v| v.to_string()),
             queued_message,
         ])
     })
@@ -199,7 +219,8 @@ pub(super) fn finish(
     let changed = conn
         .prepare_cached(
             "UPDATE runs SET status = ?2, input_tokens = ?3, output_tokens = ?4, error = ?5, message_id = ?6,
-                    finished_at = ?7, lease_holder = NULL, lease_until = NULL
+                    finished_at = ?7, lease_holder = NULL, lease_until = NULL,
+                    required_action = NULL, tool_outputs = NULL
              WHERE id = ?1 AND status = ?8
                AND (?9 IS NULL OR lease_until < ?9 OR (lease_until IS NULL AND started_at < ?10))",
         )
@@ -212,7 +233,7 @@ pub(super) fn finish(
                 run.error,
                 reply.as_ref().map(|m| Blob(m.id.0)),
                 run.finished_at.map(micros),
-                expected.as_str(),
+                expected.stored_str(),
                 expired.map(|(at, _)| micros(at)),
                 expired.map(|(_, before)| micros(before)),
             ])
@@ -496,4 +517,43 @@ pub(super) fn request_cancel(conn: &Connection, run: RunId) -> Result<bool> {
     .and_then(|mut s| s.execute(params![Blob(run.0), micros(spool_core::now())]))
     .map(|n| n == 1)
     .map_err(backend_error)
+}
+
+/// See [`spool_core::Store::require_run_action`].
+pub(super) fn require_action(conn: &Connection, run: RunId, calls: &Value) -> Result<bool> {
+    conn.prepare_cached(
+        "UPDATE runs SET required_action = ?2, tool_outputs = NULL
+         WHERE id = ?1 AND status = 'in_progress' AND required_action IS NULL",
+    )
+    .and_then(|mut s| s.execute(params![Blob(run.0), calls.to_string()]))
+    .map(|n| n == 1)
+    .map_err(backend_error)
+}
+
+/// See [`spool_core::Store::submit_run_tool_outputs`].
+pub(super) fn submit_tool_outputs(conn: &Connection, run: RunId, outputs: &Value) -> Result<bool> {
+    conn.prepare_cached(
+        "UPDATE runs SET required_action = NULL, tool_outputs = ?2
+         WHERE id = ?1 AND status = 'in_progress' AND required_action IS NOT NULL",
+    )
+    .and_then(|mut s| s.execute(params![Blob(run.0), outputs.to_string()]))
+    .map(|n| n == 1)
+    .map_err(backend_error)
+}
+
+/// See [`spool_core::Store::take_run_tool_outputs`]. The writer is the
+/// only one, so reading and clearing in its transaction is one step.
+pub(super) fn take_tool_outputs(conn: &Connection, run: RunId) -> Result<Option<Value>> {
+    let taken: Option<String> = conn
+        .prepare_cached("SELECT tool_outputs FROM runs WHERE id = ?1")
+        .and_then(|mut s| s.query_row([Blob(run.0)], |r| r.get(0)).optional())
+        .map_err(backend_error)?
+        .flatten();
+    let Some(text) = taken else { return Ok(None) };
+    conn.prepare_cached("UPDATE runs SET tool_outputs = NULL WHERE id = ?1")
+        .and_then(|mut s| s.execute([Blob(run.0)]))
+        .map_err(backend_error)?;
+    serde_json::from_str(&text)
+        .map(Some)
+        .map_err(|e| StoreError::Backend(Box::new(e)))
 }

@@ -3,12 +3,14 @@
 
 use crate::fixtures::{self, at};
 use serde_json::json;
+use spool_core::ValidationErrors;
 use spool_core::listing::Paging;
 use spool_core::model::{
     Agent, AgentShare, ShareEntity, SharePermission, Thread, ThreadStatus, Visibility,
 };
 use spool_core::paging::PageRequest;
 use spool_core::query::{AgentQuery, ThreadQuery, ThreadSort};
+use spool_core::tools::{self, ToolDefinition};
 use spool_core::validate::Metadata;
 use spool_core::{AgentId, Store, ThreadId, Timestamp, UserId, WorkspaceId};
 use std::sync::Arc;
@@ -30,6 +32,7 @@ pub fn agent(
         profile_photo_config: None,
         visibility,
         metadata: Metadata::default(),
+        tools: Vec::new(),
         shares: Vec::new(),
         threads_count: 0,
         usage_count: 0,
@@ -49,6 +52,26 @@ pub fn share(
         permission,
         created_at,
     }
+}
+
+/// One tool of each kind, with a literal and an environment header value.
+pub fn sample_tools() -> Vec<ToolDefinition> {
+    let mut errors = ValidationErrors::new();
+    let tools = tools::parse_tools(
+        "tools",
+        &json!([
+            { "type": "function", "name": "get_weather", "description": "Weather by city",
+              "parameters": { "type": "object", "properties": { "city": { "type": "string" } },
+                              "required": ["city"] } },
+            { "type": "http", "name": "lookup", "url": "https://tools.example.com/lookup",
+              "method": "PUT", "headers": { "Authorization": { "env": "LOOKUP_TOKEN" },
+                                            "X-Team": "blue" } },
+            { "type": "mcp", "name": "docs", "url": "http://127.0.0.1:9/mcp" },
+        ]),
+        &mut errors,
+    );
+    assert!(errors.is_empty(), "{errors:?}");
+    tools
 }
 
 /// The contract does not order shares: compare them as a set.
@@ -108,6 +131,7 @@ pub async fn story_insert_agent(store: Arc<dyn Store>) {
             .clone(),
     );
     full.metadata = Metadata::from_stored(persona.as_object().unwrap().clone());
+    full.tools = sample_tools();
     full.usage_count = 3;
     full.last_used_at = Some(at(20));
     full.updated_at = at(15);
@@ -438,6 +462,7 @@ pub async fn story_update_agent(store: Arc<dyn Store>) {
     edit.profile_photo_config = Some(json!({ "emoji": "🦀" }).as_object().unwrap().clone());
     edit.visibility = Visibility::Private;
     edit.metadata = fixtures::metadata();
+    edit.tools = sample_tools().split_off(1);
     edit.updated_at = at(100);
     // Counters and shares in the given value are ignored.
     edit.threads_count = 0;
@@ -459,6 +484,7 @@ pub async fn story_update_agent(store: Arc<dyn Store>) {
     let mut cleared = expected.clone();
     cleared.description = None;
     cleared.profile_photo_config = None;
+    cleared.tools = Vec::new();
     cleared.updated_at = at(200);
     assert!(store.update_agent(&cleared).await.unwrap());
     assert_eq!(get(&store, stored.id).await, cleared);

@@ -22,6 +22,7 @@ pub fn agent(workspace: WorkspaceId, user: UserId, name: &str, created_at: Times
         profile_photo_config: None,
         visibility: Visibility::Workspace,
         metadata: Metadata::default(),
+        tools: Vec::new(),
         shares: Vec::new(),
         threads_count: 0,
         usage_count: 0,

@@ -7,6 +7,7 @@ use spool_core::listing::{Listing, Paging};
 use spool_core::model::{Run, RunAdmission, RunStatus, Thread, ThreadStatus};
 use spool_core::paging::PageRequest;
 use spool_core::store::Lease;
+use spool_core::tools::ToolChoice;
 use spool_core::{RunId, Store};
 use std::sync::Arc;
 
@@ -28,6 +29,9 @@ pub fn new_run(thread: &spool_core::model::Thread, seconds: i64) -> Run {
         created_at: at(seconds),
         started_at: None,
         finished_at: None,
+        tools: Vec::new(),
+        tool_choice: Default::default(),
+        required_action: None,
     }
 }
 
@@ -75,9 +79,15 @@ pub async fn story_runs(store: Arc<dyn Store>) {
         1
     );
 
-    // Enqueued ones wait in arrival order.
-    let RunAdmission::Queued { run: second, .. } =
-        store.create_run(new_run(&t, 12), None, true).await.unwrap()
+    // Enqueued ones wait in arrival order; a run keeps its tools and
+    // tool_choice for whichever node starts it.
+    let mut with_tools = new_run(&t, 12);
+    with_tools.tools = crate::agents::sample_tools();
+    with_tools.tool_choice = ToolChoice::Named("get_weather".into());
+    let RunAdmission::Queued { run: second, .. } = store
+        .create_run(with_tools.clone(), None, true)
+        .await
+        .unwrap()
     else {
         panic!("expected queued")
     };
@@ -104,6 +114,8 @@ pub async fn story_runs(store: Arc<dyn Store>) {
     assert_eq!(stored_reply.seq, 2);
     let next = finished.next.expect("the second run starts");
     assert_eq!((next.id, next.status), (second.id, RunStatus::InProgress));
+    assert_eq!(next.tools, with_tools.tools);
+    assert_eq!(next.tool_choice, with_tools.tool_choice);
     let reread = store.run(workspace.id, first.id).await.unwrap().unwrap();
     assert_eq!(reread.status, RunStatus::Completed);
     assert_eq!(reread.message_id, Some(stored_reply.id));
@@ -678,5 +690,103 @@ pub async fn story_run_transitions_are_compare_and_set(store: Arc<dyn Store>) {
             .unwrap()
             .status,
         ThreadStatus::Idle
+    );
+}
+
+/// `in_progress → requires_action → in_progress`, each a compare-and-set;
+/// the outputs wait for the executor, who takes them once; the end clears
+/// whatever is left.
+pub async fn story_runs_wait_for_tool_outputs(store: Arc<dyn Store>) {
+    let owner = user(&store, "tools@example.com").await;
+    let workspace = insert_workspace(&store, "Tools", owner.id).await;
+    let t = insert_thread(&store, thread(workspace.id, Some(owner.id), at(1))).await;
+    let RunAdmission::Started { run, .. } =
+        store.create_run(new_run(&t, 2), None, false).await.unwrap()
+    else {
+        panic!("started")
+    };
+    let read = || {
+        let store = store.clone();
+        async move { store.run(workspace.id, run.id).await.unwrap().unwrap() }
+    };
+    let calls = serde_json::json!([{ "id": "call_1", "name": "f", "arguments": { "x": 1 } }]);
+    let outputs = serde_json::json!([{ "tool_call_id": "call_1", "output": "42" }]);
+
+    // Nothing to submit or take before the run asks.
+    assert!(
+        !store
+            .submit_run_tool_outputs(run.id, outputs.clone())
+            .await
+            .unwrap()
+    );
+    assert_eq!(store.take_run_tool_outputs(run.id).await.unwrap(), None);
+
+    assert!(
+        store
+            .require_run_action(run.id, calls.clone())
+            .await
+            .unwrap()
+    );
+    let waiting = read().await;
+    assert_eq!(waiting.status, RunStatus::RequiresAction);
+    assert_eq!(waiting.required_action, Some(calls.clone()));
+    // It still holds its thread: a second run is refused.
+    assert!(matches!(
+        store.create_run(new_run(&t, 3), None, false).await.unwrap(),
+        RunAdmission::Busy { active } if active == run.id
+    ));
+    // Asking twice changes nothing.
+    assert!(
+        !store
+            .require_run_action(run.id, serde_json::json!([]))
+            .await
+            .unwrap()
+    );
+    assert_eq!(read().await.required_action, Some(calls.clone()));
+
+    // The first answer wins; a second finds nothing waiting.
+    assert!(
+        store
+            .submit_run_tool_outputs(run.id, outputs.clone())
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .submit_run_tool_outputs(run.id, serde_json::json!([]))
+            .await
+            .unwrap()
+    );
+    let resumed = read().await;
+    assert_eq!(
+        (resumed.status, resumed.required_action),
+        (RunStatus::InProgress, None)
+    );
+    assert_eq!(
+        store.take_run_tool_outputs(run.id).await.unwrap(),
+        Some(outputs)
+    );
+    assert_eq!(store.take_run_tool_outputs(run.id).await.unwrap(), None);
+
+    // A run that waits can be ended (cancelled) as the run in progress it is.
+    assert!(store.require_run_action(run.id, calls).await.unwrap());
+    let mut cancelled = read().await;
+    cancelled.status = RunStatus::Cancelled;
+    cancelled.finished_at = Some(at(5));
+    let finished = store
+        .finish_run(&cancelled, RunStatus::RequiresAction, None)
+        .await
+        .unwrap();
+    assert!(finished.is_some(), "the waiting run ends");
+    let ended = read().await;
+    assert_eq!(
+        (ended.status, ended.required_action),
+        (RunStatus::Cancelled, None)
+    );
+    assert!(
+        !store
+            .submit_run_tool_outputs(run.id, serde_json::json!([]))
+            .await
+            .unwrap()
     );
 }
