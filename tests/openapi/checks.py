@@ -163,7 +163,9 @@ def smoke(server: Server, out: Path) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--binary", type=Path, default=ROOT / "target/debug/spool")
+    # Where cargo put it: CARGO_TARGET_DIR when set (relative to the repository), else target/.
+    built = ROOT / os.environ.get("CARGO_TARGET_DIR", "target") / "debug" / "spool"
+    parser.add_argument("--binary", type=Path, default=built)
     parser.add_argument("--out", type=Path, default=ROOT / "target/openapi-checks")
     parser.add_argument("--seed", type=int, default=int(os.environ.get("OPENAPI_CHECKS_SEED", "1")))
     parser.add_argument("--max-examples", type=int,
