@@ -140,7 +140,10 @@ def generate_client(document: Path, out: Path) -> tuple[int, bool, list[str]]:
     )
     output = result.stdout + result.stderr
     (out / "client-generate.log").write_text(output)
-    warnings = [line for line in output.splitlines() if re.match(r"\s*(WARNING|ERROR)\b", line)]
+    # The generator prints "Unable to process schema …" for every part it drops.
+    warnings = [line for line in output.splitlines()
+                if re.match(r"\s*(WARNING|ERROR)\b", line) or "Unable to process" in line
+                or "Warning(s) encountered" in line]
     if result.returncode != 0 and not warnings:
         warnings = [f"openapi-python-client exited {result.returncode}"] + output.splitlines()[-5:]
     return len(warnings), (target / "__init__.py").exists(), warnings

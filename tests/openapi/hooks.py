@@ -28,6 +28,8 @@ breaks the schema, so negative cases are still sent as drawn.
   parameter is dropped; the API-key run still sends it. Given in both the
   query and the body, the two must name the same end user (422 otherwise):
   a valid query value becomes the body's.
+- tools: the names in one list must differ; a repeated valid name gets the
+  item's index appended.
 - max_tokens: a whole number may come as `5.0` (JSON has one number type);
   the bound above applies to it too.
 """
@@ -109,6 +111,17 @@ def before_call(context, case, kwargs):
     whole = isinstance(tokens, int) or (isinstance(tokens, float) and tokens.is_integer())
     if bound and whole and not isinstance(tokens, bool) and tokens > bound:
         body["max_tokens"] = bound
+    # Tool names must differ within a list (a rule no schema states): a
+    # repeated one gets the item's index appended, which keeps it valid.
+    tools = body.get("tools")
+    if isinstance(tools, list):
+        seen = set()
+        for i, tool in enumerate(tools):
+            name = tool.get("name") if isinstance(tool, dict) else None
+            if isinstance(name, str) and name in seen and re.fullmatch(r"[A-Za-z0-9_-]{1,60}", name):
+                tool["name"] = f"{name}{i}"[:64]
+            if isinstance(name, str):
+                seen.add(tool.get("name"))
     metadata = body.get("metadata")
     if isinstance(metadata, dict):
         for key, value in metadata.items():

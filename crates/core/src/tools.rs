@@ -171,6 +171,11 @@ impl ToolDefinition {
     /// replaced by whether it comes from the environment.
     pub fn to_public(&self) -> Value {
         let mut value = self.to_stored();
+        // An MCP server describes its own tools: a client never sends
+        // `parameters` for one, and is not shown the stored default.
+        if let (ToolKind::Mcp { .. }, Value::Object(fields)) = (&self.kind, &mut value) {
+            fields.remove("parameters");
+        }
         if let Some(Value::Object(headers)) = value.get_mut("headers") {
             for (_, header) in headers.iter_mut() {
                 *header = match header {

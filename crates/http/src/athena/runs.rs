@@ -54,7 +54,7 @@ pub struct RunRequest {
     pub multitask: Option<String>,
     /// Tool definitions for this run, added to the agent's; one named like
     /// an agent's tool replaces it. At most 64 in all.
-    #[schema(value_type = Option<Vec<super::tool_schema::Tool>>)]
+    #[schema(value_type = Option<Vec<super::tool_schema::Tool>>, max_items = 64)]
     pub tools: Option<Value>,
     /// `auto` (default), `none`, `required` or `{"name": "TOOL"}`.
     #[schema(value_type = Option<super::tool_schema::ToolChoice>)]
