@@ -9,10 +9,10 @@
 
 use crate::{freddy, thena};
 use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
-use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Schema, Type};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{
-    ContentBuilder, HeaderBuilder, Ref, Required, ResponseBuilder, path::PathItem,
+    ContentBuilder, HeaderBuilder, Ref, RefOr, Required, ResponseBuilder, path::PathItem,
 };
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
@@ -192,23 +192,88 @@ impl Modify for Shared {
             .flat_map(|c| c.schemas.keys().cloned())
             .collect();
         let known: Vec<&str> = known.iter().map(String::as_str).collect();
-        for (path, item) in openapi.paths.paths.iter_mut() {
-            let PathItem {
-                get,
-                put,
-                post,
-                delete,
-                patch,
-                ..
-            } = item;
-            for operation in [get, put, delete, patch].into_iter().flatten() {
-                add_shared(path, operation, false, &known);
-            }
-            if let Some(operation) = post {
-                add_shared(path, operation, true, &known);
-            }
+        for (path, operation, is_post) in operations_mut(openapi) {
+            add_shared(path, operation, is_post, &known);
         }
     }
+}
+
+/// Every operation of the document, and whether it is a POST.
+pub fn operations_mut(
+    doc: &mut utoipa::openapi::OpenApi,
+) -> impl Iterator<Item = (&str, &mut Operation, bool)> {
+    doc.paths.paths.iter_mut().flat_map(|(path, item)| {
+        let PathItem {
+            get,
+            put,
+            post,
+            delete,
+            patch,
+            ..
+        } = item;
+        [
+            (get, false),
+            (put, false),
+            (delete, false),
+            (patch, false),
+            (post, true),
+        ]
+        .into_iter()
+        .filter_map(move |(op, is_post)| op.as_mut().map(|op| (path.as_str(), op, is_post)))
+    })
+}
+
+/// Answers list every key the server writes: each component schema named
+/// `prefix…` (but those in `open`) that has properties and says nothing of
+/// others admits no others. (Request bodies already do not, from
+/// `deny_unknown_fields`.)
+pub fn close_objects(doc: &mut utoipa::openapi::OpenApi, prefix: &str, open: &[&str]) {
+    let Some(components) = doc.components.as_mut() else {
+        return;
+    };
+    for (name, schema) in components.schemas.iter_mut() {
+        if let RefOr::T(Schema::Object(object)) = schema
+            && name.starts_with(prefix)
+            && !open.contains(&name.as_str())
+            && !object.properties.is_empty()
+            && object.additional_properties.is_none()
+        {
+            object.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
+        }
+    }
+}
+
+/// The `metadata` a client writes, within the limits of `validate`;
+/// `description` says what the dialect adds.
+pub fn metadata_input(description: &str) -> Schema {
+    use spool_core::validate;
+    use utoipa::openapi::schema::{ArrayBuilder, OneOfBuilder, SchemaType};
+    // One type a branch: client generators read `type: [..]` lists poorly.
+    let value = Schema::OneOf(
+        OneOfBuilder::new()
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .max_length(Some(validate::METADATA_MAX_VALUE_CHARS)),
+            )
+            .item(ObjectBuilder::new().schema_type(Type::Number))
+            .item(ObjectBuilder::new().schema_type(Type::Boolean))
+            .item(ArrayBuilder::new().items(ObjectBuilder::new().schema_type(SchemaType::AnyValue)))
+            .item(ObjectBuilder::new().schema_type(Type::Object))
+            .item(ObjectBuilder::new().schema_type(Type::Null))
+            .build(),
+    );
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::Object, Type::Null]))
+        .description(Some(description))
+        .max_properties(Some(validate::METADATA_MAX_KEYS))
+        .property_names(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .max_length(Some(validate::METADATA_MAX_KEY_CHARS)),
+        ))
+        .additional_properties(Some(value))
+        .into()
 }
 
 /// `/openapi.json` and `/docs`.

@@ -814,34 +814,23 @@ const NOT_FOUND: (&str, &str, &str) = (
 
 impl Modify for Extractors {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        for item in openapi.paths.paths.values_mut() {
-            for operation in [
-                &mut item.get,
-                &mut item.put,
-                &mut item.post,
-                &mut item.delete,
-                &mut item.patch,
-            ]
-            .into_iter()
-            .flatten()
-            {
-                let parameters = operation.parameters.as_deref().unwrap_or_default();
-                let in_path = parameters
-                    .iter()
-                    .any(|p| p.parameter_in == ParameterIn::Path);
-                let in_query = parameters
-                    .iter()
-                    .any(|p| p.parameter_in == ParameterIn::Query);
-                let names_workspace = parameters.iter().any(|p| p.name == "workspace_uuid");
-                if operation.request_body.is_some() {
-                    add_missing(operation, &[BAD_JSON, TOO_LARGE, NOT_JSON, INVALID]);
-                }
-                if in_path || names_workspace {
-                    add_missing(operation, &[NOT_FOUND]);
-                }
-                if in_query {
-                    add_missing(operation, &[INVALID]);
-                }
+        for (_, operation, _) in crate::openapi::operations_mut(openapi) {
+            let parameters = operation.parameters.as_deref().unwrap_or_default();
+            let in_path = parameters
+                .iter()
+                .any(|p| p.parameter_in == ParameterIn::Path);
+            let in_query = parameters
+                .iter()
+                .any(|p| p.parameter_in == ParameterIn::Query);
+            let names_workspace = parameters.iter().any(|p| p.name == "workspace_uuid");
+            if operation.request_body.is_some() {
+                add_missing(operation, &[BAD_JSON, TOO_LARGE, NOT_JSON, INVALID]);
+            }
+            if in_path || names_workspace {
+                add_missing(operation, &[NOT_FOUND]);
+            }
+            if in_query {
+                add_missing(operation, &[INVALID]);
             }
         }
     }
@@ -854,18 +843,7 @@ struct Closed;
 
 impl Modify for Closed {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let Some(components) = openapi.components.as_mut() else {
-            return;
-        };
-        for (name, schema) in components.schemas.iter_mut() {
-            if let (true, RefOr::T(Schema::Object(object))) = (name.starts_with("Athena"), schema)
-                && !object.properties.is_empty()
-                && object.additional_properties.is_none()
-            {
-                object.additional_properties =
-                    Some(Box::new(AdditionalProperties::FreeForm(false)));
-            }
-        }
+        crate::openapi::close_objects(openapi, "Athena", &[]);
     }
 }
 

@@ -4,13 +4,10 @@
 
 use super::error::{ErrorBody, ErrorDetail};
 use super::{messages, run_events, runs, threads};
-use spool_core::validate;
 use std::borrow::Cow;
 use utoipa::openapi::extensions::Extensions;
 use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
-use utoipa::openapi::schema::{
-    AdditionalProperties, ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema, SchemaType, Type,
-};
+use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
 use utoipa::openapi::{
     Content, HeaderBuilder, OpenApi as Document, Ref, RefOr, Required, ResponseBuilder,
 };
@@ -279,34 +276,9 @@ pub struct MessageListParams {
 
 /// The `metadata` a client writes, within the limits of `validate`.
 pub fn metadata_input() -> Schema {
-    // One type a branch: client generators read `type: [..]` lists poorly.
-    let value = Schema::OneOf(
-        OneOfBuilder::new()
-            .item(
-                ObjectBuilder::new()
-                    .schema_type(Type::String)
-                    .max_length(Some(validate::METADATA_MAX_VALUE_CHARS)),
-            )
-            .item(ObjectBuilder::new().schema_type(Type::Number))
-            .item(ObjectBuilder::new().schema_type(Type::Boolean))
-            .item(ArrayBuilder::new().items(ObjectBuilder::new().schema_type(SchemaType::AnyValue)))
-            .item(ObjectBuilder::new().schema_type(Type::Object))
-            .item(ObjectBuilder::new().schema_type(Type::Null))
-            .build(),
-    );
-    ObjectBuilder::new()
-        .schema_type(SchemaType::from_iter([Type::Object, Type::Null]))
-        .description(Some(
-            "At most 16 keys of at most 64 characters; a string value at most 512 characters, any other value's JSON text too. Each one past answers 422 with `param` naming it (`metadata`, `metadata.<key>`). On messages `model`, `temperature`, `tokens`, `finish_reason` and `run_uuid` are the server's.",
-        ))
-        .max_properties(Some(validate::METADATA_MAX_KEYS))
-        .property_names(Some(
-            ObjectBuilder::new()
-                .schema_type(Type::String)
-                .max_length(Some(validate::METADATA_MAX_KEY_CHARS)),
-        ))
-        .additional_properties(Some(value))
-        .into()
+    crate::openapi::metadata_input(
+        "At most 16 keys of at most 64 characters; a string value at most 512 characters, any other value's JSON text too. Each one past answers 422 with `param` naming it (`metadata`, `metadata.<key>`). On messages `model`, `temperature`, `tokens`, `finish_reason` and `run_uuid` are the server's.",
+    )
 }
 
 /// The answers every freddy operation can give besides its own: no or a
@@ -318,18 +290,8 @@ struct CommonResponses;
 
 impl Modify for CommonResponses {
     fn modify(&self, doc: &mut Document) {
-        for item in doc.paths.paths.values_mut() {
-            for (op, post) in [
-                (item.get.as_mut(), false),
-                (item.put.as_mut(), false),
-                (item.patch.as_mut(), false),
-                (item.delete.as_mut(), false),
-                (item.post.as_mut(), true),
-            ] {
-                if let Some(op) = op {
-                    complete(op, post);
-                }
-            }
+        for (_, op, post) in crate::openapi::operations_mut(doc) {
+            complete(op, post);
         }
     }
 }
@@ -342,20 +304,7 @@ struct Closed;
 
 impl Modify for Closed {
     fn modify(&self, doc: &mut Document) {
-        let Some(components) = doc.components.as_mut() else {
-            return;
-        };
-        for (name, schema) in components.schemas.iter_mut() {
-            if let RefOr::T(Schema::Object(object)) = schema
-                && name.starts_with("Freddy")
-                && name != "FreddyRun"
-                && !object.properties.is_empty()
-                && object.additional_properties.is_none()
-            {
-                object.additional_properties =
-                    Some(Box::new(AdditionalProperties::FreeForm(false)));
-            }
-        }
+        crate::openapi::close_objects(doc, "Freddy", &["FreddyRun"]);
     }
 }
 
