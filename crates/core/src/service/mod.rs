@@ -24,7 +24,7 @@ pub use limiter::RateLimit;
 pub use members::NewMemberInput;
 pub use messages::{MessageListInput, MessageUpdateInput, NewMessageInput};
 pub use metrics::{MetricsInput, MetricsSeries};
-pub use threads::{ANON_USER_ID_MAX_CHARS, NewThreadInput, ThreadListInput, ThreadUpdateInput};
+pub use threads::{NewThreadInput, ThreadListInput, ThreadUpdateInput, check_end_user};
 pub use throttle::{FailureBudget, SignInThrottle};
 pub use views::{AgentView, MessageView, ThreadView, UserView};
 pub use workspaces::{NewWorkspaceInput, WorkspaceUpdateInput};

@@ -66,19 +66,33 @@ fn anon_user(
     principal: &Principal,
     errors: &mut ValidationErrors,
 ) -> Option<String> {
-    let value = value?.trim().to_owned();
+    let value = value?;
+    check_end_user("anon_user_id", &value, principal, errors);
+    Some(value.trim().to_owned())
+}
+
+/// The rule for naming an anonymous end user (`anon_user_id`), wherever a
+/// dialect reads it: API keys only, 1 to 200 characters, not blank. `field`
+/// names the place for the error (`query.anon_user_id`).
+pub fn check_end_user(
+    field: &str,
+    value: &str,
+    principal: &Principal,
+    errors: &mut ValidationErrors,
+) {
     if !matches!(principal, Principal::ApiKey { .. }) {
         errors.add(
-            "anon_user_id",
+            field,
             "Only API-key callers may act for an anonymous end user.",
         );
-    } else if value.is_empty() || value.chars().count() > ANON_USER_ID_MAX_CHARS {
+    } else if value.trim().is_empty() || value.chars().count() > ANON_USER_ID_MAX_CHARS {
         errors.add(
-            "anon_user_id",
-            format!("The anon_user_id must be 1 to {ANON_USER_ID_MAX_CHARS} characters."),
+            field,
+            format!(
+                "The anon_user_id must be 1 to {ANON_USER_ID_MAX_CHARS} characters, not blank."
+            ),
         );
     }
-    Some(value)
 }
 
 /// `visible_in_ui` belongs to the people using the product's UI: a signed-in

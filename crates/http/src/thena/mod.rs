@@ -18,7 +18,7 @@ use crate::paths::FromPath;
 use axum::Router;
 use axum::routing::{get, post};
 use serde::Deserialize;
-use spool_core::service::{ANON_USER_ID_MAX_CHARS, Scope};
+use spool_core::service::{Scope, check_end_user};
 use spool_core::{
     AgentId, CoreError, MessageId, Principal, ThreadId, ValidationErrors, WorkspaceId,
 };
@@ -111,8 +111,8 @@ pub struct ScopeParams {
 
 /// The end user a request acts for: `anon_user_id` in the query and, on a
 /// write, in the body too (then both must name the same one). Each is
-/// checked where it was given, so that a 422 points there: API keys only,
-/// 1 to 200 characters, not blank.
+/// checked, by the core's rule, where it was given, so that a 422 points
+/// there.
 pub fn end_user(
     principal: &Principal,
     query: Option<String>,
@@ -120,19 +120,8 @@ pub fn end_user(
 ) -> Result<Option<String>> {
     let mut errors = ValidationErrors::new();
     for (field, value) in [("query.anon_user_id", &query), ("body.anon_user_id", &body)] {
-        let Some(value) = value else { continue };
-        if !matches!(principal, Principal::ApiKey { .. }) {
-            errors.add(
-                field,
-                "Only API-key callers may act for an anonymous end user.",
-            );
-        } else if value.trim().is_empty() || value.chars().count() > ANON_USER_ID_MAX_CHARS {
-            errors.add(
-                field,
-                format!(
-                    "The anon_user_id must be 1 to {ANON_USER_ID_MAX_CHARS} characters, not blank."
-                ),
-            );
+        if let Some(value) = value {
+            check_end_user(field, value, principal, &mut errors);
         }
     }
     if let (Some(query), Some(body)) = (&query, &body)
