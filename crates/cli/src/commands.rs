@@ -44,9 +44,9 @@ pub async fn open(config: &Config) -> anyhow::Result<Spool> {
         tool_outputs_timeout: Duration::from_secs(config.tool_outputs_timeout_seconds),
         ..SpoolConfig::default()
     };
-    let runtime = runtime.with_http_tools(std::sync::Arc::new(spool_providers::HttpTools::new(
-        config.allowed_tool_hosts.iter().cloned(),
-    )));
+    let runtime = runtime.with_tool_caller(std::sync::Arc::new(
+        spool_providers::OutboundTools::new(config.allowed_tool_hosts.iter().cloned()),
+    ));
     Ok(Spool::new(store, spool_config).with_runtime(runtime))
 }
 

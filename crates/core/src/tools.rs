@@ -9,14 +9,61 @@ use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 use std::fmt;
 
-/// What runs `http` tools: the server's outbound client, with its address
-/// rules (it lives where the HTTP client does, outside the core).
+/// What runs the tools spool calls itself, `http` tools and `mcp` servers,
+/// under the server's outbound address rules (it lives where the HTTP
+/// clients do, outside the core).
 #[async_trait::async_trait]
-pub trait HttpToolCaller: Send + Sync + 'static {
+pub trait ToolCaller: Send + Sync + 'static {
+    /// Why spool may not reach `url` (an `http` tool's or an MCP server's),
+    /// checked when a tool is saved: an address that is not public, or a
+    /// name that resolves only to such addresses. `None` when it may (a
+    /// name that does not resolve yet is checked again at every call).
+    async fn refuse_url(&self, url: &str) -> Option<String>;
+
     /// Calls `tool` (an `http` tool) with the model's `arguments` (a JSON
     /// object): the response body as the result, or the error the model is
     /// shown (a refused address, a timeout, a non-2xx answer).
-    async fn call(&self, tool: &ToolDefinition, arguments: &Value) -> Result<String, String>;
+    async fn call_http(&self, tool: &ToolDefinition, arguments: &Value) -> Result<String, String>;
+
+    /// The tools the MCP server of `server` (an `mcp` tool) offers.
+    async fn list_mcp(&self, server: &ToolDefinition) -> Result<Vec<McpTool>, String>;
+
+    /// Calls the server's tool `name` with `arguments`: its text as the
+    /// result, or the error the model is shown.
+    async fn call_mcp(
+        &self,
+        server: &ToolDefinition,
+        name: &str,
+        arguments: &Value,
+    ) -> Result<String, String>;
+}
+
+/// One tool an MCP server offers.
+#[derive(Clone, Debug, PartialEq)]
+pub struct McpTool {
+    pub name: String,
+    pub description: Option<String>,
+    /// Its JSON Schema `inputSchema`.
+    pub parameters: Map<String, Value>,
+}
+
+/// Checks the URL of every `http` and `mcp` tool in `tools` (the list a
+/// client sent as `field`) against the server's address rules.
+pub async fn check_urls(
+    caller: Option<&dyn ToolCaller>,
+    field: &str,
+    tools: &[ToolDefinition],
+    errors: &mut ValidationErrors,
+) {
+    let Some(caller) = caller else { return };
+    for (i, tool) in tools.iter().enumerate() {
+        let (ToolKind::Http { url, .. } | ToolKind::Mcp { url, .. }) = &tool.kind else {
+            continue;
+        };
+        if let Some(why) = caller.refuse_url(url).await {
+            errors.add(format!("{field}[{i}].url"), why);
+        }
+    }
 }
 
 /// Most tools an agent or a run may carry.

@@ -23,6 +23,7 @@ pub mod testing;
 mod timeouts;
 mod tokenizer;
 mod tool_http;
+mod tool_mcp;
 mod wiring;
 
 pub use anthropic::{Anthropic, AnthropicSettings};
@@ -36,7 +37,8 @@ pub use outbound::{OutboundRules, is_public};
 pub use retry::{RetryPolicy, Retrying};
 pub use timeouts::{Timeouts, WithTimeouts, shared_client};
 pub use tokenizer::{O200kTokenizer, tokenizer};
-pub use tool_http::{HttpTools, TOOL_CALL_TIMEOUT, TOOL_RESPONSE_MAX_BYTES};
+pub use tool_http::{OutboundTools, TOOL_CALL_TIMEOUT, TOOL_RESPONSE_MAX_BYTES};
+pub use tool_mcp::{MCP_CALL_TIMEOUT, MCP_LIST_TTL};
 pub use wiring::core_catalog;
 
 use config::{resolve_key, retry_policy};

@@ -1,4 +1,4 @@
-//! Outbound address rules for URLs users give spool (tools): loopback,
+//! Outbound address rules for URLs users give spool (tools, MCP servers): loopback,
 //! private, link-local (cloud metadata included), multicast and other
 //! non-public addresses are refused unless the server's `allowed_tool_hosts`
 //! names the host or the address. Checked after DNS resolution (the
@@ -41,13 +41,46 @@ impl OutboundRules {
         is_public(ip) || self.allows_name(host) || self.allows_name(&ip.to_string())
     }
 
+    /// Why `url` may not be fetched, checked when a tool is saved: its host
+    /// is an address that is not permitted, or a name that resolves only to
+    /// such addresses. A name that does not resolve (now) passes: it is
+    /// checked again at every call.
+    pub async fn refuse_url(&self, url: &str) -> Option<String> {
+        let url = match reqwest::Url::parse(url) {
+            Ok(url) => url,
+            Err(err) => return Some(format!("The URL is not valid: {err}.")),
+        };
+        if let Some(why) = self.refuse_literal(&url) {
+            return Some(why);
+        }
+        let host = url.host_str()?.to_owned();
+        if host.parse::<IpAddr>().is_ok() || host.starts_with('[') {
+            return None;
+        }
+        let lookup = tokio::net::lookup_host((host.as_str(), 0));
+        let found: Vec<SocketAddr> = match tokio::time::timeout(SAVE_LOOKUP_TIMEOUT, lookup).await {
+            Ok(Ok(found)) => found.collect(),
+            _ => return None,
+        };
+        (!found.is_empty() && !found.iter().any(|addr| self.permits(&host, addr.ip())))
+            .then(|| refusal(&host))
+    }
+
     /// Why `url` may not be fetched, when its host is an address literal
     /// that is not permitted (names are checked when they resolve).
     pub fn refuse_literal(&self, url: &reqwest::Url) -> Option<String> {
-        let ip: IpAddr = url.host_str()?.trim_matches(['[', ']']).parse().ok()?;
+        self.refuse_host(url.host_str()?)
+    }
+
+    /// [`Self::refuse_literal`] for a host as a URL writes it.
+    pub fn refuse_host(&self, host: &str) -> Option<String> {
+        let ip: IpAddr = host.trim_matches(['[', ']']).parse().ok()?;
         (!self.permits(&ip.to_string(), ip)).then(|| refusal(&ip.to_string()))
     }
 }
+
+/// How long a save waits for a tool's host name to resolve.
+const SAVE_LOOKUP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 
 fn refusal(host: &str) -> String {
     format!(
@@ -108,21 +141,40 @@ pub struct CheckedResolver {
     pub rules: Arc<OutboundRules>,
 }
 
+impl CheckedResolver {
+    async fn permitted(
+        rules: Arc<OutboundRules>,
+        host: String,
+    ) -> Result<Vec<SocketAddr>, Box<dyn std::error::Error + Send + Sync>> {
+        let found: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+        let permitted: Vec<SocketAddr> = found
+            .into_iter()
+            .filter(|addr| rules.permits(&host, addr.ip()))
+            .collect();
+        if permitted.is_empty() {
+            return Err(refusal(&host).into());
+        }
+        Ok(permitted)
+    }
+}
+
 impl Resolve for CheckedResolver {
     fn resolve(&self, name: Name) -> Resolving {
-        let rules = self.rules.clone();
+        let (rules, host) = (self.rules.clone(), name.as_str().to_owned());
         Box::pin(async move {
-            let host = name.as_str().to_owned();
-            let found: Vec<SocketAddr> =
-                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            let permitted: Vec<SocketAddr> = found
-                .into_iter()
-                .filter(|addr| rules.permits(&host, addr.ip()))
-                .collect();
-            if permitted.is_empty() {
-                return Err(refusal(&host).into());
-            }
+            let permitted = Self::permitted(rules, host).await?;
             Ok(Box::new(permitted.into_iter()) as Addrs)
+        })
+    }
+}
+
+/// The same resolver for the MCP client (reqwest 0.13, rmcp's).
+impl reqwest_mcp::dns::Resolve for CheckedResolver {
+    fn resolve(&self, name: reqwest_mcp::dns::Name) -> reqwest_mcp::dns::Resolving {
+        let (rules, host) = (self.rules.clone(), name.as_str().to_owned());
+        Box::pin(async move {
+            let permitted = Self::permitted(rules, host).await?;
+            Ok(Box::new(permitted.into_iter()) as reqwest_mcp::dns::Addrs)
         })
     }
 }

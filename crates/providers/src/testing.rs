@@ -6,7 +6,10 @@
 //! Enable with the `testing` feature, as a dev-dependency:
 //! `spool-providers = { workspace = true, features = ["testing"] }`.
 
+mod mcp;
 mod wire;
+
+pub use mcp::McpTestServer;
 
 use axum::Router;
 use axum::body::Body;

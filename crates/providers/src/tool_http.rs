@@ -4,9 +4,10 @@
 //! a cap on the body it reads. A non-2xx answer is an error the model sees.
 
 use crate::outbound::{CheckedResolver, OutboundRules};
+use crate::tool_mcp::McpClient;
 use futures_util::StreamExt;
 use serde_json::Value;
-use spool_core::tools::{HeaderValue, HttpMethod, HttpToolCaller, ToolDefinition, ToolKind};
+use spool_core::tools::{HeaderValue, HttpMethod, McpTool, ToolCaller, ToolDefinition, ToolKind};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,18 +15,22 @@ use std::time::Duration;
 pub const TOOL_RESPONSE_MAX_BYTES: usize = 64 * 1024;
 /// Most time one call may take, redirects included.
 pub const TOOL_CALL_TIMEOUT: Duration = Duration::from_secs(15);
-const MAX_REDIRECTS: usize = 5;
+pub(crate) const MAX_REDIRECTS: usize = 5;
 
-pub struct HttpTools {
+/// The tools spool calls itself: `http` tools, and MCP servers
+/// ([`McpClient`]), both under the same address rules.
+pub struct OutboundTools {
     client: reqwest::Client,
     rules: Arc<OutboundRules>,
+    mcp: McpClient,
 }
 
-impl HttpTools {
+impl OutboundTools {
     /// A caller allowing the non-public `allowed_tool_hosts` (names or
     /// addresses) besides every public address.
     pub fn new(allowed_tool_hosts: impl IntoIterator<Item = impl Into<String>>) -> Self {
         let rules = Arc::new(OutboundRules::new(allowed_tool_hosts));
+        let mcp = McpClient::new(rules.clone());
         let for_redirects = rules.clone();
         let redirects = reqwest::redirect::Policy::custom(move |attempt| {
             if attempt.previous().len() >= MAX_REDIRECTS {
@@ -47,7 +52,17 @@ impl HttpTools {
             .timeout(TOOL_CALL_TIMEOUT)
             .build()
             .expect("a client with these settings builds");
-        Self { client, rules }
+        Self { client, rules, mcp }
+    }
+}
+
+/// A header's value as sent: written, or read from the environment now.
+pub(crate) fn header_value(name: &str, value: &HeaderValue) -> Result<String, String> {
+    match value {
+        HeaderValue::Literal(text) => Ok(text.clone()),
+        HeaderValue::Env { env } => std::env::var(env).map_err(|_| {
+            format!("The server has no environment variable {env} for the header {name}.")
+        }),
     }
 }
 
@@ -70,8 +85,25 @@ fn describe(err: &reqwest::Error) -> String {
 }
 
 #[async_trait::async_trait]
-impl HttpToolCaller for HttpTools {
-    async fn call(&self, tool: &ToolDefinition, arguments: &Value) -> Result<String, String> {
+impl ToolCaller for OutboundTools {
+    async fn refuse_url(&self, url: &str) -> Option<String> {
+        self.rules.refuse_url(url).await
+    }
+
+    async fn list_mcp(&self, server: &ToolDefinition) -> Result<Vec<McpTool>, String> {
+        self.mcp.list(server).await
+    }
+
+    async fn call_mcp(
+        &self,
+        server: &ToolDefinition,
+        name: &str,
+        arguments: &Value,
+    ) -> Result<String, String> {
+        self.mcp.call(server, name, arguments).await
+    }
+
+    async fn call_http(&self, tool: &ToolDefinition, arguments: &Value) -> Result<String, String> {
         let ToolKind::Http {
             url,
             method,
@@ -105,13 +137,7 @@ impl HttpToolCaller for HttpTools {
             HttpMethod::Delete => self.client.delete(url).json(arguments),
         };
         for (name, value) in headers {
-            let value = match value {
-                HeaderValue::Literal(text) => text.clone(),
-                HeaderValue::Env { env } => std::env::var(env).map_err(|_| {
-                    format!("The server has no environment variable {env} for the header {name}.")
-                })?,
-            };
-            request = request.header(name.as_str(), value);
+            request = request.header(name.as_str(), header_value(name, value)?);
         }
         let response = request.send().await.map_err(|e| describe(&e))?;
         let status = response.status();
@@ -130,9 +156,7 @@ impl HttpToolCaller for HttpTools {
         }
         let mut text = String::from_utf8_lossy(&body).into_owned();
         if truncated {
-            text.push_str(&format!(
-                "\n[cut: the answer was longer than {TOOL_RESPONSE_MAX_BYTES} bytes]"
-            ));
+            text.push_str(&cut_note());
         }
         if status.is_success() {
             Ok(text)
@@ -140,4 +164,9 @@ impl HttpToolCaller for HttpTools {
             Err(format!("The tool answered {status}: {text}"))
         }
     }
+}
+
+/// What follows a result cut at [`TOOL_RESPONSE_MAX_BYTES`].
+pub(crate) fn cut_note() -> String {
+    format!("\n[cut: the answer was longer than {TOOL_RESPONSE_MAX_BYTES} bytes]")
 }

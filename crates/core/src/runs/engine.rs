@@ -315,8 +315,12 @@ async fn steps(
     reply: &mut Reply,
     usage: &mut Option<(u64, u64)>,
 ) -> Outcome {
-    let http_tools = spool.runtime().http_tools.clone();
-    request.tools = tool_calls::specs(&run.tools, http_tools.is_some());
+    let caller = spool.runtime().tool_caller.clone();
+    let offered = match tool_calls::offer(&run.tools, caller.as_deref()).await {
+        Ok(offered) => offered,
+        Err(why) => return Outcome::Failed(why),
+    };
+    request.tools = offered.iter().map(|o| o.spec.clone()).collect();
     request.tool_choice = run.tool_choice.clone();
     let max_steps = spool.config().run_max_steps.max(1);
     let tokenizer = spool.runtime().tokenizer.clone();
@@ -375,7 +379,7 @@ async fn steps(
         }
         let mut records: Vec<Value> = calls
             .iter()
-            .map(|c| tool_calls::record(c, &run.tools, http_tools.is_some()))
+            .map(|c| tool_calls::record(c, &offered))
             .collect();
         if step == max_steps {
             tool_calls::abandon(&mut records, "Not run: the run reached its max_steps.");
@@ -387,8 +391,8 @@ async fn steps(
         }
         // spool's own calls first, so that the stored step (and a client
         // that reads it at run.requires_action) has their results.
-        if let Some(caller) = &http_tools {
-            tool_calls::call_http_tools(caller, &run.tools, &mut records).await;
+        if let Some(caller) = &caller {
+            tool_calls::call_server_tools(caller, &run.tools, &offered, &mut records).await;
         }
         let mut message = step_message(run, reply, records.clone());
         match spool.store().append_message(message.clone()).await {

@@ -39,8 +39,9 @@ pub struct Runtime {
     pub(crate) tokenizer: Arc<dyn Tokenizer>,
     pub(crate) hub: Arc<hub::Hub>,
     writer: OnceLock<log::EventWriter>,
-    /// Runs `http` tools; without it they are not offered to models.
-    pub(crate) http_tools: Option<Arc<dyn crate::tools::HttpToolCaller>>,
+    /// Runs `http` tools and calls MCP servers; without it neither is
+    /// offered to models.
+    pub(crate) tool_caller: Option<Arc<dyn crate::tools::ToolCaller>>,
 }
 
 /// Counts about four characters a token; only for a `Spool` built without a
@@ -60,7 +61,7 @@ impl Default for Runtime {
             tokenizer: Arc::new(Approximate),
             hub: Arc::default(),
             writer: OnceLock::new(),
-            http_tools: None,
+            tool_caller: None,
         }
     }
 }
@@ -75,13 +76,13 @@ impl Runtime {
             tokenizer,
             hub: Arc::default(),
             writer: OnceLock::new(),
-            http_tools: None,
+            tool_caller: None,
         }
     }
 
-    /// Lets runs call `http` tools through `caller`.
-    pub fn with_http_tools(mut self, caller: Arc<dyn crate::tools::HttpToolCaller>) -> Self {
-        self.http_tools = Some(caller);
+    /// Lets runs call `http` tools and MCP servers through `caller`.
+    pub fn with_tool_caller(mut self, caller: Arc<dyn crate::tools::ToolCaller>) -> Self {
+        self.tool_caller = Some(caller);
         self
     }
 
@@ -244,6 +245,10 @@ impl Spool {
             Some(value) => crate::tools::parse_tools("tools", value, &mut errors),
             None => Vec::new(),
         };
+        if errors.is_empty() {
+            let caller = self.runtime().tool_caller.as_deref();
+            crate::tools::check_urls(caller, "tools", &request_tools, &mut errors).await;
+        }
         let agent_tools = agent.as_ref().map(|a| a.tools.as_slice()).unwrap_or(&[]);
         let tools = crate::tools::merge_tools(agent_tools, request_tools);
         let tool_choice = match &input.tool_choice {

@@ -8,9 +8,10 @@ use super::hub::LiveRef;
 use super::log::EventWriter;
 use crate::model::{Run, RunStatus};
 use crate::provider::{ToolCall, ToolSpec};
-use crate::tools::{ToolDefinition, ToolKind};
+use crate::tools::{ToolCaller, ToolDefinition, ToolKind};
 use crate::{Spool, Timestamp, now};
 use serde_json::{Value, json};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// A node that may not hear of outputs stored by another node looks at the
@@ -21,39 +22,121 @@ fn time(at: Timestamp) -> String {
     at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
-/// Whether the model is offered `tool`: `function` tools always, `http`
-/// tools when the server can call them; `mcp` tools are not called by this
-/// server yet.
-fn offered(tool: &ToolDefinition, http: bool) -> bool {
-    match tool.kind {
-        ToolKind::Function => true,
-        ToolKind::Http { .. } => http,
-        ToolKind::Mcp { .. } => false,
-    }
+/// A tool the model is offered in this run: a `function` tool, an `http`
+/// tool, or one tool of an MCP server, named `{server}__{tool}`.
+#[derive(Clone, Debug)]
+pub(super) struct Offered {
+    pub spec: ToolSpec,
+    pub kind: &'static str,
+    /// The run's tool definition it comes from.
+    pub definition: usize,
+    /// The MCP server's own name for it.
+    pub remote: Option<String>,
 }
 
-/// What the model is offered (see [`offered`]).
-pub(super) fn specs(tools: &[ToolDefinition], http: bool) -> Vec<ToolSpec> {
-    tools
-        .iter()
-        .filter(|t| offered(t, http))
-        .map(|t| ToolSpec {
-            name: t.name.clone(),
-            description: t.description.clone(),
-            parameters: t.parameters.clone(),
+/// The name an MCP server's tool is offered under: `{server}__{tool}`,
+/// with what model APIs refuse in a tool name replaced by `_`, at most 64
+/// characters.
+pub(super) fn mcp_tool_name(server: &str, tool: &str) -> String {
+    format!("{server}__{tool}")
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '_'
+            }
         })
+        .take(crate::tools::TOOL_NAME_MAX_CHARS)
         .collect()
+}
+
+/// What the model is offered: `function` tools always; `http` tools and
+/// the tools of the MCP servers (listed now, at once) when the server can
+/// call them. A server that cannot be listed fails the run: its tools are
+/// what the agent was made with.
+pub(super) async fn offer(
+    tools: &[ToolDefinition],
+    caller: Option<&dyn ToolCaller>,
+) -> Result<Vec<Offered>, String> {
+    let listed = futures_util::future::join_all(tools.iter().map(|tool| async move {
+        match (&tool.kind, caller) {
+            (ToolKind::Mcp { .. }, Some(caller)) => Some(caller.list_mcp(tool).await),
+            _ => None,
+        }
+    }))
+    .await;
+    let mut offered: Vec<Offered> = Vec::new();
+    for (definition, (tool, listed)) in tools.iter().zip(listed).enumerate() {
+        let spec = |name: String, description: Option<String>, parameters| ToolSpec {
+            name,
+            description,
+            parameters,
+        };
+        match (&tool.kind, listed) {
+            (ToolKind::Function, _) => offered.push(Offered {
+                spec: spec(
+                    tool.name.clone(),
+                    tool.description.clone(),
+                    tool.parameters.clone(),
+                ),
+                kind: "function",
+                definition,
+                remote: None,
+            }),
+            (ToolKind::Http { .. }, _) if caller.is_some() => offered.push(Offered {
+                spec: spec(
+                    tool.name.clone(),
+                    tool.description.clone(),
+                    tool.parameters.clone(),
+                ),
+                kind: "http",
+                definition,
+                remote: None,
+            }),
+            (ToolKind::Mcp { .. }, Some(Err(why))) => {
+                return Err(format!(
+                    "The tools of the MCP server '{}' could not be listed: {why}",
+                    tool.name
+                ));
+            }
+            (ToolKind::Mcp { .. }, Some(Ok(remote_tools))) => {
+                for remote in remote_tools {
+                    let name = mcp_tool_name(&tool.name, &remote.name);
+                    if offered.iter().any(|o| o.spec.name == name)
+                        || tools.iter().any(|t| t.name == name)
+                    {
+                        tracing::warn!(
+                            server = %tool.name, tool = %remote.name,
+                            "an MCP tool's name is taken in this run; it is not offered"
+                        );
+                        continue;
+                    }
+                    offered.push(Offered {
+                        spec: spec(
+                            name,
+                            remote.description.or_else(|| tool.description.clone()),
+                            remote.parameters,
+                        ),
+                        kind: "mcp",
+                        definition,
+                        remote: Some(remote.name),
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(offered)
 }
 
 /// One recorded call. Calls the client must answer have neither `result`
 /// nor `error`; a call spool cannot make (an unknown tool, arguments that
 /// are not a JSON object) gets its `error` at once, which the model sees as
 /// the call's result.
-pub(super) fn record(call: &ToolCall, tools: &[ToolDefinition], http: bool) -> Value {
+pub(super) fn record(call: &ToolCall, offered: &[Offered]) -> Value {
     let at = time(now());
-    let tool = tools
-        .iter()
-        .find(|t| t.name == call.name && offered(t, http));
+    let tool = offered.iter().find(|t| t.spec.name == call.name);
     let parsed = serde_json::from_str::<Value>(&call.arguments);
     let (arguments, error) = match (&parsed, tool) {
         (_, None) => (
@@ -78,7 +161,7 @@ pub(super) fn record(call: &ToolCall, tools: &[ToolDefinition], http: bool) -> V
     let done = error.is_some();
     json!({
         "id": call.id,
-        "kind": tool.map(|t| t.kind.as_str()),
+        "kind": tool.map(|t| t.kind),
         "tool_name": call.name,
         "arguments": arguments,
         "result": null,
@@ -98,26 +181,35 @@ pub(super) fn pending(record: &Value) -> bool {
     open(record) && record["kind"] == "function"
 }
 
-/// Runs the open `http` calls of `records` at once, filling in each
-/// result or error.
-pub(super) async fn call_http_tools(
-    caller: &std::sync::Arc<dyn crate::tools::HttpToolCaller>,
+/// Makes the open `http` and `mcp` calls of `records` at once, filling in
+/// each result or error.
+pub(super) async fn call_server_tools(
+    caller: &Arc<dyn ToolCaller>,
     tools: &[ToolDefinition],
+    offered: &[Offered],
     records: &mut [Value],
 ) {
     let mut calls = tokio::task::JoinSet::new();
     for (i, record) in records.iter().enumerate() {
-        if !open(record) || record["kind"] != "http" {
+        if !open(record) || record["kind"] == "function" {
             continue;
         }
-        let Some(tool) = tools
+        let Some(tool) = offered
             .iter()
-            .find(|t| record["tool_name"] == t.name.as_str())
+            .find(|t| record["tool_name"] == t.spec.name.as_str())
         else {
             continue;
         };
-        let (caller, tool, arguments) = (caller.clone(), tool.clone(), record["arguments"].clone());
-        calls.spawn(async move { (i, caller.call(&tool, &arguments).await) });
+        let caller = caller.clone();
+        let (definition, remote) = (tools[tool.definition].clone(), tool.remote.clone());
+        let arguments = record["arguments"].clone();
+        calls.spawn(async move {
+            let answer = match remote {
+                Some(name) => caller.call_mcp(&definition, &name, &arguments).await,
+                None => caller.call_http(&definition, &arguments).await,
+            };
+            (i, answer)
+        });
     }
     while let Some(done) = calls.join_next().await {
         let Ok((i, answer)) = done else { continue };

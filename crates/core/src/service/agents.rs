@@ -204,6 +204,7 @@ impl Spool {
             created_at: at,
             updated_at: at,
         };
+        let tools_given = input.tools.is_some();
         apply(
             &mut agent,
             AgentInput {
@@ -212,6 +213,10 @@ impl Spool {
             },
             &mut errors,
         );
+        if tools_given && errors.is_empty() {
+            let caller = self.runtime().tool_caller.as_deref();
+            crate::tools::check_urls(caller, "tools", &agent.tools, &mut errors).await;
+        }
         errors.into_result()?;
         self.store.insert_agent(agent.clone()).await?;
         Ok(agent)
@@ -262,6 +267,7 @@ impl Spool {
                 "Only the agent's workspace may change its visibility.".into(),
             ));
         }
+        let tools_given = input.tools.is_some();
         apply(
             &mut agent,
             AgentInput {
@@ -270,6 +276,10 @@ impl Spool {
             },
             &mut errors,
         );
+        if tools_given && errors.is_empty() {
+            let caller = self.runtime().tool_caller.as_deref();
+            crate::tools::check_urls(caller, "tools", &agent.tools, &mut errors).await;
+        }
         errors.into_result()?;
         agent.updated_at = now();
         if self.store.update_agent(&agent).await? {

@@ -29,6 +29,7 @@ mod thena;
 mod threads;
 mod tools;
 mod tools_http;
+mod tools_mcp;
 mod validation;
 mod workspaces;
 
@@ -115,7 +116,7 @@ impl TestServer {
         let catalog = spool_providers::Catalog::from_config(&models).expect("catalog");
         let (catalog, runtime) =
             spool_providers::core_catalog(&catalog, None, None).expect("core catalog");
-        let runtime = runtime.with_http_tools(Arc::new(spool_providers::HttpTools::new(
+        let runtime = runtime.with_tool_caller(Arc::new(spool_providers::OutboundTools::new(
             allowed_tool_hosts.iter().copied(),
         )));
         core.catalog = catalog;

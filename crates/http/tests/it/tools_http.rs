@@ -1,7 +1,8 @@
 //! `http` tools against a tool server on 127.0.0.1 started by the test, and
-//! the outbound address rules: loopback refused without the allow-list, by
-//! address and by a name resolving to it, and a redirect to a private
-//! address refused even when the first host is allowed.
+//! the outbound address rules: loopback refused without the allow-list
+//! when the tool is saved, by address and by a name resolving to it, and a
+//! redirect to a private address refused at the call even when the first
+//! host is allowed.
 
 use crate::fixtures::{agent, thread_in, uuid};
 use crate::{Account, TestServer, send};
@@ -14,7 +15,7 @@ use serde_json::{Value, json};
 
 /// A tool server: `/weather` answers the JSON it got, `/fail` 500,
 /// `/big` 100 kB, `/redirect` points at a private address.
-async fn tool_server() -> String {
+pub(crate) async fn tool_server() -> String {
     let app = Router::new()
         .route(
             "/weather",
@@ -145,14 +146,15 @@ async fn non_public_addresses_are_refused_unless_allowed() {
         // A name that resolves to 127.0.0.1.
         format!("http://localhost:{port}/weather"),
     ] {
-        let thread = thread_with(&server, &ada, &url).await;
-        let done = run(&server, &ada, &thread, "/tool lookup {}").await;
-        let reply = done["data"]["content"].as_str().unwrap();
-        assert!(reply.contains("is not public"), "{url}: {reply}");
-        assert!(
-            !reply.contains("got"),
-            "{url}: the tool was not called: {reply}"
-        );
+        // Refused when the tool is saved, naming the field.
+        let (status, body) = send(server.post(
+            "/api/v1/agents",
+            &ada.token,
+            json!({ "name": "Http", "tools": [{ "type": "http", "name": "lookup", "url": url }] }),
+        ))
+        .await;
+        crate::assert_invalid(status, &body, "tools[0].url");
+        assert!(body.to_string().contains("is not public"), "{url}: {body}");
     }
 
     // Allowed first host, private redirect target: refused.
