@@ -16,6 +16,7 @@ pub mod query;
 pub mod routes;
 pub mod sse;
 pub mod thena;
+pub mod tool_schema;
 
 use spool_core::Spool;
 

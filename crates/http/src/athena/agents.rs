@@ -52,7 +52,7 @@ pub struct AgentRequest {
     pub metadata: Option<Map<String, Value>>,
     /// Tool definitions the agent's runs may call; replaces the current list
     /// (`[]` removes them all). At most 64, names unique.
-    #[schema(value_type = Option<Vec<super::tool_schema::Tool>>, max_items = 64)]
+    #[schema(value_type = Option<Vec<super::ToolSchema>>, max_items = 64)]
     pub tools: Option<Value>,
     #[schema(format = Uuid)]
     pub workspace_uuid: Option<String>,

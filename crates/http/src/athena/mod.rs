@@ -12,7 +12,6 @@ pub mod resources;
 pub mod runs;
 pub mod threads;
 pub mod tool_outputs;
-pub mod tool_schema;
 pub mod wire;
 pub mod workspaces;
 
@@ -117,3 +116,8 @@ pub fn paging(query: &crate::query::QueryPairs<Athena>) -> Result<spool_core::li
         }
     }
 }
+
+/// Tool definitions and the tool choice under athena's schema names.
+pub type ToolSchema = crate::tool_schema::Tool<Athena>;
+pub type ToolChoiceSchema = crate::tool_schema::ToolChoice<Athena>;
+pub type ToolCallSchema = crate::tool_schema::ToolCall<Athena>;

@@ -85,8 +85,8 @@ use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
         Order,
         Period,
         DateOrTime,
-        super::tool_schema::Tool,
-        super::tool_schema::ToolChoice,
+        super::ToolSchema,
+        super::ToolChoiceSchema,
     )),
     tags(
         (name = "athena: auth", description = "athena (`/api/v1`): sign-in, logout and the current user."),
@@ -336,10 +336,17 @@ impl PartialSchema for RunEvent {
                 .item(event(&["message.created"], message()))
                 .item(event(&["message.delta"], Some(delta.into())))
                 .item(event(&["message.completed"], message()))
-                .item(event(&["run.completed", "run.failed", "run.cancelled"], run()))
+                .item(event(
+                    &["tool_call.created", "tool_call.completed"],
+                    Some(reference(&super::ToolCallSchema::name())),
+                ))
+                .item(event(
+                    &["run.requires_action", "run.completed", "run.failed", "run.cancelled"],
+                    run(),
+                ))
                 .item(event(&["done"], None))
                 .description(Some(
-                    "One event: `run.created`, `message.created` (the assistant message, empty), `message.delta` (a piece of its text), `message.completed` (the stored message), then `run.completed`, `run.failed` or `run.cancelled`, and `done`.",
+                    "One event: `run.created`, `message.created` (the assistant message, empty), `message.delta` (a piece of its text), `message.completed` (the stored message); a step that calls tools then sends `tool_call.created` per call, `run.requires_action` when the client must answer some, `tool_call.completed` per result, and the next step's `message.created`…; at the end `run.completed`, `run.failed` or `run.cancelled`, and `done`.",
                 ))
                 .build(),
         )
@@ -357,6 +364,10 @@ impl ToSchema for RunEvent {
         schemas.push((
             runs::EventMessage::name().into(),
             <runs::EventMessage as PartialSchema>::schema(),
+        ));
+        schemas.push((
+            super::ToolCallSchema::name().into(),
+            <super::ToolCallSchema as PartialSchema>::schema(),
         ));
         RunBody::schemas(schemas);
         runs::EventMessage::schemas(schemas);

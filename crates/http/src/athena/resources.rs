@@ -73,7 +73,7 @@ pub struct AgentBody {
     pub workspace: Option<WorkspaceBody>,
     /// The agent's tool definitions; header values written in them show as
     /// `"[redacted]"`.
-    #[schema(value_type = Vec<super::tool_schema::Tool>)]
+    #[schema(value_type = Vec<super::ToolSchema>)]
     pub tools: Vec<Value>,
     /// spool agents have no workflows; always null.
     #[schema(schema_with = super::openapi::always_null, required = true)]
@@ -248,9 +248,9 @@ pub struct MessageBody {
     /// Uploaded files (none until uploads exist).
     #[schema(value_type = Vec<Object>)]
     pub attachments: Vec<Value>,
-    /// Tool calls in thena's shape (`tool_name, arguments, result, error,
-    /// start_time, end_time`).
-    #[schema(value_type = Vec<Object>)]
+    /// The tool calls this assistant message made, or (a `tool` message)
+    /// the call it answers.
+    #[schema(value_type = Vec<super::ToolCallSchema>)]
     pub tool_calls: Vec<Value>,
 }
 

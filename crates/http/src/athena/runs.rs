@@ -54,10 +54,10 @@ pub struct RunRequest {
     pub multitask: Option<String>,
     /// Tool definitions for this run, added to the agent's; one named like
     /// an agent's tool replaces it. At most 64 in all.
-    #[schema(value_type = Option<Vec<super::tool_schema::Tool>>, max_items = 64)]
+    #[schema(value_type = Option<Vec<super::ToolSchema>>, max_items = 64)]
     pub tools: Option<Value>,
     /// `auto` (default), `none`, `required` or `{"name": "TOOL"}`.
-    #[schema(value_type = Option<super::tool_schema::ToolChoice>)]
+    #[schema(value_type = Option<super::ToolChoiceSchema>)]
     pub tool_choice: Option<Value>,
     #[schema(format = Uuid)]
     pub workspace_uuid: Option<String>,
@@ -174,6 +174,9 @@ pub struct EventMessage {
     pub content_html: String,
     #[schema(schema_with = super::openapi::message_metadata)]
     pub metadata: Map<String, Value>,
+    /// The tool calls of a step that called tools.
+    #[schema(value_type = Vec<super::ToolCallSchema>)]
+    pub tool_calls: Vec<Value>,
     #[schema(format = DateTime)]
     pub created_at: String,
     #[schema(format = DateTime)]
@@ -188,6 +191,7 @@ fn event_message(message: &Message) -> String {
         content: message.content.clone(),
         content_html: message.content_html.clone(),
         metadata: message_metadata(message),
+        tool_calls: message.tool_calls.clone(),
         created_at: time(message.created_at),
         updated_at: time(message.updated_at),
     };

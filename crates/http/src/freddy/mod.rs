@@ -12,6 +12,10 @@ pub mod wire;
 
 pub use error::{Freddy, FreddyError};
 
+/// Tool definitions and the tool choice under freddy's schema names.
+pub type ToolSchema = crate::tool_schema::Tool<Freddy>;
+pub type ToolChoiceSchema = crate::tool_schema::ToolChoice<Freddy>;
+
 use crate::AppState;
 use crate::error::ApiError;
 use crate::paths::FromPath;
@@ -51,6 +55,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/v1/threads/{thread_id}/runs/{run_id}/events",
             get(run_events::events),
+        )
+        .route(
+            "/v1/threads/{thread_id}/runs/{run_id}/submit_tool_outputs",
+            post(run_events::submit_tool_outputs),
         )
         .route(
             "/v1/threads/{thread_id}/generate-name",

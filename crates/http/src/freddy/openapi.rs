@@ -29,9 +29,10 @@ use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
         run_events::show,
         run_events::cancel,
         run_events::events,
+        run_events::submit_tool_outputs,
         runs::generate_name,
     ),
-    components(schemas(ErrorBody, ErrorDetail, runs::RunObject, runs::MessageDelta, RunEvent, ThreadSort, Order)),
+    components(schemas(ErrorBody, ErrorDetail, runs::RunObject, runs::MessageDelta, super::wire::ToolCallObject, RunEvent, ThreadSort, Order)),
     tags((name = "freddy", description = "OpenAI-style threads (`/v1/threads…`): ids with a type prefix (`thrd_`, `org_`, `usr_`, `asst_`, `msg_`, `run_`) and the 32 hex digits of a UUID — raw UUIDs are accepted on input —, timestamps in whole seconds, `{\"error\": {…}}` bodies.")),
     modifiers(&CommonResponses, &Closed)
 )]
@@ -40,7 +41,7 @@ pub struct FreddyDoc;
 /// `POST …/runs` 200: the run, or its stream.
 pub const RUN_REPLY: &str = "The finished run with its stored reply (a failed or cancelled run keeps its partial one).
 
-With `stream: true` or `Accept: text/event-stream`: Server-Sent Events instead, each with an `id:` (its number in the run; `GET /v1/threads/{thread_id}/runs/{run_id}/events` with `Last-Event-ID` resumes after it, from any node, for as long as run events are kept) and an `event:` name: `run.created` (data: a `FreddyRun`), `message.created` (a `FreddyMessage`), `message.delta` (`{\"delta\": {\"content\": \"…\"}}`), `message.completed` (the stored `FreddyMessage`), then one of `run.completed`, `run.failed` or `run.cancelled` (a `FreddyRun`), and `done` (data `[DONE]`). Idle streams get a `: heartbeat` comment every 15 seconds.";
+With `stream: true` or `Accept: text/event-stream`: Server-Sent Events instead, each with an `id:` (its number in the run; `GET /v1/threads/{thread_id}/runs/{run_id}/events` with `Last-Event-ID` resumes after it, from any node, for as long as run events are kept) and an `event:` name: `run.created` (data: a `FreddyRun`), `message.created` (a `FreddyMessage`), `message.delta` (`{\"delta\": {\"content\": \"…\"}}`), `message.completed` (the stored `FreddyMessage`); a step that calls tools then sends `tool_call.created` (a `FreddyToolCall`) per call, `run.requires_action` (a `FreddyRun` with its `required_action`) when the client must answer some, `tool_call.completed` per result, and the next step's `message.created`…; at the end one of `run.completed`, `run.failed` or `run.cancelled` (a `FreddyRun`), and `done` (data `[DONE]`). Idle streams get a `: heartbeat` comment every 15 seconds.";
 
 /// `GET …/runs/{run_id}/events` 200.
 pub const FOLLOW_RUN: &str = "The run's events after `Last-Event-ID` (all of them without it), as Server-Sent Events exactly as the first stream sent them — the same `id:`, names and data, after a restart and from any node — then live until `done`. Idle streams get a `: heartbeat` comment every 15 seconds.";
@@ -100,11 +101,16 @@ impl utoipa::PartialSchema for RunEvent {
             .item(event(
                 &[
                     "run.created",
+                    "run.requires_action",
                     "run.completed",
                     "run.failed",
                     "run.cancelled",
                 ],
                 json("FreddyRun"),
+            ))
+            .item(event(
+                &["tool_call.created", "tool_call.completed"],
+                json("FreddyToolCall"),
             ))
             .item(event(
                 &["message.created", "message.completed"],
@@ -152,6 +158,8 @@ pub enum ThreadStatus {
 pub enum RunStatus {
     Queued,
     InProgress,
+    /// Waiting for the client's tool outputs (`…/submit_tool_outputs`).
+    RequiresAction,
     Completed,
     Failed,
     Cancelled,
@@ -444,7 +452,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(ids.len(), 14);
+        assert_eq!(ids.len(), 15);
     }
 
     #[test]

@@ -1,16 +1,21 @@
 //! A run by freddy's run id (`run_…`, or a raw UUID) under its thread:
-//! read it, cancel it, re-attach to its events in freddy's shapes.
+//! read it, cancel it, re-attach to its events in freddy's shapes, answer
+//! its tool calls.
 
-use super::runs::RunObject;
+use super::runs::{RunObject, RunResult};
+use super::wire::MessageObject;
 use super::{Freddy, OrganizationParam, Result, ids, scope};
 use crate::AppState;
-use crate::extract::{Auth, Query};
+use crate::extract::{Auth, Json, Query};
 use crate::paths::{FromPath, PathId};
 use crate::query::QueryPairs;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
+use serde::Deserialize;
+use spool_core::runs::ToolOutput;
 use spool_core::{RunId, ThreadId};
+use utoipa::ToSchema;
 
 /// `{thread_id}/runs/{run_id}` of the path: `thrd_…`/`run_…` or raw UUIDs.
 pub struct RunPath {
@@ -101,4 +106,80 @@ pub async fn events(
         .run_events(&principal, &scope, path.run, last)
         .await?;
     Ok(crate::sse::stream(events, super::runs::data))
+}
+
+/// The client's answers to a run waiting in `requires_action`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = FreddySubmitToolOutputs)]
+pub struct SubmitToolOutputs {
+    /// One answer for each call of the run's
+    /// `required_action.submit_tool_outputs.tool_calls`, all at once.
+    pub tool_outputs: Vec<ToolOutputBody>,
+    /// `org_…` or a UUID, instead of the query parameter.
+    #[schema(
+        pattern = "^(org_[0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32})$"
+    )]
+    pub organization_id: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = FreddyToolOutput)]
+pub struct ToolOutputBody {
+    /// The `id` of a pending call.
+    #[schema(example = "call_abc123")]
+    pub tool_call_id: String,
+    /// What the tool answered, as text (JSON as text is fine).
+    #[schema(example = "{\"temperature\": 21}")]
+    pub output: String,
+}
+
+/// Submit tool outputs: answer every pending call of a run in
+/// `requires_action`; the same run goes on with its next model step. Answers
+/// when the run has ended or waits for outputs again, with its last
+/// assistant message (follow it live with `…/events`). A call id that is
+/// unknown, repeated or missing answers 422 (`param: tool_outputs…`) and
+/// changes nothing; a run that is not waiting answers 409.
+#[utoipa::path(post, path = "/v1/threads/{thread_id}/runs/{run_id}/submit_tool_outputs", tag = "freddy",
+    operation_id = "freddy_submit_tool_outputs",
+    params(super::openapi::ThreadIdParam, super::openapi::RunIdParam, OrganizationParam),
+    request_body = SubmitToolOutputs,
+    security(("api_key" = []), ("bearer" = [])),
+    responses(
+        (status = 200, description = "The run as it ended or waits again, with its last assistant message.", body = RunResult),
+        (status = 409, description = "The run is not waiting for tool outputs, or a request with this Idempotency-Key is still in progress.", body = super::error::ErrorBody)))]
+pub async fn submit_tool_outputs(
+    State(state): State<AppState>,
+    Auth(principal, _): Auth<Freddy>,
+    PathId(path, _): PathId<Freddy, RunPath>,
+    Query(query, _): Query<Freddy, OrganizationParam>,
+    Json(body, _): Json<Freddy, SubmitToolOutputs>,
+) -> Result<axum::Json<RunResult>> {
+    let named = super::named_organization(body.organization_id, query.organization_id)?;
+    let scope = scope(&state, &principal, named.as_deref()).await?;
+    state
+        .spool
+        .run_in_thread(&principal, &scope, path.thread, path.run, None)
+        .await?;
+    let outputs = body
+        .tool_outputs
+        .into_iter()
+        .map(|o| ToolOutput {
+            tool_call_id: o.tool_call_id,
+            output: o.output,
+        })
+        .collect();
+    let (events, waits) = state
+        .spool
+        .submit_tool_outputs(&principal, &scope, path.run, outputs)
+        .await?;
+    let outcome = events
+        .outcome_after_waits(waits)
+        .await
+        .ok_or(spool_core::CoreError::NotFound("Run"))?;
+    Ok(axum::Json(RunResult {
+        run: RunObject::new(outcome.run),
+        message: outcome.reply.map(MessageObject::new),
+    }))
 }

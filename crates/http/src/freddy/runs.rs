@@ -2,7 +2,7 @@
 //! model ("Generate AI Name").
 
 use super::openapi::{Multitask, RunStatus};
-use super::wire::{MessageObject, ThreadObject, time};
+use super::wire::{MessageObject, ThreadObject, ToolCallObject, time};
 use super::{Freddy, OrganizationParam, Result, ThreadPath, ids, named_organization, scope};
 use crate::AppState;
 use crate::extract::{Auth, Json, Query};
@@ -43,6 +43,13 @@ pub struct CreateRun {
     pub stream: Option<bool>,
     #[schema(value_type = Option<Multitask>)]
     pub multitask: Option<String>,
+    /// Tool definitions for this run, added to the assistant's; one named
+    /// like an assistant's tool replaces it. At most 64 in all.
+    #[schema(value_type = Option<Vec<super::ToolSchema>>, max_items = 64)]
+    pub tools: Option<Value>,
+    /// `auto` (default), `none`, `required` or `{"name": "TOOL"}`.
+    #[schema(value_type = Option<super::ToolChoiceSchema>)]
+    pub tool_choice: Option<Value>,
     /// `org_…` or a UUID, instead of the query parameter.
     #[schema(
         pattern = "^(org_[0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32})$"
@@ -92,6 +99,10 @@ pub struct RunObject {
     /// The assistant message it wrote (also a partial one).
     #[schema(pattern = "^msg_[0-9a-f]{32}$", required = true)]
     pub message_id: Option<String>,
+    /// While `requires_action`: the calls the client must answer through
+    /// `POST …/runs/{run_id}/submit_tool_outputs`; null otherwise.
+    #[schema(required = true)]
+    pub required_action: Option<RequiredAction>,
     #[schema(format = DateTime, example = "2025-11-17T10:00:00Z")]
     pub created_at: String,
     #[schema(format = DateTime, required = true)]
@@ -119,9 +130,70 @@ impl RunObject {
             usage,
             error: run.error,
             message_id: run.message_id.map(|m| ids::render(ids::MESSAGE, m.0)),
+            required_action: run.required_action.as_ref().map(RequiredAction::new),
             created_at: time(run.created_at),
             started_at: run.started_at.map(time),
             finished_at: run.finished_at.map(time),
+        }
+    }
+}
+
+/// What a run waiting in `requires_action` needs, OpenAI-style.
+#[derive(Serialize, ToSchema)]
+#[schema(as = FreddyRequiredAction)]
+pub struct RequiredAction {
+    /// Always `submit_tool_outputs`.
+    #[schema(example = "submit_tool_outputs")]
+    pub r#type: &'static str,
+    pub submit_tool_outputs: PendingCalls,
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = FreddyPendingCalls)]
+pub struct PendingCalls {
+    pub tool_calls: Vec<PendingCall>,
+}
+
+/// A call waiting for its output.
+#[derive(Serialize, ToSchema)]
+#[schema(as = FreddyPendingCall)]
+pub struct PendingCall {
+    #[schema(example = "call_abc123")]
+    pub id: String,
+    /// Always `function`.
+    #[schema(example = "function")]
+    pub r#type: &'static str,
+    pub function: PendingFunction,
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = FreddyPendingFunction)]
+pub struct PendingFunction {
+    #[schema(example = "get_weather")]
+    pub name: String,
+    /// The arguments as JSON text.
+    #[schema(example = "{\"city\": \"Oslo\"}")]
+    pub arguments: String,
+}
+
+impl RequiredAction {
+    /// From the run's stored `{"tool_calls": [{id, name, arguments}]}`.
+    fn new(required: &Value) -> Self {
+        let calls = required["tool_calls"].as_array().into_iter().flatten();
+        Self {
+            r#type: "submit_tool_outputs",
+            submit_tool_outputs: PendingCalls {
+                tool_calls: calls
+                    .map(|call| PendingCall {
+                        id: call["id"].as_str().unwrap_or_default().to_owned(),
+                        r#type: "function",
+                        function: PendingFunction {
+                            name: call["name"].as_str().unwrap_or_default().to_owned(),
+                            arguments: super::wire::arguments_text(&call["arguments"]),
+                        },
+                    })
+                    .collect(),
+            },
         }
     }
 }
@@ -178,7 +250,7 @@ pub(super) fn data(kind: &RunEventKind) -> String {
             serde_json::to_string(&MessageDelta::new(piece)).unwrap_or_default()
         }
         RunEventKind::ToolCallCreated(call) | RunEventKind::ToolCallCompleted(call) => {
-            call.to_string()
+            serde_json::to_string(&ToolCallObject::new(call)).unwrap_or_default()
         }
         RunEventKind::Done => "[DONE]".to_owned(),
     }
@@ -213,6 +285,8 @@ pub async fn create(
         temperature: body.temperature,
         max_tokens: body.max_tokens,
         multitask: body.multitask,
+        tools: body.tools,
+        tool_choice: body.tool_choice,
         ..Default::default()
     };
     let started = state

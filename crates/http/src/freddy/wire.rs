@@ -130,9 +130,12 @@ pub struct MessageObject {
     /// {input, output, total}`, `finish_reason` and `run_uuid` over them.
     #[schema(value_type = Object)]
     pub metadata: Map<String, Value>,
-    /// `{tool_name, arguments, result, error, start_time, end_time}`.
-    #[schema(value_type = Vec<Object>)]
-    pub tool_calls: Vec<Value>,
+    /// The tool calls an assistant message made, or (a `tool` message) the
+    /// call it answers, OpenAI-style.
+    pub tool_calls: Vec<ToolCallObject>,
+    /// A `tool` message's call; null for other roles.
+    #[schema(required = true)]
+    pub tool_call_id: Option<String>,
     /// None until file uploads exist.
     #[schema(value_type = Vec<Object>)]
     pub attachments: Vec<Value>,
@@ -156,7 +159,11 @@ impl MessageObject {
             run_id: message.run.run_id.map(|r| ids::render(ids::RUN, r.0)),
             content: message.content,
             content_html: message.content_html,
-            tool_calls: message.tool_calls,
+            tool_call_id: (message.role == spool_core::model::MessageRole::Tool)
+                .then(|| message.tool_calls.first())
+                .flatten()
+                .and_then(|call| call["id"].as_str().map(str::to_owned)),
+            tool_calls: message.tool_calls.iter().map(ToolCallObject::new).collect(),
             attachments: Vec::new(),
             created_at: time(message.created_at),
             updated_at: time(message.updated_at),
@@ -238,4 +245,77 @@ pub struct DeletedObject {
     #[schema(example = "thread.deleted")]
     pub object: &'static str,
     pub deleted: bool,
+}
+
+/// A tool call, OpenAI-style (as a run step's `function` call): what the
+/// model asked for, and its `output` once it ran; plus spool's `kind`
+/// (`function` for the client's, `http`, `mcp`), `error`, and when it
+/// started and ended.
+#[derive(Serialize, ToSchema)]
+#[schema(as = FreddyToolCall)]
+pub struct ToolCallObject {
+    #[schema(example = "call_abc123")]
+    pub id: String,
+    /// Always `function`.
+    #[schema(example = "function")]
+    pub r#type: &'static str,
+    pub function: ToolFunction,
+    /// `function`, `http` or `mcp`; null for a call to a tool the run does
+    /// not have.
+    #[schema(required = true, example = "function")]
+    pub kind: Option<String>,
+    /// Why the call gave no output; the model was given this instead.
+    #[schema(required = true)]
+    pub error: Option<String>,
+    #[schema(format = DateTime, required = true)]
+    pub started_at: Option<String>,
+    #[schema(format = DateTime, required = true)]
+    pub completed_at: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = FreddyToolFunction)]
+pub struct ToolFunction {
+    #[schema(example = "get_weather")]
+    pub name: String,
+    /// The arguments as JSON text.
+    #[schema(example = "{\"city\": \"Oslo\"}")]
+    pub arguments: String,
+    /// What the tool answered; null until it ran, or when it failed.
+    #[schema(required = true)]
+    pub output: Option<String>,
+}
+
+/// JSON text of stored arguments (an object, or the model's text as is).
+pub fn arguments_text(arguments: &Value) -> String {
+    match arguments {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// A stored RFC 3339 time in freddy's whole seconds.
+fn stored_time(value: &Value) -> Option<String> {
+    let at = chrono::DateTime::parse_from_rfc3339(value.as_str()?).ok()?;
+    Some(time(at.with_timezone(&chrono::Utc)))
+}
+
+impl ToolCallObject {
+    /// From a call as spool stores it.
+    pub fn new(call: &Value) -> Self {
+        let text = |key: &str| call[key].as_str().map(str::to_owned);
+        Self {
+            id: text("id").unwrap_or_default(),
+            r#type: "function",
+            function: ToolFunction {
+                name: text("tool_name").unwrap_or_default(),
+                arguments: arguments_text(&call["arguments"]),
+                output: text("result"),
+            },
+            kind: text("kind"),
+            error: text("error"),
+            started_at: stored_time(&call["start_time"]),
+            completed_at: stored_time(&call["end_time"]),
+        }
+    }
 }

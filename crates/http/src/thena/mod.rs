@@ -25,6 +25,9 @@ use spool_core::{
 
 pub type Result<T> = std::result::Result<T, ThenaError>;
 
+/// A stored tool call under thena's schema name.
+pub type ToolCallSchema = crate::tool_schema::ToolCall<Thena>;
+
 /// thena's endpoints, with their full paths; merged into the one route table.
 pub fn routes() -> Router<AppState> {
     Router::new()

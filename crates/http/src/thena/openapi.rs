@@ -26,7 +26,7 @@ use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
         feedback::create,
         feedback::update,
     ),
-    components(schemas(DetailBody, ValidationBody, ValidationIssue, wire::RunBody, wire::MessageDelta, RunEvent, ThreadSort, Order)),
+    components(schemas(DetailBody, ValidationBody, ValidationIssue, wire::RunBody, wire::MessageDelta, super::ToolCallSchema, RunEvent, ThreadSort, Order)),
     tags((name = "thena", description = "Chat threads under an agent (`/api/v1/chat/{agent_id}/threads…`): plain UUIDs, timestamps in whole seconds, FastAPI error bodies.")),
     modifiers(&CommonResponses, &Closed)
 )]
@@ -83,11 +83,16 @@ impl utoipa::PartialSchema for RunEvent {
             .item(event(
                 &[
                     "run.created",
+                    "run.requires_action",
                     "run.completed",
                     "run.failed",
                     "run.cancelled",
                 ],
                 json("ThenaRun"),
+            ))
+            .item(event(
+                &["tool_call.created", "tool_call.completed"],
+                json("ThenaToolCall"),
             ))
             .item(event(
                 &["message.created", "message.completed"],
@@ -144,6 +149,8 @@ pub enum Multitask {
 pub enum RunStatus {
     Queued,
     InProgress,
+    /// Waiting for a client's tool outputs (`POST /api/v1/runs/{uuid}/tool-outputs`).
+    RequiresAction,
     Completed,
     Failed,
     Cancelled,

@@ -80,8 +80,10 @@ pub struct MessageBody {
     pub content_html: String,
     #[schema(value_type = Role)]
     pub role: &'static str,
-    /// `{tool_name, arguments, result, error, start_time, end_time}`.
-    #[schema(value_type = Vec<Object>)]
+    /// `{tool_name, arguments, result, error, start_time, end_time}` and
+    /// the call's `id` and `kind`: the calls an assistant message made, or
+    /// (a `tool` message) the call it answers.
+    #[schema(value_type = Vec<super::ToolCallSchema>)]
     pub tool_calls: Vec<Value>,
     /// None until file uploads exist.
     #[schema(value_type = Vec<Object>)]

@@ -28,6 +28,7 @@ mod sign_in_throttle;
 mod thena;
 mod threads;
 mod tools;
+mod tools_dialects;
 mod tools_http;
 mod tools_mcp;
 mod validation;

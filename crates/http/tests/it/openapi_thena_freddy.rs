@@ -136,7 +136,7 @@ fn events(text: &str) -> Vec<(String, String, String)> {
 /// Each event of the stream `request` answers fits the `text/event-stream`
 /// schema of `method path`: its `id`, its `event` name, and its `data`
 /// against the `contentSchema` of the branch that names the event.
-async fn stream_fits(
+pub(crate) async fn stream_fits(
     doc: &Value,
     method: &str,
     path: &str,

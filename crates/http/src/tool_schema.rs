@@ -1,26 +1,47 @@
-//! The OpenAPI schema of a tool definition (`AthenaTool`), as the core's
-//! `spool_core::tools` parses it: `function`, `http` or `mcp`.
+//! The OpenAPI schema of a tool definition, as the core's
+//! `spool_core::tools` parses it: `function`, `http` or `mcp`. The athena
+//! and freddy dialects take the same definitions, each under its own
+//! schema names (`AthenaTool`, `FreddyTool`, …).
 
 use spool_core::tools::{
     TOOL_DESCRIPTION_MAX_CHARS, TOOL_HEADERS_MAX, TOOL_NAME_MAX_CHARS, TOOL_URL_MAX_CHARS,
 };
 use std::borrow::Cow;
+use std::marker::PhantomData;
 use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
 use utoipa::openapi::{RefOr, schema::AdditionalProperties};
 use utoipa::{PartialSchema, ToSchema};
 
-/// A tool definition: `{"type": "function" | "http" | "mcp", "name", ...}`,
-/// one named schema per kind (`AthenaFunctionTool`, `AthenaHttpTool`,
-/// `AthenaMcpTool`), each closed, with the rules `spool_core::tools` checks.
-pub struct Tool;
+/// The dialect whose names the schemas take.
+pub trait Dialect: 'static {
+    const PREFIX: &'static str;
+}
 
-const FUNCTION: &str = "AthenaFunctionTool";
-const HTTP: &str = "AthenaHttpTool";
-const MCP: &str = "AthenaMcpTool";
-const PARAMETERS: &str = "AthenaToolParameters";
-const HEADERS: &str = "AthenaToolHeaders";
-const HEADER_VALUE: &str = "AthenaToolHeaderValue";
-const SECRET: &str = "AthenaToolSecret";
+impl Dialect for crate::athena::Athena {
+    const PREFIX: &'static str = "Athena";
+}
+
+impl Dialect for crate::freddy::Freddy {
+    const PREFIX: &'static str = "Freddy";
+}
+
+/// A tool definition: `{"type": "function" | "http" | "mcp", "name", ...}`,
+/// one named schema per kind (`…FunctionTool`, `…HttpTool`, `…McpTool`),
+/// each closed, with the rules `spool_core::tools` checks.
+pub struct Tool<D>(PhantomData<D>);
+
+const FUNCTION: &str = "FunctionTool";
+const HTTP: &str = "HttpTool";
+const MCP: &str = "McpTool";
+const PARAMETERS: &str = "ToolParameters";
+const HEADERS: &str = "ToolHeaders";
+const HEADER_VALUE: &str = "ToolHeaderValue";
+const SECRET: &str = "ToolSecret";
+
+/// `what` under the dialect's name.
+fn named<D: Dialect>(what: &str) -> String {
+    format!("{}{what}", D::PREFIX)
+}
 
 fn string() -> ObjectBuilder {
     ObjectBuilder::new().schema_type(Type::String)
@@ -33,8 +54,8 @@ fn nullable(kind: Type) -> ObjectBuilder {
     ]))
 }
 
-fn reference(name: &str) -> RefOr<Schema> {
-    RefOr::Ref(utoipa::openapi::Ref::from_schema_name(name))
+fn reference<D: Dialect>(what: &str) -> RefOr<Schema> {
+    RefOr::Ref(utoipa::openapi::Ref::from_schema_name(named::<D>(what)))
 }
 
 /// `{"env": "VARIABLE"}`: the value is read from the server's environment.
@@ -50,20 +71,20 @@ fn secret() -> Schema {
         .into()
 }
 
-fn header_value() -> Schema {
+fn header_value<D: Dialect>() -> Schema {
     Schema::OneOf(
         OneOfBuilder::new()
             .item(string().pattern(Some("^[^\\r\\n]*$")))
-            .item(reference(SECRET))
+            .item(reference::<D>(SECRET))
             .build(),
     )
 }
 
-fn headers() -> Schema {
+fn headers<D: Dialect>() -> Schema {
     let mut headers = ObjectBuilder::new()
         .schema_type(Type::Object)
         .max_properties(Some(TOOL_HEADERS_MAX))
-        .additional_properties(Some(reference(HEADER_VALUE)))
+        .additional_properties(Some(reference::<D>(HEADER_VALUE)))
         .description(Some(
             "Header name → a value, or `{\"env\": \"VARIABLE\"}` read from the server's \
              environment at each call. Answers show `\"[redacted]\"` for written values.",
@@ -121,32 +142,32 @@ fn url() -> ObjectBuilder {
 }
 
 /// `"parameters"`, `"headers"`: the named schema, or null (the default).
-fn optional(name: &str) -> RefOr<Schema> {
+fn optional<D: Dialect>(what: &str) -> RefOr<Schema> {
     Schema::OneOf(
         OneOfBuilder::new()
             .item(ObjectBuilder::new().schema_type(Type::Null))
-            .item(reference(name))
+            .item(reference::<D>(what))
             .build(),
     )
     .into()
 }
 
-impl PartialSchema for Tool {
+impl<D: Dialect> PartialSchema for Tool<D> {
     fn schema() -> RefOr<Schema> {
         Schema::OneOf(
             OneOfBuilder::new()
-                .item(reference(FUNCTION))
-                .item(reference(HTTP))
-                .item(reference(MCP))
+                .item(reference::<D>(FUNCTION))
+                .item(reference::<D>(HTTP))
+                .item(reference::<D>(MCP))
                 .build(),
         )
         .into()
     }
 }
 
-impl ToSchema for Tool {
+impl<D: Dialect> ToSchema for Tool<D> {
     fn name() -> Cow<'static, str> {
-        Cow::Borrowed("AthenaTool")
+        Cow::Owned(named::<D>("Tool"))
     }
 
     fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
@@ -154,12 +175,12 @@ impl ToSchema for Tool {
             "function",
             "Answered by the client (the run waits in `requires_action`).",
         )
-        .property("parameters", optional(PARAMETERS));
+        .property("parameters", optional::<D>(PARAMETERS));
         let http = kind(
             "http",
             "spool sends the arguments as the JSON body to `url` and gives the model the answer.",
         )
-        .property("parameters", optional(PARAMETERS))
+        .property("parameters", optional::<D>(PARAMETERS))
         .property("url", url())
         .required("url")
         .property(
@@ -173,29 +194,29 @@ impl ToSchema for Tool {
                 None,
             ])),
         )
-        .property("headers", optional(HEADERS));
+        .property("headers", optional::<D>(HEADERS));
         let mcp = kind("mcp", "A Model Context Protocol server (streamable HTTP).")
             .property("url", url())
             .required("url")
-            .property("headers", optional(HEADERS));
+            .property("headers", optional::<D>(HEADERS));
         for (name, schema) in [
             (FUNCTION, function.into()),
             (HTTP, http.into()),
             (MCP, mcp.into()),
             (PARAMETERS, parameters()),
-            (HEADERS, headers()),
-            (HEADER_VALUE, header_value()),
+            (HEADERS, headers::<D>()),
+            (HEADER_VALUE, header_value::<D>()),
             (SECRET, secret()),
         ] {
-            schemas.push((name.to_owned(), RefOr::T(schema)));
+            schemas.push((named::<D>(name), RefOr::T(schema)));
         }
     }
 }
 
 /// `"auto"` (default), `"none"`, `"required"` or `{"name": "TOOL"}`.
-pub struct ToolChoice;
+pub struct ToolChoice<D>(PhantomData<D>);
 
-impl PartialSchema for ToolChoice {
+impl<D: Dialect> PartialSchema for ToolChoice<D> {
     fn schema() -> RefOr<Schema> {
         let named = ObjectBuilder::new()
             .schema_type(Type::Object)
@@ -211,8 +232,70 @@ impl PartialSchema for ToolChoice {
     }
 }
 
-impl ToSchema for ToolChoice {
+impl<D: Dialect> ToSchema for ToolChoice<D> {
     fn name() -> Cow<'static, str> {
-        Cow::Borrowed("AthenaToolChoice")
+        Cow::Owned(named::<D>("ToolChoice"))
+    }
+}
+
+impl Dialect for crate::thena::Thena {
+    const PREFIX: &'static str = "Thena";
+}
+
+/// One tool call as spool stores it on the assistant message that made it
+/// (thena's shape, plus `id` and `kind`), and as the `tool_call.*` events
+/// carry it.
+pub struct ToolCall<D>(PhantomData<D>);
+
+impl<D: Dialect> PartialSchema for ToolCall<D> {
+    fn schema() -> RefOr<Schema> {
+        let time = || {
+            nullable(Type::String).format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                utoipa::openapi::KnownFormat::DateTime,
+            )))
+        };
+        ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .description(Some(
+                "A call the model made: `result` or `error` once it ran (both null while a \
+                 client function waits for its output).",
+            ))
+            .property("id", string())
+            .required("id")
+            .property(
+                "kind",
+                nullable(Type::String).enum_values(Some([
+                    Some("function"),
+                    Some("http"),
+                    Some("mcp"),
+                    None,
+                ])),
+            )
+            .required("kind")
+            .property("tool_name", string())
+            .required("tool_name")
+            .property(
+                "arguments",
+                ObjectBuilder::new().description(Some(
+                    "The arguments as a JSON object; as the model wrote them (a string) when \
+                     they were not one.",
+                )),
+            )
+            .required("arguments")
+            .property("result", nullable(Type::String))
+            .required("result")
+            .property("error", nullable(Type::String))
+            .required("error")
+            .property("start_time", time())
+            .required("start_time")
+            .property("end_time", time())
+            .required("end_time")
+            .into()
+    }
+}
+
+impl<D: Dialect> ToSchema for ToolCall<D> {
+    fn name() -> Cow<'static, str> {
+        Cow::Owned(named::<D>("ToolCall"))
     }
 }
