@@ -2,8 +2,9 @@
 //! any node follows any run (the streams are byte-equal), a cancel sent to
 //! one node stops the run on the node executing it, a node killed mid-run
 //! leaves its run failed with its partial reply once its lease runs out and
-//! the run queued behind it completes elsewhere, and a client cut off at any
-//! event resumes on another node with `Last-Event-ID`.
+//! the run queued behind it completes elsewhere, a client cut off at any
+//! event resumes on another node with `Last-Event-ID`, and tool outputs sent
+//! to one node continue the run another node executes.
 //!
 //! PostgreSQL only (`SPOOL_TEST_BACKEND=postgres`, as scripts/test runs it):
 //! one SQLite database takes one server.
@@ -147,6 +148,9 @@ async fn three_nodes_share_every_run() {
         return;
     }
     let upstream = ScriptedUpstream::start([
+        // 0: a client function answered through another node.
+        Script::tool_calls([("call_n", "get_weather", "{}")]),
+        Script::reply(["sunny ", "there"]),
         // 1: followed from every node.
         Script::held(["one ", "two "], ["three ", "four"]),
         // 2: cancelled through another node.
@@ -188,6 +192,35 @@ async fn three_nodes_share_every_run() {
         token,
         nodes,
     };
+
+    // A run on B waits for a client function; the outputs sent to C reach
+    // it (C stores them, B sees them in the store) and B finishes the run.
+    let thread = cluster.thread().await;
+    let on_b = cluster
+        .start(
+            1,
+            &thread,
+            json!({ "content": "weather?", "stream": true,
+                    "tools": [{ "type": "function", "name": "get_weather" }] }),
+            "event: run.requires_action",
+        )
+        .await;
+    let run = on_b.run.clone();
+    let answered: Value = cluster
+        .post(
+            2,
+            &format!("/api/v1/runs/{run}/tool-outputs"),
+            json!({ "tool_outputs": [{ "tool_call_id": "call_n", "output": "sunny" }] }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answered["run"]["status"], "completed", "{answered}");
+    assert_eq!(answered["data"]["content"], "sunny there");
+    let on_b = on_b.rest().await;
+    assert!(on_b.contains("event: tool_call.completed"), "{on_b}");
+    assert!(on_b.contains("event: run.completed"), "{on_b}");
 
     // A run started through A, followed from B and C: three equal streams.
     let thread = cluster.thread().await;
