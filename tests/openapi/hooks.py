@@ -32,6 +32,13 @@ breaks the schema, so negative cases are still sent as drawn.
   item's index appended.
 - max_tokens: a whole number may come as `5.0` (JSON has one number type);
   the bound above applies to it too.
+- tool URLs: an http or mcp tool's URL must reach a public address (spool
+  resolves it when the tool is saved, docs/tools.md) and its host must be a
+  valid domain name (IDNA), which depend on DNS and no schema states. A URL
+  the document accepts becomes https://tools.example.com/ with its path.
+- tool_choice: `required` needs a tool, and `{"name": …}` must name one of
+  the run's tools (the request's or its agent's). When the request's own
+  tools do not satisfy it, it becomes `auto`.
 """
 
 from __future__ import annotations
@@ -46,6 +53,8 @@ import schemathesis
 VALID_KEY = re.compile(r"[!-~](?:[ -~]*[!-~])?")
 MAX_KEY = 255
 METADATA_VALUE_TEXT = 512
+# The document's pattern for a tool URL (tool_schema.rs), with its length.
+TOOL_URL = re.compile(r"https?://[^/\s][^\s]*", re.DOTALL)
 
 
 def unique_key(key: str) -> str:
@@ -122,6 +131,21 @@ def before_call(context, case, kwargs):
                 tool["name"] = f"{name}{i}"[:64]
             if isinstance(name, str):
                 seen.add(tool.get("name"))
+    if isinstance(tools, list):
+        for tool in tools:
+            url = tool.get("url") if isinstance(tool, dict) else None
+            if isinstance(url, str) and TOOL_URL.fullmatch(url):
+                path = url.split("://", 1)[1].partition("/")[2]
+                tool["url"] = "https://tools.example.com/" + path[:1000]
+    choice = body.get("tool_choice")
+    names = {t.get("name") for t in tools if isinstance(t, dict)} if isinstance(tools, list) else set()
+    if choice == "required" and not names:
+        body["tool_choice"] = "auto"
+    if isinstance(choice, dict):
+        function = choice.get("function")
+        named = function.get("name") if isinstance(function, dict) else choice.get("name")
+        if isinstance(named, str) and named not in names:
+            body["tool_choice"] = "auto"
     metadata = body.get("metadata")
     if isinstance(metadata, dict):
         for key, value in metadata.items():

@@ -392,7 +392,18 @@ async fn steps(
         // spool's own calls first, so that the stored step (and a client
         // that reads it at run.requires_action) has their results.
         if let Some(caller) = &caller {
-            tool_calls::call_server_tools(caller, &run.tools, &offered, &mut records).await;
+            let mut cancel = live.cancel_signal();
+            let cancelled = tokio::select! {
+                biased;
+                _ = cancelled(&mut cancel) => true,
+                _ = tool_calls::call_server_tools(caller, &run.tools, &offered, &mut records) => false,
+            };
+            if cancelled {
+                // The calls still running were dropped with their futures.
+                tool_calls::abandon(&mut records, "Not run: the run ended first.");
+                reply.tool_calls = records;
+                return Outcome::Cancelled;
+            }
         }
         let mut message = step_message(run, reply, records.clone());
         match spool.store().append_message(message.clone()).await {
@@ -458,6 +469,15 @@ async fn steps(
         }
     }
     unreachable!("the last step returns")
+}
+
+/// Resolves once `cancel` says the run is cancelled.
+async fn cancelled(cancel: &mut tokio::sync::watch::Receiver<bool>) {
+    while !*cancel.borrow_and_update() {
+        if cancel.changed().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
 }
 
 /// A step's assistant message, which called tools.

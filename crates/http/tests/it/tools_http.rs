@@ -14,7 +14,8 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 /// A tool server: `/weather` answers the JSON it got, `/fail` 500,
-/// `/big` 100 kB, `/redirect` points at a private address.
+/// `/big` 100 kB, `/redirect` points at a private address, `/hang` never
+/// answers.
 pub(crate) async fn tool_server() -> String {
     let app = Router::new()
         .route(
@@ -32,7 +33,8 @@ pub(crate) async fn tool_server() -> String {
             "/redirect",
             post(|| async { Redirect::temporary("http://10.255.255.1/weather") }),
         )
-        .route("/get", get(|| async { "fetched" }));
+        .route("/get", get(|| async { "fetched" }))
+        .route("/hang", post(std::future::pending::<String>));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await });
@@ -165,4 +167,45 @@ async fn non_public_addresses_are_refused_unless_allowed() {
     let reply = done["data"]["content"].as_str().unwrap();
     assert!(reply.contains("redirect was refused"), "{reply}");
     assert!(reply.contains("10.255.255.1 is not public"), "{reply}");
+}
+
+#[tokio::test]
+async fn a_cancel_stops_a_run_while_spool_calls_its_tools() {
+    let tools = tool_server().await;
+    let server = TestServer::start().await;
+    let ada = server.account("ada@example.com").await;
+    let thread = thread_with(&server, &ada, &format!("http://{tools}/hang")).await;
+    let mut response = server
+        .post(
+            &format!("/api/v1/threads/{thread}/run"),
+            &ada.token,
+            json!({ "content": "/tool lookup {}", "stream": true }),
+        )
+        .send()
+        .await
+        .unwrap();
+    let mut seen = String::new();
+    while !seen.contains("event: tool_call.created") {
+        let chunk = response.chunk().await.unwrap().expect("the stream goes on");
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    let created: Value = serde_json::from_str(&crate::runs::parse_sse(&seen)[0].data).unwrap();
+    let run = created["uuid"].as_str().unwrap().to_owned();
+    let (status, cancelled) =
+        send(server.post(&format!("/api/v1/runs/{run}/cancel"), &ada.token, json!({}))).await;
+    assert_eq!(status, StatusCode::OK, "{cancelled}");
+    while let Some(chunk) = response.chunk().await.unwrap() {
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(seen.contains("event: run.cancelled"), "{seen}");
+    let (_, listed) = send(server.get(
+        &format!("/api/v1/messages?thread_uuid={thread}&per_page=10"),
+        &ada.token,
+    ))
+    .await;
+    let call = &listed["data"][1]["tool_calls"][0];
+    assert_eq!(call["kind"], "http", "{listed}");
+    assert_eq!(call["error"], "Not run: the run ended first.", "{listed}");
+    let (_, read) = send(server.get(&format!("/api/v1/runs/{run}"), &ada.token)).await;
+    assert_eq!(read["data"]["status"], "cancelled", "{read}");
 }
