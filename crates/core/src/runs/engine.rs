@@ -316,7 +316,11 @@ async fn steps(
     usage: &mut Option<(u64, u64)>,
 ) -> Outcome {
     let caller = spool.runtime().tool_caller.clone();
-    let offered = match tool_calls::offer(&run.tools, caller.as_deref()).await {
+    // With tool_choice none no tool is called: MCP servers are not asked.
+    let listing = (run.tool_choice != crate::tools::ToolChoice::None)
+        .then_some(caller.as_deref())
+        .flatten();
+    let offered = match tool_calls::offer(&run.tools, caller.is_some(), listing).await {
         Ok(offered) => offered,
         Err(why) => return Outcome::Failed(why),
     };

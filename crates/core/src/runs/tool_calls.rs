@@ -51,16 +51,17 @@ pub(super) fn mcp_tool_name(server: &str, tool: &str) -> String {
         .collect()
 }
 
-/// What the model is offered: `function` tools always; `http` tools and
-/// the tools of the MCP servers (listed now, at once) when the server can
-/// call them. A server that cannot be listed fails the run: its tools are
-/// what the agent was made with.
+/// What the model is offered: `function` tools always; `http` tools when
+/// the server can call them (`http`); the tools of the MCP servers, listed
+/// now (at once) through `listing`. A server that cannot be listed fails
+/// the run: its tools are what the agent was made with.
 pub(super) async fn offer(
     tools: &[ToolDefinition],
-    caller: Option<&dyn ToolCaller>,
+    http: bool,
+    listing: Option<&dyn ToolCaller>,
 ) -> Result<Vec<Offered>, String> {
     let listed = futures_util::future::join_all(tools.iter().map(|tool| async move {
-        match (&tool.kind, caller) {
+        match (&tool.kind, listing) {
             (ToolKind::Mcp { .. }, Some(caller)) => Some(caller.list_mcp(tool).await),
             _ => None,
         }
@@ -84,7 +85,7 @@ pub(super) async fn offer(
                 definition,
                 remote: None,
             }),
-            (ToolKind::Http { .. }, _) if caller.is_some() => offered.push(Offered {
+            (ToolKind::Http { .. }, _) if http => offered.push(Offered {
                 spec: spec(
                     tool.name.clone(),
                     tool.description.clone(),

@@ -140,6 +140,15 @@ async fn a_server_that_cannot_be_listed_fails_the_run() {
         error.contains("The tools of the MCP server 'gone' could not be listed"),
         "{done}"
     );
+    // With tool_choice none the server is not asked, and the run answers.
+    let (status, done) = send(server.post(
+        &format!("/api/v1/threads/{thread}/run"),
+        &ada.token,
+        json!({ "content": "hello", "tool_choice": "none" }),
+    ))
+    .await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    assert_eq!(done["run"]["status"], "completed", "{done}");
 }
 
 #[tokio::test]
