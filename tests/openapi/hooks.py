@@ -138,7 +138,10 @@ def before_call(context, case, kwargs):
                 path = url.split("://", 1)[1].partition("/")[2]
                 tool["url"] = "https://tools.example.com/" + path[:1000]
     choice = body.get("tool_choice")
-    names = {t.get("name") for t in tools if isinstance(t, dict)} if isinstance(tools, list) else set()
+    names = set()
+    for tool in tools if isinstance(tools, list) else []:
+        if isinstance(tool, dict) and isinstance(tool.get("name"), str):
+            names.add(tool["name"])
     if choice == "required" and not names:
         body["tool_choice"] = "auto"
     if isinstance(choice, dict):
