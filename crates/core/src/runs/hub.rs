@@ -332,6 +332,23 @@ impl Subscription {
         }
     }
 
+    /// Passes over the events up to and including the run's `waits`-th
+    /// `run.requires_action`: what the client answering that wait has
+    /// seen. What follows is the run going on from its answer.
+    pub async fn past_waits(mut self, waits: u64) -> Self {
+        let mut seen = 0;
+        while seen < waits {
+            match self.next().await {
+                Some(event) if matches!(event.kind, RunEventKind::RunRequiresAction(_)) => {
+                    seen += 1
+                }
+                Some(_) => {}
+                None => break,
+            }
+        }
+        self
+    }
+
     /// Follows the events to the end, or until the run waits for tool
     /// outputs; `None` only if the log held no run.
     pub async fn outcome(self) -> Option<RunOutcome> {

@@ -219,7 +219,7 @@ fn event_data(kind: &RunEventKind) -> String {
     }
 }
 
-fn sse(events: Subscription) -> Response {
+pub(super) fn sse(events: Subscription) -> Response {
     crate::sse::stream(events, event_data)
 }
 

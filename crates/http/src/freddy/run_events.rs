@@ -11,7 +11,7 @@ use crate::paths::{FromPath, PathId};
 use crate::query::QueryPairs;
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use spool_core::runs::ToolOutput;
 use spool_core::{RunId, ThreadId};
@@ -116,6 +116,9 @@ pub struct SubmitToolOutputs {
     /// One answer for each call of the run's
     /// `required_action.submit_tool_outputs.tool_calls`, all at once.
     pub tool_outputs: Vec<ToolOutputBody>,
+    /// Server-Sent Events of the run going on from these outputs (also
+    /// `Accept: text/event-stream`), instead of one answer at its end.
+    pub stream: Option<bool>,
     /// `org_…` or a UUID, instead of the query parameter.
     #[schema(
         pattern = "^(org_[0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32})$"
@@ -138,7 +141,8 @@ pub struct ToolOutputBody {
 /// Submit tool outputs: answer every pending call of a run in
 /// `requires_action`; the same run goes on with its next model step. Answers
 /// when the run has ended or waits for outputs again, with its last
-/// assistant message (follow it live with `…/events`). A call id that is
+/// assistant message; with `stream`, the run's events from the ones these
+/// outputs caused to the end, with their ids in the run's log. A call id that is
 /// unknown, repeated or missing answers 422 (`param: tool_outputs…`) and
 /// changes nothing; a run that is not waiting answers 409.
 #[utoipa::path(post, path = "/v1/threads/{thread_id}/runs/{run_id}/submit_tool_outputs", tag = "freddy",
@@ -147,15 +151,18 @@ pub struct ToolOutputBody {
     request_body = SubmitToolOutputs,
     security(("api_key" = []), ("bearer" = [])),
     responses(
-        (status = 200, description = "The run as it ended or waits again, with its last assistant message.", body = RunResult),
+        (status = 200, description = "The run as it ended or waits again, with its last assistant message; or, with `stream`, its events from these outputs on.",
+            content((RunResult = "application/json"), (super::openapi::RunEvent = "text/event-stream"))),
         (status = 409, description = "The run is not waiting for tool outputs, or a request with this Idempotency-Key is still in progress.", body = super::error::ErrorBody)))]
 pub async fn submit_tool_outputs(
     State(state): State<AppState>,
     Auth(principal, _): Auth<Freddy>,
     PathId(path, _): PathId<Freddy, RunPath>,
     Query(query, _): Query<Freddy, OrganizationParam>,
+    headers: HeaderMap,
     Json(body, _): Json<Freddy, SubmitToolOutputs>,
-) -> Result<axum::Json<RunResult>> {
+) -> Result<Response> {
+    let stream = crate::sse::wanted(&headers, body.stream);
     let named = super::named_organization(body.organization_id, query.organization_id)?;
     let scope = scope(&state, &principal, named.as_deref()).await?;
     state
@@ -174,6 +181,12 @@ pub async fn submit_tool_outputs(
         .spool
         .submit_tool_outputs(&principal, &scope, path.run, outputs)
         .await?;
+    if stream {
+        return Ok(crate::sse::stream(
+            events.past_waits(waits).await,
+            super::runs::data,
+        ));
+    }
     let outcome = events
         .outcome_after_waits(waits)
         .await
@@ -181,5 +194,6 @@ pub async fn submit_tool_outputs(
     Ok(axum::Json(RunResult {
         run: RunObject::new(outcome.run),
         message: outcome.reply.map(MessageObject::new),
-    }))
+    })
+    .into_response())
 }

@@ -431,3 +431,88 @@ async fn tool_outputs_refuse_strangers_and_bad_bodies_and_keep_the_run_waiting()
     let (status, body) = send(server.post(&athena, &ada.token, good.clone())).await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
 }
+
+#[tokio::test]
+async fn tool_outputs_can_answer_with_the_runs_events_from_there_on() {
+    let doc = crate::openapi::document();
+    let server = TestServer::start().await;
+    let ada = server.account("ada@example.com").await;
+    let outputs = json!([{ "tool_call_id": "call_echo_1_0", "output": "sunny" }]);
+
+    // athena: `stream: true`.
+    let (thread, run) = waiting_run(&server, &ada).await;
+    let response = server
+        .post(
+            &format!("/api/v1/runs/{run}/tool-outputs"),
+            &ada.token,
+            json!({ "tool_outputs": outputs, "stream": true }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let streamed = crate::runs::parse_sse(&response.text().await.unwrap());
+    let names: Vec<&str> = streamed.iter().map(|e| e.event.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "tool_call.completed",
+            "message.created",
+            "message.delta",
+            "message.completed",
+            "run.completed",
+            "done"
+        ],
+        "from the outputs on"
+    );
+    // The same events, with the same ids, as the run's log holds them.
+    let logged = server
+        .get(&format!("/api/v1/runs/{run}/events"), &ada.token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let logged = crate::runs::parse_sse(&logged);
+    let waited = logged
+        .iter()
+        .position(|e| e.event == "run.requires_action")
+        .unwrap();
+    let after: Vec<(u64, &str, &str)> = logged[waited + 1..]
+        .iter()
+        .map(|e| (e.id, e.event.as_str(), e.data.as_str()))
+        .collect();
+    let got: Vec<(u64, &str, &str)> = streamed
+        .iter()
+        .map(|e| (e.id, e.event.as_str(), e.data.as_str()))
+        .collect();
+    assert_eq!(got, after);
+    let (_, read) = send(server.get(&format!("/api/v1/threads/{thread}"), &ada.token)).await;
+    assert_eq!(read["data"]["message_count"], 4, "{read}");
+
+    // freddy: `Accept: text/event-stream`, in its shapes and its schema.
+    let (thread, run) = waiting_run(&server, &ada).await;
+    let names = stream_fits(
+        &doc,
+        "post",
+        "/v1/threads/{thread_id}/runs/{run_id}/submit_tool_outputs",
+        server
+            .post(
+                &format!(
+                    "/v1/threads/thrd_{}/runs/run_{}/submit_tool_outputs",
+                    thread.replace('-', ""),
+                    run.replace('-', "")
+                ),
+                &ada.token,
+                json!({ "tool_outputs": outputs }),
+            )
+            .header("accept", "text/event-stream"),
+    )
+    .await;
+    assert_eq!(
+        names.first().map(String::as_str),
+        Some("tool_call.completed")
+    );
+    assert_eq!(names.last().map(String::as_str), Some("done"));
+}
