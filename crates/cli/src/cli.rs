@@ -187,6 +187,16 @@ pub struct SettingArgs {
     )]
     pub allowed_tool_hosts: Option<String>,
 
+    /// Bearer token GET /metrics asks for, at least 16 characters; better from the environment [default: none, /metrics answers 404]
+    #[arg(
+        long,
+        env = "SPOOL_METRICS_TOKEN",
+        global = true,
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub metrics_token: Option<String>,
+
     /// Model for runs that name none [default: echo]
     #[arg(long, env = "SPOOL_DEFAULT_MODEL", global = true, value_name = "NAME")]
     pub default_model: Option<String>,

@@ -54,6 +54,7 @@ pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
     let backend = spool.store().backend();
     let http = HttpConfig {
         body_limit_bytes: config.body_limit_bytes,
+        metrics_token: config.metrics_token.as_ref().map(|t| t.hash()),
     };
     let app = spool_http::app(spool, http);
     let shutdown = shutdown_signal().context("cannot listen for SIGTERM")?;

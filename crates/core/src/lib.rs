@@ -16,6 +16,7 @@ pub mod runs;
 pub mod secret;
 pub mod service;
 pub mod store;
+pub mod telemetry;
 pub mod tools;
 pub mod validate;
 

@@ -25,6 +25,11 @@ pub trait Store: Send + Sync + 'static {
     /// Cheap round trip proving the database answers.
     async fn ping(&self) -> StoreResult<()>;
 
+    /// The connection pool's use now, for backends that pool connections.
+    fn pool_use(&self) -> Option<PoolUse> {
+        None
+    }
+
     // --- users -----------------------------------------------------------
 
     async fn count_users(&self) -> StoreResult<u64>;
@@ -375,6 +380,13 @@ pub struct StoredRunEvent {
 
 /// Who carries out a keyed request (a process's id) and until when it is
 /// presumed alive unless it renews the lease.
+/// Connections a pool holds, and how many of them are idle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolUse {
+    pub size: u32,
+    pub idle: u32,
+}
+
 #[derive(Clone, Copy, Debug)]
 pub struct Lease<'a> {
     pub holder: &'a str,

@@ -94,6 +94,7 @@ pub fn router(state: AppState) -> Router {
         .merge(freddy::routes())
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(crate::telemetry::scrape))
         .merge(crate::openapi::docs())
         .merge(crate::console::routes())
         .fallback(middleware::route_not_found)
@@ -104,6 +105,7 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::map_response(
             middleware::method_not_allowed_body,
         ))
-        .layer(DefaultBodyLimit::max(body_limit));
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::from_fn(crate::telemetry::record));
     middleware::with_observability(app).with_state(state)
 }

@@ -32,6 +32,7 @@ pub fn to_toml(config: &Config) -> String {
          run_max_steps = {}\n\
          tool_outputs_timeout_seconds = {}\n\
          allowed_tool_hosts = [{}]\n\
+         {}\n\
          log = {}\n\
          log_format = {}\n\
          {}{}\
@@ -64,6 +65,11 @@ pub fn to_toml(config: &Config) -> String {
             .map(|h| quoted(h))
             .collect::<Vec<_>>()
             .join(", "),
+        if config.metrics_token.is_some() {
+            "# metrics_token: set (a secret, not shown)"
+        } else {
+            "# metrics_token: unset, /metrics answers 404"
+        },
         quoted(&config.log),
         quoted(config.log_format.as_str()),
         config

@@ -375,3 +375,20 @@ fn run_steps_and_the_tool_outputs_wait_are_settings() {
         "{error}"
     );
 }
+
+#[test]
+fn the_metrics_token_is_a_secret_of_some_length() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let text = ok(spool(dir).arg("config"));
+    assert!(text.contains("# metrics_token: unset"), "{text}");
+    let token = "scrape-token-0123456789";
+    let text = ok(spool(dir).env("SPOOL_METRICS_TOKEN", token).arg("config"));
+    assert!(!text.contains(token), "{text}");
+    assert!(text.contains("# metrics_token: set"), "{text}");
+    let error = fails(spool(dir).args(["--metrics-token", "short", "config"]));
+    assert!(
+        error.contains("metrics_token: must be at least 16 characters (from --metrics-token)"),
+        "{error}"
+    );
+}

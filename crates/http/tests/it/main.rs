@@ -25,6 +25,7 @@ mod seeds;
 mod server_metadata;
 mod shape;
 mod sign_in_throttle;
+mod telemetry;
 mod thena;
 mod threads;
 mod tools;

@@ -88,6 +88,13 @@ impl Store for PostgresStore {
         "postgres"
     }
 
+    fn pool_use(&self) -> Option<spool_core::store::PoolUse> {
+        Some(spool_core::store::PoolUse {
+            size: self.pool.size(),
+            idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
+        })
+    }
+
     #[instrument(skip_all)]
     async fn ping(&self) -> StoreResult<()> {
         sqlx::query("SELECT 1")
