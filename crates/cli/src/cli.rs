@@ -187,6 +187,15 @@ pub struct SettingArgs {
     )]
     pub allowed_tool_hosts: Option<String>,
 
+    /// Hosts or addresses webhooks may be sent to although they are not public (comma-separated) [default: none]
+    #[arg(
+        long,
+        env = "SPOOL_ALLOWED_WEBHOOK_HOSTS",
+        global = true,
+        value_name = "HOSTS"
+    )]
+    pub allowed_webhook_hosts: Option<String>,
+
     /// Bearer token GET /metrics asks for, at least 16 characters; better from the environment [default: none, /metrics answers 404]
     #[arg(
         long,

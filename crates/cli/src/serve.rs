@@ -50,6 +50,8 @@ pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
     // Leases on this node's runs, the end of runs whose node stopped, and
     // the retention of run events.
     tokio::spawn(spool.clone().serve_runs());
+    // The webhook outbox: due deliveries, sent and retried.
+    tokio::spawn(spool.clone().serve_webhooks());
 
     let backend = spool.store().backend();
     let http = HttpConfig {

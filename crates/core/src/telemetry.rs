@@ -63,6 +63,13 @@ pub struct StoreLabels {
     pub operation: &'static str,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct DeliveryLabels {
+    /// `delivered`, `retrying` (failed, tried again later) or `failed`
+    /// (failed for the last time).
+    pub outcome: &'static str,
+}
+
 type Histograms<L> = Family<L, Histogram, fn() -> Histogram>;
 
 /// Every metric spool exports.
@@ -81,6 +88,7 @@ pub struct Telemetry {
     pub sqlite_batch_size: Histogram,
     pub postgres_pool_size: Gauge,
     pub postgres_pool_idle: Gauge,
+    pub webhook_deliveries: Family<DeliveryLabels, Counter>,
 }
 
 /// 1 ms to about 65 s: requests, store operations, first tokens.
@@ -110,6 +118,7 @@ impl Telemetry {
         let sqlite_batch_size = Histogram::new(exponential_buckets(1.0, 2.0, 9));
         let postgres_pool_size = Gauge::default();
         let postgres_pool_idle = Gauge::default();
+        let webhook_deliveries = Family::default();
         registry.register(
             "http_requests",
             "HTTP requests answered, by route template, method and status",
@@ -175,6 +184,11 @@ impl Telemetry {
             "Connections of the PostgreSQL pool that are idle now",
             postgres_pool_idle.clone(),
         );
+        registry.register(
+            "webhook_deliveries",
+            "Webhook delivery attempts, by outcome",
+            webhook_deliveries.clone(),
+        );
         Self {
             registry,
             http_requests,
@@ -190,6 +204,7 @@ impl Telemetry {
             sqlite_batch_size,
             postgres_pool_size,
             postgres_pool_idle,
+            webhook_deliveries,
         }
     }
 

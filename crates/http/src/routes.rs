@@ -36,6 +36,18 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api-keys/{uuid}", delete(athena::keys::revoke))
         .route(
+            "/webhooks",
+            get(athena::webhooks::list).post(athena::webhooks::create),
+        )
+        .route(
+            "/webhooks/{uuid}",
+            get(athena::webhooks::show).delete(athena::webhooks::delete),
+        )
+        .route(
+            "/webhooks/{uuid}/deliveries",
+            get(athena::webhooks::deliveries),
+        )
+        .route(
             "/agents",
             get(athena::agents::list).post(athena::agents::create),
         )

@@ -23,6 +23,7 @@ pub mod testing;
 mod timeouts;
 mod tokenizer;
 mod tool_http;
+mod webhooks;
 mod wiring;
 
 pub use anthropic::{Anthropic, AnthropicSettings};
@@ -37,6 +38,7 @@ pub use retry::{RetryPolicy, Retrying};
 pub use timeouts::{Timeouts, WithTimeouts, shared_client};
 pub use tokenizer::{O200kTokenizer, tokenizer};
 pub use tool_http::{HttpTools, TOOL_CALL_TIMEOUT, TOOL_RESPONSE_MAX_BYTES};
+pub use webhooks::{HttpWebhooks, WEBHOOK_TIMEOUT};
 pub use wiring::core_catalog;
 
 use config::{resolve_key, retry_policy};

@@ -16,8 +16,10 @@ use spool_core::store::{
     Lease, NewRunEvent, PoolUse, RemoveMember, RunSignals, StoreResult, StoredRunEvent,
 };
 use spool_core::telemetry::{StoreLabels, metrics, seconds};
+use spool_core::webhooks::{DeliveryAttempt, DueDelivery, Webhook, WebhookDelivery};
 use spool_core::{
-    AgentId, ApiKeyId, MessageId, RunId, Store, ThreadId, Timestamp, UserId, WorkspaceId,
+    AgentId, ApiKeyId, DeliveryId, MessageId, RunId, Store, ThreadId, Timestamp, UserId, WebhookId,
+    WorkspaceId,
 };
 use std::time::Instant;
 
@@ -480,6 +482,68 @@ impl<S: Store> Store for Metered<S> {
 
     async fn metrics(&self, query: MetricsQuery) -> StoreResult<Vec<MetricsPoint>> {
         self.timed("metrics", self.inner.metrics(query)).await
+    }
+
+    async fn insert_webhook(&self, webhook: Webhook) -> StoreResult<()> {
+        self.timed("insert_webhook", self.inner.insert_webhook(webhook))
+            .await
+    }
+
+    async fn webhook(&self, workspace: WorkspaceId, id: WebhookId) -> StoreResult<Option<Webhook>> {
+        self.timed("webhook", self.inner.webhook(workspace, id))
+            .await
+    }
+
+    async fn list_webhooks(
+        &self,
+        workspace: WorkspaceId,
+        page: PageRequest,
+    ) -> StoreResult<Page<Webhook>> {
+        self.timed("list_webhooks", self.inner.list_webhooks(workspace, page))
+            .await
+    }
+
+    async fn delete_webhook(&self, workspace: WorkspaceId, id: WebhookId) -> StoreResult<bool> {
+        self.timed("delete_webhook", self.inner.delete_webhook(workspace, id))
+            .await
+    }
+
+    async fn list_webhook_deliveries(
+        &self,
+        webhook: WebhookId,
+        page: PageRequest,
+    ) -> StoreResult<Page<WebhookDelivery>> {
+        self.timed(
+            "list_webhook_deliveries",
+            self.inner.list_webhook_deliveries(webhook, page),
+        )
+        .await
+    }
+
+    async fn claim_webhook_deliveries(
+        &self,
+        lease: Lease<'_>,
+        at: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<DueDelivery>> {
+        self.timed(
+            "claim_webhook_deliveries",
+            self.inner.claim_webhook_deliveries(lease, at, limit),
+        )
+        .await
+    }
+
+    async fn record_webhook_attempt(
+        &self,
+        id: DeliveryId,
+        holder: &str,
+        attempt: DeliveryAttempt,
+    ) -> StoreResult<bool> {
+        self.timed(
+            "record_webhook_attempt",
+            self.inner.record_webhook_attempt(id, holder, attempt),
+        )
+        .await
     }
 
     async fn idempotency_begin(

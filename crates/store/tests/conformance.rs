@@ -35,6 +35,8 @@ mod runs;
 mod search;
 #[path = "conformance/threads.rs"]
 mod threads;
+#[path = "conformance/webhooks.rs"]
+mod webhooks;
 #[path = "conformance/workspaces.rs"]
 mod workspaces;
 
@@ -143,6 +145,8 @@ stories! {
     threads::story_keyset_walk => keyset_walk,
     threads::story_keyset_walk_under_inserts => keyset_walk_under_inserts,
     feedback::story_feedback => feedback,
+    webhooks::story_webhook_outbox => webhook_outbox,
+    webhooks::story_concurrent_claims => concurrent_webhook_claims,
 }
 
 /// On tokio's paused clock, which needs the current-thread runtime; SQLite
@@ -152,4 +156,27 @@ stories! {
 async fn sqlite_deltas_are_coalesced() {
     let backend = sqlite().await;
     run_races::story_deltas_are_coalesced(backend.store.clone()).await;
+}
+
+/// A delivery owed at a run's end is in the database, not in the process:
+/// a store opened again on the same database finds it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_webhook_outbox_survives_reopening() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("spool.db");
+    let first: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).await.unwrap());
+    let hook = webhooks::end_a_run_owing_a_delivery(first.clone()).await;
+    drop(first);
+    let second: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).await.unwrap());
+    webhooks::the_delivery_is_still_owed(second, hook).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_webhook_outbox_survives_reopening() {
+    let database = fresh_postgres().await;
+    let first: Arc<dyn Store> = Arc::new(PostgresStore::connect(&database.url).await.unwrap());
+    let hook = webhooks::end_a_run_owing_a_delivery(first.clone()).await;
+    drop(first);
+    let second: Arc<dyn Store> = Arc::new(PostgresStore::connect(&database.url).await.unwrap());
+    webhooks::the_delivery_is_still_owed(second, hook).await;
 }

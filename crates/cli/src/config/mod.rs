@@ -88,6 +88,8 @@ pub struct Config {
     pub tool_outputs_timeout_seconds: u64,
     /// Non-public hosts or addresses `http` tools may reach.
     pub allowed_tool_hosts: Vec<String>,
+    /// Non-public hosts or addresses webhooks may be sent to.
+    pub allowed_webhook_hosts: Vec<String>,
     /// The token `GET /metrics` asks for; `None`: the endpoint answers 404.
     pub metrics_token: Option<MetricsToken>,
     pub log: String,
@@ -385,13 +387,17 @@ pub fn load(args: SettingArgs, matches: &ArgMatches) -> Result<Config, ConfigErr
         }
     };
 
-    let allowed_tool_hosts: Vec<String> = match args.allowed_tool_hosts {
-        Some(list) => list.split(',').map(|h| h.trim().to_owned()).collect(),
-        None => file.allowed_tool_hosts.unwrap_or_default(),
-    }
-    .into_iter()
-    .filter(|h| !h.is_empty())
-    .collect();
+    let host_list = |flag: Option<String>, file: Option<Vec<String>>| -> Vec<String> {
+        match flag {
+            Some(list) => list.split(',').map(|h| h.trim().to_owned()).collect(),
+            None => file.unwrap_or_default(),
+        }
+        .into_iter()
+        .filter(|h| !h.is_empty())
+        .collect()
+    };
+    let allowed_tool_hosts = host_list(args.allowed_tool_hosts, file.allowed_tool_hosts);
+    let allowed_webhook_hosts = host_list(args.allowed_webhook_hosts, file.allowed_webhook_hosts);
     let metrics_token = match (args.metrics_token, file.metrics_token) {
         (Some(value), _) => Some(Raw {
             value,
@@ -456,6 +462,7 @@ pub fn load(args: SettingArgs, matches: &ArgMatches) -> Result<Config, ConfigErr
         run_max_steps,
         tool_outputs_timeout_seconds,
         allowed_tool_hosts,
+        allowed_webhook_hosts,
         metrics_token,
         log: log.value,
         log_format,

@@ -32,6 +32,7 @@ pub fn to_toml(config: &Config) -> String {
          run_max_steps = {}\n\
          tool_outputs_timeout_seconds = {}\n\
          allowed_tool_hosts = [{}]\n\
+         allowed_webhook_hosts = [{}]\n\
          {}\n\
          log = {}\n\
          log_format = {}\n\
@@ -61,6 +62,12 @@ pub fn to_toml(config: &Config) -> String {
         config.tool_outputs_timeout_seconds,
         config
             .allowed_tool_hosts
+            .iter()
+            .map(|h| quoted(h))
+            .collect::<Vec<_>>()
+            .join(", "),
+        config
+            .allowed_webhook_hosts
             .iter()
             .map(|h| quoted(h))
             .collect::<Vec<_>>()

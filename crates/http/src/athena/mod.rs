@@ -13,6 +13,7 @@ pub mod runs;
 pub mod threads;
 pub mod tool_outputs;
 pub mod tool_schema;
+pub mod webhooks;
 pub mod wire;
 pub mod workspaces;
 
