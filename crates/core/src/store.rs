@@ -163,6 +163,11 @@ pub trait Store: Send + Sync + 'static {
     /// and takes one from its agent's `threads_count`, in one transaction;
     /// its messages leave the search index with it.
     async fn delete_thread(&self, workspace: WorkspaceId, id: ThreadId) -> StoreResult<bool>;
+    /// Deletes up to `limit` idle threads whose `expires_at` is at or before
+    /// `at`, or that have none and whose last activity is older than their
+    /// workspace's `thread_retention_days` — each as `delete_thread` would,
+    /// in one transaction. Answers how many.
+    async fn delete_expired_threads(&self, at: Timestamp, limit: u32) -> StoreResult<u64>;
     async fn list_threads(&self, query: ThreadQuery) -> StoreResult<Listing<Thread>>;
 
     // --- messages ------------------------------------------------------------

@@ -89,6 +89,7 @@ pub struct Telemetry {
     pub postgres_pool_size: Gauge,
     pub postgres_pool_idle: Gauge,
     pub webhook_deliveries: Family<DeliveryLabels, Counter>,
+    pub threads_expired: Counter,
 }
 
 /// 1 ms to about 65 s: requests, store operations, first tokens.
@@ -119,6 +120,7 @@ impl Telemetry {
         let postgres_pool_size = Gauge::default();
         let postgres_pool_idle = Gauge::default();
         let webhook_deliveries = Family::default();
+        let threads_expired = Counter::default();
         registry.register(
             "http_requests",
             "HTTP requests answered, by route template, method and status",
@@ -189,6 +191,11 @@ impl Telemetry {
             "Webhook delivery attempts, by outcome",
             webhook_deliveries.clone(),
         );
+        registry.register(
+            "threads_expired",
+            "Threads the retention sweep deleted",
+            threads_expired.clone(),
+        );
         Self {
             registry,
             http_requests,
@@ -205,6 +212,7 @@ impl Telemetry {
             postgres_pool_size,
             postgres_pool_idle,
             webhook_deliveries,
+            threads_expired,
         }
     }
 

@@ -306,6 +306,14 @@ impl<S: Store> Store for Metered<S> {
             .await
     }
 
+    async fn delete_expired_threads(&self, at: Timestamp, limit: u32) -> StoreResult<u64> {
+        self.timed(
+            "delete_expired_threads",
+            self.inner.delete_expired_threads(at, limit),
+        )
+        .await
+    }
+
     async fn list_threads(&self, query: ThreadQuery) -> StoreResult<Listing<Thread>> {
         self.timed("list_threads", self.inner.list_threads(query))
             .await

@@ -58,6 +58,11 @@ pub const SQLITE: &[Migration] = &[
         name: "webhooks",
         sql: include_str!("../migrations/sqlite/0010_webhooks.sql"),
     },
+    Migration {
+        version: 11,
+        name: "retention",
+        sql: include_str!("../migrations/sqlite/0011_retention.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -110,5 +115,10 @@ pub const POSTGRES: &[Migration] = &[
         version: 10,
         name: "webhooks",
         sql: include_str!("../migrations/postgres/0010_webhooks.sql"),
+    },
+    Migration {
+        version: 11,
+        name: "retention",
+        sql: include_str!("../migrations/postgres/0011_retention.sql"),
     },
 ];

@@ -25,6 +25,8 @@ mod messages;
 mod metrics;
 #[path = "conformance/postgres_only.rs"]
 mod postgres_only;
+#[path = "conformance/retention.rs"]
+mod retention;
 #[path = "conformance/run_log.rs"]
 mod run_log;
 #[path = "conformance/run_races.rs"]
@@ -147,6 +149,7 @@ stories! {
     feedback::story_feedback => feedback,
     webhooks::story_webhook_outbox => webhook_outbox,
     webhooks::story_concurrent_claims => concurrent_webhook_claims,
+    retention::story_thread_retention => thread_retention,
 }
 
 /// On tokio's paused clock, which needs the current-thread runtime; SQLite

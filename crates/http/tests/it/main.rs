@@ -19,6 +19,7 @@ mod page_bytes;
 mod paging;
 mod protocol;
 mod request_ids;
+mod retention;
 mod runs;
 mod search;
 mod seeds;

@@ -335,6 +335,11 @@ impl Store for PostgresStore {
         threads::delete_thread(&self.pool, workspace, id).await
     }
 
+    #[instrument(skip_all)]
+    async fn delete_expired_threads(&self, at: Timestamp, limit: u32) -> StoreResult<u64> {
+        threads::delete_expired_threads(&self.pool, at, limit).await
+    }
+
     #[instrument(skip_all, fields(workspace.id = %query.workspace))]
     async fn list_threads(&self, query: ThreadQuery) -> StoreResult<Listing<Thread>> {
         thread_list::list_threads(&self.pool, query).await

@@ -453,6 +453,12 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn delete_expired_threads(&self, at: Timestamp, limit: u32) -> StoreResult<u64> {
+        self.engine
+            .write(move |conn| threads::delete_expired(conn, at, limit))
+            .await
+    }
+
     async fn list_threads(&self, query: ThreadQuery) -> StoreResult<Listing<Thread>> {
         self.engine
             .read(move |conn| thread_list::list(conn, query))
