@@ -242,6 +242,30 @@ pub enum Command {
     Key(KeyCommand),
     /// Copy a SQLite database to PATH while the server keeps running (VACUUM INTO)
     Backup(BackupArgs),
+    /// Write the database, or one workspace, as JSON Lines (to stdout unless --output)
+    Export(ExportArgs),
+    /// Add the JSON Lines of `spool export` to the database, in one transaction
+    Import(ImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Only this workspace and the users, agents and threads it holds [default: everything]
+    #[arg(long, value_name = "UUID")]
+    pub workspace: Option<String>,
+    /// Include users' password hashes (argon2id); without them imported users cannot sign in
+    #[arg(long)]
+    pub include_password_hashes: bool,
+    /// Write to this new file instead of stdout (an existing file is refused)
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The file `spool export` wrote; `-` or none reads stdin
+    #[arg(value_name = "FILE")]
+    pub file: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -6,6 +6,7 @@ pub mod migrations;
 pub mod postgres;
 pub mod sqlite;
 pub mod test_db;
+pub mod transfer;
 
 use spool_core::{Store, StoreError};
 use std::path::Path;

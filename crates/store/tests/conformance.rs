@@ -183,3 +183,44 @@ async fn postgres_webhook_outbox_survives_reopening() {
     let second: Arc<dyn Store> = Arc::new(PostgresStore::connect(&database.url).await.unwrap());
     webhooks::the_delivery_is_still_owed(second, hook).await;
 }
+
+/// Every column of an exported table is in the export's schema (but the
+/// derived ones): a migration that adds one must add it there too, or
+/// `spool export` would drop it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_export_schema_has_every_column() {
+    use spool_store::transfer::schema::TABLES;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("spool.db");
+    drop(SqliteStore::open(&path).await.unwrap());
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let database = fresh_postgres().await;
+    let mut pg = <sqlx::PgConnection as sqlx::Connection>::connect(&database.url)
+        .await
+        .unwrap();
+    drop(PostgresStore::connect(&database.url).await.unwrap());
+    for table in TABLES {
+        let mut listed: Vec<&str> = table.columns.iter().map(|(c, _)| *c).collect();
+        listed.sort_unstable();
+        let mut sqlite: Vec<String> = conn
+            .prepare(&format!("PRAGMA table_info({})", table.table))
+            .unwrap()
+            .query_map([], |r| r.get::<_, String>(1))
+            .unwrap()
+            .map(Result::unwrap)
+            .filter(|c| c != "rid")
+            .collect();
+        sqlite.sort();
+        assert_eq!(sqlite, listed, "SQLite {}", table.table);
+        let mut postgres: Vec<String> = sqlx::query_scalar(
+            "SELECT column_name::text FROM information_schema.columns \
+             WHERE table_name = $1 AND is_generated = 'NEVER'",
+        )
+        .bind(table.table)
+        .fetch_all(&mut pg)
+        .await
+        .unwrap();
+        postgres.sort();
+        assert_eq!(postgres, listed, "PostgreSQL {}", table.table);
+    }
+}
