@@ -190,6 +190,16 @@ pub(super) fn enqueue(
     Ok(())
 }
 
+/// Whether any delivery is due at `at`.
+pub(super) fn any_due(conn: &Connection, at: Timestamp) -> Result<bool> {
+    conn.prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM webhook_deliveries
+                        WHERE status = 'pending' AND next_attempt_at <= ?1)",
+    )
+    .and_then(|mut s| s.query_row([micros(at)], |r| r.get(0)))
+    .map_err(backend_error)
+}
+
 /// One node: a claim is the lease alone.
 pub(super) fn claim(
     conn: &Connection,
