@@ -352,6 +352,7 @@ fn new_thread(workspace: WorkspaceId, user: UserId, title: &str) -> Thread {
         visible_in_ui: true,
         input_tokens: 0,
         output_tokens: 0,
+        expires_at: None,
         created_at: at,
         updated_at: at,
     }

@@ -187,6 +187,25 @@ pub struct SettingArgs {
     )]
     pub allowed_tool_hosts: Option<String>,
 
+    /// Hosts or addresses webhooks may be sent to although they are not public (comma-separated) [default: none]
+    #[arg(
+        long,
+        env = "SPOOL_ALLOWED_WEBHOOK_HOSTS",
+        global = true,
+        value_name = "HOSTS"
+    )]
+    pub allowed_webhook_hosts: Option<String>,
+
+    /// Bearer token GET /metrics asks for, at least 16 characters; better from the environment [default: none, /metrics answers 404]
+    #[arg(
+        long,
+        env = "SPOOL_METRICS_TOKEN",
+        global = true,
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub metrics_token: Option<String>,
+
     /// Model for runs that name none [default: echo]
     #[arg(long, env = "SPOOL_DEFAULT_MODEL", global = true, value_name = "NAME")]
     pub default_model: Option<String>,
@@ -223,6 +242,30 @@ pub enum Command {
     Key(KeyCommand),
     /// Copy a SQLite database to PATH while the server keeps running (VACUUM INTO)
     Backup(BackupArgs),
+    /// Write the database, or one workspace, as JSON Lines (to stdout unless --output)
+    Export(ExportArgs),
+    /// Add the JSON Lines of `spool export` to the database, in one transaction
+    Import(ImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Only this workspace and the users, agents and threads it holds [default: everything]
+    #[arg(long, value_name = "UUID")]
+    pub workspace: Option<String>,
+    /// Include users' password hashes (argon2id); without them imported users cannot sign in
+    #[arg(long)]
+    pub include_password_hashes: bool,
+    /// Write to this new file instead of stdout (an existing file is refused)
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The file `spool export` wrote; `-` or none reads stdin
+    #[arg(value_name = "FILE")]
+    pub file: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -47,7 +47,10 @@ pub async fn open(config: &Config) -> anyhow::Result<Spool> {
     let runtime = runtime.with_tool_caller(std::sync::Arc::new(
         spool_providers::OutboundTools::new(config.allowed_tool_hosts.iter().cloned()),
     ));
-    Ok(Spool::new(store, spool_config).with_runtime(runtime))
+    let webhooks = spool_providers::HttpWebhooks::new(config.allowed_webhook_hosts.iter().cloned());
+    Ok(Spool::new(store, spool_config)
+        .with_runtime(runtime)
+        .with_webhook_sender(std::sync::Arc::new(webhooks)))
 }
 
 /// One line for the operator: each invalid field with its problems, or the

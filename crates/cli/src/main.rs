@@ -10,6 +10,7 @@ mod database_lock;
 mod logging;
 mod open_files;
 mod serve;
+mod transfer;
 
 use clap::{CommandFactory, FromArgMatches};
 use cli::{Cli, Command, KeyCommand, UserCommand, WorkspaceCommand};
@@ -61,6 +62,8 @@ fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<()> {
         Command::User(_) => ("spool user", COMMAND_PATIENCE),
         Command::Workspace(_) => ("spool workspace", COMMAND_PATIENCE),
         Command::Key(_) => ("spool key", COMMAND_PATIENCE),
+        Command::Export(_) => ("spool export", COMMAND_PATIENCE),
+        Command::Import(_) => ("spool import", COMMAND_PATIENCE),
         // Copies a live database: it takes a read snapshot, not the lock.
         Command::Backup(args) => return commands::backup(&config, args),
     };
@@ -82,6 +85,8 @@ fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<()> {
             Command::Key(KeyCommand::Create(args)) => commands::create_key(&config, args).await,
             Command::Key(KeyCommand::List(args)) => commands::list_keys(&config, args).await,
             Command::Key(KeyCommand::Revoke(args)) => commands::revoke_key(&config, args).await,
+            Command::Export(args) => transfer::export(&config, args).await,
+            Command::Import(args) => transfer::import(&config, args).await,
             Command::Backup(_) => Ok(()),
         }
     })

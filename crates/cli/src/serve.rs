@@ -50,10 +50,13 @@ pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
     // Leases on this node's runs, the end of runs whose node stopped, and
     // the retention of run events.
     tokio::spawn(spool.clone().serve_runs());
+    // The webhook outbox: due deliveries, sent and retried.
+    tokio::spawn(spool.clone().serve_webhooks());
 
     let backend = spool.store().backend();
     let http = HttpConfig {
         body_limit_bytes: config.body_limit_bytes,
+        metrics_token: config.metrics_token.as_ref().map(|t| t.hash()),
     };
     let app = spool_http::app(spool, http);
     let shutdown = shutdown_signal().context("cannot listen for SIGTERM")?;

@@ -71,6 +71,16 @@ uuid_id!(
     FeedbackId
 );
 
+uuid_id!(
+    /// A workspace's webhook: a URL told when runs end.
+    WebhookId
+);
+uuid_id!(
+    /// One event sent to one webhook (its `webhook-id` header), kept
+    /// through its retries.
+    DeliveryId
+);
+
 /// Users carry an integer id on the wire (athena `id`) as well as a UUID.
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,

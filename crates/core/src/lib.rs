@@ -16,12 +16,15 @@ pub mod runs;
 pub mod secret;
 pub mod service;
 pub mod store;
+pub mod telemetry;
 pub mod tools;
 pub mod validate;
+pub mod webhooks;
 
 pub use error::{CoreError, StoreError, ValidationErrors};
 pub use ids::{
-    AgentId, ApiKeyId, FeedbackId, MessageId, RunId, SessionId, ThreadId, UserId, WorkspaceId,
+    AgentId, ApiKeyId, DeliveryId, FeedbackId, MessageId, RunId, SessionId, ThreadId, UserId,
+    WebhookId, WorkspaceId,
 };
 pub use service::{Principal, Spool, SpoolConfig};
 pub use store::Store;

@@ -42,6 +42,9 @@ pub struct Workspace {
     pub metadata: Metadata,
     /// The user who created it; `None` once that user is gone.
     pub owner_id: Option<UserId>,
+    /// Threads without an `expires_at` of their own are deleted this many
+    /// days after their last activity; kept for good when `None`.
+    pub thread_retention_days: Option<u32>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -54,6 +57,8 @@ pub struct WorkspacePatch {
     pub profile_photo_url: Option<Option<String>>,
     pub is_onboarded: Option<bool>,
     pub metadata: Option<Metadata>,
+    /// `Some(None)` keeps threads for good again.
+    pub thread_retention_days: Option<Option<u32>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

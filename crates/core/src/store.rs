@@ -4,7 +4,9 @@
 
 use crate::Timestamp;
 use crate::error::StoreError;
-use crate::ids::{AgentId, ApiKeyId, MessageId, RunId, ThreadId, UserId, WorkspaceId};
+use crate::ids::{
+    AgentId, ApiKeyId, DeliveryId, MessageId, RunId, ThreadId, UserId, WebhookId, WorkspaceId,
+};
 use crate::listing::{Listing, Paging};
 use crate::model::{
     Agent, AgentShare, ApiKey, Feedback, FinishedRun, Member, Message, NewUser, Role, Run,
@@ -13,6 +15,7 @@ use crate::model::{
 use crate::paging::{Page, PageRequest};
 use crate::query::{AgentQuery, IdempotencyBegin, MetricsPoint, MetricsQuery, ThreadQuery};
 use crate::secret::TokenHash;
+use crate::webhooks::{DeliveryAttempt, DueDelivery, Webhook, WebhookDelivery};
 use serde_json::Value;
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -24,6 +27,11 @@ pub trait Store: Send + Sync + 'static {
 
     /// Cheap round trip proving the database answers.
     async fn ping(&self) -> StoreResult<()>;
+
+    /// The connection pool's use now, for backends that pool connections.
+    fn pool_use(&self) -> Option<PoolUse> {
+        None
+    }
 
     // --- users -----------------------------------------------------------
 
@@ -155,6 +163,11 @@ pub trait Store: Send + Sync + 'static {
     /// and takes one from its agent's `threads_count`, in one transaction;
     /// its messages leave the search index with it.
     async fn delete_thread(&self, workspace: WorkspaceId, id: ThreadId) -> StoreResult<bool>;
+    /// Deletes up to `limit` idle threads whose `expires_at` is at or before
+    /// `at`, or that have none and whose last activity is older than their
+    /// workspace's `thread_retention_days` — each as `delete_thread` would,
+    /// in one transaction. Answers how many.
+    async fn delete_expired_threads(&self, at: Timestamp, limit: u32) -> StoreResult<u64>;
     async fn list_threads(&self, query: ThreadQuery) -> StoreResult<Listing<Thread>>;
 
     // --- messages ------------------------------------------------------------
@@ -310,6 +323,42 @@ pub trait Store: Send + Sync + 'static {
     /// Non-empty buckets in time order, answered from the created_at indexes.
     async fn metrics(&self, query: MetricsQuery) -> StoreResult<Vec<MetricsPoint>>;
 
+    // --- webhooks ------------------------------------------------------------
+
+    async fn insert_webhook(&self, webhook: Webhook) -> StoreResult<()>;
+    async fn webhook(&self, workspace: WorkspaceId, id: WebhookId) -> StoreResult<Option<Webhook>>;
+    /// Newest first.
+    async fn list_webhooks(
+        &self,
+        workspace: WorkspaceId,
+        page: PageRequest,
+    ) -> StoreResult<Page<Webhook>>;
+    /// Deletes it and its deliveries. `false` when absent.
+    async fn delete_webhook(&self, workspace: WorkspaceId, id: WebhookId) -> StoreResult<bool>;
+    /// The webhook's deliveries, newest first.
+    async fn list_webhook_deliveries(
+        &self,
+        webhook: WebhookId,
+        page: PageRequest,
+    ) -> StoreResult<Page<WebhookDelivery>>;
+    /// Claims up to `limit` pending deliveries due at `at` whose lease (if
+    /// any) has run out, leasing them to `lease.holder`; no two callers
+    /// claim the same one while its lease lasts. Oldest due first.
+    async fn claim_webhook_deliveries(
+        &self,
+        lease: Lease<'_>,
+        at: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<DueDelivery>>;
+    /// Records an attempt at a delivery `holder` has claimed, and ends the
+    /// claim; `false` (nothing written) when it no longer holds it.
+    async fn record_webhook_attempt(
+        &self,
+        id: DeliveryId,
+        holder: &str,
+        attempt: DeliveryAttempt,
+    ) -> StoreResult<bool>;
+
     // --- idempotency ---------------------------------------------------------
 
     /// Claims `key` for `owner` (an authenticated principal) with the
@@ -375,6 +424,13 @@ pub struct StoredRunEvent {
 
 /// Who carries out a keyed request (a process's id) and until when it is
 /// presumed alive unless it renews the lease.
+/// Connections a pool holds, and how many of them are idle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolUse {
+    pub size: u32,
+    pub idle: u32,
+}
+
 #[derive(Clone, Copy, Debug)]
 pub struct Lease<'a> {
     pub holder: &'a str,

@@ -15,6 +15,7 @@ pub mod paths;
 pub mod query;
 pub mod routes;
 pub mod sse;
+pub mod telemetry;
 pub mod thena;
 pub mod tool_schema;
 
@@ -25,12 +26,16 @@ use spool_core::Spool;
 pub struct HttpConfig {
     /// Largest request body accepted; larger ones answer 413.
     pub body_limit_bytes: usize,
+    /// The hash of the bearer token `GET /metrics` asks for; without one,
+    /// `/metrics` answers 404.
+    pub metrics_token: Option<spool_core::secret::TokenHash>,
 }
 
 impl Default for HttpConfig {
     fn default() -> Self {
         Self {
             body_limit_bytes: 2 * 1024 * 1024,
+            metrics_token: None,
         }
     }
 }

@@ -36,6 +36,18 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api-keys/{uuid}", delete(athena::keys::revoke))
         .route(
+            "/webhooks",
+            get(athena::webhooks::list).post(athena::webhooks::create),
+        )
+        .route(
+            "/webhooks/{uuid}",
+            get(athena::webhooks::show).delete(athena::webhooks::delete),
+        )
+        .route(
+            "/webhooks/{uuid}/deliveries",
+            get(athena::webhooks::deliveries),
+        )
+        .route(
             "/agents",
             get(athena::agents::list).post(athena::agents::create),
         )
@@ -94,6 +106,7 @@ pub fn router(state: AppState) -> Router {
         .merge(freddy::routes())
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(crate::telemetry::scrape))
         .merge(crate::openapi::docs())
         .merge(crate::console::routes())
         .fallback(middleware::route_not_found)
@@ -104,6 +117,7 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::map_response(
             middleware::method_not_allowed_body,
         ))
-        .layer(DefaultBodyLimit::max(body_limit));
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::from_fn(crate::telemetry::record));
     middleware::with_observability(app).with_state(state)
 }

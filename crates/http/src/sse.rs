@@ -16,13 +16,15 @@ pub const HEARTBEAT: Duration = Duration::from_secs(15);
 /// so a resumed stream — after a restart, from another node — repeats the
 /// original byte for byte.
 pub fn stream(events: Subscription, data: fn(&RunEventKind) -> String) -> Response {
-    let stream = futures_util::stream::unfold(events, move |mut events| async move {
+    // Counted open from here until the response body is dropped.
+    let open = (events, spool_core::telemetry::OpenStream::start());
+    let stream = futures_util::stream::unfold(open, move |(mut events, open)| async move {
         let event = events.next().await?;
         let rendered = Event::default()
             .id(event.id.to_string())
             .event(event.kind.name())
             .data(data(&event.kind));
-        Some((Ok::<_, Infallible>(rendered), events))
+        Some((Ok::<_, Infallible>(rendered), (events, open)))
     });
     Sse::new(stream)
         .keep_alive(KeepAlive::new().interval(HEARTBEAT).text("heartbeat"))

@@ -24,6 +24,7 @@ mod timeouts;
 mod tokenizer;
 mod tool_http;
 mod tool_mcp;
+mod webhooks;
 mod wiring;
 
 pub use anthropic::{Anthropic, AnthropicSettings};
@@ -39,6 +40,7 @@ pub use timeouts::{Timeouts, WithTimeouts, shared_client};
 pub use tokenizer::{O200kTokenizer, tokenizer};
 pub use tool_http::{OutboundTools, TOOL_CALL_TIMEOUT, TOOL_RESPONSE_MAX_BYTES};
 pub use tool_mcp::{MCP_CALL_TIMEOUT, MCP_LIST_TTL};
+pub use webhooks::{HttpWebhooks, WEBHOOK_TIMEOUT};
 pub use wiring::core_catalog;
 
 use config::{resolve_key, retry_policy};

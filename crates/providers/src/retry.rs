@@ -80,11 +80,12 @@ impl<P: Provider> Provider for Retrying<P> {
         loop {
             let err = match self.inner.stream_chat(request.clone()).await {
                 Ok(stream) => match until_first_delta(stream).await {
-                    Ok(stream) => return Ok(stream),
+                    Ok(stream) => return Ok(counting_errors(stream, self.name.clone())),
                     Err(err) => err,
                 },
                 Err(err) => err,
             };
+            spool_core::telemetry::upstream_error(&self.name, &err);
             let Some(wait) = self.policy.delay(&err, retry) else {
                 return Err(err);
             };
@@ -101,6 +102,16 @@ impl<P: Provider> Provider for Retrying<P> {
             tokio::time::sleep(wait).await;
         }
     }
+}
+
+/// Counts the errors that end a stream once it has started (after a retry
+/// could no longer hide them).
+fn counting_errors(stream: ChatStream, provider: String) -> ChatStream {
+    Box::pin(stream.inspect(move |item| {
+        if let Err(err) = item {
+            spool_core::telemetry::upstream_error(&provider, err);
+        }
+    }))
 }
 
 /// Reads `stream` up to its first `Delta`, holding back what came before (a

@@ -53,6 +53,16 @@ pub const SQLITE: &[Migration] = &[
         name: "run_tool_outputs",
         sql: include_str!("../migrations/sqlite/0009_run_tool_outputs.sql"),
     },
+    Migration {
+        version: 10,
+        name: "webhooks",
+        sql: include_str!("../migrations/sqlite/0010_webhooks.sql"),
+    },
+    Migration {
+        version: 11,
+        name: "retention",
+        sql: include_str!("../migrations/sqlite/0011_retention.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -100,5 +110,15 @@ pub const POSTGRES: &[Migration] = &[
         version: 9,
         name: "run_tool_outputs",
         sql: include_str!("../migrations/postgres/0009_run_tool_outputs.sql"),
+    },
+    Migration {
+        version: 10,
+        name: "webhooks",
+        sql: include_str!("../migrations/postgres/0010_webhooks.sql"),
+    },
+    Migration {
+        version: 11,
+        name: "retention",
+        sql: include_str!("../migrations/postgres/0011_retention.sql"),
     },
 ];

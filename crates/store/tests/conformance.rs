@@ -25,6 +25,8 @@ mod messages;
 mod metrics;
 #[path = "conformance/postgres_only.rs"]
 mod postgres_only;
+#[path = "conformance/retention.rs"]
+mod retention;
 #[path = "conformance/run_log.rs"]
 mod run_log;
 #[path = "conformance/run_races.rs"]
@@ -35,6 +37,8 @@ mod runs;
 mod search;
 #[path = "conformance/threads.rs"]
 mod threads;
+#[path = "conformance/webhooks.rs"]
+mod webhooks;
 #[path = "conformance/workspaces.rs"]
 mod workspaces;
 
@@ -143,6 +147,9 @@ stories! {
     threads::story_keyset_walk => keyset_walk,
     threads::story_keyset_walk_under_inserts => keyset_walk_under_inserts,
     feedback::story_feedback => feedback,
+    webhooks::story_webhook_outbox => webhook_outbox,
+    webhooks::story_concurrent_claims => concurrent_webhook_claims,
+    retention::story_thread_retention => thread_retention,
 }
 
 /// On tokio's paused clock, which needs the current-thread runtime; SQLite
@@ -152,4 +159,68 @@ stories! {
 async fn sqlite_deltas_are_coalesced() {
     let backend = sqlite().await;
     run_races::story_deltas_are_coalesced(backend.store.clone()).await;
+}
+
+/// A delivery owed at a run's end is in the database, not in the process:
+/// a store opened again on the same database finds it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_webhook_outbox_survives_reopening() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("spool.db");
+    let first: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).await.unwrap());
+    let hook = webhooks::end_a_run_owing_a_delivery(first.clone()).await;
+    drop(first);
+    let second: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).await.unwrap());
+    webhooks::the_delivery_is_still_owed(second, hook).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_webhook_outbox_survives_reopening() {
+    let database = fresh_postgres().await;
+    let first: Arc<dyn Store> = Arc::new(PostgresStore::connect(&database.url).await.unwrap());
+    let hook = webhooks::end_a_run_owing_a_delivery(first.clone()).await;
+    drop(first);
+    let second: Arc<dyn Store> = Arc::new(PostgresStore::connect(&database.url).await.unwrap());
+    webhooks::the_delivery_is_still_owed(second, hook).await;
+}
+
+/// Every column of an exported table is in the export's schema (but the
+/// derived ones): a migration that adds one must add it there too, or
+/// `spool export` would drop it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_export_schema_has_every_column() {
+    use spool_store::transfer::schema::TABLES;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("spool.db");
+    drop(SqliteStore::open(&path).await.unwrap());
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let database = fresh_postgres().await;
+    let mut pg = <sqlx::PgConnection as sqlx::Connection>::connect(&database.url)
+        .await
+        .unwrap();
+    drop(PostgresStore::connect(&database.url).await.unwrap());
+    for table in TABLES {
+        let mut listed: Vec<&str> = table.columns.iter().map(|(c, _)| *c).collect();
+        listed.sort_unstable();
+        let mut sqlite: Vec<String> = conn
+            .prepare(&format!("PRAGMA table_info({})", table.table))
+            .unwrap()
+            .query_map([], |r| r.get::<_, String>(1))
+            .unwrap()
+            .map(Result::unwrap)
+            .filter(|c| c != "rid")
+            .collect();
+        sqlite.sort();
+        assert_eq!(sqlite, listed, "SQLite {}", table.table);
+        let mut postgres: Vec<String> = sqlx::query_scalar(
+            "SELECT column_name::text FROM information_schema.columns \
+             WHERE table_name = $1 AND is_generated = 'NEVER'",
+        )
+        .bind(table.table)
+        .fetch_all(&mut pg)
+        .await
+        .unwrap();
+        postgres.sort();
+        assert_eq!(postgres, listed, "PostgreSQL {}", table.table);
+    }
 }

@@ -29,6 +29,10 @@ pub struct FileConfig {
     /// Non-public hosts or addresses `http` tools may reach.
     pub allowed_tool_hosts: Option<Vec<String>>,
     pub tool_outputs_timeout_seconds: Option<u64>,
+    /// Non-public hosts or addresses webhooks may be sent to.
+    pub allowed_webhook_hosts: Option<Vec<String>>,
+    /// The bearer token `GET /metrics` asks for; unset: no `/metrics`.
+    pub metrics_token: Option<String>,
     pub log: Option<String>,
     pub log_format: Option<String>,
     /// The model run when a request, thread and agent name none.

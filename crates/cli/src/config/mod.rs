@@ -88,6 +88,10 @@ pub struct Config {
     pub tool_outputs_timeout_seconds: u64,
     /// Non-public hosts or addresses `http` tools may reach.
     pub allowed_tool_hosts: Vec<String>,
+    /// Non-public hosts or addresses webhooks may be sent to.
+    pub allowed_webhook_hosts: Vec<String>,
+    /// The token `GET /metrics` asks for; `None`: the endpoint answers 404.
+    pub metrics_token: Option<MetricsToken>,
     pub log: String,
     pub log_format: LogFormat,
     /// The `[[providers]]` and `[[models]]` of the file, with the built-in
@@ -383,13 +387,30 @@ pub fn load(args: SettingArgs, matches: &ArgMatches) -> Result<Config, ConfigErr
         }
     };
 
-    let allowed_tool_hosts: Vec<String> = match args.allowed_tool_hosts {
-        Some(list) => list.split(',').map(|h| h.trim().to_owned()).collect(),
-        None => file.allowed_tool_hosts.unwrap_or_default(),
+    let host_list = |flag: Option<String>, file: Option<Vec<String>>| -> Vec<String> {
+        match flag {
+            Some(list) => list.split(',').map(|h| h.trim().to_owned()).collect(),
+            None => file.unwrap_or_default(),
+        }
+        .into_iter()
+        .filter(|h| !h.is_empty())
+        .collect()
+    };
+    let allowed_tool_hosts = host_list(args.allowed_tool_hosts, file.allowed_tool_hosts);
+    let allowed_webhook_hosts = host_list(args.allowed_webhook_hosts, file.allowed_webhook_hosts);
+    let metrics_token = match (args.metrics_token, file.metrics_token) {
+        (Some(value), _) => Some(Raw {
+            value,
+            origin: cli_origin("metrics_token"),
+        }),
+        (None, Some(value)) => Some(Raw {
+            value,
+            origin: file_origin(),
+        }),
+        (None, None) => None,
     }
-    .into_iter()
-    .filter(|h| !h.is_empty())
-    .collect();
+    .map(|raw| MetricsToken::parse(&raw))
+    .transpose()?;
     let default_model = args
         .default_model
         .or(file.default_model)
@@ -441,9 +462,47 @@ pub fn load(args: SettingArgs, matches: &ArgMatches) -> Result<Config, ConfigErr
         run_max_steps,
         tool_outputs_timeout_seconds,
         allowed_tool_hosts,
+        allowed_webhook_hosts,
+        metrics_token,
         log: log.value,
         log_format,
     })
+}
+
+/// The bearer token of `GET /metrics`. A secret: `Debug` redacts it.
+#[derive(Clone)]
+pub struct MetricsToken(String);
+
+/// Shorter tokens are too easy to guess over the network.
+const METRICS_TOKEN_MIN_CHARS: usize = 16;
+
+impl MetricsToken {
+    fn parse(raw: &Raw) -> Result<Self, ConfigError> {
+        let token = raw.value.trim();
+        if token.chars().count() < METRICS_TOKEN_MIN_CHARS {
+            return Err(raw.error(
+                "metrics_token",
+                format!("must be at least {METRICS_TOKEN_MIN_CHARS} characters"),
+            ));
+        }
+        if !token.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(raw.error(
+                "metrics_token",
+                "must be visible ASCII characters, without spaces",
+            ));
+        }
+        Ok(Self(token.to_owned()))
+    }
+
+    pub fn hash(&self) -> spool_core::secret::TokenHash {
+        spool_core::secret::PlainToken::from_presented(&self.0).hash()
+    }
+}
+
+impl fmt::Debug for MetricsToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("MetricsToken(<redacted>)")
+    }
 }
 
 /// A whole number in `1..=max`.

@@ -32,6 +32,8 @@ pub fn to_toml(config: &Config) -> String {
          run_max_steps = {}\n\
          tool_outputs_timeout_seconds = {}\n\
          allowed_tool_hosts = [{}]\n\
+         allowed_webhook_hosts = [{}]\n\
+         {}\n\
          log = {}\n\
          log_format = {}\n\
          {}{}\
@@ -64,6 +66,17 @@ pub fn to_toml(config: &Config) -> String {
             .map(|h| quoted(h))
             .collect::<Vec<_>>()
             .join(", "),
+        config
+            .allowed_webhook_hosts
+            .iter()
+            .map(|h| quoted(h))
+            .collect::<Vec<_>>()
+            .join(", "),
+        if config.metrics_token.is_some() {
+            "# metrics_token: set (a secret, not shown)"
+        } else {
+            "# metrics_token: unset, /metrics answers 404"
+        },
         quoted(&config.log),
         quoted(config.log_format.as_str()),
         config

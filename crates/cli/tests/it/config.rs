@@ -375,3 +375,54 @@ fn run_steps_and_the_tool_outputs_wait_are_settings() {
         "{error}"
     );
 }
+
+#[test]
+fn the_metrics_token_is_a_secret_of_some_length() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let text = ok(spool(dir).arg("config"));
+    assert!(text.contains("# metrics_token: unset"), "{text}");
+    let token = "scrape-token-0123456789";
+    let text = ok(spool(dir).env("SPOOL_METRICS_TOKEN", token).arg("config"));
+    assert!(!text.contains(token), "{text}");
+    assert!(text.contains("# metrics_token: set"), "{text}");
+    let error = fails(spool(dir).args(["--metrics-token", "short", "config"]));
+    assert!(
+        error.contains("metrics_token: must be at least 16 characters (from --metrics-token)"),
+        "{error}"
+    );
+}
+
+#[test]
+fn webhook_hosts_are_a_list_of_their_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let config = effective(&mut spool(dir));
+    assert_eq!(
+        config["allowed_webhook_hosts"].as_array().map(Vec::len),
+        Some(0),
+        "none by default"
+    );
+    write(
+        dir,
+        "spool.toml",
+        "allowed_webhook_hosts = ['hooks.internal']\n",
+    );
+    let config = effective(&mut spool(dir));
+    assert_eq!(
+        config["allowed_webhook_hosts"][0].as_str(),
+        Some("hooks.internal")
+    );
+    assert_eq!(
+        config["allowed_tool_hosts"].as_array().map(Vec::len),
+        Some(0)
+    );
+    let config = effective(spool(dir).env("SPOOL_ALLOWED_WEBHOOK_HOSTS", "127.0.0.1, ::1"));
+    let hosts: Vec<&str> = config["allowed_webhook_hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h.as_str().unwrap())
+        .collect();
+    assert_eq!(hosts, ["127.0.0.1", "::1"]);
+}

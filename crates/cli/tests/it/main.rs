@@ -16,3 +16,4 @@ mod runs;
 mod secrets;
 mod serve;
 mod support;
+mod transfer;

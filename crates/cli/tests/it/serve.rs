@@ -159,3 +159,38 @@ async fn failed_sign_ins_are_throttled_per_client_address() {
     assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(response.headers().contains_key("retry-after"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn metrics_answer_the_configured_token_only() {
+    let site = Site::new().await;
+    let server = site.serve();
+    let response = reqwest::get(server.url("/metrics")).await.unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND, "off by default");
+    drop(server);
+    let token = "scrape-token-0123456789";
+    let mut command = site.spool();
+    command
+        .env("SPOOL_ADMIN_EMAIL", ADMIN_EMAIL)
+        .env("SPOOL_ADMIN_PASSWORD", ADMIN_PASSWORD)
+        .env("SPOOL_METRICS_TOKEN", token);
+    let server = Server::start(command);
+    let client = reqwest::Client::new();
+    reqwest::get(server.url("/healthz")).await.unwrap();
+    let scrape = client.get(server.url("/metrics")).bearer_auth(token);
+    let text = scrape.send().await.unwrap().text().await.unwrap();
+    assert!(
+        text.contains("# TYPE spool_http_requests counter"),
+        "{text}"
+    );
+    assert!(
+        text.contains("spool_store_operation_duration_seconds"),
+        "{text}"
+    );
+    let refused = client
+        .get(server.url("/metrics"))
+        .bearer_auth("scrape-token-wrong-0000");
+    assert_eq!(
+        refused.send().await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+}

@@ -54,6 +54,9 @@ pub struct Thread {
     pub visible_in_ui: bool,
     pub input_tokens: u64,
     pub output_tokens: u64,
+    /// The retention sweep deletes the thread after this instant (its
+    /// workspace's `thread_retention_days` applies when unset).
+    pub expires_at: Option<Timestamp>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }

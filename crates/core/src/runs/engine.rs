@@ -13,10 +13,12 @@ use crate::model::{Message, MessageRole, Run, RunInfo, RunStatus};
 use crate::provider::{
     ChatEvent, ChatMessage, ChatRequest, ChatRole, FinishReason, ProviderError, ToolCall,
 };
+use crate::telemetry::{ModelLabels, OutcomeLabels, TokenLabels, metrics, seconds};
 use crate::{MessageId, Spool, markdown, now};
 use serde_json::Value;
 use std::future::poll_fn;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tracing::Instrument;
 
@@ -68,6 +70,11 @@ struct Reply {
 
 /// Runs one run to its end; returns the thread's next run, now started.
 async fn execute(spool: &Spool, mut run: Run, live: &LiveRef) -> Option<Run> {
+    let started = std::time::Instant::now();
+    let model = ModelLabels {
+        model: run.model.clone(),
+    };
+    metrics().runs_started.get_or_create(&model).inc();
     let writer = spool.runtime().writer(spool.store());
     // `run.created` (1) was stored with the run's admission.
     writer.open(run.id, 2, spool.runtime().hub.live(run.id));
@@ -169,8 +176,36 @@ async fn execute(spool: &Spool, mut run: Run, live: &LiveRef) -> Option<Run> {
             None
         }
     };
+    record_end(&run, model, started.elapsed());
     tracing::info!(status = run.status.as_str(), "run finished");
     next
+}
+
+/// The run's outcome, duration and tokens, as this node executed it.
+fn record_end(run: &Run, model: ModelLabels, took: Duration) {
+    let telemetry = metrics();
+    telemetry
+        .run_duration
+        .get_or_create(&model)
+        .observe(seconds(took));
+    telemetry
+        .runs_finished
+        .get_or_create(&OutcomeLabels {
+            model: model.model.clone(),
+            outcome: run.status.as_str(),
+        })
+        .inc();
+    for (direction, count) in [("input", run.input_tokens), ("output", run.output_tokens)] {
+        if let Some(count) = count.filter(|c| *c > 0) {
+            telemetry
+                .tokens
+                .get_or_create(&TokenLabels {
+                    model: model.model.clone(),
+                    direction,
+                })
+                .inc_by(count);
+        }
+    }
 }
 
 /// Storage hiccups must not lose a finished reply: try a few times. The
@@ -331,6 +366,9 @@ async fn steps(
     let sink = Sink {
         writer,
         run: run.id,
+        started_at: run.started_at.unwrap_or(run.created_at),
+        model: run.model.clone(),
+        first_token: AtomicBool::new(false),
     };
     let mut waits = 0;
     for step in 1..=max_steps {
@@ -540,6 +578,26 @@ fn tool_message(run: &Run, record: &Value) -> Message {
 struct Sink<'a> {
     writer: &'a EventWriter,
     run: crate::RunId,
+    /// For the time to the run's first token.
+    started_at: crate::Timestamp,
+    model: String,
+    first_token: AtomicBool,
+}
+
+impl Sink<'_> {
+    fn push_delta(&self, piece: String) {
+        if !self.first_token.swap(true, Ordering::Relaxed) {
+            let waited = (now() - self.started_at).to_std().unwrap_or_default();
+            metrics()
+                .time_to_first_token
+                .get_or_create(&ModelLabels {
+                    model: self.model.clone(),
+                })
+                .observe(seconds(waited));
+        }
+        self.writer
+            .push(self.run, RunEventKind::MessageDelta(piece));
+    }
 }
 
 /// Streams the reply into `content`, pushing a delta event per piece, until
@@ -576,8 +634,7 @@ async fn stream(
             Some(Ok(ChatEvent::Delta(piece))) => {
                 if !piece.is_empty() {
                     content.push_str(&piece);
-                    sink.writer
-                        .push(sink.run, RunEventKind::MessageDelta(piece));
+                    sink.push_delta(piece);
                 }
             }
             Some(Ok(ChatEvent::Usage(reported))) => {

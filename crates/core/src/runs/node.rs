@@ -1,7 +1,8 @@
 //! A node's background work for runs: it renews the leases on the runs it
 //! executes (one statement for all of them), ends runs whose lease ran out
 //! (their node stopped; any node does this, so a dead node's runs end
-//! within about a lease), and removes run events past their retention.
+//! within about a lease), and removes run events and threads past their
+//! retention.
 
 use crate::Spool;
 use crate::store::RunSignal;
@@ -10,6 +11,10 @@ use std::time::Duration;
 
 /// Run events removed per statement, until none are left to remove.
 const RETENTION_BATCH: u32 = 10_000;
+/// Expired threads deleted per transaction (each with its messages, runs
+/// and events), until none are left: a batch holds SQLite's one writer for
+/// a bounded time.
+const EXPIRED_THREADS_BATCH: u32 = 200;
 /// How often old run events are looked for.
 const RETENTION_EVERY: Duration = Duration::from_secs(3600);
 
@@ -41,6 +46,7 @@ impl Spool {
             if tokio::time::Instant::now() >= retention_due {
                 retention_due += RETENTION_EVERY;
                 self.expire_run_events().await;
+                self.expire_threads().await;
             }
         }
     }
@@ -100,5 +106,35 @@ impl Spool {
         if removed > 0 {
             tracing::info!(removed, "removed run events past their retention");
         }
+    }
+
+    /// Deletes the idle threads past their `expires_at`, or past their
+    /// workspace's `thread_retention_days` since their last activity; answers
+    /// how many.
+    pub async fn expire_threads(&self) -> u64 {
+        let mut deleted = 0;
+        loop {
+            match self
+                .store()
+                .delete_expired_threads(crate::now(), EXPIRED_THREADS_BATCH)
+                .await
+            {
+                Ok(n) => {
+                    deleted += n;
+                    crate::telemetry::metrics().threads_expired.inc_by(n);
+                    if n < u64::from(EXPIRED_THREADS_BATCH) {
+                        break;
+                    }
+                }
+                Err(err) => {
+                    tracing::warn!(error = %err, "could not delete expired threads");
+                    break;
+                }
+            }
+        }
+        if deleted > 0 {
+            tracing::info!(deleted, "deleted threads past their retention");
+        }
+        deleted
     }
 }

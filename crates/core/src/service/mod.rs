@@ -14,6 +14,7 @@ mod metrics;
 mod threads;
 mod throttle;
 mod views;
+mod webhooks;
 mod workspaces;
 
 pub use accounts::{NewUserInput, SignIn};
@@ -27,6 +28,7 @@ pub use metrics::{MetricsInput, MetricsSeries};
 pub use threads::{NewThreadInput, ThreadListInput, ThreadUpdateInput, check_end_user};
 pub use throttle::{FailureBudget, SignInThrottle};
 pub use views::{AgentView, MessageView, ThreadView, UserView};
+pub use webhooks::NewWebhookInput;
 pub use workspaces::{NewWorkspaceInput, WorkspaceUpdateInput};
 
 use crate::error::CoreError;
@@ -74,6 +76,8 @@ pub struct SpoolConfig {
     /// How long a run waits in `requires_action` for the client's tool
     /// outputs before it ends `failed`.
     pub tool_outputs_timeout: std::time::Duration,
+    /// When webhook deliveries are looked for and retried.
+    pub webhooks: crate::webhooks::DeliveryPlan,
 }
 
 impl Default for SpoolConfig {
@@ -95,6 +99,7 @@ impl Default for SpoolConfig {
             run_events_retention: chrono::Duration::days(30),
             run_max_steps: 8,
             tool_outputs_timeout: std::time::Duration::from_secs(600),
+            webhooks: Default::default(),
         }
     }
 }
@@ -108,6 +113,7 @@ pub struct Spool {
     throttle: Arc<throttle::Throttle>,
     runtime: Arc<crate::runs::Runtime>,
     credentials: Arc<credentials::CredentialCache>,
+    webhook_sender: Option<Arc<dyn crate::webhooks::WebhookSender>>,
 }
 
 impl Spool {
@@ -126,7 +132,18 @@ impl Spool {
             throttle,
             credentials,
             runtime: Arc::default(),
+            webhook_sender: None,
         }
+    }
+
+    /// Lets webhooks be saved (their URLs checked) and delivered through `sender`.
+    pub fn with_webhook_sender(mut self, sender: Arc<dyn crate::webhooks::WebhookSender>) -> Self {
+        self.webhook_sender = Some(sender);
+        self
+    }
+
+    pub(crate) fn webhook_sender(&self) -> Option<&Arc<dyn crate::webhooks::WebhookSender>> {
+        self.webhook_sender.as_ref()
     }
 
     /// The model providers and tokenizer runs use.

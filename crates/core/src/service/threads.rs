@@ -9,7 +9,7 @@ use crate::listing::{Listing, Paging};
 use crate::model::{Thread, ThreadStatus};
 use crate::query::{ThreadQuery, ThreadSort};
 use crate::validate::{self, Metadata};
-use crate::{AgentId, ThreadId, now};
+use crate::{AgentId, ThreadId, Timestamp, now};
 use serde_json::{Map, Value};
 
 pub const ANON_USER_ID_MAX_CHARS: usize = 200;
@@ -22,6 +22,8 @@ pub struct NewThreadInput {
     pub metadata: Option<Map<String, Value>>,
     pub anon_user_id: Option<String>,
     pub visible_in_ui: Option<bool>,
+    /// When the retention sweep deletes the thread; in the future.
+    pub expires_at: Option<Timestamp>,
 }
 
 /// `None` keeps a field; `Some(None)` clears it.
@@ -33,6 +35,7 @@ pub struct ThreadUpdateInput {
     pub metadata: Option<Map<String, Value>>,
     pub is_pinned: Option<bool>,
     pub visible_in_ui: Option<bool>,
+    pub expires_at: Option<Option<Timestamp>>,
 }
 
 #[derive(Debug)]
@@ -95,6 +98,20 @@ pub fn check_end_user(
     }
 }
 
+/// A thread's expiry must lie ahead: one in the past would delete the
+/// thread at the next sweep, which a DELETE says more plainly.
+fn expiry(
+    value: Option<Timestamp>,
+    at: Timestamp,
+    errors: &mut ValidationErrors,
+) -> Option<Timestamp> {
+    let value = value?;
+    if value <= at {
+        errors.add("expires_at", "The expires at must be a date in the future.");
+    }
+    Some(value)
+}
+
 /// `visible_in_ui` belongs to the people using the product's UI: a signed-in
 /// user sets it, an API key (a server acting for the workspace) may not.
 fn ui_setting(value: Option<bool>, principal: &Principal, errors: &mut ValidationErrors) {
@@ -133,8 +150,9 @@ impl Spool {
         {
             errors.add("agent_uuid", "The selected agent is invalid.");
         }
-        errors.into_result()?;
         let at = now();
+        let expires_at = expiry(input.expires_at, at, &mut errors);
+        errors.into_result()?;
         let thread = Thread {
             id: ThreadId::new(),
             workspace_id: scope.id(),
@@ -153,6 +171,7 @@ impl Spool {
             visible_in_ui: input.visible_in_ui.unwrap_or(true),
             input_tokens: 0,
             output_tokens: 0,
+            expires_at,
             created_at: at,
             updated_at: at,
         };
@@ -222,8 +241,11 @@ impl Spool {
             }
             thread.agent_id = agent;
         }
-        errors.into_result()?;
         let at = now();
+        if let Some(expires_at) = input.expires_at {
+            thread.expires_at = expires_at.and_then(|e| expiry(Some(e), at, &mut errors));
+        }
+        errors.into_result()?;
         if let Some(pinned) = input.is_pinned
             && pinned != thread.is_pinned
         {

@@ -25,7 +25,12 @@ pub struct WorkspaceUpdateInput {
     pub profile_photo_url: Option<Option<String>>,
     pub is_onboarded: Option<bool>,
     pub metadata: Option<Map<String, Value>>,
+    /// `Some(None)`: keep threads for good.
+    pub thread_retention_days: Option<Option<u64>>,
 }
+
+/// A hundred years, as for run events: beyond it retention means nothing.
+pub const MAX_THREAD_RETENTION_DAYS: u64 = 36_600;
 
 fn slug(value: Option<&str>, name: &str, errors: &mut ValidationErrors) -> String {
     match value {
@@ -108,6 +113,7 @@ impl Spool {
             is_onboarded,
             metadata,
             owner_id: Some(owner),
+            thread_retention_days: None,
             created_at: at,
             updated_at: at,
         };
@@ -159,6 +165,20 @@ impl Spool {
         let metadata = input
             .metadata
             .map(|m| Metadata::client(validate::MetadataOf::Workspace, m, &mut errors));
+        let thread_retention_days = input.thread_retention_days.map(|days| {
+            days.and_then(|days| match u32::try_from(days) {
+                Ok(days @ 1..) if u64::from(days) <= MAX_THREAD_RETENTION_DAYS => Some(days),
+                _ => {
+                    errors.add(
+                        "thread_retention_days",
+                        format!(
+                            "The thread retention days must be between 1 and {MAX_THREAD_RETENTION_DAYS}, or null."
+                        ),
+                    );
+                    None
+                }
+            })
+        });
         errors.into_result()?;
         let patch = WorkspacePatch {
             name,
@@ -166,6 +186,7 @@ impl Spool {
             profile_photo_url,
             is_onboarded: input.is_onboarded,
             metadata,
+            thread_retention_days,
         };
         self.store
             .update_workspace(scope.id(), patch, now())

@@ -12,6 +12,7 @@ pub mod resources;
 pub mod runs;
 pub mod threads;
 pub mod tool_outputs;
+pub mod webhooks;
 pub mod wire;
 pub mod workspaces;
 

@@ -5,9 +5,10 @@
 
 use super::resources::{AgentBody, MessageBody, ModelBody, ThreadBody};
 use super::runs::RunBody;
+use super::webhooks::{DeliveryBody, WebhookBody};
 use super::wire::{ApiKeyBody, CursorLinks, CursorMeta, MemberBody, PageLinks, PageMeta};
 use super::wire::{UserBody, WorkspaceBody};
-use super::{auth, keys, messages, metrics, models, runs, threads, workspaces};
+use super::{auth, keys, messages, metrics, models, runs, threads, webhooks, workspaces};
 use spool_core::model::AGENT_METADATA_KEYS;
 use spool_core::validate::{
     METADATA_MAX_KEY_CHARS, METADATA_MAX_KEYS, METADATA_MAX_VALUE_CHARS, MetadataOf,
@@ -38,6 +39,11 @@ use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
         keys::create,
         keys::list,
         keys::revoke,
+        webhooks::create,
+        webhooks::list,
+        webhooks::show,
+        webhooks::delete,
+        webhooks::deliveries,
         super::agents::list,
         super::agents::create,
         super::agents::show,
@@ -92,6 +98,7 @@ use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
         (name = "athena: auth", description = "athena (`/api/v1`): sign-in, logout and the current user."),
         (name = "athena: workspaces", description = "athena: workspaces and their members."),
         (name = "athena: api keys", description = "athena: a workspace's API keys (owners and admins, signed in)."),
+        (name = "athena: webhooks", description = "athena: a workspace's webhooks, told when runs end (owners and admins, signed in); docs/webhooks.md."),
         (name = "athena: agents", description = "athena: agents, their shares and agent runs."),
         (name = "athena: models", description = "athena: the large language models of the catalog."),
         (name = "athena: threads", description = "athena: threads, running them and naming them."),
@@ -229,6 +236,9 @@ envelope!(one AthenaSessionResponse of auth::SignInResponse);
 envelope!(one AthenaWorkspaceResponse of WorkspaceBody);
 envelope!(one AthenaMemberResponse of MemberBody);
 envelope!(one AthenaApiKeyResponse of ApiKeyBody);
+envelope!(one AthenaWebhookResponse of WebhookBody);
+envelope!(page AthenaWebhookPage of WebhookBody, PageLinks, PageMeta);
+envelope!(page AthenaWebhookDeliveryPage of DeliveryBody, PageLinks, PageMeta);
 envelope!(one AthenaAgentResponse of AgentBody);
 envelope!(one AthenaModelResponse of ModelBody);
 envelope!(one AthenaThreadResponse of ThreadBody);

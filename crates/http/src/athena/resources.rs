@@ -186,6 +186,10 @@ pub struct ThreadBody {
     pub pinned_at: Option<String>,
     pub visible_in_ui: bool,
     pub usage: ThreadUsage,
+    /// When the retention sweep deletes the thread, if it has an expiry of
+    /// its own.
+    #[schema(format = DateTime, required = true)]
+    pub expires_at: Option<String>,
 }
 
 impl ThreadBody {
@@ -219,6 +223,7 @@ impl ThreadBody {
             is_pinned: thread.is_pinned,
             pinned_at: thread.pinned_at.map(time),
             visible_in_ui: thread.visible_in_ui,
+            expires_at: thread.expires_at.map(time),
             usage: ThreadUsage {
                 input_tokens,
                 output_tokens,

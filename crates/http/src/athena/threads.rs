@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use spool_core::service::{NewThreadInput, ThreadListInput, ThreadUpdateInput};
-use spool_core::{AgentId, Principal, ThreadId};
+use spool_core::{AgentId, Principal, ThreadId, Timestamp};
 use utoipa::ToSchema;
 
 #[derive(Deserialize, ToSchema)]
@@ -33,6 +33,10 @@ pub struct CreateThread {
     /// `model` and `system_prompt` are read by runs.
     #[schema(schema_with = super::openapi::thread_metadata_input)]
     pub metadata: Option<Map<String, Value>>,
+    /// RFC 3339, in the future: the thread is deleted then, with its
+    /// messages and runs. Else the workspace's `thread_retention_days` applies.
+    #[schema(value_type = Option<String>, format = DateTime, example = "2027-01-01T00:00:00Z")]
+    pub expires_at: Option<Timestamp>,
 }
 
 /// Absent fields are kept; `null` clears name, with and agent_uuid.
@@ -55,6 +59,10 @@ pub struct UpdateThread {
     pub is_pinned: Option<bool>,
     /// A signed-in user's session only: an API key sending it answers 422.
     pub visible_in_ui: Option<bool>,
+    /// RFC 3339, in the future; `null` removes the thread's own expiry.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub expires_at: Option<Option<Timestamp>>,
     #[schema(format = Uuid)]
     pub workspace_uuid: Option<String>,
 }
@@ -145,6 +153,7 @@ pub async fn create(
         metadata: body.metadata,
         anon_user_id: None,
         visible_in_ui: None,
+        expires_at: body.expires_at,
     };
     let thread = state.spool.create_thread(&principal, &scope, input).await?;
     Ok((
@@ -195,6 +204,7 @@ pub async fn update(
         metadata: body.metadata,
         is_pinned: body.is_pinned,
         visible_in_ui: body.visible_in_ui,
+        expires_at: body.expires_at,
     };
     let thread = state
         .spool

@@ -82,6 +82,10 @@ pub struct WorkspaceBody {
     pub metadata: serde_json::Map<String, serde_json::Value>,
     /// Whether the caller created (owns) the workspace.
     pub is_owner: bool,
+    /// Days after their last activity that threads without an `expires_at`
+    /// are kept; null: for good.
+    #[schema(required = true, minimum = 1, maximum = 36600)]
+    pub thread_retention_days: Option<u32>,
     #[schema(format = DateTime)]
     pub created_at: String,
     #[schema(format = DateTime)]
@@ -102,6 +106,7 @@ impl WorkspaceBody {
             is_onboarded: workspace.is_onboarded,
             metadata: workspace.metadata.into_map(),
             is_owner: workspace.owner_id == Some(viewer),
+            thread_retention_days: workspace.thread_retention_days,
             created_at: time(workspace.created_at),
             updated_at: time(workspace.updated_at),
             user: None,

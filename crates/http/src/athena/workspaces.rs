@@ -49,6 +49,11 @@ pub struct UpdateWorkspace {
     /// Replaces the metadata object.
     #[schema(schema_with = super::openapi::workspace_metadata_input)]
     pub metadata: Option<Map<String, Value>>,
+    /// Threads without an `expires_at` are deleted this many days (1 to
+    /// 36600) after their last activity; `null` keeps them for good.
+    #[serde(default, deserialize_with = "crate::paths::double_option")]
+    #[schema(value_type = Option<u64>, minimum = 1, maximum = 36600)]
+    pub thread_retention_days: Option<Option<u64>>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -146,6 +151,7 @@ pub async fn update(
         profile_photo_url: body.profile_photo_url,
         is_onboarded: body.is_onboarded,
         metadata: body.metadata,
+        thread_retention_days: body.thread_retention_days,
     };
     let workspace = state.spool.update_workspace(&scope, input).await?;
     Ok(data(WorkspaceBody::new(workspace, principal.user_id())))

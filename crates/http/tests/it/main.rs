@@ -19,12 +19,14 @@ mod page_bytes;
 mod paging;
 mod protocol;
 mod request_ids;
+mod retention;
 mod runs;
 mod search;
 mod seeds;
 mod server_metadata;
 mod shape;
 mod sign_in_throttle;
+mod telemetry;
 mod thena;
 mod threads;
 mod tools;
@@ -32,6 +34,7 @@ mod tools_dialects;
 mod tools_http;
 mod tools_mcp;
 mod validation;
+mod webhooks;
 mod workspaces;
 
 use reqwest::{Method, RequestBuilder, StatusCode};
@@ -51,6 +54,12 @@ fn offline_models() -> spool_providers::ProvidersConfig {
         "models": [{ "name": "echo", "provider": "echo", "context_window": 128000 }],
     }))
     .expect("offline models")
+}
+
+/// The non-public hosts a test server's tools and webhooks may reach.
+struct Hosts<'a> {
+    tools: &'a [&'a str],
+    webhooks: &'a [&'a str],
 }
 
 pub struct TestServer {
@@ -84,7 +93,25 @@ impl TestServer {
             Default::default(),
             SpoolConfig::default(),
             offline_models(),
-            allowed_tool_hosts,
+            Hosts {
+                tools: allowed_tool_hosts,
+                webhooks: &["127.0.0.1"],
+            },
+        )
+        .await
+    }
+
+    /// A server whose webhooks may reach only public addresses and
+    /// `allowed_webhook_hosts` (every other server allows 127.0.0.1).
+    pub async fn start_with_webhook_hosts(allowed_webhook_hosts: &[&str]) -> Self {
+        Self::start_hosts(
+            Default::default(),
+            SpoolConfig::default(),
+            offline_models(),
+            Hosts {
+                tools: &["127.0.0.1"],
+                webhooks: allowed_webhook_hosts,
+            },
         )
         .await
     }
@@ -102,14 +129,18 @@ impl TestServer {
         core: SpoolConfig,
         models: spool_providers::ProvidersConfig,
     ) -> Self {
-        Self::start_hosts(config, core, models, &["127.0.0.1"]).await
+        let hosts = Hosts {
+            tools: &["127.0.0.1"],
+            webhooks: &["127.0.0.1"],
+        };
+        Self::start_hosts(config, core, models, hosts).await
     }
 
     async fn start_hosts(
         config: spool_http::HttpConfig,
         mut core: SpoolConfig,
         models: spool_providers::ProvidersConfig,
-        allowed_tool_hosts: &[&str],
+        hosts: Hosts<'_>,
     ) -> Self {
         // The encoding loads at its first use: about a second in a debug
         // build, which would blur the timeout bounds the run tests check.
@@ -118,7 +149,7 @@ impl TestServer {
         let (catalog, runtime) =
             spool_providers::core_catalog(&catalog, None, None).expect("core catalog");
         let runtime = runtime.with_tool_caller(Arc::new(spool_providers::OutboundTools::new(
-            allowed_tool_hosts.iter().copied(),
+            hosts.tools.iter().copied(),
         )));
         core.catalog = catalog;
         let dir = tempfile::tempdir().expect("temp dir");
@@ -138,7 +169,12 @@ impl TestServer {
                 None,
             ),
         };
-        let spool = Spool::new(store, core).with_runtime(runtime);
+        let webhooks = spool_providers::HttpWebhooks::new(hosts.webhooks.iter().copied());
+        let spool = Spool::new(store, core)
+            .with_runtime(runtime)
+            .with_webhook_sender(Arc::new(webhooks));
+        // As `spool serve` does: the webhook outbox is sent in the background.
+        tokio::spawn(spool.clone().serve_webhooks());
         let app = spool_http::app(spool.clone(), config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await

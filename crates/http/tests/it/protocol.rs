@@ -48,6 +48,7 @@ async fn unknown_routes_and_wrong_methods_answer_in_the_dialect_shape() {
 async fn bodies_over_the_limit_answer_413() {
     let http = spool_http::HttpConfig {
         body_limit_bytes: 1024,
+        ..Default::default()
     };
     let server = TestServer::start_with(http, Default::default()).await;
     let account = server.account("ada@example.com").await;

@@ -15,6 +15,7 @@ mod runs;
 mod signals;
 mod thread_list;
 mod threads;
+mod webhooks;
 mod workspaces;
 
 use crate::migrations::POSTGRES;
@@ -86,6 +87,13 @@ impl fmt::Debug for PostgresStore {
 impl Store for PostgresStore {
     fn backend(&self) -> &'static str {
         "postgres"
+    }
+
+    fn pool_use(&self) -> Option<spool_core::store::PoolUse> {
+        Some(spool_core::store::PoolUse {
+            size: self.pool.size(),
+            idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
+        })
     }
 
     #[instrument(skip_all)]
@@ -327,6 +335,11 @@ impl Store for PostgresStore {
         threads::delete_thread(&self.pool, workspace, id).await
     }
 
+    #[instrument(skip_all)]
+    async fn delete_expired_threads(&self, at: Timestamp, limit: u32) -> StoreResult<u64> {
+        threads::delete_expired_threads(&self.pool, at, limit).await
+    }
+
     #[instrument(skip_all, fields(workspace.id = %query.workspace))]
     async fn list_threads(&self, query: ThreadQuery) -> StoreResult<Listing<Thread>> {
         thread_list::list_threads(&self.pool, query).await
@@ -489,6 +502,67 @@ impl Store for PostgresStore {
     #[instrument(skip_all, fields(workspace.id = %query.workspace))]
     async fn metrics(&self, query: MetricsQuery) -> StoreResult<Vec<MetricsPoint>> {
         metrics::metrics(&self.pool, query).await
+    }
+
+    #[instrument(skip_all, fields(webhook.id = %webhook.id))]
+    async fn insert_webhook(&self, webhook: spool_core::webhooks::Webhook) -> StoreResult<()> {
+        webhooks::insert(&self.pool, webhook).await
+    }
+
+    #[instrument(skip_all, fields(webhook.id = %id))]
+    async fn webhook(
+        &self,
+        workspace: WorkspaceId,
+        id: spool_core::WebhookId,
+    ) -> StoreResult<Option<spool_core::webhooks::Webhook>> {
+        webhooks::get(&self.pool, workspace, id).await
+    }
+
+    #[instrument(skip_all, fields(workspace.id = %workspace))]
+    async fn list_webhooks(
+        &self,
+        workspace: WorkspaceId,
+        page: PageRequest,
+    ) -> StoreResult<Page<spool_core::webhooks::Webhook>> {
+        webhooks::list(&self.pool, workspace, page).await
+    }
+
+    #[instrument(skip_all, fields(webhook.id = %id))]
+    async fn delete_webhook(
+        &self,
+        workspace: WorkspaceId,
+        id: spool_core::WebhookId,
+    ) -> StoreResult<bool> {
+        webhooks::delete(&self.pool, workspace, id).await
+    }
+
+    #[instrument(skip_all, fields(webhook.id = %webhook))]
+    async fn list_webhook_deliveries(
+        &self,
+        webhook: spool_core::WebhookId,
+        page: PageRequest,
+    ) -> StoreResult<Page<spool_core::webhooks::WebhookDelivery>> {
+        webhooks::deliveries(&self.pool, webhook, page).await
+    }
+
+    #[instrument(skip_all)]
+    async fn claim_webhook_deliveries(
+        &self,
+        lease: Lease<'_>,
+        at: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<spool_core::webhooks::DueDelivery>> {
+        webhooks::claim(&self.pool, lease, at, limit).await
+    }
+
+    #[instrument(skip_all, fields(delivery.id = %id))]
+    async fn record_webhook_attempt(
+        &self,
+        id: spool_core::DeliveryId,
+        holder: &str,
+        attempt: spool_core::webhooks::DeliveryAttempt,
+    ) -> StoreResult<bool> {
+        webhooks::record(&self.pool, id, holder, attempt).await
     }
 
     #[instrument(skip_all)]

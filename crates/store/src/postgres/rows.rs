@@ -19,7 +19,7 @@ macro_rules! user_columns {
 macro_rules! workspace_columns {
     () => {
         "w.id, w.slug, w.name, w.profile_photo_url, w.is_onboarded, w.metadata, w.owner_id, \
-         w.created_at, w.updated_at"
+         w.created_at, w.updated_at, w.thread_retention_days"
     };
 }
 macro_rules! api_key_columns {
@@ -67,6 +67,9 @@ pub(super) fn workspace(row: &PgRow) -> sqlx::Result<Workspace> {
         is_onboarded: row.try_get("is_onboarded")?,
         metadata: Metadata::from_stored(metadata),
         owner_id: row.try_get::<Option<i64>, _>("owner_id")?.map(UserId),
+        thread_retention_days: row
+            .try_get::<Option<i32>, _>("thread_retention_days")?
+            .and_then(|d| u32::try_from(d).ok()),
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     })

@@ -15,6 +15,7 @@ use spool_core::paging::Page;
 use spool_core::runs::{RunEvent, RunEventKind, codec};
 use spool_core::store::{NewRunEvent, StoreResult, StoredRunEvent};
 use spool_core::tools::{self, ToolChoice};
+use spool_core::webhooks::WebhookEvent;
 use spool_core::{AgentId, MessageId, RunId, StoreError, ThreadId, Timestamp, UserId, WorkspaceId};
 use sqlx::postgres::PgRow;
 use sqlx::types::Json;
@@ -251,6 +252,9 @@ pub(super) async fn finish_run(
         return Ok(None);
     };
     let at = run.finished_at.unwrap_or_else(spool_core::now);
+    if let Some(event) = WebhookEvent::of_end(run.status) {
+        super::webhooks::enqueue(&mut tx, run, event, at).await?;
+    }
     // Cancelled before it started: its question is kept all the same.
     append_queued_message(&mut tx, kept, at).await?;
     let reply = match reply {
@@ -589,16 +593,25 @@ pub(super) async fn require_action(
     run: RunId,
     calls: serde_json::Value,
 ) -> StoreResult<bool> {
-    let done = sqlx::query(
+    let mut tx = pool.begin().await.map_err(db)?;
+    let waiting = sqlx::query(concat!(
         "UPDATE runs SET required_action = $2, tool_outputs = NULL \
-         WHERE id = $1 AND status = 'in_progress' AND required_action IS NULL",
-    )
+         WHERE id = $1 AND status = 'in_progress' AND required_action IS NULL RETURNING ",
+        run_columns!()
+    ))
     .bind(run.0)
     .bind(Json(calls))
-    .execute(pool)
+    .fetch_optional(&mut *tx)
     .await
     .map_err(db)?;
-    Ok(done.rows_affected() == 1)
+    let Some(waiting) = waiting else {
+        return Ok(false);
+    };
+    let waiting = run_row(&waiting).map_err(db)?;
+    let event = WebhookEvent::RunRequiresAction;
+    super::webhooks::enqueue(&mut tx, &waiting, event, spool_core::now()).await?;
+    tx.commit().await.map_err(db)?;
+    Ok(true)
 }
 
 /// See [`spool_core::Store::submit_run_tool_outputs`].

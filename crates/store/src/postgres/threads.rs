@@ -17,7 +17,8 @@ macro_rules! thread_columns {
     () => {
         "t.id, t.workspace_id, t.creator_id, t.anon_user_id, t.agent_id, t.title, t.subject, \
          t.metadata, t.status, t.message_count, t.last_message_at, t.last_model_used, t.is_pinned, \
-         t.pinned_at, t.visible_in_ui, t.input_tokens, t.output_tokens, t.created_at, t.updated_at"
+         t.pinned_at, t.visible_in_ui, t.input_tokens, t.output_tokens, t.created_at, t.updated_at, \
+         t.expires_at"
     };
 }
 pub(super) use thread_columns;
@@ -45,6 +46,7 @@ pub(super) fn thread_row(row: &PgRow) -> sqlx::Result<Thread> {
         output_tokens: rows::count(row.try_get("output_tokens")?),
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
+        expires_at: row.try_get("expires_at")?,
     })
 }
 
@@ -57,9 +59,10 @@ pub(super) async fn insert_thread(pool: &PgPool, thread: Thread) -> StoreResult<
     sqlx::query(
         "INSERT INTO threads (id, workspace_id, creator_id, anon_user_id, agent_id, title, subject, \
              metadata, status, message_count, last_message_at, activity_at, last_model_used, \
-             is_pinned, pinned_at, visible_in_ui, input_tokens, output_tokens, created_at, updated_at) \
+             is_pinned, pinned_at, visible_in_ui, input_tokens, output_tokens, created_at, updated_at, \
+             expires_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, COALESCE($11, $18), $12, $13, $14, \
-             $15, $16, $17, $18, $19)",
+             $15, $16, $17, $18, $19, $20)",
     )
     .bind(thread.id.0)
     .bind(thread.workspace_id.0)
@@ -80,6 +83,7 @@ pub(super) async fn insert_thread(pool: &PgPool, thread: Thread) -> StoreResult<
     .bind(signed(thread.output_tokens))
     .bind(thread.created_at)
     .bind(thread.updated_at)
+    .bind(thread.expires_at)
     .execute(&mut *tx)
     .await
     .map_err(db)?;
@@ -123,7 +127,8 @@ pub(super) async fn update_thread(pool: &PgPool, thread: &Thread) -> StoreResult
     };
     sqlx::query(
         "UPDATE threads SET title = $3, subject = $4, metadata = $5, agent_id = $6, \
-             is_pinned = $7, pinned_at = $8, visible_in_ui = $9, updated_at = $10 \
+             is_pinned = $7, pinned_at = $8, visible_in_ui = $9, updated_at = $10, \
+             expires_at = $11 \
          WHERE workspace_id = $1 AND id = $2",
     )
     .bind(thread.workspace_id.0)
@@ -136,6 +141,7 @@ pub(super) async fn update_thread(pool: &PgPool, thread: &Thread) -> StoreResult
     .bind(thread.pinned_at)
     .bind(thread.visible_in_ui)
     .bind(thread.updated_at)
+    .bind(thread.expires_at)
     .execute(&mut *tx)
     .await
     .map_err(db)?;
@@ -179,4 +185,36 @@ pub(super) async fn delete_thread(
     }
     tx.commit().await.map_err(db)?;
     Ok(true)
+}
+
+/// See [`spool_core::Store::delete_expired_threads`]. Rows another
+/// transaction holds (a run starting, another node's sweep) are skipped;
+/// the agents' `threads_count` moves in the same statement.
+pub(super) async fn delete_expired_threads(
+    pool: &PgPool,
+    at: spool_core::Timestamp,
+    limit: u32,
+) -> StoreResult<u64> {
+    let deleted: i64 = sqlx::query_scalar(
+        "WITH own AS (SELECT id FROM threads WHERE expires_at <= $1 AND status = 'idle' \
+             ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED), \
+         stale AS (SELECT t.id FROM threads t JOIN workspaces w ON w.id = t.workspace_id \
+             WHERE w.thread_retention_days IS NOT NULL AND t.expires_at IS NULL \
+               AND t.status = 'idle' \
+               AND t.activity_at <= $1 - make_interval(days => w.thread_retention_days) \
+             LIMIT $2 FOR UPDATE OF t SKIP LOCKED), \
+         doomed AS (SELECT id FROM own UNION SELECT id FROM stale LIMIT $2), \
+         gone AS (DELETE FROM threads WHERE id IN (SELECT id FROM doomed) RETURNING agent_id), \
+         counted AS (SELECT agent_id, count(*) AS n FROM gone WHERE agent_id IS NOT NULL \
+             GROUP BY agent_id), \
+         moved AS (UPDATE agents a SET threads_count = a.threads_count - c.n \
+             FROM counted c WHERE a.id = c.agent_id RETURNING 1) \
+         SELECT count(*) FROM gone",
+    )
+    .bind(at)
+    .bind(i64::from(limit))
+    .fetch_one(pool)
+    .await
+    .map_err(db)?;
+    Ok(deleted.unsigned_abs())
 }

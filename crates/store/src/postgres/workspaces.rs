@@ -115,7 +115,8 @@ pub(super) async fn update_workspace(
              profile_photo_url = CASE WHEN $4 THEN $5 ELSE w.profile_photo_url END, \
              is_onboarded = COALESCE($6, w.is_onboarded), \
              metadata = COALESCE($7, w.metadata), \
-             updated_at = $8 \
+             updated_at = $8, \
+             thread_retention_days = CASE WHEN $9 THEN $10 ELSE w.thread_retention_days END \
          WHERE w.id = $1 RETURNING ",
         workspace_columns!()
     ))
@@ -127,6 +128,13 @@ pub(super) async fn update_workspace(
     .bind(patch.is_onboarded)
     .bind(patch.metadata.map(|m| Json(m.into_map())))
     .bind(at)
+    .bind(patch.thread_retention_days.is_some())
+    .bind(
+        patch
+            .thread_retention_days
+            .flatten()
+            .map(|d| i32::try_from(d).unwrap_or(i32::MAX)),
+    )
     .fetch_optional(pool)
     .await
     .map_err(db)?;

@@ -5,7 +5,7 @@ use super::engine::backend_error;
 use super::rows::{self, API_KEY_COLUMNS, Blob, SESSION_COLUMNS, USER_COLUMNS, micros};
 use super::{
     SqliteStore, agents, idempotency, lookups, messages, metrics, runs, thread_list, threads,
-    workspaces,
+    webhooks, workspaces,
 };
 use rusqlite::{OptionalExtension, params};
 use spool_core::listing::{Listing, Paging};
@@ -19,8 +19,10 @@ use spool_core::secret::TokenHash;
 use spool_core::store::{
     Lease, NewRunEvent, RemoveMember, RunSignals, StoreResult, StoredRunEvent,
 };
+use spool_core::webhooks::{DeliveryAttempt, DueDelivery, Webhook, WebhookDelivery};
 use spool_core::{
-    AgentId, ApiKeyId, MessageId, RunId, Store, ThreadId, Timestamp, UserId, WorkspaceId,
+    AgentId, ApiKeyId, DeliveryId, MessageId, RunId, Store, ThreadId, Timestamp, UserId, WebhookId,
+    WorkspaceId,
 };
 
 fn user_where(
@@ -451,6 +453,12 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn delete_expired_threads(&self, at: Timestamp, limit: u32) -> StoreResult<u64> {
+        self.engine
+            .write(move |conn| threads::delete_expired(conn, at, limit))
+            .await
+    }
+
     async fn list_threads(&self, query: ThreadQuery) -> StoreResult<Listing<Thread>> {
         self.engine
             .read(move |conn| thread_list::list(conn, query))
@@ -494,6 +502,81 @@ impl Store for SqliteStore {
     async fn metrics(&self, query: MetricsQuery) -> StoreResult<Vec<MetricsPoint>> {
         self.engine
             .read(move |conn| metrics::metrics(conn, &query))
+            .await
+    }
+
+    async fn insert_webhook(&self, webhook: Webhook) -> StoreResult<()> {
+        self.write(move |conn| webhooks::insert(conn, &webhook))
+            .await
+    }
+
+    async fn webhook(&self, workspace: WorkspaceId, id: WebhookId) -> StoreResult<Option<Webhook>> {
+        self.engine
+            .read(move |conn| webhooks::get(conn, workspace, id))
+            .await
+    }
+
+    async fn list_webhooks(
+        &self,
+        workspace: WorkspaceId,
+        page: PageRequest,
+    ) -> StoreResult<Page<Webhook>> {
+        self.engine
+            .read(move |conn| webhooks::list(conn, workspace, page))
+            .await
+    }
+
+    async fn delete_webhook(&self, workspace: WorkspaceId, id: WebhookId) -> StoreResult<bool> {
+        self.write(move |conn| webhooks::delete(conn, workspace, id))
+            .await
+    }
+
+    async fn list_webhook_deliveries(
+        &self,
+        webhook: WebhookId,
+        page: PageRequest,
+    ) -> StoreResult<Page<WebhookDelivery>> {
+        self.engine
+            .read(move |conn| webhooks::deliveries(conn, webhook, page))
+            .await
+    }
+
+    async fn claim_webhook_deliveries(
+        &self,
+        lease: Lease<'_>,
+        at: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<DueDelivery>> {
+        // Looked for every second: a read first, so that an empty outbox
+        // costs the one writer nothing.
+        if !self
+            .engine
+            .read(move |conn| webhooks::any_due(conn, at))
+            .await?
+        {
+            return Ok(Vec::new());
+        }
+        let (holder, until) = (lease.holder.to_owned(), lease.until);
+        self.engine
+            .write(move |conn| {
+                let lease = Lease {
+                    holder: &holder,
+                    until,
+                };
+                webhooks::claim(conn, lease, at, limit)
+            })
+            .await
+    }
+
+    async fn record_webhook_attempt(
+        &self,
+        id: DeliveryId,
+        holder: &str,
+        attempt: DeliveryAttempt,
+    ) -> StoreResult<bool> {
+        let holder = holder.to_owned();
+        self.engine
+            .write(move |conn| webhooks::record(conn, id, &holder, &attempt))
             .await
     }
 

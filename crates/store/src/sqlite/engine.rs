@@ -375,6 +375,9 @@ fn write_loop(writer: &Writer, mut rx: mpsc::Receiver<Box<dyn Job>>) {
                 Err(_) => break,
             }
         }
+        spool_core::telemetry::metrics()
+            .sqlite_batch_size
+            .observe(batch.len() as f64);
         writer.run_batch(batch);
     }
 }

@@ -15,6 +15,7 @@ mod rows;
 mod runs;
 mod thread_list;
 mod threads;
+mod webhooks;
 mod workspaces;
 
 pub use backup::backup;

@@ -102,7 +102,7 @@ pub(crate) fn user(row: &Row<'_>) -> rusqlite::Result<User> {
     })
 }
 
-pub(crate) const WORKSPACE_COLUMNS: &str = "w.id, w.slug, w.name, w.profile_photo_url, w.is_onboarded, w.metadata, w.owner_id, w.created_at, w.updated_at";
+pub(crate) const WORKSPACE_COLUMNS: &str = "w.id, w.slug, w.name, w.profile_photo_url, w.is_onboarded, w.metadata, w.owner_id, w.created_at, w.updated_at, w.thread_retention_days";
 
 pub(crate) fn workspace(row: &Row<'_>) -> rusqlite::Result<Workspace> {
     Ok(Workspace {
@@ -113,6 +113,9 @@ pub(crate) fn workspace(row: &Row<'_>) -> rusqlite::Result<Workspace> {
         is_onboarded: row.get(4)?,
         metadata: metadata(row.get(5)?)?,
         owner_id: row.get::<_, Option<i64>>(6)?.map(UserId),
+        thread_retention_days: row
+            .get::<_, Option<i64>>(9)?
+            .and_then(|d| u32::try_from(d).ok()),
         created_at: instant(row.get(7)?)?,
         updated_at: instant(row.get(8)?)?,
     })

@@ -5,6 +5,7 @@ use super::engine::backend_error;
 use super::keyset;
 use super::messages;
 use super::rows::{Blob, count, instant, int, micros, opt_instant, parse_text};
+use super::webhooks;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde_json::Value;
 use spool_core::listing::{Cursor, Listing, Paging, cursor_page};
@@ -13,6 +14,7 @@ use spool_core::paging::Page;
 use spool_core::runs::{RunEvent, RunEventKind, codec};
 use spool_core::store::{NewRunEvent, StoredRunEvent};
 use spool_core::tools::{self, ToolChoice};
+use spool_core::webhooks::WebhookEvent;
 use spool_core::{AgentId, MessageId, RunId, StoreError, ThreadId, Timestamp, UserId, WorkspaceId};
 use std::collections::HashMap;
 
@@ -243,6 +245,9 @@ pub(super) fn finish(
         return Ok(None);
     }
     let at = run.finished_at.unwrap_or_else(spool_core::now);
+    if let Some(event) = WebhookEvent::of_end(run.status) {
+        webhooks::enqueue(conn, run, event, at)?;
+    }
     if expected == RunStatus::Queued {
         // Cancelled before it started: its question is kept all the same.
         append_queued_message(conn, run.id, at)?;
@@ -521,13 +526,23 @@ pub(super) fn request_cancel(conn: &Connection, run: RunId) -> Result<bool> {
 
 /// See [`spool_core::Store::require_run_action`].
 pub(super) fn require_action(conn: &Connection, run: RunId, calls: &Value) -> Result<bool> {
-    conn.prepare_cached(
-        "UPDATE runs SET required_action = ?2, tool_outputs = NULL
-         WHERE id = ?1 AND status = 'in_progress' AND required_action IS NULL",
-    )
-    .and_then(|mut s| s.execute(params![Blob(run.0), calls.to_string()]))
-    .map(|n| n == 1)
-    .map_err(backend_error)
+    let changed = conn
+        .prepare_cached(
+            "UPDATE runs SET required_action = ?2, tool_outputs = NULL
+             WHERE id = ?1 AND status = 'in_progress' AND required_action IS NULL",
+        )
+        .and_then(|mut s| s.execute(params![Blob(run.0), calls.to_string()]))
+        .map_err(backend_error)?;
+    if changed == 0 {
+        return Ok(false);
+    }
+    let waiting = conn
+        .prepare_cached(&format!("SELECT {RUN_COLUMNS} FROM runs WHERE id = ?1"))
+        .and_then(|mut s| s.query_row([Blob(run.0)], run_row))
+        .map_err(backend_error)?;
+    let event = WebhookEvent::RunRequiresAction;
+    webhooks::enqueue(conn, &waiting, event, spool_core::now())?;
+    Ok(true)
 }
 
 /// See [`spool_core::Store::submit_run_tool_outputs`].

@@ -6,14 +6,14 @@ use super::engine::backend_error;
 use super::rows::{self, Blob, count, instant, int, micros, opt_instant, parse_text};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use spool_core::model::{Thread, ThreadStatus};
-use spool_core::{AgentId, StoreError, ThreadId, UserId, WorkspaceId};
+use spool_core::{AgentId, StoreError, ThreadId, Timestamp, UserId, WorkspaceId};
 
 type Result<T> = std::result::Result<T, StoreError>;
 
 pub(super) const THREAD_COLUMNS: &str = "t.id, t.workspace_id, t.creator_id, t.anon_user_id, \
      t.agent_id, t.title, t.subject, t.metadata, t.status, t.message_count, t.last_message_at, \
      t.last_model_used, t.is_pinned, t.pinned_at, t.visible_in_ui, t.input_tokens, \
-     t.output_tokens, t.created_at, t.updated_at";
+     t.output_tokens, t.created_at, t.updated_at, t.expires_at";
 
 pub(super) fn thread_row(row: &Row<'_>) -> rusqlite::Result<Thread> {
     let status: String = row.get(8)?;
@@ -37,6 +37,7 @@ pub(super) fn thread_row(row: &Row<'_>) -> rusqlite::Result<Thread> {
         output_tokens: count(row.get(16)?),
         created_at: instant(row.get(17)?)?,
         updated_at: instant(row.get(18)?)?,
+        expires_at: opt_instant(row.get(19)?)?,
     })
 }
 
@@ -45,9 +46,10 @@ pub(super) fn insert(conn: &Connection, thread: &Thread) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO threads (id, workspace_id, creator_id, anon_user_id, agent_id, title, subject,
              metadata, status, message_count, last_message_at, activity_at, last_model_used,
-             is_pinned, pinned_at, visible_in_ui, input_tokens, output_tokens, created_at, updated_at)
+             is_pinned, pinned_at, visible_in_ui, input_tokens, output_tokens, created_at, updated_at,
+             expires_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-             ?19, ?20)",
+             ?19, ?20, ?21)",
     )
     .and_then(|mut s| {
         s.execute(params![
@@ -70,7 +72,8 @@ pub(super) fn insert(conn: &Connection, thread: &Thread) -> Result<()> {
             int(thread.input_tokens),
             int(thread.output_tokens),
             micros(thread.created_at),
-            micros(thread.updated_at)
+            micros(thread.updated_at),
+            thread.expires_at.map(micros)
         ])
     })
     .map_err(backend_error)?;
@@ -117,7 +120,7 @@ pub(super) fn update(conn: &Connection, thread: &Thread) -> Result<bool> {
     };
     conn.prepare_cached(
         "UPDATE threads SET title = ?3, subject = ?4, metadata = ?5, agent_id = ?6, is_pinned = ?7,
-             pinned_at = ?8, visible_in_ui = ?9, updated_at = ?10
+             pinned_at = ?8, visible_in_ui = ?9, updated_at = ?10, expires_at = ?11
          WHERE id = ?1 AND workspace_id = ?2",
     )
     .and_then(|mut s| {
@@ -131,7 +134,8 @@ pub(super) fn update(conn: &Connection, thread: &Thread) -> Result<bool> {
             thread.is_pinned,
             thread.pinned_at.map(micros),
             thread.visible_in_ui,
-            micros(thread.updated_at)
+            micros(thread.updated_at),
+            thread.expires_at.map(micros)
         ])
     })
     .map_err(backend_error)?;
@@ -159,4 +163,43 @@ pub(super) fn delete(conn: &Connection, workspace: WorkspaceId, id: ThreadId) ->
         agents::add_threads(conn, agent, -1)?;
     }
     Ok(true)
+}
+
+/// See [`spool_core::Store::delete_expired_threads`]: their own expiry
+/// first, then their workspace's retention; each deleted as [`delete`] does.
+pub(super) fn delete_expired(conn: &Connection, at: Timestamp, limit: u32) -> Result<u64> {
+    let mut doomed: Vec<(Blob, Blob)> = conn
+        .prepare_cached(
+            "SELECT id, workspace_id FROM threads
+             WHERE expires_at <= ?1 AND status = 'idle' ORDER BY expires_at LIMIT ?2",
+        )
+        .and_then(|mut s| {
+            s.query_map(params![micros(at), limit], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect()
+        })
+        .map_err(backend_error)?;
+    let left = i64::from(limit) - i64::try_from(doomed.len()).unwrap_or(i64::MAX);
+    if left > 0 {
+        let stale: Vec<(Blob, Blob)> = conn
+            .prepare_cached(
+                "SELECT t.id, t.workspace_id FROM workspaces w JOIN threads t ON t.workspace_id = w.id
+                 WHERE w.thread_retention_days IS NOT NULL AND t.expires_at IS NULL
+                   AND t.status = 'idle'
+                   AND t.activity_at <= ?1 - w.thread_retention_days * 86400000000
+                 LIMIT ?2",
+            )
+            .and_then(|mut s| {
+                s.query_map(params![micros(at), left], |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect()
+            })
+            .map_err(backend_error)?;
+        doomed.extend(stale);
+    }
+    let mut deleted = 0;
+    for (thread, workspace) in doomed {
+        if delete(conn, WorkspaceId(workspace.0), ThreadId(thread.0))? {
+            deleted += 1;
+        }
+    }
+    Ok(deleted)
 }

@@ -80,11 +80,15 @@ pub(super) fn update(
         profile_photo_url: patch.profile_photo_url.unwrap_or(current.profile_photo_url),
         is_onboarded: patch.is_onboarded.unwrap_or(current.is_onboarded),
         metadata: patch.metadata.unwrap_or(current.metadata),
+        thread_retention_days: patch
+            .thread_retention_days
+            .unwrap_or(current.thread_retention_days),
         updated_at: at,
         ..current
     };
     conn.prepare_cached(
-        "UPDATE workspaces SET name = ?2, slug = ?3, profile_photo_url = ?4, is_onboarded = ?5, metadata = ?6, updated_at = ?7
+        "UPDATE workspaces SET name = ?2, slug = ?3, profile_photo_url = ?4, is_onboarded = ?5, metadata = ?6, updated_at = ?7,
+             thread_retention_days = ?8
          WHERE id = ?1",
     )
     .and_then(|mut s| {
@@ -95,7 +99,8 @@ pub(super) fn update(
             next.profile_photo_url,
             next.is_onboarded,
             next.metadata.to_json_string(),
-            micros(at)
+            micros(at),
+            next.thread_retention_days
         ])
     })
     .map_err(backend_error)?;

@@ -101,6 +101,7 @@ fn thread(workspace: WorkspaceId, agent: Option<AgentId>, created_at: Timestamp)
         visible_in_ui: true,
         input_tokens: 0,
         output_tokens: 0,
+        expires_at: None,
         created_at,
         updated_at: created_at,
     }

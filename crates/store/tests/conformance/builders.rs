@@ -65,6 +65,7 @@ pub fn thread(workspace: WorkspaceId, creator: Option<UserId>, created_at: Times
         visible_in_ui: true,
         input_tokens: 0,
         output_tokens: 0,
+        expires_at: None,
         created_at,
         updated_at: created_at,
     }

@@ -51,6 +51,7 @@ pub fn workspace(name: &str, created_at: Timestamp, owner: UserId) -> Workspace 
         is_onboarded: false,
         metadata: Metadata::default(),
         owner_id: Some(owner),
+        thread_retention_days: None,
         created_at,
         updated_at: created_at,
     }

@@ -198,6 +198,7 @@ pub async fn story_update_workspace(store: Arc<dyn Store>) {
         profile_photo_url: Some(None),
         is_onboarded: Some(true),
         metadata: Some(Metadata::default()),
+        thread_retention_days: None,
     };
     let cleared = store
         .update_workspace(original.id, patch, at(3))
