@@ -237,7 +237,8 @@ async fn prepare(
         .await
         .map_err(internal)?;
     let thread = thread.ok_or("The thread was deleted.")?;
-    let agent = match thread.agent_id {
+    // The run's agent: the thread's, or the one the run was started with.
+    let agent = match run.agent_id.or(thread.agent_id) {
         Some(id) => spool.store().agent(id).await.map_err(internal)?,
         None => None,
     };

@@ -31,6 +31,9 @@ pub struct MessageListInput {
     /// `asc` (default: thread order) or `desc`.
     pub order: Option<String>,
     pub paging: Paging,
+    /// Only the messages this run of the thread wrote (a run of another
+    /// thread is not found).
+    pub run: Option<crate::RunId>,
 }
 
 impl Spool {
@@ -51,6 +54,21 @@ impl Spool {
             );
         }
         content
+    }
+
+    /// A message of `thread`: one of another thread is not found.
+    pub async fn message_in_thread(
+        &self,
+        principal: &Principal,
+        scope: &Scope,
+        thread: ThreadId,
+        id: MessageId,
+    ) -> Result<Message, CoreError> {
+        let (message, _) = self.message(principal, scope, id, None).await?;
+        if message.thread_id != thread {
+            return Err(CoreError::NotFound("Message"));
+        }
+        Ok(message)
     }
 
     /// Appends a message written by the caller (or, for `assistant`/`tool`
@@ -205,6 +223,10 @@ impl Spool {
                 ));
             }
         };
+        if let Some(run) = input.run {
+            let (_, written) = self.run_messages(principal, scope, thread.id, run).await?;
+            return Ok((page_of(written, descending, input.paging), thread));
+        }
         let listing = self
             .store
             .list_messages(
@@ -215,5 +237,120 @@ impl Spool {
             )
             .await?;
         Ok((listing, thread))
+    }
+}
+
+/// A keyset page cut from messages already in hand (thread order), read
+/// like the store reads a thread's: after or before a cursor, in `descending`
+/// order or not.
+fn page_of(mut messages: Vec<Message>, descending: bool, paging: Paging) -> Listing<Message> {
+    use crate::listing::{Cursor, CursorPage};
+    let (after, before, limit) = match paging {
+        Paging::Keyset {
+            after,
+            before,
+            limit,
+        } => (after, before, limit),
+        Paging::Offset(page) => (None, None, page.per_page),
+    };
+    if descending {
+        messages.reverse();
+    }
+    let key = |c: &Cursor| (c.key, c.id);
+    // Whether `m` comes after `c` in the order read.
+    let follows = |m: &Message, c: &Cursor| {
+        let (m, c) = (key(&m.cursor()), key(c));
+        if descending { m < c } else { m > c }
+    };
+    let limit_usize = limit as usize;
+    let (items, next, prev) = match (after, before) {
+        (_, Some(before)) => {
+            let earlier: Vec<Message> = messages
+                .into_iter()
+                .filter(|m| !follows(m, &before) && m.cursor() != before)
+                .collect();
+            let skip = earlier.len().saturating_sub(limit_usize);
+            let items: Vec<Message> = earlier.into_iter().skip(skip).collect();
+            let prev = (skip > 0)
+                .then(|| items.first().map(Message::cursor))
+                .flatten();
+            let next = items.last().map(Message::cursor);
+            (items, next, prev)
+        }
+        (after, None) => {
+            let later: Vec<Message> = messages
+                .into_iter()
+                .filter(|m| after.as_ref().is_none_or(|c| follows(m, c)))
+                .collect();
+            let more = later.len() > limit_usize;
+            let items: Vec<Message> = later.into_iter().take(limit_usize).collect();
+            let next = more.then(|| items.last().map(Message::cursor)).flatten();
+            let prev = after.and(items.first().map(Message::cursor));
+            (items, next, prev)
+        }
+    };
+    Listing::Cursor(CursorPage {
+        items,
+        next,
+        prev,
+        limit,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ThreadId, WorkspaceId};
+
+    fn messages(count: i64) -> Vec<Message> {
+        let (thread, workspace) = (ThreadId::new(), WorkspaceId::new());
+        (1..=count)
+            .map(|seq| Message {
+                id: MessageId::new(),
+                thread_id: thread,
+                workspace_id: workspace,
+                seq,
+                role: MessageRole::Assistant,
+                content: format!("{seq}"),
+                content_html: String::new(),
+                metadata: Metadata::default(),
+                run: RunInfo::default(),
+                tool_calls: Vec::new(),
+                user_id: None,
+                created_at: now(),
+                updated_at: now(),
+            })
+            .collect()
+    }
+
+    fn seqs(listing: &Listing<Message>) -> Vec<i64> {
+        listing.items().iter().map(|m| m.seq).collect()
+    }
+
+    #[test]
+    fn a_page_in_hand_reads_like_a_stored_one() {
+        let all = messages(5);
+        let keyset = |after, before| Paging::keyset(after, before, Some(2), 20).unwrap();
+        let first = page_of(all.clone(), false, keyset(None, None));
+        assert_eq!(seqs(&first), [1, 2]);
+        let Listing::Cursor(page) = &first else {
+            panic!("keyset")
+        };
+        let second = page_of(all.clone(), false, keyset(page.next, None));
+        assert_eq!(seqs(&second), [3, 4]);
+        let newest = page_of(all.clone(), true, keyset(None, None));
+        assert_eq!(seqs(&newest), [5, 4]);
+        let before = page_of(all.clone(), false, keyset(None, Some(all[4].cursor())));
+        assert_eq!(seqs(&before), [3, 4]);
+        let Listing::Cursor(page) = &before else {
+            panic!("keyset")
+        };
+        assert!(page.prev.is_some(), "1 and 2 come before");
+        let last = page_of(all.clone(), false, keyset(Some(all[3].cursor()), None));
+        let Listing::Cursor(page) = &last else {
+            panic!("keyset")
+        };
+        assert_eq!(seqs(&last), [5]);
+        assert!(page.next.is_none());
     }
 }

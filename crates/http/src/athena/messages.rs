@@ -111,6 +111,7 @@ pub async fn list(
     let input = MessageListInput {
         order: query.string("order"),
         paging: paging(&query)?,
+        run: None,
     };
     let (listing, thread) = state
         .spool

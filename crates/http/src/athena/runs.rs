@@ -75,6 +75,7 @@ impl RunRequest {
             multitask: self.multitask,
             tools: self.tools,
             tool_choice: self.tool_choice,
+            agent: None,
         }
     }
 }

@@ -80,6 +80,7 @@ pub async fn list(
     let input = MessageListInput {
         order: query.string("order"),
         paging,
+        run: None,
     };
     let (listing, _) = state
         .spool
