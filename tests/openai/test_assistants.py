@@ -129,7 +129,8 @@ def scenario(base: str, key: str) -> None:
 
     thread = client.beta.threads.create(messages=[{"role": "user", "content": "Hello from the SDK"}])
     check(thread.id.startswith("thread_"), "threads.create with a message")
-    run = client.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id)
+    run = client.beta.threads.runs.create_and_poll(
+        thread_id=thread.id, assistant_id=assistant.id, additional_instructions="Be kind.")
     check(run.status == "completed" and run.usage is not None and run.usage.total_tokens > 0,
           f"runs.create_and_poll completes ({run.status})")
     messages = client.beta.threads.messages.list(thread_id=thread.id, run_id=run.id)

@@ -53,6 +53,11 @@ pub const SQLITE: &[Migration] = &[
         name: "run_tool_outputs",
         sql: include_str!("../migrations/sqlite/0009_run_tool_outputs.sql"),
     },
+    Migration {
+        version: 10,
+        name: "run_instructions",
+        sql: include_str!("../migrations/sqlite/0010_run_instructions.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -100,5 +105,10 @@ pub const POSTGRES: &[Migration] = &[
         version: 9,
         name: "run_tool_outputs",
         sql: include_str!("../migrations/postgres/0009_run_tool_outputs.sql"),
+    },
+    Migration {
+        version: 10,
+        name: "run_instructions",
+        sql: include_str!("../migrations/postgres/0010_run_instructions.sql"),
     },
 ];

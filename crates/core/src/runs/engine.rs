@@ -280,7 +280,7 @@ async fn prepare(
             _ => break,
         }
     }
-    let system = prompt::system_prompt(agent.as_ref(), &thread);
+    let system = prompt::system_prompt(agent.as_ref(), &thread, run);
     let tokenizer = spool.runtime().tokenizer.clone();
     let (messages, prompt_tokens) = tokio::task::spawn_blocking(move || {
         prompt::assemble(system, history, budget, tokenizer.as_ref())

@@ -123,6 +123,10 @@ pub struct RunInput {
     /// The agent to run with instead of the thread's (one the caller may
     /// use): its instruction, tools and model, for this run only.
     pub agent: Option<crate::AgentId>,
+    /// Instead of the agent's instruction, for this run only.
+    pub instructions: Option<String>,
+    /// Added at the end of the system prompt, for this run only.
+    pub additional_instructions: Option<String>,
 }
 
 /// A run just admitted, and its events from the first.
@@ -274,6 +278,20 @@ impl Spool {
                 ),
             );
         }
+        let mut instructions_field = |field: &str, text: Option<String>| {
+            let text = text?;
+            let max = crate::service::INSTRUCTION_MAX_CHARS;
+            if text.chars().count() > max {
+                errors.add(
+                    field,
+                    format!("The {field} may not be greater than {max} characters."),
+                );
+            }
+            Some(text)
+        };
+        let instructions = instructions_field("instructions", input.instructions);
+        let additional_instructions =
+            instructions_field("additional_instructions", input.additional_instructions);
         if !input.files.is_empty() {
             errors.add(
                 "files",
@@ -342,6 +360,8 @@ impl Spool {
             tools,
             tool_choice,
             required_action: None,
+            instructions,
+            additional_instructions,
         };
         idempotency::refer(Reference::Run(run.id));
         // Admission and launch belong to the server, not to the request: a

@@ -76,6 +76,8 @@ impl RunRequest {
             tools: self.tools,
             tool_choice: self.tool_choice,
             agent: None,
+            instructions: None,
+            additional_instructions: None,
         }
     }
 }

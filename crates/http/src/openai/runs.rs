@@ -61,19 +61,6 @@ impl RunOptions {
         let agent = ids::parse(ids::ASSISTANT, &self.assistant_id).ok_or_else(|| {
             OpenAiError::invalid("assistant_id", "No such assistant; ids look like asst_….")
         })?;
-        for (param, text) in [
-            ("instructions", &self.instructions),
-            ("additional_instructions", &self.additional_instructions),
-        ] {
-            if text.as_deref().is_some_and(|t| !t.is_empty()) {
-                return Err(OpenAiError::invalid(
-                    param,
-                    format!(
-                        "spool does not take {param} on a run yet; set the assistant's instructions."
-                    ),
-                ));
-            }
-        }
         if self.metadata.as_ref().is_some_and(|m| !m.is_empty()) {
             return Err(OpenAiError::invalid(
                 "metadata",
@@ -102,6 +89,8 @@ impl RunOptions {
             tools,
             tool_choice: self.tool_choice,
             agent: Some(AgentId(agent)),
+            instructions: self.instructions,
+            additional_instructions: self.additional_instructions,
             ..Default::default()
         };
         Ok((input, self.stream.unwrap_or(false)))

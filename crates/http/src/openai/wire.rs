@@ -272,7 +272,7 @@ impl RunObject {
             completed_at: ended(RunStatus::Completed).map(time),
             incomplete_details: None,
             model: run.model.clone(),
-            instructions: String::new(),
+            instructions: run.instructions.clone().unwrap_or_default(),
             tools: run.tools.iter().map(tool).collect(),
             metadata: Map::new(),
             usage,

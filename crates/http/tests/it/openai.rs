@@ -638,3 +638,51 @@ async fn a_streamed_tool_call_ends_at_requires_action_and_submit_streams_the_res
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn a_run_s_instructions_replace_the_assistant_s_and_additional_ones_come_last() {
+    use spool_providers::testing::{Script, ScriptedUpstream};
+    let upstream = ScriptedUpstream::start([Script::reply(["Bonjour."])]).await;
+    let server = TestServer::start_with_models(crate::runs::patient_models(&upstream)).await;
+    let ada = server.account("ada@example.com").await;
+    let key = server.api_key(&ada).await;
+    let asst = assistant(&server, &key).await;
+    let (_, thread) = post(
+        &server,
+        &key,
+        "/threads",
+        json!({"messages": [{"role": "user", "content": "Hi"}]}),
+    )
+    .await;
+    let thread = id(&thread);
+    let (status, run) = post(
+        &server,
+        &key,
+        &format!("/threads/{thread}/runs"),
+        json!({"assistant_id": asst, "model": "scripted", "instructions": "Answer in French.",
+               "additional_instructions": "Sign with S."}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{run}");
+    assert_eq!(run["instructions"], "Answer in French.");
+    let done = settled(&server, &key, &thread, &id(&run)).await;
+    assert_eq!(done["status"], "completed", "{done}");
+    let sent = &upstream.requests()[0].body;
+    let system = sent["messages"][0]["content"].as_str().unwrap();
+    assert!(system.starts_with("Answer in French."), "{system}");
+    assert!(system.ends_with("Sign with S."), "{system}");
+    assert!(
+        !system.contains("Be brief."),
+        "the assistant's instructions are replaced: {system}"
+    );
+
+    let (status, body) = post(
+        &server,
+        &key,
+        &format!("/threads/{thread}/runs"),
+        json!({"assistant_id": asst, "additional_instructions": "x".repeat(32_001)}),
+    )
+    .await;
+    assert_openai_error(status, &body, StatusCode::BAD_REQUEST);
+    assert_eq!(body["error"]["param"], "additional_instructions");
+}
