@@ -208,7 +208,10 @@ def scenario(base: str, key: str) -> None:
 
     # Messages, page by page.
     all_messages = list(client.beta.threads.messages.list(thread_id=thread.id, limit=2, order="asc"))
-    check(len(all_messages) >= 9 and all_messages[0].content[0].text.value == "Hello from the SDK",
+    # Four questions, four replies: the steps that only called tools and the
+    # tool results are not listed, as with OpenAI.
+    check(len(all_messages) == 8 and all(m.content for m in all_messages)
+          and all_messages[0].content[0].text.value == "Hello from the SDK",
           f"messages.list auto-paging ({len(all_messages)} messages)")
     message = client.beta.threads.messages.update(
         thread_id=thread.id, message_id=all_messages[0].id, metadata={"seen": "yes"})

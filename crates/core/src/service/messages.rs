@@ -34,6 +34,10 @@ pub struct MessageListInput {
     /// Only the messages this run of the thread wrote (a run of another
     /// thread is not found).
     pub run: Option<crate::RunId>,
+    /// Only the conversation: user and assistant messages, without the
+    /// steps that only called tools and the tool results (what OpenAI's
+    /// Assistants API lists). Keyset paging only.
+    pub conversation_only: bool,
 }
 
 impl Spool {
@@ -54,6 +58,80 @@ impl Spool {
             );
         }
         content
+    }
+
+    /// A keyset page of the thread's conversation ([`in_conversation`]):
+    /// the store's pages are read on from the bound until `limit` messages
+    /// that count are found, so paging stays keyset (stable under inserts).
+    async fn conversation_page(
+        &self,
+        thread: ThreadId,
+        descending: bool,
+        after: Option<crate::listing::Cursor>,
+        before: Option<crate::listing::Cursor>,
+        limit: u32,
+    ) -> Result<Listing<Message>, CoreError> {
+        use crate::listing::CursorPage;
+        let backwards = before.is_some();
+        let (mut after_bound, mut before_bound) = (after, before);
+        let mut kept: std::collections::VecDeque<Message> = Default::default();
+        let mut more = false;
+        while kept.len() <= limit as usize {
+            let paging = Paging::Keyset {
+                after: after_bound,
+                before: before_bound,
+                limit: crate::paging::MAX_PER_PAGE,
+            };
+            let listing = self
+                .store
+                .list_messages(thread, paging, descending, self.list_page_max_bytes())
+                .await?;
+            let Listing::Cursor(page) = listing else {
+                return Err(CoreError::Internal(
+                    "a keyset request answered an offset page".into(),
+                ));
+            };
+            if backwards {
+                more = page.prev.is_some();
+                before_bound = page.items.first().map(Message::cursor);
+                for message in page.items.into_iter().rev().filter(in_conversation) {
+                    kept.push_front(message);
+                }
+            } else {
+                more = page.next.is_some();
+                after_bound = page.items.last().map(Message::cursor);
+                kept.extend(page.items.into_iter().filter(in_conversation));
+            }
+            if !more {
+                break;
+            }
+        }
+        let limit_usize = limit as usize;
+        let more = more || kept.len() > limit_usize;
+        let mut items: Vec<Message> = kept.into();
+        if backwards {
+            let skip = items.len().saturating_sub(limit_usize);
+            items.drain(..skip);
+        } else {
+            items.truncate(limit_usize);
+        }
+        let (next, prev) = if backwards {
+            (
+                items.last().map(Message::cursor),
+                more.then(|| items.first().map(Message::cursor)).flatten(),
+            )
+        } else {
+            (
+                more.then(|| items.last().map(Message::cursor)).flatten(),
+                after.and(items.first().map(Message::cursor)),
+            )
+        };
+        Ok(Listing::Cursor(CursorPage {
+            items,
+            next,
+            prev,
+            limit,
+        }))
     }
 
     /// A message of `thread`: one of another thread is not found.
@@ -224,8 +302,23 @@ impl Spool {
             }
         };
         if let Some(run) = input.run {
-            let (_, written) = self.run_messages(principal, scope, thread.id, run).await?;
+            let (_, mut written) = self.run_messages(principal, scope, thread.id, run).await?;
+            if input.conversation_only {
+                written.retain(in_conversation);
+            }
             return Ok((page_of(written, descending, input.paging), thread));
+        }
+        if input.conversation_only
+            && let Paging::Keyset {
+                after,
+                before,
+                limit,
+            } = input.paging
+        {
+            let listing = self
+                .conversation_page(thread.id, descending, after, before, limit)
+                .await?;
+            return Ok((listing, thread));
         }
         let listing = self
             .store
@@ -237,6 +330,17 @@ impl Spool {
             )
             .await?;
         Ok((listing, thread))
+    }
+}
+
+/// Whether a message is part of the conversation as OpenAI's Assistants
+/// API shows it: user and assistant messages, but not an assistant step
+/// that only called tools.
+pub fn in_conversation(message: &Message) -> bool {
+    match message.role {
+        MessageRole::User => true,
+        MessageRole::Assistant => message.tool_calls.is_empty() || !message.content.is_empty(),
+        MessageRole::System | MessageRole::Tool => false,
     }
 }
 

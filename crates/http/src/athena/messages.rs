@@ -112,6 +112,7 @@ pub async fn list(
         order: query.string("order"),
         paging: paging(&query)?,
         run: None,
+        conversation_only: false,
     };
     let (listing, thread) = state
         .spool

@@ -101,6 +101,7 @@ pub async fn list(
         order: Some(if params.descending { "desc" } else { "asc" }.to_owned()),
         paging: Paging::keyset(after, before, Some(params.limit), 20)?,
         run,
+        conversation_only: true,
     };
     let (listing, _) = state
         .spool

@@ -197,6 +197,7 @@ pub async fn list(
         order: query.string("order"),
         paging,
         run: None,
+        conversation_only: false,
     };
     let (listing, _) = state
         .spool

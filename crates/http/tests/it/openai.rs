@@ -422,6 +422,58 @@ async fn a_function_call_waits_for_outputs_and_a_busy_thread_answers_400() {
     assert_ne!(resumed["status"], "requires_action");
     let done = settled(&server, &key, &thread, &run_id).await;
     assert_eq!(done["status"], "completed", "{done}");
+    // The conversation lists the question and the reply: not the step that
+    // only called the tool, nor the tool's result (athena shows all four).
+    let (_, listed) = get(
+        &server,
+        &key,
+        &format!("/threads/{thread}/messages?order=asc&limit=1"),
+    )
+    .await;
+    assert_eq!(listed["data"][0]["role"], "user");
+    assert_eq!(listed["has_more"], true);
+    let after = listed["last_id"].as_str().unwrap();
+    let (_, rest) = get(
+        &server,
+        &key,
+        &format!("/threads/{thread}/messages?order=asc&after={after}"),
+    )
+    .await;
+    assert_eq!(rest["data"].as_array().unwrap().len(), 1, "{rest}");
+    assert_eq!(rest["data"][0]["role"], "assistant");
+    assert!(
+        rest["data"][0]["content"][0]["text"]["value"]
+            .as_str()
+            .unwrap()
+            .contains("sunny")
+    );
+    assert_eq!(rest["has_more"], false);
+    let (_, newest) = get(
+        &server,
+        &key,
+        &format!("/threads/{thread}/messages?limit=1"),
+    )
+    .await;
+    let newest_id = newest["first_id"].as_str().unwrap();
+    let (_, newer) = get(
+        &server,
+        &key,
+        &format!("/threads/{thread}/messages?before={newest_id}"),
+    )
+    .await;
+    assert_eq!(newer["data"].as_array().unwrap().len(), 0, "{newer}");
+    let (_, older) = get(
+        &server,
+        &key,
+        &format!("/threads/{thread}/messages?after={newest_id}"),
+    )
+    .await;
+    assert_eq!(older["data"][0]["role"], "user", "{older}");
+    assert_eq!(older["has_more"], false);
+    let uuid = uuid::Uuid::parse_str(&thread["thread_".len()..]).unwrap();
+    let (_, athena) = send(server.get(&format!("/api/v1/messages?thread_uuid={uuid}"), &key)).await;
+    assert_eq!(athena["data"].as_array().unwrap().len(), 4, "{athena}");
+
     let (_, steps) = get(
         &server,
         &key,
