@@ -210,7 +210,16 @@ pub async fn create_thread_and_run(
             .await
             .map_err(|_| OpenAiError::invalid("assistant_id", "No such assistant."))?;
     }
-    let thread = create_thread(&state, &principal, &scope, body.thread.unwrap_or_default()).await?;
+    // The new thread is the assistant's, as athena's agent runs make theirs
+    // (so it also reads back under the agent in thena).
+    let thread = create_thread(
+        &state,
+        &principal,
+        &scope,
+        body.thread.unwrap_or_default(),
+        input.agent,
+    )
+    .await?;
     start(&state, &principal, &scope, thread.id, input, stream).await
 }
 

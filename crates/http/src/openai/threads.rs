@@ -22,7 +22,8 @@ pub struct CreateThread {
     pub tool_resources: Option<Value>,
 }
 
-/// Creates the thread, then appends its messages in order. The messages'
+/// Creates the thread (with `agent` as its agent, when given), then
+/// appends its messages in order. The messages'
 /// wire form (roles, content parts, attachments) is checked before the
 /// thread is made; the core checks each message as it is appended.
 pub async fn create_thread(
@@ -30,6 +31,7 @@ pub async fn create_thread(
     principal: &Principal,
     scope: &Scope,
     body: CreateThread,
+    agent: Option<spool_core::AgentId>,
 ) -> Result<Thread> {
     if body
         .tool_resources
@@ -49,6 +51,7 @@ pub async fn create_thread(
         .collect::<Result<Vec<_>>>()?;
     let input = NewThreadInput {
         metadata: body.metadata,
+        agent,
         ..Default::default()
     };
     let thread = state.spool.create_thread(principal, scope, input).await?;
@@ -67,7 +70,7 @@ pub async fn create(
     Json(body, _): Json<OpenAi, CreateThread>,
 ) -> Result<axum::Json<ThreadObject>> {
     let scope = scope(&state, &principal).await?;
-    let thread = create_thread(&state, &principal, &scope, body).await?;
+    let thread = create_thread(&state, &principal, &scope, body, None).await?;
     Ok(axum::Json(ThreadObject::new(thread)))
 }
 

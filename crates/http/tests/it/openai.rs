@@ -46,6 +46,10 @@ fn assert_openai_error(status: StatusCode, body: &Value, expected: StatusCode) {
     );
 }
 
+fn thread_hex(id: &str) -> String {
+    id["thread_".len()..].to_owned()
+}
+
 fn id(body: &Value) -> String {
     body["id"].as_str().expect("an id").to_owned()
 }
@@ -374,6 +378,30 @@ async fn a_function_call_waits_for_outputs_and_a_busy_thread_answers_400() {
     .await;
     assert_eq!(status, StatusCode::OK, "{run}");
     let (thread, run_id) = (run["thread_id"].as_str().unwrap().to_owned(), id(&run));
+    // create_and_run's thread is the assistant's: it reads back in freddy and
+    // under the agent in thena.
+    let hex = &thread_hex(run["thread_id"].as_str().unwrap());
+    let (status, freddy) =
+        send(server.get(&format!("/v1/threads/thrd_{hex}/messages"), &key)).await;
+    assert_eq!(status, StatusCode::OK, "{freddy}");
+    assert!(
+        freddy["data"][0]["content"]
+            .as_str()
+            .unwrap()
+            .starts_with("/tool get_weather")
+    );
+    let agent = uuid::Uuid::parse_str(&asst["asst_".len()..]).unwrap();
+    let thread_uuid = uuid::Uuid::parse_str(hex).unwrap();
+    let (status, thena) = send(
+        server
+            .request(
+                reqwest::Method::GET,
+                &format!("/api/v1/chat/{agent}/threads/{thread_uuid}"),
+            )
+            .header("x-api-key", &key),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{thena}");
     let waiting = settled(&server, &key, &thread, &run_id).await;
     assert_eq!(waiting["status"], "requires_action", "{waiting}");
     let call = &waiting["required_action"]["submit_tool_outputs"]["tool_calls"][0];
@@ -737,4 +765,69 @@ async fn a_run_s_instructions_replace_the_assistant_s_and_additional_ones_come_l
     .await;
     assert_openai_error(status, &body, StatusCode::BAD_REQUEST);
     assert_eq!(body["error"]["param"], "additional_instructions");
+}
+
+#[tokio::test]
+async fn an_idempotency_key_replays_a_create_and_a_run() {
+    let server = TestServer::start().await;
+    let ada = server.account("ada@example.com").await;
+    let key = server.api_key(&ada).await;
+    let asst = assistant(&server, &key).await;
+    let create = || {
+        server
+            .post(
+                &path("/threads"),
+                &key,
+                json!({"messages": [{"role": "user", "content": "Once"}]}),
+            )
+            .header("Idempotency-Key", "openai-thread-1")
+    };
+    let (status, first) = send(create()).await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    let (_, again) = send(create()).await;
+    assert_eq!(
+        again["id"], first["id"],
+        "the retry answers the same thread"
+    );
+    let thread = id(&first);
+    let run = || {
+        server
+            .post(
+                &path(&format!("/threads/{thread}/runs")),
+                &key,
+                json!({"assistant_id": asst}),
+            )
+            .header("Idempotency-Key", "openai-run-1")
+    };
+    let (_, first_run) = send(run()).await;
+    let (status, again_run) = send(run()).await;
+    assert_eq!(status, StatusCode::OK, "{again_run}");
+    assert_eq!(
+        again_run["id"], first_run["id"],
+        "the retry starts no second run"
+    );
+    settled(&server, &key, &thread, &id(&first_run)).await;
+    let (_, runs) = get(&server, &key, &format!("/threads/{thread}/runs")).await;
+    assert_eq!(runs["data"].as_array().unwrap().len(), 1);
+    let (_, messages) = get(&server, &key, &format!("/threads/{thread}/messages")).await;
+    assert_eq!(
+        messages["data"].as_array().unwrap().len(),
+        2,
+        "one question, one reply"
+    );
+    let (status, body) = send(
+        server
+            .post(
+                &path("/threads"),
+                &key,
+                json!({"metadata": {"other": "body"}}),
+            )
+            .header("Idempotency-Key", "openai-thread-1"),
+    )
+    .await;
+    assert!(status.is_client_error(), "{body}");
+    assert!(
+        body["error"]["message"].is_string(),
+        "the openai error shape: {body}"
+    );
 }
