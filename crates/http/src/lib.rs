@@ -9,6 +9,7 @@ pub mod freddy;
 pub mod idempotency;
 pub mod keyset;
 pub mod middleware;
+pub mod openai;
 pub mod openapi;
 pub mod ops;
 pub mod paths;

@@ -94,9 +94,12 @@ pub async fn method_not_allowed_body(uri: Uri, response: Response) -> Response {
 }
 
 /// The dialect a path belongs to renders its errors: `/v1/` is freddy's,
-/// `/api/v1/chat/` thena's, everything else athena's.
+/// `/openai/` the openai dialect's, `/api/v1/chat/` thena's, everything
+/// else athena's.
 pub(crate) fn error_for_path(path: &str, err: ApiError) -> Response {
-    if path == "/v1" || path.starts_with("/v1/") {
+    if path == "/openai" || path.starts_with("/openai/") {
+        crate::openai::OpenAiError::Api(err).into_response()
+    } else if path == "/v1" || path.starts_with("/v1/") {
         FreddyError(err).into_response()
     } else if path.starts_with("/api/v1/chat/") {
         ThenaError(err).into_response()

@@ -1,7 +1,7 @@
 //! Every endpoint spool serves, in one table. Handlers live in their
 //! dialect's module; cross-cutting layers are added at the bottom.
 
-use crate::{AppState, athena, freddy, middleware, ops, thena};
+use crate::{AppState, athena, freddy, middleware, openai, ops, thena};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{delete, get, post};
@@ -104,6 +104,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", athena)
         .merge(thena::routes())
         .merge(freddy::routes())
+        .merge(openai::routes())
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(crate::telemetry::scrape))

@@ -63,6 +63,11 @@ pub const SQLITE: &[Migration] = &[
         name: "retention",
         sql: include_str!("../migrations/sqlite/0011_retention.sql"),
     },
+    Migration {
+        version: 12,
+        name: "run_instructions",
+        sql: include_str!("../migrations/sqlite/0012_run_instructions.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -120,5 +125,10 @@ pub const POSTGRES: &[Migration] = &[
         version: 11,
         name: "retention",
         sql: include_str!("../migrations/postgres/0011_retention.sql"),
+    },
+    Migration {
+        version: 12,
+        name: "run_instructions",
+        sql: include_str!("../migrations/postgres/0012_run_instructions.sql"),
     },
 ];

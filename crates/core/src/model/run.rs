@@ -85,6 +85,10 @@ pub struct Run {
     /// While `requires_action`: the tool calls waiting for the client's
     /// outputs, `[{id, name, arguments}]`.
     pub required_action: Option<serde_json::Value>,
+    /// Instead of the agent's instruction in this run's system prompt.
+    pub instructions: Option<String>,
+    /// Added at the end of this run's system prompt.
+    pub additional_instructions: Option<String>,
 }
 
 /// What the store did with a new run.

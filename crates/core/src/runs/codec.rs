@@ -31,6 +31,11 @@ struct RunData {
     /// The calls a `requires_action` run waits for (absent before tools).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     required_action: Option<Value>,
+    /// The run's own instructions (absent before they existed, or unset).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    instructions: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    additional_instructions: Option<String>,
 }
 
 impl From<&Run> for RunData {
@@ -53,6 +58,8 @@ impl From<&Run> for RunData {
             started_at: run.started_at,
             finished_at: run.finished_at,
             required_action: run.required_action.clone(),
+            instructions: run.instructions.clone(),
+            additional_instructions: run.additional_instructions.clone(),
         }
     }
 }
@@ -81,6 +88,8 @@ impl RunData {
             tools: Vec::new(),
             tool_choice: Default::default(),
             required_action: self.required_action,
+            instructions: self.instructions,
+            additional_instructions: self.additional_instructions,
         })
     }
 }
@@ -254,6 +263,8 @@ mod tests {
             tools: Vec::new(),
             tool_choice: Default::default(),
             required_action: None,
+            instructions: Some("Be brief.".into()),
+            additional_instructions: None,
         }
     }
 

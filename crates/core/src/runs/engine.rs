@@ -272,7 +272,8 @@ async fn prepare(
         .await
         .map_err(internal)?;
     let thread = thread.ok_or("The thread was deleted.")?;
-    let agent = match thread.agent_id {
+    // The run's agent: the thread's, or the one the run was started with.
+    let agent = match run.agent_id.or(thread.agent_id) {
         Some(id) => spool.store().agent(id).await.map_err(internal)?,
         None => None,
     };
@@ -314,7 +315,7 @@ async fn prepare(
             _ => break,
         }
     }
-    let system = prompt::system_prompt(agent.as_ref(), &thread);
+    let system = prompt::system_prompt(agent.as_ref(), &thread, run);
     let tokenizer = spool.runtime().tokenizer.clone();
     let (messages, prompt_tokens) = tokio::task::spawn_blocking(move || {
         prompt::assemble(system, history, budget, tokenizer.as_ref())

@@ -120,6 +120,13 @@ pub struct RunInput {
     pub tools: Option<Value>,
     /// `auto` (default), `none`, `required` or `{"name": ...}`.
     pub tool_choice: Option<Value>,
+    /// The agent to run with instead of the thread's (one the caller may
+    /// use): its instruction, tools and model, for this run only.
+    pub agent: Option<crate::AgentId>,
+    /// Instead of the agent's instruction, for this run only.
+    pub instructions: Option<String>,
+    /// Added at the end of the system prompt, for this run only.
+    pub additional_instructions: Option<String>,
 }
 
 /// A run just admitted, and its events from the first.
@@ -198,9 +205,15 @@ impl Spool {
                 events,
             });
         }
-        let agent = match thread.agent_id {
-            Some(id) => self.store().agent(id).await?,
-            None => None,
+        let agent = match (input.agent, thread.agent_id) {
+            (Some(id), _) => Some(self.usable_agent(principal, scope, id).await.map_err(
+                |err| match err {
+                    CoreError::NotFound(_) => CoreError::invalid("agent_uuid", "No such agent."),
+                    other => other,
+                },
+            )?),
+            (None, Some(id)) => self.store().agent(id).await?,
+            (None, None) => None,
         };
         let mut errors = ValidationErrors::new();
         let multitask = match input.multitask.as_deref() {
@@ -265,6 +278,20 @@ impl Spool {
                 ),
             );
         }
+        let mut instructions_field = |field: &str, text: Option<String>| {
+            let text = text?;
+            let max = crate::service::INSTRUCTION_MAX_CHARS;
+            if text.chars().count() > max {
+                errors.add(
+                    field,
+                    format!("The {field} may not be greater than {max} characters."),
+                );
+            }
+            Some(text)
+        };
+        let instructions = instructions_field("instructions", input.instructions);
+        let additional_instructions =
+            instructions_field("additional_instructions", input.additional_instructions);
         if !input.files.is_empty() {
             errors.add(
                 "files",
@@ -317,7 +344,7 @@ impl Spool {
             id: RunId::new(),
             thread_id: thread.id,
             workspace_id: thread.workspace_id,
-            agent_id: thread.agent_id,
+            agent_id: agent.as_ref().map(|a| a.id).or(thread.agent_id),
             user_id: Some(principal.user_id()),
             model: model.name.clone(),
             status: RunStatus::InProgress,
@@ -333,6 +360,8 @@ impl Spool {
             tools,
             tool_choice,
             required_action: None,
+            instructions,
+            additional_instructions,
         };
         idempotency::refer(Reference::Run(run.id));
         // Admission and launch belong to the server, not to the request: a
@@ -467,6 +496,62 @@ impl Spool {
     ) -> Result<Listing<Run>, CoreError> {
         let thread = self.thread(principal, scope, thread, None).await?;
         Ok(self.store().list_runs(thread.id, paging).await?)
+    }
+
+    /// Where a run of `thread` stands in [`Spool::list_runs`]'s keyset
+    /// order, for a list that starts after (or before) it.
+    pub async fn run_cursor(
+        &self,
+        principal: &Principal,
+        scope: &Scope,
+        thread: ThreadId,
+        id: RunId,
+    ) -> Result<crate::listing::Cursor, CoreError> {
+        let run = self
+            .run_in_thread(principal, scope, thread, id, None)
+            .await?;
+        Ok(crate::listing::Cursor {
+            key: run.created_at.timestamp_micros(),
+            id: run.id.0,
+        })
+    }
+
+    /// The messages a run of `thread` wrote (its steps' assistant messages
+    /// and tool results), in thread order.
+    pub async fn run_messages(
+        &self,
+        principal: &Principal,
+        scope: &Scope,
+        thread: ThreadId,
+        id: RunId,
+    ) -> Result<(Run, Vec<Message>), CoreError> {
+        let run = self
+            .run_in_thread(principal, scope, thread, id, None)
+            .await?;
+        let mut found = Vec::new();
+        let mut after = None;
+        loop {
+            let paging = Paging::Keyset {
+                after,
+                before: None,
+                limit: crate::paging::MAX_PER_PAGE,
+            };
+            let page = self
+                .store()
+                .list_messages(run.thread_id, paging, false, self.list_page_max_bytes())
+                .await?;
+            let Listing::Cursor(page) = page else { break };
+            found.extend(
+                page.items
+                    .into_iter()
+                    .filter(|m| m.run.run_id == Some(run.id)),
+            );
+            match page.next {
+                Some(cursor) => after = Some(cursor),
+                None => break,
+            }
+        }
+        Ok((run, found))
     }
 
     /// Stops a run: an active one ends `cancelled` keeping its partial reply;

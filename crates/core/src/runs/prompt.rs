@@ -4,7 +4,7 @@
 //! fits the model's context window. The system message and the newest
 //! message are never cut.
 
-use crate::model::{Agent, Message, MessageRole, Thread};
+use crate::model::{Agent, Message, MessageRole, Run, Thread};
 use crate::provider::{ChatMessage, ChatRole, Tokenizer, ToolCall};
 
 /// Tokens a chat format spends around each message (role markers).
@@ -24,17 +24,19 @@ fn persona_line(agent: &Agent, key: &str, label: &str) -> Option<String> {
     Some(format!("{label}: {text}"))
 }
 
-/// The system message's text, or `None` when there is nothing to say.
-pub fn system_prompt(agent: Option<&Agent>, thread: &Thread) -> Option<String> {
+/// The system message's text, or `None` when there is nothing to say. A
+/// run's own `instructions` stand instead of the agent's instruction; its
+/// `additional_instructions` come last.
+pub fn system_prompt(agent: Option<&Agent>, thread: &Thread, run: &Run) -> Option<String> {
     let mut parts = Vec::new();
+    let instruction = run
+        .instructions
+        .as_deref()
+        .or(agent.and_then(|a| a.instruction.as_deref()));
+    if let Some(instruction) = instruction.filter(|s| !s.trim().is_empty()) {
+        parts.push(instruction.trim().to_owned());
+    }
     if let Some(agent) = agent {
-        if let Some(instruction) = agent
-            .instruction
-            .as_deref()
-            .filter(|s| !s.trim().is_empty())
-        {
-            parts.push(instruction.trim().to_owned());
-        }
         for (key, label) in [
             ("role", "Role"),
             ("goal_statement", "Goal"),
@@ -53,6 +55,13 @@ pub fn system_prompt(agent: Option<&Agent>, thread: &Thread) -> Option<String> {
         .get("system_prompt")
         .and_then(|v| v.as_str())
         && !extra.trim().is_empty()
+    {
+        parts.push(extra.trim().to_owned());
+    }
+    if let Some(extra) = run
+        .additional_instructions
+        .as_deref()
+        .filter(|s| !s.trim().is_empty())
     {
         parts.push(extra.trim().to_owned());
     }

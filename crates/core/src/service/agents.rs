@@ -34,6 +34,18 @@ pub struct AgentInput {
     pub tools: Option<Value>,
 }
 
+/// The most agents [`Spool::agent_window`] orders in one request.
+pub const AGENT_WINDOW_MAX: usize = 10_000;
+
+/// Which agents [`Spool::agent_window`] answers.
+#[derive(Debug, Clone, Copy)]
+pub struct AgentWindow {
+    pub descending: bool,
+    pub after: Option<AgentId>,
+    pub before: Option<AgentId>,
+    pub limit: u32,
+}
+
 pub struct ShareInput {
     pub entity_type: String,
     /// A workspace uuid or a user id (as text or number).
@@ -244,6 +256,72 @@ impl Spool {
             shared_with_user: matches!(principal, Principal::Session { .. }).then_some(user),
         };
         Ok(self.store.list_agents(query, page).await?)
+    }
+
+    /// An OpenAI-style window of the agents the caller may use, ordered by
+    /// creation (`descending`: newest first): at most `limit` after the
+    /// agent `after` (or before `before`), and whether more follow in the
+    /// direction read. The store pages agents by offset, so the window is
+    /// cut from the whole list (at most [`AGENT_WINDOW_MAX`] agents).
+    pub async fn agent_window(
+        &self,
+        principal: &Principal,
+        scope: &Scope,
+        window: AgentWindow,
+    ) -> Result<(Vec<Agent>, bool), CoreError> {
+        let mut errors = ValidationErrors::new();
+        if !(1..=crate::paging::MAX_PER_PAGE).contains(&window.limit) {
+            errors.add(
+                "limit",
+                format!(
+                    "The limit must be between 1 and {}.",
+                    crate::paging::MAX_PER_PAGE
+                ),
+            );
+        }
+        if window.after.is_some() && window.before.is_some() {
+            errors.add("before", "Give either after or before, not both.");
+        }
+        errors.into_result()?;
+        let per_page = crate::paging::MAX_PER_PAGE;
+        let mut all = Vec::new();
+        for page in 1.. {
+            let request = PageRequest::parse(Some(page), Some(per_page))?;
+            let found = self.list_agents(principal, scope, request).await?;
+            let done = found.items.len() < per_page as usize
+                || all.len() + found.items.len() >= AGENT_WINDOW_MAX;
+            all.extend(found.items);
+            if done {
+                break;
+            }
+        }
+        all.sort_by_key(|a| (a.created_at, a.id.0));
+        if window.descending {
+            all.reverse();
+        }
+        let position = |field: &str, id: AgentId| {
+            all.iter().position(|a| a.id == id).ok_or_else(|| {
+                CoreError::invalid(field, format!("The {field} names nothing in this list."))
+            })
+        };
+        let limit = window.limit as usize;
+        let (start, end) = match (window.after, window.before) {
+            (Some(id), _) => {
+                let start = position("after", id)? + 1;
+                (start, (start + limit).min(all.len()))
+            }
+            (None, Some(id)) => {
+                let end = position("before", id)?;
+                (end.saturating_sub(limit), end)
+            }
+            (None, None) => (0, limit.min(all.len())),
+        };
+        let more = if window.before.is_some() {
+            start > 0
+        } else {
+            end < all.len()
+        };
+        Ok((all.drain(start..end).collect(), more))
     }
 
     pub async fn update_agent(

@@ -31,6 +31,13 @@ pub struct MessageListInput {
     /// `asc` (default: thread order) or `desc`.
     pub order: Option<String>,
     pub paging: Paging,
+    /// Only the messages this run of the thread wrote (a run of another
+    /// thread is not found).
+    pub run: Option<crate::RunId>,
+    /// Only the conversation: user and assistant messages, without the
+    /// steps that only called tools and the tool results (what OpenAI's
+    /// Assistants API lists). Keyset paging only.
+    pub conversation_only: bool,
 }
 
 impl Spool {
@@ -51,6 +58,95 @@ impl Spool {
             );
         }
         content
+    }
+
+    /// A keyset page of the thread's conversation ([`in_conversation`]):
+    /// the store's pages are read on from the bound until `limit` messages
+    /// that count are found, so paging stays keyset (stable under inserts).
+    async fn conversation_page(
+        &self,
+        thread: ThreadId,
+        descending: bool,
+        after: Option<crate::listing::Cursor>,
+        before: Option<crate::listing::Cursor>,
+        limit: u32,
+    ) -> Result<Listing<Message>, CoreError> {
+        use crate::listing::CursorPage;
+        let backwards = before.is_some();
+        let (mut after_bound, mut before_bound) = (after, before);
+        let mut kept: std::collections::VecDeque<Message> = Default::default();
+        let mut more = false;
+        while kept.len() <= limit as usize {
+            let paging = Paging::Keyset {
+                after: after_bound,
+                before: before_bound,
+                limit: crate::paging::MAX_PER_PAGE,
+            };
+            let listing = self
+                .store
+                .list_messages(thread, paging, descending, self.list_page_max_bytes())
+                .await?;
+            let Listing::Cursor(page) = listing else {
+                return Err(CoreError::Internal(
+                    "a keyset request answered an offset page".into(),
+                ));
+            };
+            if backwards {
+                more = page.prev.is_some();
+                before_bound = page.items.first().map(Message::cursor);
+                for message in page.items.into_iter().rev().filter(in_conversation) {
+                    kept.push_front(message);
+                }
+            } else {
+                more = page.next.is_some();
+                after_bound = page.items.last().map(Message::cursor);
+                kept.extend(page.items.into_iter().filter(in_conversation));
+            }
+            if !more {
+                break;
+            }
+        }
+        let limit_usize = limit as usize;
+        let more = more || kept.len() > limit_usize;
+        let mut items: Vec<Message> = kept.into();
+        if backwards {
+            let skip = items.len().saturating_sub(limit_usize);
+            items.drain(..skip);
+        } else {
+            items.truncate(limit_usize);
+        }
+        let (next, prev) = if backwards {
+            (
+                items.last().map(Message::cursor),
+                more.then(|| items.first().map(Message::cursor)).flatten(),
+            )
+        } else {
+            (
+                more.then(|| items.last().map(Message::cursor)).flatten(),
+                after.and(items.first().map(Message::cursor)),
+            )
+        };
+        Ok(Listing::Cursor(CursorPage {
+            items,
+            next,
+            prev,
+            limit,
+        }))
+    }
+
+    /// A message of `thread`: one of another thread is not found.
+    pub async fn message_in_thread(
+        &self,
+        principal: &Principal,
+        scope: &Scope,
+        thread: ThreadId,
+        id: MessageId,
+    ) -> Result<Message, CoreError> {
+        let (message, _) = self.message(principal, scope, id, None).await?;
+        if message.thread_id != thread {
+            return Err(CoreError::NotFound("Message"));
+        }
+        Ok(message)
     }
 
     /// Appends a message written by the caller (or, for `assistant`/`tool`
@@ -205,6 +301,25 @@ impl Spool {
                 ));
             }
         };
+        if let Some(run) = input.run {
+            let (_, mut written) = self.run_messages(principal, scope, thread.id, run).await?;
+            if input.conversation_only {
+                written.retain(in_conversation);
+            }
+            return Ok((page_of(written, descending, input.paging), thread));
+        }
+        if input.conversation_only
+            && let Paging::Keyset {
+                after,
+                before,
+                limit,
+            } = input.paging
+        {
+            let listing = self
+                .conversation_page(thread.id, descending, after, before, limit)
+                .await?;
+            return Ok((listing, thread));
+        }
         let listing = self
             .store
             .list_messages(
@@ -215,5 +330,131 @@ impl Spool {
             )
             .await?;
         Ok((listing, thread))
+    }
+}
+
+/// Whether a message is part of the conversation as OpenAI's Assistants
+/// API shows it: user and assistant messages, but not an assistant step
+/// that only called tools.
+pub fn in_conversation(message: &Message) -> bool {
+    match message.role {
+        MessageRole::User => true,
+        MessageRole::Assistant => message.tool_calls.is_empty() || !message.content.is_empty(),
+        MessageRole::System | MessageRole::Tool => false,
+    }
+}
+
+/// A keyset page cut from messages already in hand (thread order), read
+/// like the store reads a thread's: after or before a cursor, in `descending`
+/// order or not.
+fn page_of(mut messages: Vec<Message>, descending: bool, paging: Paging) -> Listing<Message> {
+    use crate::listing::{Cursor, CursorPage};
+    let (after, before, limit) = match paging {
+        Paging::Keyset {
+            after,
+            before,
+            limit,
+        } => (after, before, limit),
+        Paging::Offset(page) => (None, None, page.per_page),
+    };
+    if descending {
+        messages.reverse();
+    }
+    let key = |c: &Cursor| (c.key, c.id);
+    // Whether `m` comes after `c` in the order read.
+    let follows = |m: &Message, c: &Cursor| {
+        let (m, c) = (key(&m.cursor()), key(c));
+        if descending { m < c } else { m > c }
+    };
+    let limit_usize = limit as usize;
+    let (items, next, prev) = match (after, before) {
+        (_, Some(before)) => {
+            let earlier: Vec<Message> = messages
+                .into_iter()
+                .filter(|m| !follows(m, &before) && m.cursor() != before)
+                .collect();
+            let skip = earlier.len().saturating_sub(limit_usize);
+            let items: Vec<Message> = earlier.into_iter().skip(skip).collect();
+            let prev = (skip > 0)
+                .then(|| items.first().map(Message::cursor))
+                .flatten();
+            let next = items.last().map(Message::cursor);
+            (items, next, prev)
+        }
+        (after, None) => {
+            let later: Vec<Message> = messages
+                .into_iter()
+                .filter(|m| after.as_ref().is_none_or(|c| follows(m, c)))
+                .collect();
+            let more = later.len() > limit_usize;
+            let items: Vec<Message> = later.into_iter().take(limit_usize).collect();
+            let next = more.then(|| items.last().map(Message::cursor)).flatten();
+            let prev = after.and(items.first().map(Message::cursor));
+            (items, next, prev)
+        }
+    };
+    Listing::Cursor(CursorPage {
+        items,
+        next,
+        prev,
+        limit,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ThreadId, WorkspaceId};
+
+    fn messages(count: i64) -> Vec<Message> {
+        let (thread, workspace) = (ThreadId::new(), WorkspaceId::new());
+        (1..=count)
+            .map(|seq| Message {
+                id: MessageId::new(),
+                thread_id: thread,
+                workspace_id: workspace,
+                seq,
+                role: MessageRole::Assistant,
+                content: format!("{seq}"),
+                content_html: String::new(),
+                metadata: Metadata::default(),
+                run: RunInfo::default(),
+                tool_calls: Vec::new(),
+                user_id: None,
+                created_at: now(),
+                updated_at: now(),
+            })
+            .collect()
+    }
+
+    fn seqs(listing: &Listing<Message>) -> Vec<i64> {
+        listing.items().iter().map(|m| m.seq).collect()
+    }
+
+    #[test]
+    fn a_page_in_hand_reads_like_a_stored_one() {
+        let all = messages(5);
+        let keyset = |after, before| Paging::keyset(after, before, Some(2), 20).unwrap();
+        let first = page_of(all.clone(), false, keyset(None, None));
+        assert_eq!(seqs(&first), [1, 2]);
+        let Listing::Cursor(page) = &first else {
+            panic!("keyset")
+        };
+        let second = page_of(all.clone(), false, keyset(page.next, None));
+        assert_eq!(seqs(&second), [3, 4]);
+        let newest = page_of(all.clone(), true, keyset(None, None));
+        assert_eq!(seqs(&newest), [5, 4]);
+        let before = page_of(all.clone(), false, keyset(None, Some(all[4].cursor())));
+        assert_eq!(seqs(&before), [3, 4]);
+        let Listing::Cursor(page) = &before else {
+            panic!("keyset")
+        };
+        assert!(page.prev.is_some(), "1 and 2 come before");
+        let last = page_of(all.clone(), false, keyset(Some(all[3].cursor()), None));
+        let Listing::Cursor(page) = &last else {
+            panic!("keyset")
+        };
+        assert_eq!(seqs(&last), [5]);
+        assert!(page.next.is_none());
     }
 }

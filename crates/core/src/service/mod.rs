@@ -18,7 +18,7 @@ mod webhooks;
 mod workspaces;
 
 pub use accounts::{NewUserInput, SignIn};
-pub use agents::{AgentInput, ShareInput};
+pub use agents::{AgentInput, AgentWindow, INSTRUCTION_MAX_CHARS, ShareInput};
 pub use feedback::{FeedbackInput, FeedbackView};
 pub use keys::{CreatedApiKey, NewApiKeyInput};
 pub use limiter::RateLimit;

@@ -111,6 +111,8 @@ pub async fn list(
     let input = MessageListInput {
         order: query.string("order"),
         paging: paging(&query)?,
+        run: None,
+        conversation_only: false,
     };
     let (listing, thread) = state
         .spool

@@ -75,6 +75,9 @@ impl RunRequest {
             multitask: self.multitask,
             tools: self.tools,
             tool_choice: self.tool_choice,
+            agent: None,
+            instructions: None,
+            additional_instructions: None,
         }
     }
 }

@@ -80,6 +80,8 @@ pub async fn list(
     let input = MessageListInput {
         order: query.string("order"),
         paging,
+        run: None,
+        conversation_only: false,
     };
     let (listing, _) = state
         .spool

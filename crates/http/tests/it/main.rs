@@ -13,6 +13,7 @@ mod members;
 mod messages;
 mod metrics;
 mod models;
+mod openai;
 mod openapi;
 mod openapi_thena_freddy;
 mod page_bytes;

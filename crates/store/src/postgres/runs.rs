@@ -26,7 +26,7 @@ macro_rules! run_columns {
     () => {
         "id, thread_id, workspace_id, agent_id, user_id, model, status, temperature, max_tokens, \
          input_tokens, output_tokens, error, message_id, created_at, started_at, finished_at, \
-         tools, tool_choice, required_action"
+         tools, tool_choice, required_action, instructions, additional_instructions"
     };
 }
 
@@ -76,6 +76,8 @@ fn run_row(row: &PgRow) -> sqlx::Result<Run> {
             &row.try_get::<Json<serde_json::Value>, _>("tool_choice")?.0,
         ),
         required_action,
+        instructions: row.try_get("instructions")?,
+        additional_instructions: row.try_get("additional_instructions")?,
     })
 }
 
@@ -163,8 +165,8 @@ async fn admit(
     sqlx::query(concat!(
         "WITH stored AS (INSERT INTO runs (",
         run_columns!(),
-        ", queued_message) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)), \
-         created AS (INSERT INTO run_events (run_id, seq, event, data) VALUES ($1, 1, $21, $22)) \
+        ", queued_message) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)), \
+         created AS (INSERT INTO run_events (run_id, seq, event, data) VALUES ($1, 1, $23, $24)) \
          UPDATE threads SET status = 'running' WHERE id = $2 AND $7 = 'in_progress'"
     ))
     .bind(run.id.0)
@@ -186,6 +188,8 @@ async fn admit(
     .bind(Json(tools::tools_to_stored(&run.tools)))
     .bind(Json(run.tool_choice.to_stored()))
     .bind(run.required_action.as_ref().map(Json))
+    .bind(&run.instructions)
+    .bind(&run.additional_instructions)
     .bind(queued_message)
     .bind(created.name())
     .bind(codec::encode(&created))

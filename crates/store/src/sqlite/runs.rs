@@ -21,7 +21,7 @@ use std::collections::HashMap;
 type Result<T> = std::result::Result<T, StoreError>;
 
 const RUN_COLUMNS: &str = "id, thread_id, workspace_id, agent_id, user_id, model, status, temperature, max_tokens, \
-     input_tokens, output_tokens, error, message_id, created_at, started_at, finished_at, tools, tool_choice, required_action";
+     input_tokens, output_tokens, error, message_id, created_at, started_at, finished_at, tools, tool_choice, required_action, instructions, additional_instructions";
 
 fn run_row(row: &Row<'_>) -> rusqlite::Result<Run> {
     let status: String = row.get(6)?;
@@ -54,6 +54,8 @@ fn run_row(row: &Row<'_>) -> rusqlite::Result<Run> {
         tools: json_column(16, row.get(16)?).map(tools::tools_from_stored)?,
         tool_choice: json_column(17, row.get(17)?).map(|v| ToolChoice::from_stored(&v))?,
         required_action,
+        instructions: row.get(19)?,
+        additional_instructions: row.get(20)?,
     })
 }
 
@@ -65,7 +67,7 @@ fn json_column(column: usize, text: String) -> rusqlite::Result<serde_json::Valu
 /// Stores the run; a queued one keeps its user message (the core's JSON).
 fn insert(conn: &Connection, run: &Run, queued_message: Option<String>) -> Result<()> {
     conn.prepare_cached(&format!(
-        "INSERT INTO runs ({RUN_COLUMNS}, queued_message) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)"
+        "INSERT INTO runs ({RUN_COLUMNS}, queued_message) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)"
     ))
     .and_then(|mut s| {
         s.execute(params![
@@ -88,6 +90,8 @@ fn insert(conn: &Connection, run: &Run, queued_message: Option<String>) -> Resul
             tools::tools_to_stored(&run.tools).to_string(),
             run.tool_choice.to_stored().to_string(),
             run.required_action.as_ref().map(|v| v.to_string()),
+            run.instructions,
+            run.additional_instructions,
             queued_message,
         ])
     })

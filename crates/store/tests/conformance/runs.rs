@@ -32,6 +32,8 @@ pub fn new_run(thread: &spool_core::model::Thread, seconds: i64) -> Run {
         tools: Vec::new(),
         tool_choice: Default::default(),
         required_action: None,
+        instructions: Some("Answer in French.".into()),
+        additional_instructions: Some("Mention the date.".into()),
     }
 }
 
