@@ -32,12 +32,20 @@ breaks the schema, so negative cases are still sent as drawn.
   item's index appended.
 - max_tokens: a whole number may come as `5.0` (JSON has one number type);
   the bound above applies to it too.
+- webhook url: a webhook's URL must reach a public address (spool resolves it
+  when the webhook is saved, docs/webhooks.md), which depends on DNS and no
+  schema states. A URL the document accepts becomes
+  https://hooks.example.com/ with its path.
+- expires_at: a thread's expiry must lie in the future, a bound that moves
+  with the clock. A date-time in the past moves to the year 2096 (a leap
+  year, so that a 29 February stays valid).
 """
 
 from __future__ import annotations
 
 import json
 import os
+from datetime import datetime, timezone
 import re
 import uuid
 
@@ -46,6 +54,8 @@ import schemathesis
 VALID_KEY = re.compile(r"[!-~](?:[ -~]*[!-~])?")
 MAX_KEY = 255
 METADATA_VALUE_TEXT = 512
+# The document's pattern for a webhook URL (athena/webhooks.rs).
+WEBHOOK_URL = re.compile(r"https?://[^/\s][^\s]*")
 
 
 def unique_key(key: str) -> str:
@@ -122,6 +132,19 @@ def before_call(context, case, kwargs):
                 tool["name"] = f"{name}{i}"[:64]
             if isinstance(name, str):
                 seen.add(tool.get("name"))
+    operation = getattr(getattr(case, "operation", None), "path", "")
+    url = body.get("url")
+    if operation == "/api/v1/webhooks" and isinstance(url, str) and WEBHOOK_URL.fullmatch(url):
+        path = url.split("://", 1)[1].partition("/")[2]
+        body["url"] = "https://hooks.example.com/" + path[:1000]
+    expires = body.get("expires_at")
+    if isinstance(expires, str):
+        try:
+            when = datetime.fromisoformat(expires.replace("Z", "+00:00"))
+        except ValueError:
+            when = None
+        if when is not None and when.tzinfo is not None and when <= datetime.now(timezone.utc):
+            body["expires_at"] = "2096" + expires[4:] if re.match(r"\d{4}-", expires) else expires
     metadata = body.get("metadata")
     if isinstance(metadata, dict):
         for key, value in metadata.items():
