@@ -39,12 +39,20 @@ breaks the schema, so negative cases are still sent as drawn.
 - tool_choice: `required` needs a tool, and `{"name": …}` must name one of
   the run's tools (the request's or its agent's). When the request's own
   tools do not satisfy it, it becomes `auto`.
+- webhook url: a webhook's URL must reach a public address (spool resolves it
+  when the webhook is saved, docs/webhooks.md), which depends on DNS and no
+  schema states. A URL the document accepts becomes
+  https://hooks.example.com/ with its path.
+- expires_at: a thread's expiry must lie in the future, a bound that moves
+  with the clock. A date-time in the past moves to the year 2096 (a leap
+  year, so that a 29 February stays valid).
 """
 
 from __future__ import annotations
 
 import json
 import os
+from datetime import datetime, timezone
 import re
 import uuid
 
@@ -55,6 +63,8 @@ MAX_KEY = 255
 METADATA_VALUE_TEXT = 512
 # The document's pattern for a tool URL (tool_schema.rs), with its length.
 TOOL_URL = re.compile(r"https?://[^/\s][^\s]*", re.DOTALL)
+# The document's pattern for a webhook URL (athena/webhooks.rs).
+WEBHOOK_URL = re.compile(r"https?://[^/\s][^\s]*")
 
 
 def unique_key(key: str) -> str:
@@ -149,6 +159,19 @@ def before_call(context, case, kwargs):
         named = function.get("name") if isinstance(function, dict) else choice.get("name")
         if isinstance(named, str) and named not in names:
             body["tool_choice"] = "auto"
+    operation = getattr(getattr(case, "operation", None), "path", "")
+    url = body.get("url")
+    if operation == "/api/v1/webhooks" and isinstance(url, str) and WEBHOOK_URL.fullmatch(url):
+        path = url.split("://", 1)[1].partition("/")[2]
+        body["url"] = "https://hooks.example.com/" + path[:1000]
+    expires = body.get("expires_at")
+    if isinstance(expires, str):
+        try:
+            when = datetime.fromisoformat(expires.replace("Z", "+00:00"))
+        except ValueError:
+            when = None
+        if when is not None and when.tzinfo is not None and when <= datetime.now(timezone.utc):
+            body["expires_at"] = "2096" + expires[4:] if re.match(r"\d{4}-", expires) else expires
     metadata = body.get("metadata")
     if isinstance(metadata, dict):
         for key, value in metadata.items():

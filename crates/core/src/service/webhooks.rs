@@ -72,10 +72,10 @@ impl Spool {
             .list_webhooks(scope.id(), PageRequest::default())
             .await?;
         if existing.total >= WEBHOOKS_PER_WORKSPACE {
-            return Err(CoreError::invalid(
-                "url",
-                format!("A workspace may have at most {WEBHOOKS_PER_WORKSPACE} webhooks."),
-            ));
+            // The request is fine; the workspace's state refuses it.
+            return Err(CoreError::Conflict(format!(
+                "A workspace may have at most {WEBHOOKS_PER_WORKSPACE} webhooks; delete one first."
+            )));
         }
         let at = now();
         let webhook = Webhook {

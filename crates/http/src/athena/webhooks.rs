@@ -20,7 +20,11 @@ use utoipa::ToSchema;
 pub struct CreateWebhook {
     /// An `http` or `https` URL, at most 2048 characters, whose address is
     /// public (or allowed by the server's `allowed_webhook_hosts`).
-    #[schema(example = "https://example.com/hooks/spool", max_length = 2048)]
+    #[schema(
+        example = "https://example.com/hooks/spool",
+        max_length = 2048,
+        pattern = r"^https?://[^/\s][^\s]*$"
+    )]
     pub url: String,
     /// The events to send; every event when absent.
     #[schema(value_type = Option<Vec<WebhookEventName>>, min_items = 1)]
@@ -162,6 +166,7 @@ impl ListParams {
     params(WorkspaceParam), request_body = CreateWebhook, security(("bearer" = [])),
     responses((status = 201, description = "Created; `secret` is shown this once", body = super::openapi::AthenaWebhookResponse),
         (status = 403, description = "Not an owner or admin, or an API key", body = super::openapi::ErrorBody),
+        (status = 409, description = "The workspace has as many webhooks as it may (32)", body = super::openapi::ErrorBody),
         (status = 404, description = "The workspace is not the caller's", body = super::openapi::ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,

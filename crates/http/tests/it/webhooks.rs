@@ -367,3 +367,28 @@ async fn webhooks_belong_to_owners_and_admins_of_their_workspace() {
     let (status, _) = send(server.get(&named, &admin)).await;
     assert_eq!(status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_workspace_has_at_most_32_webhooks() {
+    let server = TestServer::start().await;
+    let ada = server.account("ada@example.com").await;
+    for n in 0..32 {
+        create(
+            &server,
+            &ada.token,
+            json!({ "url": format!("http://127.0.0.1:9/hook/{n}") }),
+        )
+        .await;
+    }
+    let (status, body) = send(server.post(
+        "/api/v1/webhooks",
+        &ada.token,
+        json!({ "url": "http://127.0.0.1:9/one-more" }),
+    ))
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("at most 32"),
+        "{body}"
+    );
+}
