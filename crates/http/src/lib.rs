@@ -13,6 +13,7 @@ pub mod openai;
 pub mod openapi;
 pub mod ops;
 pub mod paths;
+pub mod prefixed_ids;
 pub mod query;
 pub mod routes;
 pub mod sse;
