@@ -94,6 +94,17 @@ pub enum Listing<T> {
 }
 
 impl<T> Listing<T> {
+    /// The keyset page a request with keyset paging gets; an offset page
+    /// there is a bug.
+    pub fn into_cursor(self) -> Result<CursorPage<T>, crate::CoreError> {
+        match self {
+            Listing::Cursor(page) => Ok(page),
+            Listing::Page(_) => Err(crate::CoreError::Internal(
+                "a keyset request answered an offset page".into(),
+            )),
+        }
+    }
+
     pub fn items(&self) -> &[T] {
         match self {
             Listing::Page(page) => &page.items,

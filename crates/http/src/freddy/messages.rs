@@ -13,9 +13,9 @@ use crate::query::QueryPairs;
 use axum::extract::State;
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use spool_core::listing::{Cursor, Listing};
+use spool_core::listing::Cursor;
 use spool_core::service::{MessageListInput, NewMessageInput, Scope};
-use spool_core::{CoreError, MessageId, Principal, ThreadId};
+use spool_core::{MessageId, Principal, ThreadId};
 use utoipa::ToSchema;
 
 /// A message to append (no reply: see the thread's runs).
@@ -87,9 +87,7 @@ pub async fn list(
         .spool
         .list_messages(&principal, &scope, thread, input, None)
         .await?;
-    let Listing::Cursor(page) = listing else {
-        return Err(CoreError::Internal("a keyset request answered an offset page".into()).into());
-    };
+    let page = listing.into_cursor()?;
     let data = page.items.into_iter().map(MessageObject::new).collect();
     Ok(axum::Json(MessageList::new(
         data, page.next, page.prev, backwards,

@@ -3,7 +3,6 @@
 //! its tool calls.
 
 use super::runs::{RunObject, RunResult};
-use super::wire::MessageObject;
 use super::{Freddy, OrganizationParam, Result, ids, scope};
 use crate::AppState;
 use crate::extract::{Auth, Json, Query};
@@ -187,13 +186,5 @@ pub async fn submit_tool_outputs(
             super::runs::data,
         ));
     }
-    let outcome = events
-        .outcome_after_waits(waits)
-        .await
-        .ok_or(spool_core::CoreError::NotFound("Run"))?;
-    Ok(axum::Json(RunResult {
-        run: RunObject::new(outcome.run),
-        message: outcome.reply.map(MessageObject::new),
-    })
-    .into_response())
+    Ok(axum::Json(RunResult::settled(events, waits).await?).into_response())
 }

@@ -209,6 +209,24 @@ pub struct RunResult {
     pub message: Option<MessageObject>,
 }
 
+impl RunResult {
+    /// The run as it ends, or waits for tool outputs again after `waits`
+    /// waits, with its (step's) reply.
+    pub async fn settled(
+        events: spool_core::runs::Subscription,
+        waits: u64,
+    ) -> std::result::Result<Self, spool_core::CoreError> {
+        let outcome = events
+            .outcome_after_waits(waits)
+            .await
+            .ok_or(spool_core::CoreError::NotFound("Run"))?;
+        Ok(Self {
+            run: RunObject::new(outcome.run),
+            message: outcome.reply.map(MessageObject::new),
+        })
+    }
+}
+
 /// `message.delta`'s data: the next piece of the reply's text.
 #[derive(Serialize, ToSchema)]
 #[schema(as = FreddyMessageDelta)]
@@ -296,16 +314,7 @@ pub async fn create(
     if stream {
         return Ok(crate::sse::stream(started.events, data));
     }
-    let outcome = started
-        .events
-        .outcome()
-        .await
-        .ok_or(spool_core::CoreError::NotFound("Run"))?;
-    let result = RunResult {
-        run: RunObject::new(outcome.run),
-        message: outcome.reply.map(MessageObject::new),
-    };
-    Ok(axum::Json(result).into_response())
+    Ok(axum::Json(RunResult::settled(started.events, 0).await?).into_response())
 }
 
 /// Generate AI Name: ask the naming model for a short title from the first

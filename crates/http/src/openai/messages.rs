@@ -13,9 +13,9 @@ use crate::query::QueryPairs;
 use axum::extract::State;
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use spool_core::listing::{Listing, Paging};
+use spool_core::listing::Paging;
 use spool_core::service::{MessageListInput, MessageUpdateInput, NewMessageInput};
-use spool_core::{CoreError, MessageId, RunId};
+use spool_core::{MessageId, RunId};
 
 #[derive(Deserialize)]
 pub struct NewMessage {
@@ -107,16 +107,12 @@ pub async fn list(
         .spool
         .list_messages(&principal, &scope, thread, input, None)
         .await?;
-    let Listing::Cursor(page) = listing else {
-        return Err(CoreError::Internal("a keyset request answered an offset page".into()).into());
-    };
-    let more = if params.before.is_some() {
-        page.prev.is_some()
-    } else {
-        page.next.is_some()
-    };
-    let data = page.items.into_iter().map(MessageObject::new).collect();
-    Ok(axum::Json(List::new(data, more, |m: &MessageObject| &m.id)))
+    Ok(axum::Json(List::page(
+        listing.into_cursor()?,
+        params.before.is_some(),
+        MessageObject::new,
+        |m: &MessageObject| &m.id,
+    )))
 }
 
 pub async fn show(

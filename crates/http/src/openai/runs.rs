@@ -14,7 +14,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use spool_core::listing::{Listing, Paging};
+use spool_core::listing::Paging;
 use spool_core::runs::{RunInput, ToolOutput};
 use spool_core::service::Scope;
 use spool_core::{AgentId, CoreError, Principal, RunId, ThreadId};
@@ -272,16 +272,12 @@ pub async fn list(
         .spool
         .list_runs(&principal, &scope, thread, paging)
         .await?;
-    let Listing::Cursor(page) = listing else {
-        return Err(CoreError::Internal("a keyset request answered an offset page".into()).into());
-    };
-    let more = if params.before.is_some() {
-        page.prev.is_some()
-    } else {
-        page.next.is_some()
-    };
-    let data = page.items.iter().map(RunObject::new).collect();
-    Ok(axum::Json(List::new(data, more, |r: &RunObject| &r.id)))
+    Ok(axum::Json(List::page(
+        listing.into_cursor()?,
+        params.before.is_some(),
+        |run| RunObject::new(&run),
+        |r: &RunObject| &r.id,
+    )))
 }
 
 pub async fn cancel(

@@ -30,6 +30,22 @@ pub struct List<T> {
 }
 
 impl<T> List<T> {
+    /// A keyset page as OpenAI lists: `has_more` says whether more follow
+    /// in the direction read (`backward` for a list asked `before` an id).
+    pub fn page<U>(
+        page: spool_core::listing::CursorPage<U>,
+        backward: bool,
+        render: impl FnMut(U) -> T,
+        id: impl Fn(&T) -> &str,
+    ) -> Self {
+        let more = if backward {
+            page.prev.is_some()
+        } else {
+            page.next.is_some()
+        };
+        Self::new(page.items.into_iter().map(render).collect(), more, id)
+    }
+
     pub fn new(data: Vec<T>, has_more: bool, id: impl Fn(&T) -> &str) -> Self {
         Self {
             object: "list",

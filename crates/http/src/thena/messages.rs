@@ -14,7 +14,6 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use spool_core::listing::Listing;
 use spool_core::model::RunStatus;
 use spool_core::runs::{RunEventKind, RunInput, RunOutcome, Subscription};
 use spool_core::service::MessageListInput;
@@ -203,9 +202,7 @@ pub async fn list(
         .spool
         .list_messages(&principal, &scope, path.thread, input, anon)
         .await?;
-    let Listing::Cursor(page) = listing else {
-        return Err(CoreError::Internal("a keyset request answered an offset page".into()).into());
-    };
+    let page = listing.into_cursor()?;
     let feedback = state.spool.feedback_views(&page.items).await?;
     Ok(axum::Json(MessageList::new(
         MessageBody::rated(page.items, feedback),

@@ -12,7 +12,6 @@ use crate::query::QueryPairs;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use spool_core::listing::Listing;
 use spool_core::service::{NewThreadInput, ThreadListInput};
 use spool_core::{AgentId, CoreError, ThreadId};
 use utoipa::ToSchema;
@@ -165,13 +164,11 @@ pub async fn list(
         anon_user_id: end_user.clone(),
         paging,
     };
-    let Listing::Cursor(page) = state
+    let page = state
         .spool
         .list_agent_threads(&principal, &scope, agent, input)
         .await?
-    else {
-        return Err(CoreError::Internal("a keyset request answered an offset page".into()).into());
-    };
+        .into_cursor()?;
     let data = state
         .spool
         .thread_views(page.items)

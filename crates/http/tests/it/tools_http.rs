@@ -41,18 +41,9 @@ pub(crate) async fn tool_server() -> String {
     format!("127.0.0.1:{}", addr.port())
 }
 
-/// A thread whose agent has the http tool `lookup` at `url`, and the
-/// client function `get_weather`.
-async fn thread_with(server: &TestServer, ada: &Account, url: &str) -> String {
-    let agent = agent(
-        server,
-        ada,
-        json!({ "name": "Http", "tools": [
-            { "type": "http", "name": "lookup", "url": url },
-            { "type": "function", "name": "get_weather" },
-        ] }),
-    )
-    .await;
+/// A thread of Ada's whose agent has `tools`.
+pub(crate) async fn thread_with_tools(server: &TestServer, ada: &Account, tools: Value) -> String {
+    let agent = agent(server, ada, json!({ "name": "Tools", "tools": tools })).await;
     let thread = thread_in(
         server,
         &ada.token,
@@ -63,7 +54,18 @@ async fn thread_with(server: &TestServer, ada: &Account, url: &str) -> String {
     uuid(&thread).to_owned()
 }
 
-async fn run(server: &TestServer, ada: &Account, thread: &str, content: &str) -> Value {
+/// A thread whose agent has the http tool `lookup` at `url`, and the
+/// client function `get_weather`.
+async fn thread_with(server: &TestServer, ada: &Account, url: &str) -> String {
+    let tools = json!([
+        { "type": "http", "name": "lookup", "url": url },
+        { "type": "function", "name": "get_weather" },
+    ]);
+    thread_with_tools(server, ada, tools).await
+}
+
+/// Runs the thread with `content`, without streaming: the answer.
+pub(crate) async fn run(server: &TestServer, ada: &Account, thread: &str, content: &str) -> Value {
     let (status, body) = send(server.post(
         &format!("/api/v1/threads/{thread}/run"),
         &ada.token,

@@ -4,35 +4,12 @@
 //! minute; a server that cannot be listed fails the run; non-public
 //! addresses are refused when the tool is saved.
 
-use crate::fixtures::{agent, thread_in, uuid};
+use crate::fixtures::{thread_in, uuid};
+use crate::tools_http::{run, thread_with_tools};
 use crate::{Account, TestServer, assert_invalid, send};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use spool_providers::testing::McpTestServer;
-
-/// A thread whose agent has `tools`.
-async fn thread_with(server: &TestServer, ada: &Account, tools: Value) -> String {
-    let agent = agent(server, ada, json!({ "name": "Mcp", "tools": tools })).await;
-    let thread = thread_in(
-        server,
-        &ada.token,
-        &ada.workspace.to_string(),
-        json!({ "name": "t", "agent_uuid": uuid(&agent) }),
-    )
-    .await;
-    uuid(&thread).to_owned()
-}
-
-async fn run(server: &TestServer, ada: &Account, thread: &str, content: &str) -> Value {
-    let (status, body) = send(server.post(
-        &format!("/api/v1/threads/{thread}/run"),
-        &ada.token,
-        json!({ "content": content }),
-    ))
-    .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    body
-}
 
 async fn messages(server: &TestServer, ada: &Account, thread: &str) -> Vec<Value> {
     let (status, body) = send(server.get(
@@ -49,7 +26,7 @@ async fn spool_calls_an_mcp_servers_tools_through_the_protocol() {
     let mcp = McpTestServer::start().await;
     let server = TestServer::start().await;
     let ada = server.account("ada@example.com").await;
-    let thread = thread_with(
+    let thread = thread_with_tools(
         &server,
         &ada,
         json!([{ "type": "mcp", "name": "docs", "url": mcp.url,
@@ -127,7 +104,7 @@ async fn a_server_that_cannot_be_listed_fails_the_run() {
     };
     let server = TestServer::start().await;
     let ada = server.account("ada@example.com").await;
-    let thread = thread_with(
+    let thread = thread_with_tools(
         &server,
         &ada,
         json!([{ "type": "mcp", "name": "gone", "url": format!("http://127.0.0.1:{port}/mcp") }]),
