@@ -130,9 +130,11 @@ def scenario(base: str, key: str) -> None:
     thread = client.beta.threads.create(messages=[{"role": "user", "content": "Hello from the SDK"}])
     check(thread.id.startswith("thread_"), "threads.create with a message")
     run = client.beta.threads.runs.create_and_poll(
-        thread_id=thread.id, assistant_id=assistant.id, additional_instructions="Be kind.")
+        thread_id=thread.id, assistant_id=assistant.id, additional_instructions="Be kind.",
+        metadata={"source": "sdk"})
     check(run.status == "completed" and run.usage is not None and run.usage.total_tokens > 0,
           f"runs.create_and_poll completes ({run.status})")
+    check(run.metadata == {"source": "sdk"}, "a run keeps its metadata")
     messages = client.beta.threads.messages.list(thread_id=thread.id, run_id=run.id)
     reply = messages.data[0].content[0].text.value
     check("Hello from the SDK" in reply, "the reply is listed by run_id")
@@ -220,7 +222,14 @@ def scenario(base: str, key: str) -> None:
           "messages.retrieve")
     check(client.beta.threads.update(thread.id, metadata={"k": "v"}).metadata == {"k": "v"}, "threads.update")
     check(client.beta.threads.retrieve(thread.id).id == thread.id, "threads.retrieve")
-    check(len(list(client.beta.threads.runs.list(thread_id=thread.id, limit=3))) == 4, "runs.list auto-paging")
+    newest_first = [r.id for r in client.beta.threads.runs.list(thread_id=thread.id, limit=3)]
+    check(len(newest_first) == 4, "runs.list auto-paging")
+    oldest_first = [r.id for r in client.beta.threads.runs.list(thread_id=thread.id, limit=3, order="asc")]
+    check(oldest_first == newest_first[::-1], "runs.list order=asc")
+    tagged = client.beta.threads.runs.update(run_id=run.id, thread_id=thread.id, metadata={"ticket": "T-9"})
+    check(tagged.metadata == {"ticket": "T-9"} and tagged.status == "completed", "runs.update")
+    check(client.beta.threads.runs.retrieve(run_id=run.id, thread_id=thread.id).metadata == {"ticket": "T-9"},
+          "runs.retrieve shows the metadata")
 
     # The same thread through athena.
     uuid = thread.id.removeprefix("thread_")
@@ -235,6 +244,27 @@ def scenario(base: str, key: str) -> None:
         thread={"messages": [{"role": "user", "content": '/tool get_weather {"city": "Rome"}'}]},
     )
     check(created.status == "requires_action", "threads.create_and_run_poll")
+
+    # create_and_run's thread is the assistant's: the same messages read back
+    # through athena, thena (under the assistant's agent) and freddy.
+    def dashed(hex_id: str) -> str:
+        return f"{hex_id[:8]}-{hex_id[8:12]}-{hex_id[12:16]}-{hex_id[16:20]}-{hex_id[20:]}"
+
+    thread_hex = created.thread_id.removeprefix("thread_")
+    sdk_texts = [m.content[0].text.value for m in
+                 client.beta.threads.messages.list(thread_id=created.thread_id, order="asc") if m.content]
+    athena_texts = [m["content"] for m in athena(
+        base, "GET", f"/api/v1/messages?thread_uuid={dashed(thread_hex)}&per_page=100", key)["data"]
+        if m["role"] in ("user", "assistant") and m["content"]]
+    thena_thread = athena(
+        base, "GET", f"/api/v1/chat/{dashed(assistant.id.removeprefix('asst_'))}/threads/{dashed(thread_hex)}", key)
+    thena_texts = [m["content"] for m in thena_thread["messages"]
+                   if m["role"] in ("user", "assistant") and m["content"]]
+    freddy_texts = [m["content"] for m in athena(base, "GET", f"/v1/threads/thrd_{thread_hex}/messages", key)["data"]
+                    if m["role"] in ("user", "assistant") and m["content"]]
+    check(sdk_texts == athena_texts == thena_texts == freddy_texts
+          and sdk_texts[0] == '/tool get_weather {"city": "Rome"}',
+          "the assistant's thread reads back the same in athena, thena and freddy")
     cancelled = client.beta.threads.runs.cancel(thread_id=created.thread_id, run_id=created.id)
     check(cancelled.status in ("cancelling", "cancelled"), "runs.cancel")
     check(client.beta.threads.runs.retrieve(thread_id=created.thread_id, run_id=created.id).status == "cancelled",

@@ -72,6 +72,7 @@ pub struct ChatRequest {
     /// In order; a system message, when present, comes first.
     pub messages: Vec<ChatMessage>,
     pub temperature: Option<f64>,
+    pub top_p: Option<f64>,
     pub max_tokens: Option<u32>,
     /// What the model may call; empty: no tools.
     pub tools: Vec<ToolSpec>,

@@ -240,8 +240,21 @@ pub trait Store: Send + Sync + 'static {
         reply: Option<Message>,
     ) -> StoreResult<Option<FinishedRun>>;
     async fn run(&self, workspace: WorkspaceId, id: RunId) -> StoreResult<Option<Run>>;
-    /// Newest first; cursors key on created_at.
-    async fn list_runs(&self, thread: ThreadId, paging: Paging) -> StoreResult<Listing<Run>>;
+    /// Newest first (`descending`) or oldest first; cursors key on created_at.
+    async fn list_runs(
+        &self,
+        thread: ThreadId,
+        paging: Paging,
+        descending: bool,
+    ) -> StoreResult<Listing<Run>>;
+    /// Replaces the client's metadata on a run of `workspace`; answers the
+    /// run as it is then, `None` when there is no such run.
+    async fn set_run_metadata(
+        &self,
+        workspace: WorkspaceId,
+        id: RunId,
+        metadata: serde_json::Map<String, serde_json::Value>,
+    ) -> StoreResult<Option<Run>>;
     /// Takes or extends the lease on `runs` — those in progress and held by
     /// `lease.holder` or by nobody — until `lease.until`, in one statement;
     /// answers the runs it holds now. A run missing was ended elsewhere or

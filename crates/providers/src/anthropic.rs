@@ -83,6 +83,9 @@ impl Anthropic {
         if let Some(temperature) = request.temperature {
             body["temperature"] = json!(temperature);
         }
+        if let Some(top_p) = request.top_p {
+            body["top_p"] = json!(top_p);
+        }
         request::add_tools(&mut body, request);
         body
     }
@@ -130,6 +133,7 @@ mod tests {
                 message(ChatRole::Assistant, "c"),
             ],
             temperature: None,
+            top_p: None,
             max_tokens: None,
             tools: Vec::new(),
             tool_choice: Default::default(),

@@ -237,6 +237,7 @@ mod tests {
                 "/tool get_weather {\"city\": \"Oslo\"}\n/tool other",
             )],
             temperature: None,
+            top_p: None,
             max_tokens: None,
             tools: Vec::new(),
             tool_choice: ToolChoice::Auto,

@@ -100,6 +100,9 @@ impl OpenAi {
         if let Some(temperature) = request.temperature {
             body["temperature"] = json!(temperature);
         }
+        if let Some(top_p) = request.top_p {
+            body["top_p"] = json!(top_p);
+        }
         if let Some(max_tokens) = request.max_tokens {
             body[self.max_tokens_field.as_str()] = json!(max_tokens);
         }

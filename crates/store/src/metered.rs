@@ -381,9 +381,30 @@ impl<S: Store> Store for Metered<S> {
         self.timed("run", self.inner.run(workspace, id)).await
     }
 
-    async fn list_runs(&self, thread: ThreadId, paging: Paging) -> StoreResult<Listing<Run>> {
-        self.timed("list_runs", self.inner.list_runs(thread, paging))
-            .await
+    async fn list_runs(
+        &self,
+        thread: ThreadId,
+        paging: Paging,
+        descending: bool,
+    ) -> StoreResult<Listing<Run>> {
+        self.timed(
+            "list_runs",
+            self.inner.list_runs(thread, paging, descending),
+        )
+        .await
+    }
+
+    async fn set_run_metadata(
+        &self,
+        workspace: WorkspaceId,
+        id: RunId,
+        metadata: serde_json::Map<String, serde_json::Value>,
+    ) -> StoreResult<Option<Run>> {
+        self.timed(
+            "set_run_metadata",
+            self.inner.set_run_metadata(workspace, id, metadata),
+        )
+        .await
     }
 
     async fn lease_runs(&self, runs: &[RunId], lease: Lease<'_>) -> StoreResult<Vec<RunId>> {

@@ -89,6 +89,14 @@ pub struct Run {
     pub instructions: Option<String>,
     /// Added at the end of this run's system prompt.
     pub additional_instructions: Option<String>,
+    /// The client's own keys on the run (OpenAI's run `metadata`).
+    pub metadata: serde_json::Map<String, serde_json::Value>,
+    /// Nucleus sampling, sent to the model when set.
+    pub top_p: Option<f64>,
+    /// Why it ended, written with its end: the model's `stop`, `length`,
+    /// `tool_calls` or `content_filter`, or `max_steps`, `cancelled`,
+    /// `error`, `expired` (no tool outputs arrived in time).
+    pub finish_reason: Option<String>,
 }
 
 /// What the store did with a new run.

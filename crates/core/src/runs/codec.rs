@@ -36,6 +36,13 @@ struct RunData {
     instructions: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     additional_instructions: Option<String>,
+    /// The client's keys on the run (absent before they existed, or empty).
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    metadata: Map<String, Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    top_p: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    finish_reason: Option<String>,
 }
 
 impl From<&Run> for RunData {
@@ -60,6 +67,9 @@ impl From<&Run> for RunData {
             required_action: run.required_action.clone(),
             instructions: run.instructions.clone(),
             additional_instructions: run.additional_instructions.clone(),
+            metadata: run.metadata.clone(),
+            top_p: run.top_p,
+            finish_reason: run.finish_reason.clone(),
         }
     }
 }
@@ -90,6 +100,9 @@ impl RunData {
             required_action: self.required_action,
             instructions: self.instructions,
             additional_instructions: self.additional_instructions,
+            metadata: self.metadata,
+            top_p: self.top_p,
+            finish_reason: self.finish_reason,
         })
     }
 }
@@ -265,6 +278,9 @@ mod tests {
             required_action: None,
             instructions: Some("Be brief.".into()),
             additional_instructions: None,
+            metadata: Default::default(),
+            top_p: None,
+            finish_reason: None,
         }
     }
 

@@ -55,6 +55,8 @@ enum Outcome {
     /// The model still called tools at the last step `run_max_steps` allows.
     MaxSteps,
     Failed(String),
+    /// The client sent no tool outputs in time.
+    Expired(String),
     Cancelled,
 }
 
@@ -116,7 +118,13 @@ async fn execute(spool: &Spool, mut run: Run, live: &LiveRef) -> Option<Run> {
         Outcome::MaxSteps => (RunStatus::Completed, "max_steps".to_owned(), None),
         Outcome::Cancelled => (RunStatus::Cancelled, "cancelled".to_owned(), None),
         Outcome::Failed(message) => (RunStatus::Failed, "error".to_owned(), Some(message.clone())),
+        Outcome::Expired(message) => (
+            RunStatus::Failed,
+            "expired".to_owned(),
+            Some(message.clone()),
+        ),
     };
+    run.finish_reason = Some(finish_reason.clone());
     run.status = status;
     run.required_action = None;
     run.error = error;
@@ -326,6 +334,7 @@ async fn prepare(
         model: model.upstream_name.clone(),
         messages,
         temperature: run.temperature,
+        top_p: run.top_p,
         max_tokens: Some(max_tokens),
         tools: Vec::new(),
         tool_choice: Default::default(),
@@ -474,6 +483,7 @@ async fn steps(
                 return match stopped {
                     tool_calls::Stopped::Cancelled => Outcome::Cancelled,
                     tool_calls::Stopped::Failed(why) => Outcome::Failed(why),
+                    tool_calls::Stopped::Expired(why) => Outcome::Expired(why),
                 };
             }
         }

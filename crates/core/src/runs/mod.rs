@@ -112,7 +112,11 @@ pub struct RunInput {
     pub message_metadata: Option<Map<String, Value>>,
     pub model: Option<String>,
     pub temperature: Option<f64>,
+    /// Nucleus sampling, 0 to 1.
+    pub top_p: Option<f64>,
     pub max_tokens: Option<u32>,
+    /// The client's keys on the run itself (within the metadata limits).
+    pub metadata: Option<Map<String, Value>>,
     /// `reject` (default), `interrupt` or `enqueue`.
     pub multitask: Option<String>,
     /// Tool definitions added to the agent's (one named like an agent's
@@ -243,6 +247,9 @@ impl Spool {
         if input.temperature.is_some_and(|t| !(0.0..=2.0).contains(&t)) {
             errors.add("temperature", "The temperature must be between 0 and 2.");
         }
+        if input.top_p.is_some_and(|p| !(0.0..=1.0).contains(&p)) {
+            errors.add("top_p", "The top_p must be between 0 and 1.");
+        }
         if let (Some(max), Some(model)) = (input.max_tokens, &model)
             && (max == 0 || max > model.max_output_tokens)
         {
@@ -305,6 +312,8 @@ impl Spool {
             input.message_metadata.unwrap_or_default(),
             &mut errors,
         );
+        let run_metadata =
+            Metadata::parse("metadata", input.metadata.unwrap_or_default(), &mut errors);
         let user_message = match input.content {
             None => None,
             Some(content) => {
@@ -339,6 +348,16 @@ impl Spool {
         };
         errors.into_result()?;
         let model = model.expect("no validation errors, so the model resolved");
+        // An agent's metadata may carry its runs' sampling settings (the
+        // openai dialect's assistants keep theirs there).
+        let agent_setting = |key: &str| {
+            agent
+                .as_ref()
+                .and_then(|a| a.metadata.as_map().get(key))
+                .and_then(Value::as_f64)
+        };
+        let temperature = input.temperature.or_else(|| agent_setting("temperature"));
+        let top_p = input.top_p.or_else(|| agent_setting("top_p"));
         let max_tokens = input.max_tokens.or(Some(model.max_output_tokens.min(4096)));
         let run = Run {
             id: RunId::new(),
@@ -348,7 +367,7 @@ impl Spool {
             user_id: Some(principal.user_id()),
             model: model.name.clone(),
             status: RunStatus::InProgress,
-            temperature: input.temperature,
+            temperature,
             max_tokens,
             input_tokens: None,
             output_tokens: None,
@@ -362,6 +381,9 @@ impl Spool {
             required_action: None,
             instructions,
             additional_instructions,
+            metadata: run_metadata.into_map(),
+            top_p,
+            finish_reason: None,
         };
         idempotency::refer(Reference::Run(run.id));
         // Admission and launch belong to the server, not to the request: a
@@ -487,15 +509,42 @@ impl Spool {
         Ok(run)
     }
 
+    /// The thread's runs, newest first or (`descending: false`) oldest first.
     pub async fn list_runs(
         &self,
         principal: &Principal,
         scope: &Scope,
         thread: ThreadId,
         paging: Paging,
+        descending: bool,
     ) -> Result<Listing<Run>, CoreError> {
         let thread = self.thread(principal, scope, thread, None).await?;
-        Ok(self.store().list_runs(thread.id, paging).await?)
+        Ok(self
+            .store()
+            .list_runs(thread.id, paging, descending)
+            .await?)
+    }
+
+    /// Replaces the client's metadata on a run of `thread` (OpenAI's
+    /// runs.update); the run's other fields are its own.
+    pub async fn update_run_metadata(
+        &self,
+        principal: &Principal,
+        scope: &Scope,
+        thread: ThreadId,
+        id: RunId,
+        metadata: Map<String, Value>,
+    ) -> Result<Run, CoreError> {
+        let run = self
+            .run_in_thread(principal, scope, thread, id, None)
+            .await?;
+        let mut errors = ValidationErrors::new();
+        let metadata = Metadata::parse("metadata", metadata, &mut errors);
+        errors.into_result()?;
+        self.store()
+            .set_run_metadata(scope.id(), run.id, metadata.into_map())
+            .await?
+            .ok_or(CoreError::NotFound("Run"))
     }
 
     /// Where a run of `thread` stands in [`Spool::list_runs`]'s keyset
@@ -611,6 +660,7 @@ impl Spool {
             let expected = run.status;
             let mut run = run;
             run.status = RunStatus::Cancelled;
+            run.finish_reason = Some("cancelled".into());
             if expected == RunStatus::Queued {
                 run.error = Some("Cancelled before it started.".into());
             }

@@ -87,6 +87,7 @@ impl Spool {
                 ChatMessage::text(ChatRole::User, transcript),
             ],
             temperature: Some(0.2),
+            top_p: None,
             max_tokens: Some(32.min(model.max_output_tokens)),
             tools: Vec::new(),
             tool_choice: Default::default(),

@@ -246,6 +246,8 @@ pub(super) fn result_text(record: &Value) -> String {
 pub(super) enum Stopped {
     Cancelled,
     Failed(String),
+    /// No outputs arrived within `tool_outputs_timeout`.
+    Expired(String),
 }
 
 /// Moves the run to `requires_action` (a compare-and-set), stores
@@ -305,7 +307,7 @@ pub(super) async fn wait_for_outputs(
         tokio::select! {
             biased;
             _ = cancel.changed() => break Err(Stopped::Cancelled),
-            _ = tokio::time::sleep_until(deadline) => break Err(Stopped::Failed(format!(
+            _ = tokio::time::sleep_until(deadline) => break Err(Stopped::Expired(format!(
                 "No tool outputs arrived within {} seconds of run.requires_action; the run stopped waiting.",
                 limit.as_secs()
             ))),

@@ -71,7 +71,9 @@ impl RunRequest {
             message_metadata: self.metadata,
             model: self.model,
             temperature: self.temperature,
+            top_p: None,
             max_tokens: self.max_tokens,
+            metadata: None,
             multitask: self.multitask,
             tools: self.tools,
             tool_choice: self.tool_choice,
@@ -416,7 +418,7 @@ pub async fn list(
     let scope = scope(&state, &principal, query.get("workspace_uuid")).await?;
     let runs = state
         .spool
-        .list_runs(&principal, &scope, id, paging(&query)?)
+        .list_runs(&principal, &scope, id, paging(&query)?, true)
         .await?;
     Ok(axum::Json(ListBody::new(
         runs,

@@ -66,7 +66,10 @@ pub fn routes() -> Router<AppState> {
             "/threads/{thread_id}/runs",
             get(runs::list).post(runs::create),
         )
-        .route("/threads/{thread_id}/runs/{run_id}", get(runs::show))
+        .route(
+            "/threads/{thread_id}/runs/{run_id}",
+            get(runs::show).post(runs::update),
+        )
         .route(
             "/threads/{thread_id}/runs/{run_id}/cancel",
             post(runs::cancel),

@@ -61,12 +61,6 @@ impl RunOptions {
         let agent = ids::parse(ids::ASSISTANT, &self.assistant_id).ok_or_else(|| {
             OpenAiError::invalid("assistant_id", "No such assistant; ids look like asst_….")
         })?;
-        if self.metadata.as_ref().is_some_and(|m| !m.is_empty()) {
-            return Err(OpenAiError::invalid(
-                "metadata",
-                "spool keeps no metadata on runs yet.",
-            ));
-        }
         super::check_response_format(self.response_format.as_ref())?;
         if let Some(strategy) = &self.truncation_strategy
             && !matches!(strategy["type"].as_str(), Some("auto" | "last_messages"))
@@ -76,7 +70,9 @@ impl RunOptions {
                 "The truncation_strategy type must be 'auto' or 'last_messages'.",
             ));
         }
-        let _ = (self.top_p, self.max_prompt_tokens, self.parallel_tool_calls);
+        // Accepted, as OpenAI's own runs accepted them: spool trims the
+        // prompt to the model's window itself and runs calls in order.
+        let _ = (self.max_prompt_tokens, self.parallel_tool_calls);
         let tools = self
             .tools
             .as_deref()
@@ -85,7 +81,9 @@ impl RunOptions {
         let input = RunInput {
             model: self.model,
             temperature: self.temperature,
+            top_p: self.top_p,
             max_tokens: self.max_completion_tokens,
+            metadata: self.metadata,
             tools,
             tool_choice: self.tool_choice,
             agent: Some(AgentId(agent)),
@@ -137,7 +135,7 @@ async fn busy(
     };
     let active = match state
         .spool
-        .list_runs(principal, scope, thread, paging)
+        .list_runs(principal, scope, thread, paging, true)
         .await
     {
         Ok(listing) => listing
@@ -236,7 +234,7 @@ pub async fn show(
     Ok(axum::Json(RunObject::new(&run)))
 }
 
-/// The thread's runs, newest first (spool keeps runs in that order only).
+/// The thread's runs, newest first unless `order=asc`.
 pub async fn list(
     State(state): State<AppState>,
     Auth(principal, _): Auth<OpenAi>,
@@ -245,12 +243,6 @@ pub async fn list(
 ) -> Result<axum::Json<List<RunObject>>> {
     let scope = scope(&state, &principal).await?;
     let params = super::ListQuery::parse(&query, ids::RUN)?;
-    if !params.descending {
-        return Err(OpenAiError::invalid(
-            "order",
-            "spool lists runs newest first only; use order=desc.",
-        ));
-    }
     let mark = |field: &'static str, id: Option<uuid::Uuid>| {
         let (state, principal, scope) = (&state, &principal, &scope);
         async move {
@@ -270,7 +262,7 @@ pub async fn list(
     let paging = Paging::keyset(after, before, Some(params.limit), 20)?;
     let listing = state
         .spool
-        .list_runs(&principal, &scope, thread, paging)
+        .list_runs(&principal, &scope, thread, paging, params.descending)
         .await?;
     Ok(axum::Json(List::page(
         listing.into_cursor()?,
@@ -291,6 +283,41 @@ pub async fn cancel(
         .run_in_thread(&principal, &scope, thread, run, None)
         .await?;
     let run = state.spool.cancel_run(&principal, &scope, run).await?;
+    // Asked to stop but not stopped yet (its node has not answered within
+    // the wait): OpenAI's `cancelling`, until it ends.
+    if !run.status.is_terminal() {
+        return Ok(axum::Json(RunObject::with_status(&run, "cancelling")));
+    }
+    Ok(axum::Json(RunObject::new(&run)))
+}
+
+#[derive(Deserialize)]
+pub struct UpdateRun {
+    pub metadata: Option<Map<String, Value>>,
+}
+
+/// Modify: a run's own fields are its history; only its metadata changes.
+pub async fn update(
+    State(state): State<AppState>,
+    Auth(principal, _): Auth<OpenAi>,
+    PathId(RunPath(thread, run), _): PathId<OpenAi, RunPath>,
+    Json(body, _): Json<OpenAi, UpdateRun>,
+) -> Result<axum::Json<RunObject>> {
+    let scope = scope(&state, &principal).await?;
+    let run = match body.metadata {
+        Some(metadata) => {
+            state
+                .spool
+                .update_run_metadata(&principal, &scope, thread, run, metadata)
+                .await?
+        }
+        None => {
+            state
+                .spool
+                .run_in_thread(&principal, &scope, thread, run, None)
+                .await?
+        }
+    };
     Ok(axum::Json(RunObject::new(&run)))
 }
 

@@ -125,9 +125,11 @@ impl Renderer {
             | RunEventKind::RunCancelled(run) => {
                 let run = &stored(run);
                 self.run = Some(run.clone());
-                let (event, step) = match run.status {
-                    RunStatus::Completed => ("thread.run.completed", "completed"),
-                    RunStatus::Cancelled => ("thread.run.cancelled", "cancelled"),
+                let (event, step) = match super::wire::status(run) {
+                    "completed" => ("thread.run.completed", "completed"),
+                    "incomplete" => ("thread.run.incomplete", "completed"),
+                    "cancelled" => ("thread.run.cancelled", "cancelled"),
+                    "expired" => ("thread.run.expired", "expired"),
                     _ => ("thread.run.failed", "failed"),
                 };
                 self.close_tool_step(&mut out, step);
@@ -220,10 +222,13 @@ impl Renderer {
         };
         let mut step = message.clone();
         step.tool_calls = calls;
-        out.push((
-            "thread.run.step.completed",
-            json(&StepObject::new(run, &step, status)),
-        ));
+        let event = match status {
+            "cancelled" => "thread.run.step.cancelled",
+            "failed" => "thread.run.step.failed",
+            "expired" => "thread.run.step.expired",
+            _ => "thread.run.step.completed",
+        };
+        out.push((event, json(&StepObject::new(run, &step, status))));
     }
 }
 

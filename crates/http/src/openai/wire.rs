@@ -214,9 +214,16 @@ pub struct Usage {
     pub total_tokens: u64,
 }
 
-/// What OpenAI's run statuses are in spool's: the same words.
-pub fn status(status: RunStatus) -> &'static str {
-    status.as_str()
+/// A run's status in OpenAI's words: spool's, except that a run whose
+/// reply hit its token limit is `incomplete` and one that waited for tool
+/// outputs in vain is `expired`. (`cancelling` is only what a cancel
+/// answers while the run has not yet stopped.)
+pub fn status(run: &Run) -> &'static str {
+    match (run.status, run.finish_reason.as_deref()) {
+        (RunStatus::Completed, Some("length")) => "incomplete",
+        (RunStatus::Failed, Some("expired")) => "expired",
+        (status, _) => status.as_str(),
+    }
 }
 
 #[derive(Serialize)]
@@ -252,7 +259,7 @@ pub struct RunObject {
 
 impl RunObject {
     pub fn new(run: &Run) -> Self {
-        Self::with_status(run, status(run.status))
+        Self::with_status(run, status(run))
     }
 
     /// The run as an event shows it at a given moment of its life.
@@ -262,11 +269,9 @@ impl RunObject {
             completion_tokens: o,
             total_tokens: i + o,
         });
-        let ended = |s: RunStatus| (run.status == s).then_some(run.finished_at).flatten();
-        let last_error = match (run.status, &run.error) {
-            (RunStatus::Failed, Some(message)) => {
-                Some(json!({"code": "server_error", "message": message}))
-            }
+        let ended = |s: &str| (shown == s).then_some(run.finished_at).flatten();
+        let last_error = match (shown, &run.error) {
+            ("failed", Some(message)) => Some(json!({"code": "server_error", "message": message})),
             _ => None,
         };
         Self {
@@ -283,17 +288,18 @@ impl RunObject {
             last_error,
             expires_at: None,
             started_at: run.started_at.map(time),
-            cancelled_at: ended(RunStatus::Cancelled).map(time),
-            failed_at: ended(RunStatus::Failed).map(time),
-            completed_at: ended(RunStatus::Completed).map(time),
-            incomplete_details: None,
+            cancelled_at: ended("cancelled").map(time),
+            failed_at: ended("failed").map(time),
+            completed_at: ended("completed").map(time),
+            incomplete_details: (shown == "incomplete")
+                .then(|| json!({"reason": "max_completion_tokens"})),
             model: run.model.clone(),
             instructions: run.instructions.clone().unwrap_or_default(),
             tools: run.tools.iter().map(tool).collect(),
-            metadata: Map::new(),
+            metadata: run.metadata.clone(),
             usage,
             temperature: run.temperature,
-            top_p: None,
+            top_p: run.top_p,
             max_prompt_tokens: None,
             max_completion_tokens: run.max_tokens,
             truncation_strategy: json!({"type": "auto", "last_messages": null}),
@@ -401,7 +407,7 @@ impl StepObject {
             status,
             cancelled_at: at("cancelled"),
             completed_at: at("completed"),
-            expired_at: None,
+            expired_at: at("expired"),
             failed_at: at("failed"),
             last_error: None,
             step_details,
@@ -418,6 +424,8 @@ impl StepObject {
             message.tool_calls.iter().any(pending)
         };
         match (open, run.status) {
+            // Its calls were closed unanswered when the wait ran out.
+            _ if last && status(run) == "expired" => "expired",
             (false, _) => "completed",
             (true, RunStatus::Cancelled) => "cancelled",
             (true, RunStatus::Failed) => "failed",

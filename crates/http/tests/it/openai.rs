@@ -831,3 +831,191 @@ async fn an_idempotency_key_replays_a_create_and_a_run() {
         "the openai error shape: {body}"
     );
 }
+
+#[tokio::test]
+async fn a_run_keeps_metadata_lists_both_ways_and_uses_the_assistant_s_sampling() {
+    use spool_core::provider::FinishReason;
+    use spool_providers::testing::{Script, ScriptedUpstream};
+    let upstream = ScriptedUpstream::start([
+        Script::reply(["One."]),
+        Script::reply(["Two, cut"]).with_finish(FinishReason::Length),
+    ])
+    .await;
+    let server = TestServer::start_with_models(crate::runs::patient_models(&upstream)).await;
+    let ada = server.account("ada@example.com").await;
+    let key = server.api_key(&ada).await;
+    let (_, asst) = post(
+        &server,
+        &key,
+        "/assistants",
+        json!({"model": "scripted", "temperature": 0.4, "top_p": 0.9}),
+    )
+    .await;
+    let asst = id(&asst);
+    let (_, thread) = post(
+        &server,
+        &key,
+        "/threads",
+        json!({"messages": [{"role": "user", "content": "Hi"}]}),
+    )
+    .await;
+    let thread = id(&thread);
+    let runs = format!("/threads/{thread}/runs");
+
+    // Metadata within OpenAI's limits is kept; over them, 400 naming it.
+    let (status, body) = post(
+        &server,
+        &key,
+        &runs,
+        json!({"assistant_id": asst, "metadata": {"k".repeat(65): "v"}}),
+    )
+    .await;
+    assert_openai_error(status, &body, StatusCode::BAD_REQUEST);
+    assert!(
+        body["error"]["param"]
+            .as_str()
+            .unwrap()
+            .starts_with("metadata"),
+        "{body}"
+    );
+    let (status, first) = post(
+        &server,
+        &key,
+        &runs,
+        json!({"assistant_id": asst, "metadata": {"ticket": "T-1"}}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    assert_eq!(first["metadata"], json!({"ticket": "T-1"}));
+    assert_eq!(
+        (first["temperature"].as_f64(), first["top_p"].as_f64()),
+        (Some(0.4), Some(0.9))
+    );
+    let first_id = id(&first);
+    let done = settled(&server, &key, &thread, &first_id).await;
+    assert_eq!(done["status"], "completed", "{done}");
+    let sent = &upstream.requests()[0].body;
+    assert_eq!(
+        (sent["temperature"].as_f64(), sent["top_p"].as_f64()),
+        (Some(0.4), Some(0.9))
+    );
+
+    // A reply cut at its token limit leaves the run incomplete.
+    let (_, second) = post(
+        &server,
+        &key,
+        &runs,
+        json!({"assistant_id": asst, "temperature": 1.0, "max_completion_tokens": 3}),
+    )
+    .await;
+    let second_id = id(&second);
+    let cut = settled(&server, &key, &thread, &second_id).await;
+    assert_eq!(cut["status"], "incomplete", "{cut}");
+    assert_eq!(cut["incomplete_details"]["reason"], "max_completion_tokens");
+    assert_eq!(
+        upstream.requests()[1].body["temperature"].as_f64(),
+        Some(1.0)
+    );
+
+    // runs.update changes the metadata only.
+    let one = format!("{runs}/{first_id}");
+    let (status, updated) = post(&server, &key, &one, json!({"metadata": {"ticket": "T-2"}})).await;
+    assert_eq!(status, StatusCode::OK, "{updated}");
+    assert_eq!(updated["metadata"], json!({"ticket": "T-2"}));
+    assert_eq!(updated["status"], "completed");
+    let (_, reread) = get(&server, &key, &one).await;
+    assert_eq!(reread["metadata"], json!({"ticket": "T-2"}));
+    let (status, body) = post(&server, &key, &one, json!({"metadata": "no"})).await;
+    assert_openai_error(status, &body, StatusCode::BAD_REQUEST);
+    let bob = server.account("bob@example.com").await;
+    let bob_key = server.api_key(&bob).await;
+    let (status, body) = post(&server, &bob_key, &one, json!({"metadata": {"x": "y"}})).await;
+    assert_openai_error(status, &body, StatusCode::NOT_FOUND);
+    let (status, body) = post(&server, "spk_wrong", &one, json!({"metadata": {}})).await;
+    assert_openai_error(status, &body, StatusCode::UNAUTHORIZED);
+    let (_, reread) = get(&server, &key, &one).await;
+    assert_eq!(
+        reread["metadata"],
+        json!({"ticket": "T-2"}),
+        "nothing changed"
+    );
+
+    // Newest first by default, oldest first with order=asc, paged both ways.
+    let (_, desc) = get(&server, &key, &runs).await;
+    let order =
+        |list: &Value| -> Vec<String> { list["data"].as_array().unwrap().iter().map(id).collect() };
+    assert_eq!(order(&desc), [second_id.clone(), first_id.clone()]);
+    let (status, asc) = get(&server, &key, &format!("{runs}?order=asc&limit=1")).await;
+    assert_eq!(status, StatusCode::OK, "{asc}");
+    assert_eq!(order(&asc), [first_id.as_str()]);
+    assert_eq!(asc["has_more"], true);
+    let (_, rest) = get(&server, &key, &format!("{runs}?order=asc&after={first_id}")).await;
+    assert_eq!(order(&rest), [second_id.as_str()]);
+    assert_eq!(rest["has_more"], false);
+    let (_, back) = get(
+        &server,
+        &key,
+        &format!("{runs}?order=asc&before={second_id}"),
+    )
+    .await;
+    assert_eq!(order(&back), [first_id]);
+}
+
+#[tokio::test]
+async fn a_run_waiting_for_outputs_in_vain_expires() {
+    let core = spool_core::SpoolConfig {
+        tool_outputs_timeout: std::time::Duration::ZERO,
+        ..Default::default()
+    };
+    let server = TestServer::start_with(Default::default(), core).await;
+    let ada = server.account("ada@example.com").await;
+    let key = server.api_key(&ada).await;
+    let asst = assistant(&server, &key).await;
+    let (status, run) = post(
+        &server,
+        &key,
+        "/threads/runs",
+        json!({"assistant_id": asst, "thread": {"messages": [
+            {"role": "user", "content": "/tool get_weather {}"}]}}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{run}");
+    let one = format!(
+        "/threads/{}/runs/{}",
+        run["thread_id"].as_str().unwrap(),
+        id(&run)
+    );
+    let expired = eventually("the run expires", || async {
+        let (_, body) = get(&server, &key, &one).await;
+        (body["status"] == "expired").then_some(body)
+    })
+    .await;
+    assert_eq!(expired["last_error"], Value::Null, "{expired}");
+    assert_eq!(expired["required_action"], Value::Null, "{expired}");
+    let (_, steps) = get(&server, &key, &format!("{one}/steps")).await;
+    let step = &steps["data"][0];
+    assert_eq!(step["status"], "expired", "{steps}");
+    assert!(step["expired_at"].is_i64(), "{step}");
+
+    // Its log renders in OpenAI's words too: thread.run.expired.
+    let uuid = uuid::Uuid::parse_str(&id(&run)["run_".len()..]).unwrap();
+    let spool = &server.spool;
+    let principal = spool.authenticate(&key).await.unwrap();
+    let scope = spool.resolve_scope(&principal, None).await.unwrap();
+    let mut log = spool
+        .run_events(&principal, &scope, spool_core::RunId(uuid), 0)
+        .await
+        .unwrap();
+    let mut renderer = spool_http::openai::stream::Renderer::default();
+    let mut names = Vec::new();
+    while let Some(event) = log.next().await {
+        for (name, data) in renderer.render(&event.kind) {
+            if name == "thread.run.expired" {
+                let shown: Value = serde_json::from_str(&data).unwrap();
+                assert_eq!(shown["status"], "expired", "{shown}");
+            }
+            names.push(name.to_owned());
+        }
+    }
+    assert!(names.iter().any(|n| n == "thread.run.expired"), "{names:?}");
+}

@@ -59,6 +59,7 @@ pub fn request(user: &str) -> ChatRequest {
             ChatMessage::text(ChatRole::User, user.to_owned()),
         ],
         temperature: Some(0.2),
+        top_p: None,
         max_tokens: None,
         tools: Vec::new(),
         tool_choice: Default::default(),

@@ -414,8 +414,23 @@ impl Store for PostgresStore {
     }
 
     #[instrument(skip_all, fields(thread.id = %thread))]
-    async fn list_runs(&self, thread: ThreadId, paging: Paging) -> StoreResult<Listing<Run>> {
-        runs::list_runs(&self.pool, thread, paging).await
+    async fn list_runs(
+        &self,
+        thread: ThreadId,
+        paging: Paging,
+        descending: bool,
+    ) -> StoreResult<Listing<Run>> {
+        runs::list_runs(&self.pool, thread, paging, descending).await
+    }
+
+    #[instrument(skip_all, fields(run.id = %id))]
+    async fn set_run_metadata(
+        &self,
+        workspace: WorkspaceId,
+        id: RunId,
+        metadata: serde_json::Map<String, serde_json::Value>,
+    ) -> StoreResult<Option<Run>> {
+        runs::set_run_metadata(&self.pool, workspace, id, metadata).await
     }
 
     fn shared(&self) -> bool {

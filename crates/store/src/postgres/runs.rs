@@ -26,7 +26,8 @@ macro_rules! run_columns {
     () => {
         "id, thread_id, workspace_id, agent_id, user_id, model, status, temperature, max_tokens, \
          input_tokens, output_tokens, error, message_id, created_at, started_at, finished_at, \
-         tools, tool_choice, required_action, instructions, additional_instructions"
+         tools, tool_choice, required_action, instructions, additional_instructions, metadata, \
+         top_p, finish_reason"
     };
 }
 
@@ -78,6 +79,11 @@ fn run_row(row: &PgRow) -> sqlx::Result<Run> {
         required_action,
         instructions: row.try_get("instructions")?,
         additional_instructions: row.try_get("additional_instructions")?,
+        metadata: row
+            .try_get::<Json<serde_json::Map<String, serde_json::Value>>, _>("metadata")?
+            .0,
+        top_p: row.try_get("top_p")?,
+        finish_reason: row.try_get("finish_reason")?,
     })
 }
 
@@ -165,8 +171,8 @@ async fn admit(
     sqlx::query(concat!(
         "WITH stored AS (INSERT INTO runs (",
         run_columns!(),
-        ", queued_message) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)), \
-         created AS (INSERT INTO run_events (run_id, seq, event, data) VALUES ($1, 1, $23, $24)) \
+        ", queued_message) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)), \
+         created AS (INSERT INTO run_events (run_id, seq, event, data) VALUES ($1, 1, $26, $27)) \
          UPDATE threads SET status = 'running' WHERE id = $2 AND $7 = 'in_progress'"
     ))
     .bind(run.id.0)
@@ -190,6 +196,9 @@ async fn admit(
     .bind(run.required_action.as_ref().map(Json))
     .bind(&run.instructions)
     .bind(&run.additional_instructions)
+    .bind(Json(&run.metadata))
+    .bind(run.top_p)
+    .bind(&run.finish_reason)
     .bind(queued_message)
     .bind(created.name())
     .bind(codec::encode(&created))
@@ -228,7 +237,7 @@ pub(super) async fn finish_run(
         "WITH done AS (UPDATE runs r SET status = $2, input_tokens = $3, output_tokens = $4, \
              error = $5, message_id = $6, finished_at = $7, queued_message = NULL, \
              lease_holder = NULL, lease_until = NULL, required_action = NULL, \
-             tool_outputs = NULL \
+             tool_outputs = NULL, finish_reason = $12 \
              FROM (SELECT queued_message AS kept FROM runs WHERE id = $1) old \
              WHERE r.id = $1 AND r.status = $9 AND ($10::timestamptz IS NULL \
                  OR r.lease_until < $10 OR (r.lease_until IS NULL AND r.started_at < $11)) \
@@ -248,6 +257,7 @@ pub(super) async fn finish_run(
     .bind(expected.stored_str())
     .bind(expired.map(|(at, _)| at))
     .bind(expired.map(|(_, before)| before))
+    .bind(&run.finish_reason)
     .fetch_optional(&mut *tx)
     .await
     .map_err(db)?;
@@ -505,11 +515,36 @@ pub(super) async fn run(
     row.as_ref().map(run_row).transpose().map_err(db)
 }
 
-/// Newest first; cursors key on (created_at in microseconds, id).
+/// See [`spool_core::Store::set_run_metadata`].
+pub(super) async fn set_run_metadata(
+    pool: &PgPool,
+    workspace: WorkspaceId,
+    id: RunId,
+    metadata: serde_json::Map<String, serde_json::Value>,
+) -> StoreResult<Option<Run>> {
+    let mut tx = super::idempotency::begin_write(pool).await?;
+    let row = sqlx::query(concat!(
+        "UPDATE runs SET metadata = $3 WHERE id = $1 AND workspace_id = $2 RETURNING ",
+        run_columns!()
+    ))
+    .bind(id.0)
+    .bind(workspace.0)
+    .bind(Json(metadata))
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(db)?;
+    let run = row.as_ref().map(run_row).transpose().map_err(db)?;
+    tx.commit().await.map_err(db)?;
+    Ok(run)
+}
+
+/// Newest first (`descending`) or oldest first; cursors key on
+/// (created_at in microseconds, id).
 pub(super) async fn list_runs(
     pool: &PgPool,
     thread: ThreadId,
     paging: Paging,
+    descending: bool,
 ) -> StoreResult<Listing<Run>> {
     match paging {
         Paging::Offset(page) => {
@@ -519,9 +554,11 @@ pub(super) async fn list_runs(
                 .fetch_one(pool)
                 .await
                 .map_err(db)?;
-            let found = sqlx::query(select_runs!(
-                "thread_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3"
-            ))
+            let found = sqlx::query(if descending {
+                select_runs!("thread_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3")
+            } else {
+                select_runs!("thread_id = $1 ORDER BY created_at ASC, id ASC LIMIT $2 OFFSET $3")
+            })
             .bind(thread.0)
             .bind(limit)
             .bind(offset)
@@ -543,19 +580,26 @@ pub(super) async fn list_runs(
             // round by `cursor_page`.
             let backwards = after.is_none() && before.is_some();
             let cursor = after.or(before);
-            let sql = if backwards {
-                select_runs!(
-                    "thread_id = $1 AND (created_at, id) > ($2, $3) \
-                     ORDER BY created_at ASC, id ASC LIMIT $4"
-                )
-            } else {
+            // Walking toward older rows (newest first, or back from a
+            // cursor in oldest-first order) or toward newer ones.
+            let older = descending != backwards;
+            let sql = if older {
                 select_runs!(
                     "thread_id = $1 AND (created_at, id) < ($2, $3) \
                      ORDER BY created_at DESC, id DESC LIMIT $4"
                 )
+            } else {
+                select_runs!(
+                    "thread_id = $1 AND (created_at, id) > ($2, $3) \
+                     ORDER BY created_at ASC, id ASC LIMIT $4"
+                )
             };
-            // No cursor: from past the newest possible row.
-            let (key, id) = cursor.map_or((i64::MAX, Uuid::max()), |c| (c.key, c.id));
+            // No cursor: from past the newest (or before the oldest) possible row.
+            let (key, id) = match cursor {
+                Some(c) => (c.key, c.id),
+                None if older => (i64::MAX, Uuid::max()),
+                None => (i64::MIN, Uuid::nil()),
+            };
             let found = sqlx::query(sql)
                 .bind(thread.0)
                 .bind(cursor_instant(key))

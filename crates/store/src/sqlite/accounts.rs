@@ -682,9 +682,24 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn list_runs(&self, thread: ThreadId, paging: Paging) -> StoreResult<Listing<Run>> {
+    async fn list_runs(
+        &self,
+        thread: ThreadId,
+        paging: Paging,
+        descending: bool,
+    ) -> StoreResult<Listing<Run>> {
         self.engine
-            .read(move |conn| runs::list(conn, thread, paging))
+            .read(move |conn| runs::list(conn, thread, paging, descending))
+            .await
+    }
+
+    async fn set_run_metadata(
+        &self,
+        workspace: WorkspaceId,
+        id: RunId,
+        metadata: serde_json::Map<String, serde_json::Value>,
+    ) -> StoreResult<Option<Run>> {
+        self.write(move |conn| runs::set_metadata(conn, workspace, id, &metadata))
             .await
     }
 

@@ -21,7 +21,7 @@ use std::collections::HashMap;
 type Result<T> = std::result::Result<T, StoreError>;
 
 const RUN_COLUMNS: &str = "id, thread_id, workspace_id, agent_id, user_id, model, status, temperature, max_tokens, \
-     input_tokens, output_tokens, error, message_id, created_at, started_at, finished_at, tools, tool_choice, required_action, instructions, additional_instructions";
+     input_tokens, output_tokens, error, message_id, created_at, started_at, finished_at, tools, tool_choice, required_action, instructions, additional_instructions, metadata, top_p, finish_reason";
 
 fn run_row(row: &Row<'_>) -> rusqlite::Result<Run> {
     let status: String = row.get(6)?;
@@ -56,6 +56,12 @@ fn run_row(row: &Row<'_>) -> rusqlite::Result<Run> {
         required_action,
         instructions: row.get(19)?,
         additional_instructions: row.get(20)?,
+        metadata: match json_column(21, row.get(21)?)? {
+            serde_json::Value::Object(map) => map,
+            _ => Default::default(),
+        },
+        top_p: row.get(22)?,
+        finish_reason: row.get(23)?,
     })
 }
 
@@ -67,7 +73,7 @@ fn json_column(column: usize, text: String) -> rusqlite::Result<serde_json::Valu
 /// Stores the run; a queued one keeps its user message (the core's JSON).
 fn insert(conn: &Connection, run: &Run, queued_message: Option<String>) -> Result<()> {
     conn.prepare_cached(&format!(
-        "INSERT INTO runs ({RUN_COLUMNS}, queued_message) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)"
+        "INSERT INTO runs ({RUN_COLUMNS}, queued_message) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)"
     ))
     .and_then(|mut s| {
         s.execute(params![
@@ -92,6 +98,9 @@ fn insert(conn: &Connection, run: &Run, queued_message: Option<String>) -> Resul
             run.required_action.as_ref().map(|v| v.to_string()),
             run.instructions,
             run.additional_instructions,
+            serde_json::Value::Object(run.metadata.clone()).to_string(),
+            run.top_p,
+            run.finish_reason,
             queued_message,
         ])
     })
@@ -226,7 +235,7 @@ pub(super) fn finish(
         .prepare_cached(
             "UPDATE runs SET status = ?2, input_tokens = ?3, output_tokens = ?4, error = ?5, message_id = ?6,
                     finished_at = ?7, lease_holder = NULL, lease_until = NULL,
-                    required_action = NULL, tool_outputs = NULL
+                    required_action = NULL, tool_outputs = NULL, finish_reason = ?11
              WHERE id = ?1 AND status = ?8
                AND (?9 IS NULL OR lease_until < ?9 OR (lease_until IS NULL AND started_at < ?10))",
         )
@@ -242,6 +251,7 @@ pub(super) fn finish(
                 expected.stored_str(),
                 expired.map(|(at, _)| micros(at)),
                 expired.map(|(_, before)| micros(before)),
+                run.finish_reason,
             ])
         })
         .map_err(backend_error)?;
@@ -418,8 +428,13 @@ pub(super) fn get(conn: &Connection, workspace: WorkspaceId, id: RunId) -> Resul
     .map_err(backend_error)
 }
 
-/// Newest first.
-pub(super) fn list(conn: &Connection, thread: ThreadId, paging: Paging) -> Result<Listing<Run>> {
+/// Newest first, or oldest first.
+pub(super) fn list(
+    conn: &Connection,
+    thread: ThreadId,
+    paging: Paging,
+    descending: bool,
+) -> Result<Listing<Run>> {
     let thread = Blob(thread.0);
     match paging {
         Paging::Offset(page) => {
@@ -429,7 +444,8 @@ pub(super) fn list(conn: &Connection, thread: ThreadId, paging: Paging) -> Resul
                 .map_err(backend_error)?;
             let items = conn
                 .prepare_cached(&format!(
-                    "SELECT {RUN_COLUMNS} FROM runs WHERE thread_id = ?1 ORDER BY created_at DESC, id DESC LIMIT ?2 OFFSET ?3"
+                    "SELECT {RUN_COLUMNS} FROM runs WHERE thread_id = ?1 ORDER BY created_at {order}, id {order} LIMIT ?2 OFFSET ?3",
+                    order = if descending { "DESC" } else { "ASC" }
                 ))
                 .and_then(|mut s| s.query_map(params![thread, page.per_page, int(page.offset())], run_row)?.collect())
                 .map_err(backend_error)?;
@@ -444,7 +460,7 @@ pub(super) fn list(conn: &Connection, thread: ThreadId, paging: Paging) -> Resul
             before,
             limit,
         } => {
-            let plan = keyset::plan(true, after, before);
+            let plan = keyset::plan(descending, after, before);
             let (op, key, id) = match plan.bound {
                 Some((op, cursor)) => (op, cursor.key, cursor.id),
                 None if plan.order == "DESC" => ("<", i64::MAX, uuid::Uuid::max()),
@@ -470,6 +486,30 @@ pub(super) fn list(conn: &Connection, thread: ThreadId, paging: Paging) -> Resul
             )))
         }
     }
+}
+
+/// See [`spool_core::Store::set_run_metadata`].
+pub(super) fn set_metadata(
+    conn: &Connection,
+    workspace: WorkspaceId,
+    id: RunId,
+    metadata: &serde_json::Map<String, Value>,
+) -> Result<Option<Run>> {
+    conn.prepare_cached(&format!(
+        "UPDATE runs SET metadata = ?3 WHERE id = ?1 AND workspace_id = ?2 RETURNING {RUN_COLUMNS}"
+    ))
+    .and_then(|mut s| {
+        s.query_row(
+            params![
+                Blob(id.0),
+                Blob(workspace.0),
+                Value::Object(metadata.clone()).to_string()
+            ],
+            run_row,
+        )
+        .optional()
+    })
+    .map_err(backend_error)
 }
 
 /// See [`spool_core::Store::expired_runs`].

@@ -34,6 +34,9 @@ pub fn new_run(thread: &spool_core::model::Thread, seconds: i64) -> Run {
         required_action: None,
         instructions: Some("Answer in French.".into()),
         additional_instructions: Some("Mention the date.".into()),
+        metadata: Default::default(),
+        top_p: None,
+        finish_reason: None,
     }
 }
 
@@ -106,6 +109,7 @@ pub async fn story_runs(store: Arc<dyn Store>) {
     done.input_tokens = Some(12);
     done.output_tokens = Some(5);
     done.finished_at = Some(at(20));
+    done.finish_reason = Some("length".into());
     let answer = reply(&t, "A thread server.", at(20), Some("echo"), (12, 5));
     let finished = store
         .finish_run(&done, RunStatus::InProgress, Some(answer.clone()))
@@ -121,6 +125,7 @@ pub async fn story_runs(store: Arc<dyn Store>) {
     let reread = store.run(workspace.id, first.id).await.unwrap().unwrap();
     assert_eq!(reread.status, RunStatus::Completed);
     assert_eq!(reread.message_id, Some(stored_reply.id));
+    assert_eq!(reread.finish_reason.as_deref(), Some("length"));
     assert_eq!(
         (reread.input_tokens, reread.output_tokens),
         (Some(12), Some(5))
@@ -187,6 +192,7 @@ pub async fn story_runs(store: Arc<dyn Store>) {
                 page: 1,
                 per_page: 2,
             }),
+            true,
         )
         .await
         .unwrap()
@@ -206,7 +212,7 @@ pub async fn story_runs(store: Arc<dyn Store>) {
             before: None,
             limit: 2,
         };
-        let Listing::Cursor(page) = store.list_runs(t.id, paging).await.unwrap() else {
+        let Listing::Cursor(page) = store.list_runs(t.id, paging, true).await.unwrap() else {
             panic!("keyset")
         };
         seen.extend(page.items.iter().map(|r| r.id));
@@ -216,8 +222,72 @@ pub async fn story_runs(store: Arc<dyn Store>) {
         }
     }
     assert_eq!(seen, [third.id, second.id, first.id]);
+    // Oldest first, and back from the last one.
+    let paging = Paging::Keyset {
+        after: None,
+        before: None,
+        limit: 2,
+    };
+    let Listing::Cursor(page) = store.list_runs(t.id, paging, false).await.unwrap() else {
+        panic!("keyset")
+    };
+    assert_eq!(
+        page.items.iter().map(|r| r.id).collect::<Vec<_>>(),
+        [first.id, second.id]
+    );
+    let rest = Paging::Keyset {
+        after: page.next,
+        before: None,
+        limit: 2,
+    };
+    let Listing::Cursor(rest) = store.list_runs(t.id, rest, false).await.unwrap() else {
+        panic!("keyset")
+    };
+    assert_eq!(
+        rest.items.iter().map(|r| r.id).collect::<Vec<_>>(),
+        [third.id]
+    );
+    let back = Paging::Keyset {
+        after: None,
+        before: rest.prev,
+        limit: 2,
+    };
+    let Listing::Cursor(back) = store.list_runs(t.id, back, false).await.unwrap() else {
+        panic!("keyset")
+    };
+    assert_eq!(
+        back.items.iter().map(|r| r.id).collect::<Vec<_>>(),
+        [first.id, second.id]
+    );
     let other = insert_workspace(&store, "Elsewhere", owner.id).await;
     assert_eq!(store.run(other.id, first.id).await.unwrap(), None);
+
+    // A run's metadata is replaced, in its own workspace only.
+    let mut metadata = serde_json::Map::new();
+    metadata.insert("ticket".into(), serde_json::json!("T-7"));
+    assert_eq!(
+        store
+            .set_run_metadata(other.id, first.id, metadata.clone())
+            .await
+            .unwrap(),
+        None
+    );
+    let tagged = store
+        .set_run_metadata(workspace.id, first.id, metadata.clone())
+        .await
+        .unwrap()
+        .expect("the run is there");
+    assert_eq!(tagged.metadata, metadata);
+    assert_eq!(tagged.status, RunStatus::Completed);
+    assert_eq!(
+        store
+            .run(workspace.id, first.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .metadata,
+        metadata
+    );
 
     // A run for a thread that is gone.
     let mut ghost = new_run(&t, 40);
@@ -515,6 +585,7 @@ pub async fn story_concurrent_admission(store: Arc<dyn Store>) {
                 page: 1,
                 per_page: 50,
             }),
+            true,
         )
         .await
         .unwrap()

@@ -1,0 +1,8 @@
+-- What a run's client keeps on it (`metadata`, a JSON object, changed by
+-- OpenAI's runs.update), the nucleus sampling it asked for (`top_p`), and
+-- why it ended (`finish_reason`: the model's `stop`, `length`, `tool_calls`
+-- or `content_filter`, or spool's `max_steps`, `cancelled`, `error`,
+-- `expired`), written with its end.
+ALTER TABLE runs ADD COLUMN metadata TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE runs ADD COLUMN top_p REAL;
+ALTER TABLE runs ADD COLUMN finish_reason TEXT;
