@@ -97,6 +97,9 @@ pub struct Run {
     /// `tool_calls` or `content_filter`, or `max_steps`, `cancelled`,
     /// `error`, `expired` (no tool outputs arrived in time).
     pub finish_reason: Option<String>,
+    /// At most this many of the thread's latest messages go into the
+    /// prompt (the run's own steps always do).
+    pub history_limit: Option<u32>,
 }
 
 /// What the store did with a new run.

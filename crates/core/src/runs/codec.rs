@@ -43,6 +43,8 @@ struct RunData {
     top_p: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     finish_reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    history_limit: Option<u32>,
 }
 
 impl From<&Run> for RunData {
@@ -70,6 +72,7 @@ impl From<&Run> for RunData {
             metadata: run.metadata.clone(),
             top_p: run.top_p,
             finish_reason: run.finish_reason.clone(),
+            history_limit: run.history_limit,
         }
     }
 }
@@ -103,6 +106,7 @@ impl RunData {
             metadata: self.metadata,
             top_p: self.top_p,
             finish_reason: self.finish_reason,
+            history_limit: self.history_limit,
         })
     }
 }
@@ -281,6 +285,7 @@ mod tests {
             metadata: Default::default(),
             top_p: None,
             finish_reason: None,
+            history_limit: None,
         }
     }
 

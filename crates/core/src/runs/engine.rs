@@ -323,6 +323,9 @@ async fn prepare(
             _ => break,
         }
     }
+    if let Some(limit) = run.history_limit {
+        prompt::keep_latest(&mut history, run.id, limit);
+    }
     let system = prompt::system_prompt(agent.as_ref(), &thread, run);
     let tokenizer = spool.runtime().tokenizer.clone();
     let (messages, prompt_tokens) = tokio::task::spawn_blocking(move || {

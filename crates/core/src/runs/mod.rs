@@ -117,6 +117,8 @@ pub struct RunInput {
     pub max_tokens: Option<u32>,
     /// The client's keys on the run itself (within the metadata limits).
     pub metadata: Option<Map<String, Value>>,
+    /// At most this many of the thread's latest messages in the prompt.
+    pub history_limit: Option<u32>,
     /// `reject` (default), `interrupt` or `enqueue`.
     pub multitask: Option<String>,
     /// Tool definitions added to the agent's (one named like an agent's
@@ -246,6 +248,9 @@ impl Spool {
         };
         if input.temperature.is_some_and(|t| !(0.0..=2.0).contains(&t)) {
             errors.add("temperature", "The temperature must be between 0 and 2.");
+        }
+        if input.history_limit == Some(0) {
+            errors.add("history_limit", "The history_limit must be at least 1.");
         }
         if input.top_p.is_some_and(|p| !(0.0..=1.0).contains(&p)) {
             errors.add("top_p", "The top_p must be between 0 and 1.");
@@ -384,6 +389,7 @@ impl Spool {
             metadata: run_metadata.into_map(),
             top_p,
             finish_reason: None,
+            history_limit: input.history_limit,
         };
         idempotency::refer(Reference::Run(run.id));
         // Admission and launch belong to the server, not to the request: a

@@ -116,6 +116,24 @@ pub fn message_tool_calls(message: &Message) -> Vec<(ToolCall, String)> {
 /// Assembles the prompt from the system text and the thread's messages,
 /// newest first as given, keeping as many as fit in `budget` tokens.
 /// Returns the chat messages in order and their token count.
+/// Keeps, of a newest-first history, the run's own messages and at most
+/// `limit` others: the latest user and assistant messages (and what lies
+/// between them).
+pub fn keep_latest(newest_first: &mut Vec<Message>, run: crate::RunId, limit: u32) {
+    let mut counted = 0;
+    let end = newest_first.iter().position(|message| {
+        let own = message.run.run_id == Some(run);
+        if own || message.role == MessageRole::Tool {
+            return false;
+        }
+        counted += 1;
+        counted > limit
+    });
+    if let Some(end) = end {
+        newest_first.truncate(end);
+    }
+}
+
 pub fn assemble(
     system: Option<String>,
     newest_first: impl IntoIterator<Item = Message>,
@@ -198,6 +216,24 @@ mod tests {
             created_at: at,
             updated_at: at,
         }
+    }
+
+    #[test]
+    fn a_history_limit_keeps_the_run_s_own_steps_and_the_latest_others() {
+        let run = crate::RunId::new();
+        let mut own = message(6, "calling");
+        own.run.run_id = Some(run);
+        let mut result = message(7, "sunny");
+        result.role = MessageRole::Tool;
+        result.run.run_id = Some(run);
+        // Newest first: the run's step and its result, then 5 .. 1.
+        let mut history = vec![result, own];
+        history.extend((1..=5).rev().map(|i| message(i, "w")));
+        keep_latest(&mut history, run, 2);
+        let seqs: Vec<i64> = history.iter().map(|m| m.seq).collect();
+        assert_eq!(seqs, [7, 6, 5, 4]);
+        keep_latest(&mut history, run, 10);
+        assert_eq!(history.len(), 4, "a limit above the history keeps it all");
     }
 
     #[test]

@@ -74,6 +74,7 @@ impl RunRequest {
             top_p: None,
             max_tokens: self.max_tokens,
             metadata: None,
+            history_limit: None,
             multitask: self.multitask,
             tools: self.tools,
             tool_choice: self.tool_choice,

@@ -62,14 +62,27 @@ impl RunOptions {
             OpenAiError::invalid("assistant_id", "No such assistant; ids look like asst_….")
         })?;
         super::check_response_format(self.response_format.as_ref())?;
-        if let Some(strategy) = &self.truncation_strategy
-            && !matches!(strategy["type"].as_str(), Some("auto" | "last_messages"))
-        {
-            return Err(OpenAiError::invalid(
-                "truncation_strategy.type",
-                "The truncation_strategy type must be 'auto' or 'last_messages'.",
-            ));
-        }
+        let history_limit = match &self.truncation_strategy {
+            None => None,
+            Some(strategy) => match strategy["type"].as_str() {
+                Some("auto") => None,
+                Some("last_messages") => match strategy["last_messages"].as_u64() {
+                    Some(n @ 1..) => Some(u32::try_from(n).unwrap_or(u32::MAX)),
+                    _ => {
+                        return Err(OpenAiError::invalid(
+                            "truncation_strategy.last_messages",
+                            "last_messages must be a whole number of at least 1.",
+                        ));
+                    }
+                },
+                _ => {
+                    return Err(OpenAiError::invalid(
+                        "truncation_strategy.type",
+                        "The truncation_strategy type must be 'auto' or 'last_messages'.",
+                    ));
+                }
+            },
+        };
         // Accepted, as OpenAI's own runs accepted them: spool trims the
         // prompt to the model's window itself and runs calls in order.
         let _ = (self.max_prompt_tokens, self.parallel_tool_calls);
@@ -84,6 +97,7 @@ impl RunOptions {
             top_p: self.top_p,
             max_tokens: self.max_completion_tokens,
             metadata: self.metadata,
+            history_limit,
             tools,
             tool_choice: self.tool_choice,
             agent: Some(AgentId(agent)),

@@ -302,7 +302,10 @@ impl RunObject {
             top_p: run.top_p,
             max_prompt_tokens: None,
             max_completion_tokens: run.max_tokens,
-            truncation_strategy: json!({"type": "auto", "last_messages": null}),
+            truncation_strategy: match run.history_limit {
+                Some(n) => json!({"type": "last_messages", "last_messages": n}),
+                None => json!({"type": "auto", "last_messages": null}),
+            },
             response_format: "auto",
             tool_choice: tool_choice(&run.tool_choice),
             parallel_tool_calls: true,

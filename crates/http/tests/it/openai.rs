@@ -1019,3 +1019,62 @@ async fn a_run_waiting_for_outputs_in_vain_expires() {
     }
     assert!(names.iter().any(|n| n == "thread.run.expired"), "{names:?}");
 }
+
+#[tokio::test]
+async fn truncation_to_the_last_messages_limits_what_the_model_sees() {
+    use spool_providers::testing::{Script, ScriptedUpstream};
+    let upstream = ScriptedUpstream::start([Script::reply(["Seen."])]).await;
+    let server = TestServer::start_with_models(crate::runs::patient_models(&upstream)).await;
+    let ada = server.account("ada@example.com").await;
+    let key = server.api_key(&ada).await;
+    let asst = assistant(&server, &key).await;
+    let (_, thread) = post(
+        &server,
+        &key,
+        "/threads",
+        json!({"messages": [{"role": "user", "content": "First"},
+                            {"role": "user", "content": "Second"},
+                            {"role": "user", "content": "Third"}]}),
+    )
+    .await;
+    let thread = id(&thread);
+    let runs = format!("/threads/{thread}/runs");
+    for bad in [
+        json!({"type": "last_messages"}),
+        json!({"type": "last_messages", "last_messages": 0}),
+        json!({"type": "newest"}),
+    ] {
+        let (status, body) = post(
+            &server,
+            &key,
+            &runs,
+            json!({"assistant_id": asst, "model": "scripted", "truncation_strategy": bad}),
+        )
+        .await;
+        assert_openai_error(status, &body, StatusCode::BAD_REQUEST);
+    }
+    let (status, run) = post(
+        &server,
+        &key,
+        &runs,
+        json!({"assistant_id": asst, "model": "scripted",
+               "truncation_strategy": {"type": "last_messages", "last_messages": 2}}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{run}");
+    assert_eq!(
+        run["truncation_strategy"],
+        json!({"type": "last_messages", "last_messages": 2})
+    );
+    let done = settled(&server, &key, &thread, &id(&run)).await;
+    assert_eq!(done["status"], "completed", "{done}");
+    let sent = &upstream.requests()[0].body;
+    let contents: Vec<&str> = sent["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["role"] == "user")
+        .map(|m| m["content"].as_str().unwrap())
+        .collect();
+    assert_eq!(contents, ["Second", "Third"], "{sent}");
+}

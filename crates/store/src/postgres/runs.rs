@@ -27,7 +27,7 @@ macro_rules! run_columns {
         "id, thread_id, workspace_id, agent_id, user_id, model, status, temperature, max_tokens, \
          input_tokens, output_tokens, error, message_id, created_at, started_at, finished_at, \
          tools, tool_choice, required_action, instructions, additional_instructions, metadata, \
-         top_p, finish_reason"
+         top_p, finish_reason, history_limit"
     };
 }
 
@@ -84,6 +84,9 @@ fn run_row(row: &PgRow) -> sqlx::Result<Run> {
             .0,
         top_p: row.try_get("top_p")?,
         finish_reason: row.try_get("finish_reason")?,
+        history_limit: row
+            .try_get::<Option<i32>, _>("history_limit")?
+            .and_then(|v| u32::try_from(v).ok()),
     })
 }
 
@@ -171,8 +174,8 @@ async fn admit(
     sqlx::query(concat!(
         "WITH stored AS (INSERT INTO runs (",
         run_columns!(),
-        ", queued_message) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)), \
-         created AS (INSERT INTO run_events (run_id, seq, event, data) VALUES ($1, 1, $26, $27)) \
+        ", queued_message) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)), \
+         created AS (INSERT INTO run_events (run_id, seq, event, data) VALUES ($1, 1, $27, $28)) \
          UPDATE threads SET status = 'running' WHERE id = $2 AND $7 = 'in_progress'"
     ))
     .bind(run.id.0)
@@ -199,6 +202,7 @@ async fn admit(
     .bind(Json(&run.metadata))
     .bind(run.top_p)
     .bind(&run.finish_reason)
+    .bind(run.history_limit.map(|v| i32::try_from(v).unwrap_or(i32::MAX)))
     .bind(queued_message)
     .bind(created.name())
     .bind(codec::encode(&created))

@@ -21,7 +21,7 @@ use std::collections::HashMap;
 type Result<T> = std::result::Result<T, StoreError>;
 
 const RUN_COLUMNS: &str = "id, thread_id, workspace_id, agent_id, user_id, model, status, temperature, max_tokens, \
-     input_tokens, output_tokens, error, message_id, created_at, started_at, finished_at, tools, tool_choice, required_action, instructions, additional_instructions, metadata, top_p, finish_reason";
+     input_tokens, output_tokens, error, message_id, created_at, started_at, finished_at, tools, tool_choice, required_action, instructions, additional_instructions, metadata, top_p, finish_reason, history_limit";
 
 fn run_row(row: &Row<'_>) -> rusqlite::Result<Run> {
     let status: String = row.get(6)?;
@@ -62,6 +62,9 @@ fn run_row(row: &Row<'_>) -> rusqlite::Result<Run> {
         },
         top_p: row.get(22)?,
         finish_reason: row.get(23)?,
+        history_limit: row
+            .get::<_, Option<i64>>(24)?
+            .and_then(|v| u32::try_from(v).ok()),
     })
 }
 
@@ -73,7 +76,7 @@ fn json_column(column: usize, text: String) -> rusqlite::Result<serde_json::Valu
 /// Stores the run; a queued one keeps its user message (the core's JSON).
 fn insert(conn: &Connection, run: &Run, queued_message: Option<String>) -> Result<()> {
     conn.prepare_cached(&format!(
-        "INSERT INTO runs ({RUN_COLUMNS}, queued_message) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)"
+        "INSERT INTO runs ({RUN_COLUMNS}, queued_message) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)"
     ))
     .and_then(|mut s| {
         s.execute(params![
@@ -101,6 +104,7 @@ fn insert(conn: &Connection, run: &Run, queued_message: Option<String>) -> Resul
             serde_json::Value::Object(run.metadata.clone()).to_string(),
             run.top_p,
             run.finish_reason,
+            run.history_limit,
             queued_message,
         ])
     })

@@ -144,7 +144,7 @@ pub const TABLES: &[Table] = &[
             "message_id": Uuid, "queued_message": Text, "tools": Json, "tool_choice": Json,
             "required_action": Json, "tool_outputs": Json, "lease_holder": Text,
             "lease_until": Time, "cancel_requested_at": Time, "instructions": Text,
-            "additional_instructions": Text, "metadata": Json, "top_p": Real,
+            "additional_instructions": Text, "metadata": Json, "top_p": Real, "history_limit": Int,
             "finish_reason": Text, "created_at": Time, "started_at": Time,
             "finished_at": Time,
         ),

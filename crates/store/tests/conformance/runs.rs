@@ -37,6 +37,7 @@ pub fn new_run(thread: &spool_core::model::Thread, seconds: i64) -> Run {
         metadata: Default::default(),
         top_p: None,
         finish_reason: None,
+        history_limit: Some(4),
     }
 }
 
@@ -126,6 +127,7 @@ pub async fn story_runs(store: Arc<dyn Store>) {
     assert_eq!(reread.status, RunStatus::Completed);
     assert_eq!(reread.message_id, Some(stored_reply.id));
     assert_eq!(reread.finish_reason.as_deref(), Some("length"));
+    assert_eq!(reread.history_limit, Some(4));
     assert_eq!(
         (reread.input_tokens, reread.output_tokens),
         (Some(12), Some(5))
