@@ -94,10 +94,12 @@ impl Renderer {
                 if message.tool_calls.is_empty() {
                     self.message = Some(message.clone());
                     self.open_message(&mut out);
-                    out.push((
-                        "thread.message.completed",
-                        json(&MessageObject::new(message.clone())),
-                    ));
+                    let shown = MessageObject::new(message.clone());
+                    let event = match shown.status {
+                        "incomplete" => "thread.message.incomplete",
+                        _ => "thread.message.completed",
+                    };
+                    out.push((event, json(&shown)));
                     if let Some(run) = &self.run {
                         out.push((
                             "thread.run.step.completed",

@@ -182,21 +182,24 @@ pub struct MessageObject {
 }
 
 impl MessageObject {
+    /// A stored message: `incomplete` when its reply hit the token limit.
     pub fn new(message: Message) -> Self {
-        Self::with_status(message, "completed")
+        let cut = message.run.finish_reason.as_deref() == Some("length");
+        Self::with_status(message, if cut { "incomplete" } else { "completed" })
     }
 
     pub fn with_status(message: Message, status: &'static str) -> Self {
         let completed = status == "completed";
+        let incomplete = status == "incomplete";
         Self {
             id: ids::render(ids::MESSAGE, message.id.0),
             object: "thread.message",
             created_at: time(message.created_at),
             thread_id: ids::render(ids::THREAD, message.thread_id.0),
             status,
-            incomplete_details: None,
+            incomplete_details: incomplete.then(|| json!({"reason": "max_tokens"})),
             completed_at: completed.then(|| time(message.updated_at)),
-            incomplete_at: None,
+            incomplete_at: incomplete.then(|| time(message.updated_at)),
             role: message.role.as_str(),
             content: text_content(&message.content),
             assistant_id: None,

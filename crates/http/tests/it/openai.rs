@@ -916,6 +916,15 @@ async fn a_run_keeps_metadata_lists_both_ways_and_uses_the_assistant_s_sampling(
         upstream.requests()[1].body["temperature"].as_f64(),
         Some(1.0)
     );
+    let (_, listed) = get(
+        &server,
+        &key,
+        &format!("/threads/{thread}/messages?run_id={second_id}"),
+    )
+    .await;
+    let reply = &listed["data"][0];
+    assert_eq!(reply["status"], "incomplete", "{listed}");
+    assert_eq!(reply["incomplete_details"]["reason"], "max_tokens");
 
     // runs.update changes the metadata only.
     let one = format!("{runs}/{first_id}");
