@@ -76,6 +76,10 @@ uuid_id!(
     WebhookId
 );
 uuid_id!(
+    /// A reusable prompt template of a workspace.
+    PromptId
+);
+uuid_id!(
     /// One event sent to one webhook (its `webhook-id` header), kept
     /// through its retries.
     DeliveryId

@@ -5,11 +5,12 @@
 use crate::Timestamp;
 use crate::error::StoreError;
 use crate::ids::{
-    AgentId, ApiKeyId, DeliveryId, MessageId, RunId, ThreadId, UserId, WebhookId, WorkspaceId,
+    AgentId, ApiKeyId, DeliveryId, MessageId, PromptId, RunId, ThreadId, UserId, WebhookId,
+    WorkspaceId,
 };
 use crate::listing::{Listing, Paging};
 use crate::model::{
-    Agent, AgentShare, ApiKey, Feedback, FinishedRun, Member, Message, NewUser, Role, Run,
+    Agent, AgentShare, ApiKey, Feedback, FinishedRun, Member, Message, NewUser, Prompt, Role, Run,
     RunAdmission, RunStatus, Session, Thread, User, Workspace, WorkspacePatch,
 };
 use crate::paging::{Page, PageRequest};
@@ -335,6 +336,23 @@ pub trait Store: Send + Sync + 'static {
 
     /// Non-empty buckets in time order, answered from the created_at indexes.
     async fn metrics(&self, query: MetricsQuery) -> StoreResult<Vec<MetricsPoint>>;
+
+    // --- prompts -------------------------------------------------------------
+
+    async fn insert_prompt(&self, prompt: Prompt) -> StoreResult<()>;
+    async fn prompt(&self, id: PromptId) -> StoreResult<Option<Prompt>>;
+    /// Newest first: the workspace's prompts that are not private, and
+    /// `viewer`'s private ones.
+    async fn list_prompts(
+        &self,
+        workspace: WorkspaceId,
+        viewer: UserId,
+        page: PageRequest,
+    ) -> StoreResult<Page<Prompt>>;
+    /// `false` when it is gone.
+    async fn update_prompt(&self, prompt: &Prompt) -> StoreResult<bool>;
+    /// `false` when absent.
+    async fn delete_prompt(&self, workspace: WorkspaceId, id: PromptId) -> StoreResult<bool>;
 
     // --- webhooks ------------------------------------------------------------
 

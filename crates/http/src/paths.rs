@@ -5,7 +5,9 @@ use crate::error::{ApiError, Dialect};
 use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::request::Parts;
 use serde::{Deserialize, Deserializer};
-use spool_core::{AgentId, ApiKeyId, MessageId, RunId, ThreadId, UserId, WebhookId, WorkspaceId};
+use spool_core::{
+    AgentId, ApiKeyId, MessageId, PromptId, RunId, ThreadId, UserId, WebhookId, WorkspaceId,
+};
 use std::marker::PhantomData;
 
 /// Something that can be read from the path's parameters, in order.
@@ -26,6 +28,13 @@ impl FromPath for ApiKeyId {
     const WHAT: &'static str = "API key";
     fn from_path(values: &[&str]) -> Option<Self> {
         ApiKeyId::parse(values.first()?)
+    }
+}
+
+impl FromPath for PromptId {
+    const WHAT: &'static str = "Prompt";
+    fn from_path(values: &[&str]) -> Option<Self> {
+        PromptId::parse(values.first()?)
     }
 }
 

@@ -96,6 +96,17 @@ pub fn router(state: AppState) -> Router {
                 .put(athena::messages::update)
                 .delete(athena::messages::delete),
         )
+        .route(
+            "/prompts",
+            get(athena::prompts::list).post(athena::prompts::create),
+        )
+        .route(
+            "/prompts/{uuid}",
+            get(athena::prompts::show)
+                .put(athena::prompts::update)
+                .delete(athena::prompts::delete),
+        )
+        .route("/prompts/{uuid}/run", post(athena::prompts::run))
         .route("/metrics/threads", get(athena::metrics::threads))
         .route("/metrics/messages", get(athena::metrics::messages))
         .route("/metrics/agents", get(athena::metrics::agents));

@@ -513,6 +513,45 @@ impl<S: Store> Store for Metered<S> {
         self.timed("metrics", self.inner.metrics(query)).await
     }
 
+    async fn insert_prompt(&self, prompt: spool_core::model::Prompt) -> StoreResult<()> {
+        self.timed("insert_prompt", self.inner.insert_prompt(prompt))
+            .await
+    }
+
+    async fn prompt(
+        &self,
+        id: spool_core::PromptId,
+    ) -> StoreResult<Option<spool_core::model::Prompt>> {
+        self.timed("prompt", self.inner.prompt(id)).await
+    }
+
+    async fn list_prompts(
+        &self,
+        workspace: WorkspaceId,
+        viewer: UserId,
+        page: PageRequest,
+    ) -> StoreResult<Page<spool_core::model::Prompt>> {
+        self.timed(
+            "list_prompts",
+            self.inner.list_prompts(workspace, viewer, page),
+        )
+        .await
+    }
+
+    async fn update_prompt(&self, prompt: &spool_core::model::Prompt) -> StoreResult<bool> {
+        self.timed("update_prompt", self.inner.update_prompt(prompt))
+            .await
+    }
+
+    async fn delete_prompt(
+        &self,
+        workspace: WorkspaceId,
+        id: spool_core::PromptId,
+    ) -> StoreResult<bool> {
+        self.timed("delete_prompt", self.inner.delete_prompt(workspace, id))
+            .await
+    }
+
     async fn insert_webhook(&self, webhook: Webhook) -> StoreResult<()> {
         self.timed("insert_webhook", self.inner.insert_webhook(webhook))
             .await

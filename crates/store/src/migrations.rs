@@ -73,6 +73,11 @@ pub const SQLITE: &[Migration] = &[
         name: "run_metadata",
         sql: include_str!("../migrations/sqlite/0013_run_metadata.sql"),
     },
+    Migration {
+        version: 16,
+        name: "prompts",
+        sql: include_str!("../migrations/sqlite/0016_prompts.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -140,5 +145,10 @@ pub const POSTGRES: &[Migration] = &[
         version: 13,
         name: "run_metadata",
         sql: include_str!("../migrations/postgres/0013_run_metadata.sql"),
+    },
+    Migration {
+        version: 16,
+        name: "prompts",
+        sql: include_str!("../migrations/postgres/0016_prompts.sql"),
     },
 ];

@@ -8,6 +8,7 @@ pub mod messages;
 pub mod metrics;
 pub mod models;
 pub mod openapi;
+pub mod prompts;
 pub mod resources;
 pub mod runs;
 pub mod threads;

@@ -8,7 +8,7 @@ use super::runs::RunBody;
 use super::webhooks::{DeliveryBody, WebhookBody};
 use super::wire::{ApiKeyBody, CursorLinks, CursorMeta, MemberBody, PageLinks, PageMeta};
 use super::wire::{UserBody, WorkspaceBody};
-use super::{auth, keys, messages, metrics, models, runs, threads, webhooks, workspaces};
+use super::{auth, keys, messages, metrics, models, prompts, runs, threads, webhooks, workspaces};
 use spool_core::model::AGENT_METADATA_KEYS;
 use spool_core::validate::{
     METADATA_MAX_KEY_CHARS, METADATA_MAX_KEYS, METADATA_MAX_VALUE_CHARS, MetadataOf,
@@ -44,6 +44,12 @@ use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
         webhooks::show,
         webhooks::delete,
         webhooks::deliveries,
+        prompts::create,
+        prompts::list,
+        prompts::show,
+        prompts::update,
+        prompts::delete,
+        prompts::run,
         super::agents::list,
         super::agents::create,
         super::agents::show,
@@ -98,6 +104,7 @@ use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
         (name = "athena: auth", description = "athena (`/api/v1`): sign-in, logout and the current user."),
         (name = "athena: workspaces", description = "athena: workspaces and their members."),
         (name = "athena: api keys", description = "athena: a workspace's API keys (owners and admins, signed in)."),
+        (name = "athena: prompts", description = "athena: prompt templates with `{{variables}}`, and running them; docs/api.md."),
         (name = "athena: webhooks", description = "athena: a workspace's webhooks, told when runs end (owners and admins, signed in); docs/webhooks.md."),
         (name = "athena: agents", description = "athena: agents, their shares and agent runs."),
         (name = "athena: models", description = "athena: the large language models of the catalog."),
@@ -237,6 +244,8 @@ envelope!(one AthenaWorkspaceResponse of WorkspaceBody);
 envelope!(one AthenaMemberResponse of MemberBody);
 envelope!(one AthenaApiKeyResponse of ApiKeyBody);
 envelope!(one AthenaWebhookResponse of WebhookBody);
+envelope!(one AthenaPromptResponse of prompts::PromptBody);
+envelope!(page AthenaPromptPage of prompts::PromptBody, PageLinks, PageMeta);
 envelope!(page AthenaWebhookPage of WebhookBody, PageLinks, PageMeta);
 envelope!(page AthenaWebhookDeliveryPage of DeliveryBody, PageLinks, PageMeta);
 envelope!(one AthenaAgentResponse of AgentBody);

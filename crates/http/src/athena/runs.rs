@@ -230,7 +230,7 @@ pub(super) fn sse(events: Subscription) -> Response {
 }
 
 /// Waits for the run's end and answers with its reply.
-async fn settle(
+pub(super) async fn settle(
     state: &AppState,
     principal: &Principal,
     events: Subscription,

@@ -18,6 +18,7 @@ mod openapi;
 mod openapi_thena_freddy;
 mod page_bytes;
 mod paging;
+mod prompts;
 mod protocol;
 mod request_ids;
 mod retention;

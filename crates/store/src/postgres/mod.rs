@@ -10,6 +10,7 @@ mod keys;
 mod messages;
 mod metrics;
 mod migrate;
+mod prompts;
 mod rows;
 mod runs;
 mod signals;
@@ -517,6 +518,43 @@ impl Store for PostgresStore {
     #[instrument(skip_all, fields(workspace.id = %query.workspace))]
     async fn metrics(&self, query: MetricsQuery) -> StoreResult<Vec<MetricsPoint>> {
         metrics::metrics(&self.pool, query).await
+    }
+
+    #[instrument(skip_all, fields(prompt.id = %prompt.id))]
+    async fn insert_prompt(&self, prompt: spool_core::model::Prompt) -> StoreResult<()> {
+        prompts::insert(&self.pool, prompt).await
+    }
+
+    #[instrument(skip_all, fields(prompt.id = %id))]
+    async fn prompt(
+        &self,
+        id: spool_core::PromptId,
+    ) -> StoreResult<Option<spool_core::model::Prompt>> {
+        prompts::get(&self.pool, id).await
+    }
+
+    #[instrument(skip_all, fields(workspace.id = %workspace))]
+    async fn list_prompts(
+        &self,
+        workspace: WorkspaceId,
+        viewer: spool_core::UserId,
+        page: PageRequest,
+    ) -> StoreResult<Page<spool_core::model::Prompt>> {
+        prompts::list(&self.pool, workspace, viewer, page).await
+    }
+
+    #[instrument(skip_all, fields(prompt.id = %prompt.id))]
+    async fn update_prompt(&self, prompt: &spool_core::model::Prompt) -> StoreResult<bool> {
+        prompts::update(&self.pool, prompt).await
+    }
+
+    #[instrument(skip_all, fields(prompt.id = %id))]
+    async fn delete_prompt(
+        &self,
+        workspace: WorkspaceId,
+        id: spool_core::PromptId,
+    ) -> StoreResult<bool> {
+        prompts::delete(&self.pool, workspace, id).await
     }
 
     #[instrument(skip_all, fields(webhook.id = %webhook.id))]

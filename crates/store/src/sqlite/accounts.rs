@@ -4,8 +4,8 @@
 use super::engine::backend_error;
 use super::rows::{self, API_KEY_COLUMNS, Blob, SESSION_COLUMNS, USER_COLUMNS, micros};
 use super::{
-    SqliteStore, agents, idempotency, lookups, messages, metrics, runs, thread_list, threads,
-    webhooks, workspaces,
+    SqliteStore, agents, idempotency, lookups, messages, metrics, prompts, runs, thread_list,
+    threads, webhooks, workspaces,
 };
 use rusqlite::{OptionalExtension, params};
 use spool_core::listing::{Listing, Paging};
@@ -502,6 +502,42 @@ impl Store for SqliteStore {
     async fn metrics(&self, query: MetricsQuery) -> StoreResult<Vec<MetricsPoint>> {
         self.engine
             .read(move |conn| metrics::metrics(conn, &query))
+            .await
+    }
+
+    async fn insert_prompt(&self, prompt: spool_core::model::Prompt) -> StoreResult<()> {
+        self.write(move |conn| prompts::insert(conn, &prompt)).await
+    }
+
+    async fn prompt(
+        &self,
+        id: spool_core::PromptId,
+    ) -> StoreResult<Option<spool_core::model::Prompt>> {
+        self.engine.read(move |conn| prompts::get(conn, id)).await
+    }
+
+    async fn list_prompts(
+        &self,
+        workspace: WorkspaceId,
+        viewer: UserId,
+        page: PageRequest,
+    ) -> StoreResult<Page<spool_core::model::Prompt>> {
+        self.engine
+            .read(move |conn| prompts::list(conn, workspace, viewer, page))
+            .await
+    }
+
+    async fn update_prompt(&self, prompt: &spool_core::model::Prompt) -> StoreResult<bool> {
+        let prompt = prompt.clone();
+        self.write(move |conn| prompts::update(conn, &prompt)).await
+    }
+
+    async fn delete_prompt(
+        &self,
+        workspace: WorkspaceId,
+        id: spool_core::PromptId,
+    ) -> StoreResult<bool> {
+        self.write(move |conn| prompts::delete(conn, workspace, id))
             .await
     }
 

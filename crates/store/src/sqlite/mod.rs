@@ -11,6 +11,7 @@ mod keyset;
 mod lookups;
 mod messages;
 mod metrics;
+mod prompts;
 mod rows;
 mod runs;
 mod thread_list;

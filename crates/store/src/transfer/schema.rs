@@ -53,7 +53,8 @@ pub const TABLES: &[Table] = &[
                 OR id IN (SELECT creator_id FROM threads WHERE workspace_id = {w}) \
                 OR id IN (SELECT user_id FROM messages WHERE workspace_id = {w}) \
                 OR id IN (SELECT user_id FROM feedback WHERE workspace_id = {w}) \
-                OR id IN (SELECT user_id FROM runs WHERE workspace_id = {w})",
+                OR id IN (SELECT user_id FROM runs WHERE workspace_id = {w}) \
+                OR id IN (SELECT user_id FROM prompts WHERE workspace_id = {w})",
     },
     Table {
         name: "workspace",
@@ -159,6 +160,17 @@ pub const TABLES: &[Table] = &[
         ),
         key: &["run_id", "seq"],
         scope: "run_id IN (SELECT id FROM runs WHERE workspace_id = {w})",
+    },
+    Table {
+        name: "prompt",
+        table: "prompts",
+        columns: columns!(
+            "id": Uuid, "workspace_id": Uuid, "user_id": Int, "name": Text, "description": Text,
+            "template": Text, "model": Text, "settings": Json, "visibility": Text,
+            "created_at": Time, "updated_at": Time,
+        ),
+        key: &["id"],
+        scope: "workspace_id = {w}",
     },
 ];
 
