@@ -3,7 +3,7 @@
 //! 20 items), retrieve, update metadata, delete; items: create (up to 20),
 //! list, retrieve, delete.
 
-use super::items::{InputItem, ItemId, input_item, items_of};
+use super::items::{ItemId, items_of, message_input};
 use super::wire::{Deleted, List, time};
 use super::{OpenAi, OpenAiError, Result, ids, scope};
 use crate::AppState;
@@ -64,12 +64,7 @@ fn message_items(field: &str, items: &[Value]) -> Result<Vec<NewMessageInput>> {
     items
         .iter()
         .enumerate()
-        .map(
-            |(i, item)| match input_item(&format!("{field}[{i}]"), item, false)? {
-                InputItem::Message(message) => Ok(message),
-                InputItem::Output(_) => unreachable!("outputs are not read here"),
-            },
-        )
+        .map(|(i, item)| message_input(&format!("{field}[{i}]"), item))
         .collect()
 }
 

@@ -166,34 +166,52 @@ fn content_text(field: &str, content: &Value) -> Result<String> {
     }
 }
 
-/// Reads one input item: a message (`developer` is spool's `system`), or,
-/// when `outputs` is allowed, a `function_call_output`.
-pub fn input_item(field: &str, item: &Value, outputs: bool) -> Result<InputItem> {
-    let kind = item["type"].as_str().unwrap_or("message");
-    match kind {
-        "message" => {
-            let role = match item["role"].as_str() {
-                Some(role @ ("user" | "assistant" | "system")) => role,
-                Some("developer") => "system",
-                other => {
-                    return Err(OpenAiError::invalid(
-                        &format!("{field}.role"),
-                        format!(
-                            "Invalid value: {}. Supported values are: 'user', 'assistant', 'system' and 'developer'.",
-                            other.map_or("none".to_owned(), |r| format!("'{r}'"))
-                        ),
-                    ));
-                }
-            };
-            let content = content_text(&format!("{field}.content"), &item["content"])?;
-            Ok(InputItem::Message(NewMessageInput {
-                content: Some(content),
-                role: Some(role.to_owned()),
-                metadata: None,
-                files: Vec::new(),
-            }))
+/// Reads a message item (`developer` is spool's `system`).
+pub fn message_input(field: &str, item: &Value) -> Result<NewMessageInput> {
+    match item["type"].as_str() {
+        None | Some("message") => {}
+        Some(other) => return Err(unsupported(field, other)),
+    }
+    let role = match item["role"].as_str() {
+        Some(role @ ("user" | "assistant" | "system")) => role,
+        Some("developer") => "system",
+        other => {
+            return Err(OpenAiError::invalid(
+                &format!("{field}.role"),
+                format!(
+                    "Invalid value: {}. Supported values are: 'user', 'assistant', 'system' and 'developer'.",
+                    other.map_or("none".to_owned(), |r| format!("'{r}'"))
+                ),
+            ));
         }
-        "function_call_output" if outputs => {
+    };
+    let content = content_text(&format!("{field}.content"), &item["content"])?;
+    Ok(NewMessageInput {
+        content: Some(content),
+        role: Some(role.to_owned()),
+        metadata: None,
+        files: Vec::new(),
+    })
+}
+
+fn unsupported(field: &str, kind: &str) -> OpenAiError {
+    let message = match kind {
+        "function_call_output" => {
+            "A function_call_output answers a response's call: send it to POST /responses.".to_owned()
+        }
+        "function_call" => "spool keeps the model's function calls itself; answer them with function_call_output items and previous_response_id or conversation.".to_owned(),
+        other => format!(
+            "spool does not support '{other}' items; it reads message and function_call_output items."
+        ),
+    };
+    OpenAiError::invalid(&format!("{field}.type"), message)
+}
+
+/// Reads one input item of a response: a message or a
+/// `function_call_output`.
+pub fn input_item(field: &str, item: &Value) -> Result<InputItem> {
+    match item["type"].as_str() {
+        Some("function_call_output") => {
             let Some(call_id) = item["call_id"].as_str() else {
                 return Err(OpenAiError::invalid(
                     &format!("{field}.call_id"),
@@ -210,20 +228,7 @@ pub fn input_item(field: &str, item: &Value, outputs: bool) -> Result<InputItem>
                 output,
             }))
         }
-        "function_call_output" => Err(OpenAiError::invalid(
-            &format!("{field}.type"),
-            "A function_call_output answers a response's call: send it to POST /responses.",
-        )),
-        "function_call" => Err(OpenAiError::invalid(
-            &format!("{field}.type"),
-            "spool keeps the model's function calls itself; answer them with function_call_output items and previous_response_id or conversation.",
-        )),
-        other => Err(OpenAiError::invalid(
-            &format!("{field}.type"),
-            format!(
-                "spool does not support '{other}' items; it reads message and function_call_output items."
-            ),
-        )),
+        _ => message_input(field, item).map(InputItem::Message),
     }
 }
 

@@ -143,7 +143,7 @@ fn read_input(input: Option<&Value>) -> Result<(Vec<NewMessageInput>, Vec<ToolOu
         }),
         Some(Value::Array(items)) => {
             for (i, item) in items.iter().enumerate() {
-                match input_item(&format!("input[{i}]"), item, true)? {
+                match input_item(&format!("input[{i}]"), item)? {
                     InputItem::Message(message) => messages.push(message),
                     InputItem::Output(output) => outputs.push(output),
                 }
