@@ -12,6 +12,7 @@ pub mod ids;
 pub mod items;
 pub mod messages;
 pub mod models;
+pub mod response_input;
 pub mod response_object;
 pub mod response_stream;
 pub mod responses;

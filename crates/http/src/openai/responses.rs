@@ -6,7 +6,7 @@
 //! continued (docs/openai.md).
 
 use super::conversations::page_items;
-use super::items::{InputItem, input_item};
+use super::response_input::{conversation_in, read_input, tool_choice_in, tools_in};
 use super::response_object::{Extras, object, status, stored};
 use super::response_stream::stream;
 use super::{OpenAi, OpenAiError, Result, ids, scope};
@@ -18,7 +18,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use spool_core::listing::Paging;
 use spool_core::model::Run;
 use spool_core::runs::{RunInput, Subscription, ToolOutput};
@@ -103,83 +103,6 @@ async fn active_run(
         .iter()
         .find(|run| !run.status.is_terminal())
         .cloned())
-}
-
-/// The tool definitions of the Responses API (`{"type": "function",
-/// "name", …}`, flat) in spool's form; hosted tools answer 400.
-fn tools_in(tools: &[Value]) -> Result<Value> {
-    let nested: Vec<Value> = tools
-        .iter()
-        .map(|tool| match tool["type"].as_str() {
-            Some("function") if tool.get("function").is_none() => {
-                json!({"type": "function", "function": {
-                    "name": tool["name"], "description": tool["description"],
-                    "parameters": tool["parameters"]}})
-            }
-            _ => tool.clone(),
-        })
-        .collect();
-    super::tools_in("tools", &nested)
-}
-
-/// `tool_choice` in spool's form: `{"type": "function", "name"}` names one.
-fn tool_choice_in(choice: Option<Value>) -> Option<Value> {
-    choice.map(|choice| match choice["name"].as_str() {
-        Some(name) => json!({ "name": name }),
-        None => choice,
-    })
-}
-
-/// The input: a string is one user message; a list holds message items
-/// or `function_call_output` items (not both).
-fn read_input(input: Option<&Value>) -> Result<(Vec<NewMessageInput>, Vec<ToolOutput>)> {
-    let (mut messages, mut outputs) = (Vec::new(), Vec::new());
-    match input {
-        None | Some(Value::Null) => {}
-        Some(Value::String(text)) => messages.push(NewMessageInput {
-            content: Some(text.clone()),
-            role: Some("user".into()),
-            ..Default::default()
-        }),
-        Some(Value::Array(items)) => {
-            for (i, item) in items.iter().enumerate() {
-                match input_item(&format!("input[{i}]"), item)? {
-                    InputItem::Message(message) => messages.push(message),
-                    InputItem::Output(output) => outputs.push(output),
-                }
-            }
-        }
-        Some(_) => {
-            return Err(OpenAiError::invalid(
-                "input",
-                "The input must be a string or a list of items.",
-            ));
-        }
-    }
-    if !messages.is_empty() && !outputs.is_empty() {
-        return Err(OpenAiError::invalid(
-            "input",
-            "Send function_call_output items on their own; messages follow in the next response.",
-        ));
-    }
-    Ok((messages, outputs))
-}
-
-/// The conversation named: an id, or an object with one.
-fn conversation_in(value: Option<&Value>) -> Result<Option<ThreadId>> {
-    let text = match value {
-        None | Some(Value::Null) => return Ok(None),
-        Some(Value::String(text)) => text.as_str(),
-        Some(other) => other["id"].as_str().unwrap_or_default(),
-    };
-    ids::parse(ids::CONVERSATION, text)
-        .map(|id| Some(ThreadId(id)))
-        .ok_or_else(|| {
-            OpenAiError::invalid(
-                "conversation",
-                "The conversation must be an id like conv_….",
-            )
-        })
 }
 
 pub async fn create(
