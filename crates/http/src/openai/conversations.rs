@@ -18,7 +18,7 @@ use spool_core::model::{Message, Thread};
 use spool_core::service::{
     MessageListInput, NewMessageInput, NewThreadInput, Scope, ThreadUpdateInput,
 };
-use spool_core::{Principal, ThreadId};
+use spool_core::{CoreError, Principal, ThreadId};
 
 /// How many items one request may add, as OpenAI allows.
 pub const ITEMS_MAX: usize = 20;
@@ -41,6 +41,14 @@ impl FromPath for ItemPath {
             ThreadId(ids::parse(ids::CONVERSATION, values.first()?)?),
             ItemId::parse(values.get(1)?)?,
         ))
+    }
+}
+
+/// The core's absent thread is the client's absent conversation.
+pub fn missing(err: CoreError) -> CoreError {
+    match err {
+        CoreError::NotFound("Thread") => CoreError::NotFound("Conversation"),
+        other => other,
     }
 }
 
@@ -123,7 +131,11 @@ pub async fn show(
     PathId(ConversationPath(id), _): PathId<OpenAi, ConversationPath>,
 ) -> Result<axum::Json<Value>> {
     let scope = scope(&state, &principal).await?;
-    let thread = state.spool.thread(&principal, &scope, id, None).await?;
+    let thread = state
+        .spool
+        .thread(&principal, &scope, id, None)
+        .await
+        .map_err(missing)?;
     Ok(axum::Json(conversation_object(thread)))
 }
 
@@ -146,7 +158,8 @@ pub async fn update(
     let thread = state
         .spool
         .update_thread(&principal, &scope, id, input, None)
-        .await?;
+        .await
+        .map_err(missing)?;
     Ok(axum::Json(conversation_object(thread)))
 }
 
@@ -159,7 +172,8 @@ pub async fn delete(
     state
         .spool
         .delete_thread(&principal, &scope, id, None)
-        .await?;
+        .await
+        .map_err(missing)?;
     Ok(axum::Json(Deleted {
         id: ids::render(ids::CONVERSATION, id.0),
         object: "conversation.deleted",
@@ -183,7 +197,11 @@ pub async fn create_items(
         return Err(OpenAiError::invalid("items", "Give at least one item."));
     }
     let messages = message_items("items", &body.items)?;
-    state.spool.thread(&principal, &scope, id, None).await?;
+    state
+        .spool
+        .thread(&principal, &scope, id, None)
+        .await
+        .map_err(missing)?;
     let added = append(&state, &principal, &scope, id, messages)
         .await
         .map_err(|err| err.renamed(&[("content", "items")]))?;
@@ -250,7 +268,11 @@ pub async fn page_items(
         }
         cursor = Some(message.cursor());
     } else {
-        state.spool.thread(principal, scope, thread, None).await?;
+        state
+            .spool
+            .thread(principal, scope, thread, None)
+            .await
+            .map_err(missing)?;
     }
     while items.len() <= limit {
         let input = MessageListInput {
@@ -302,12 +324,12 @@ pub async fn show_item(
         .spool
         .message_in_thread(&principal, &scope, thread, item.message())
         .await
-        .map_err(|_| spool_core::CoreError::NotFound("Item"))?;
+        .map_err(|_| CoreError::NotFound("Item"))?;
     items_of(&message)
         .into_iter()
         .find(|(id, _)| *id == item)
         .map(|(_, value)| axum::Json(value))
-        .ok_or(spool_core::CoreError::NotFound("Item").into())
+        .ok_or(CoreError::NotFound("Item").into())
 }
 
 /// Deletes the message the item comes from (with the message's other
@@ -323,9 +345,9 @@ pub async fn delete_item(
         .spool
         .message_in_thread(&principal, &scope, thread, item.message())
         .await
-        .map_err(|_| spool_core::CoreError::NotFound("Item"))?;
+        .map_err(|_| CoreError::NotFound("Item"))?;
     if !items_of(&message).iter().any(|(id, _)| *id == item) {
-        return Err(spool_core::CoreError::NotFound("Item").into());
+        return Err(CoreError::NotFound("Item").into());
     }
     state
         .spool

@@ -60,6 +60,14 @@ const RENAMES: &[(&str, &str)] = &[
     ("metadata.model", "model"),
 ];
 
+/// The core's absent run is the client's absent response.
+fn missing(err: CoreError) -> CoreError {
+    match err {
+        CoreError::NotFound("Run") => CoreError::NotFound("Response"),
+        other => other,
+    }
+}
+
 /// OpenAI's `conversation_locked`: the conversation has a response in
 /// progress (or waiting for function outputs).
 fn locked(thread: ThreadId, run: RunId) -> OpenAiError {
@@ -193,7 +201,11 @@ pub async fn create(
     };
     let (thread, made) = match thread {
         Some(thread) => {
-            state.spool.thread(&principal, &scope, thread, None).await?;
+            state
+                .spool
+                .thread(&principal, &scope, thread, None)
+                .await
+                .map_err(super::conversations::missing)?;
             if let Some(run) = active_run(&state, &principal, &scope, thread).await? {
                 return Err(locked(thread, run.id));
             }
@@ -352,7 +364,11 @@ pub async fn show(
     query: QueryPairs<OpenAi>,
 ) -> Result<Response> {
     let scope = scope(&state, &principal).await?;
-    let run = state.spool.run(&principal, &scope, id).await?;
+    let run = state
+        .spool
+        .run(&principal, &scope, id)
+        .await
+        .map_err(missing)?;
     if query.bool("stream")?.unwrap_or(false) {
         let after = query.u32("starting_after")?.map(u64::from);
         let events = state.spool.run_events(&principal, &scope, id, 0).await?;
@@ -372,7 +388,11 @@ pub async fn cancel(
     PathId(ResponsePath(id), _): PathId<OpenAi, ResponsePath>,
 ) -> Result<axum::Json<Value>> {
     let scope = scope(&state, &principal).await?;
-    let run = state.spool.cancel_run(&principal, &scope, id).await?;
+    let run = state
+        .spool
+        .cancel_run(&principal, &scope, id)
+        .await
+        .map_err(missing)?;
     let (run, messages) = state
         .spool
         .run_messages(&principal, &scope, run.thread_id, run.id)
@@ -389,7 +409,11 @@ pub async fn input_items(
     query: QueryPairs<OpenAi>,
 ) -> Result<axum::Json<super::wire::List<Value>>> {
     let scope = scope(&state, &principal).await?;
-    let run = state.spool.run(&principal, &scope, id).await?;
+    let run = state
+        .spool
+        .run(&principal, &scope, id)
+        .await
+        .map_err(missing)?;
     let before = |m: &spool_core::model::Message| {
         m.created_at <= run.created_at && m.run.run_id != Some(run.id)
     };

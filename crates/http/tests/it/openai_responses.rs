@@ -232,6 +232,16 @@ async fn wrong_credentials_and_other_workspaces_are_401_and_404() {
     ] {
         let (status, body) = get(&server, &bob_key, &rest).await;
         assert_error(status, &body, StatusCode::NOT_FOUND);
+        let what = if rest.contains("/responses/") {
+            "response"
+        } else {
+            "conversation"
+        };
+        assert_eq!(
+            body["error"]["message"],
+            format!("No such {what}."),
+            "{rest}"
+        );
     }
     let (status, body) = post(
         &server,
@@ -308,6 +318,17 @@ async fn malformed_requests_are_400_and_change_nothing() {
             "/responses",
             json!({"model": "echo", "input": "x", "max_output_tokens": 0}),
             "max_output_tokens",
+        ),
+        (
+            "/responses",
+            json!({"input": "x", "previous_response_id": format!("resp_{}", "0".repeat(32))}),
+            "previous_response_id",
+        ),
+        (
+            "/responses",
+            json!({"input": "x", "previous_response_id": format!("resp_{}", "0".repeat(32)),
+                   "conversation": format!("conv_{}", "0".repeat(32))}),
+            "previous_response_id",
         ),
         (
             "/responses",
