@@ -637,3 +637,29 @@ async fn a_waiting_background_response_is_cancelled() {
             .any(|m| m["id"] == "echo")
     );
 }
+
+#[tokio::test]
+async fn an_idempotency_key_replays_a_response() {
+    let server = TestServer::start().await;
+    let ada = server.account("ada@example.com").await;
+    let key = server.api_key(&ada).await;
+    let threads = || total(&server, &key, "/api/v1/threads");
+    let create = || {
+        server
+            .post(
+                &format!("{BASE}/responses"),
+                &key,
+                json!({"model": "echo", "input": "Once"}),
+            )
+            .header("Idempotency-Key", "response-1")
+    };
+    let (status, first) = send(create()).await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    let (status, again) = send(create()).await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    assert_eq!(again["id"], first["id"], "the retry starts no second run");
+    assert_eq!(threads().await, 1, "nor a second conversation");
+    let conv = first["conversation"]["id"].as_str().unwrap();
+    let (_, items) = get(&server, &key, &format!("/conversations/{conv}/items")).await;
+    assert_eq!(items["data"].as_array().unwrap().len(), 2, "{items}");
+}
