@@ -113,12 +113,8 @@ async fn active_run(
         .cloned())
 }
 
-pub async fn create(
-    State(state): State<AppState>,
-    Auth(principal, _): Auth<OpenAi>,
-    Json(body, _): Json<OpenAi, CreateResponse>,
-) -> Result<Response> {
-    let scope = scope(&state, &principal).await?;
+/// What spool does not build answers 400 rather than being ignored.
+fn refuse_unsupported(body: &CreateResponse) -> Result<()> {
     if body.store == Some(false) {
         return Err(OpenAiError::invalid(
             "store",
@@ -140,6 +136,16 @@ pub async fn create(
             "spool answers text only; JSON output formats are not supported.",
         ));
     }
+    Ok(())
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    Auth(principal, _): Auth<OpenAi>,
+    Json(body, _): Json<OpenAi, CreateResponse>,
+) -> Result<Response> {
+    let scope = scope(&state, &principal).await?;
+    refuse_unsupported(&body)?;
     let conversation = conversation_in(body.conversation.as_ref())?;
     let previous = match &body.previous_response_id {
         None => None,
