@@ -346,3 +346,132 @@ pub fn stream(
         .keep_alive(KeepAlive::new().interval(crate::sse::HEARTBEAT))
         .into_response()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::openai::response_object::output;
+    use spool_core::model::RunStatus;
+    use spool_core::{RunId, ThreadId, WorkspaceId};
+
+    fn run(status: RunStatus) -> Run {
+        Run {
+            id: RunId(uuid::Uuid::nil()),
+            thread_id: ThreadId(uuid::Uuid::nil()),
+            workspace_id: WorkspaceId(uuid::Uuid::nil()),
+            agent_id: None,
+            user_id: None,
+            model: "echo".into(),
+            status,
+            temperature: None,
+            max_tokens: None,
+            input_tokens: Some(3),
+            output_tokens: Some(4),
+            error: None,
+            message_id: None,
+            created_at: spool_core::now(),
+            started_at: None,
+            finished_at: None,
+            tools: Vec::new(),
+            tool_choice: Default::default(),
+            required_action: None,
+            instructions: None,
+            additional_instructions: None,
+        }
+    }
+
+    fn message(content: &str, tool_calls: Vec<Value>) -> Message {
+        let at = spool_core::now();
+        Message {
+            id: MessageId::new(),
+            thread_id: ThreadId(uuid::Uuid::nil()),
+            workspace_id: WorkspaceId(uuid::Uuid::nil()),
+            seq: 0,
+            role: MessageRole::Assistant,
+            content: content.into(),
+            content_html: String::new(),
+            metadata: Default::default(),
+            run: Default::default(),
+            tool_calls,
+            user_id: None,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
+    /// Text, then a function call on the same message, the wait, and the
+    /// reply after it: the items the stream builds are the stored ones.
+    #[test]
+    fn a_call_after_text_and_the_reply_after_the_wait_stream_as_stored() {
+        let call =
+            json!({"id": "call_1", "kind": "function", "tool_name": "f", "arguments": {"a": 1}});
+        let asking = message("Let me look.", vec![call.clone()]);
+        let reply = message("Sunny.", Vec::new());
+        let log = [
+            RunEventKind::RunCreated(run(RunStatus::InProgress)),
+            RunEventKind::MessageCreated(message("", Vec::new())),
+            RunEventKind::MessageDelta("Let me look.".into()),
+            RunEventKind::ToolCallCreated(call),
+            RunEventKind::MessageCompleted(asking.clone()),
+            RunEventKind::RunRequiresAction(run(RunStatus::RequiresAction)),
+            RunEventKind::MessageCreated(reply.clone()),
+            RunEventKind::MessageDelta("Sun".into()),
+            RunEventKind::MessageCompleted(reply.clone()),
+            RunEventKind::RunCompleted(run(RunStatus::Completed)),
+            RunEventKind::Done,
+        ];
+        // The first message's id is the one its deltas were streamed under.
+        let mut log = log.to_vec();
+        if let RunEventKind::MessageCreated(m) = &mut log[1] {
+            m.id = asking.id;
+        }
+        let mut renderer = Renderer::new(Extras::default());
+        let events: Vec<Value> = log
+            .iter()
+            .flat_map(|kind| renderer.render(kind))
+            .map(|(_, event)| event)
+            .collect();
+        let kinds: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+        assert_eq!(
+            kinds,
+            [
+                "response.created",
+                "response.in_progress",
+                "response.output_item.added",
+                "response.content_part.added",
+                "response.output_text.delta",
+                "response.output_text.done",
+                "response.content_part.done",
+                "response.output_item.done",
+                "response.output_item.added",
+                "response.function_call_arguments.delta",
+                "response.function_call_arguments.done",
+                "response.output_item.done",
+                "response.completed",
+                "response.created",
+                "response.in_progress",
+                "response.output_item.added",
+                "response.content_part.added",
+                "response.output_text.delta",
+                "response.output_text.delta",
+                "response.output_text.done",
+                "response.content_part.done",
+                "response.output_item.done",
+                "response.completed",
+            ]
+        );
+        let numbers: Vec<u64> = events
+            .iter()
+            .map(|e| e["sequence_number"].as_u64().unwrap())
+            .collect();
+        assert_eq!(numbers, (0..events.len() as u64).collect::<Vec<_>>());
+        let last = events.last().unwrap();
+        assert_eq!(last["response"]["output"], json!(output(&[asking, reply])));
+        assert_eq!(last["response"]["usage"]["total_tokens"], 7);
+        // The continuation shows what the first part wrote.
+        assert_eq!(
+            events[13]["response"]["output"].as_array().unwrap().len(),
+            2
+        );
+    }
+}
