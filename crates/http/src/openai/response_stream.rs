@@ -277,14 +277,27 @@ impl Renderer {
     }
 }
 
+/// Where a stream ends, besides the run's end.
+#[derive(Clone, Copy)]
+pub enum Ending {
+    /// At the run's `n`-th wait for function outputs (counted from 1).
+    Wait(u64),
+    /// At the first wait whose events the stream sent: a wait the client
+    /// saw already (`starting_after` past it) is followed by the rest.
+    SentWait,
+    /// Only at the run's end: every wait was answered.
+    Done,
+}
+
 /// Streams a response from its run's first stored event: nothing up to
 /// and including the run's `skip_waits`-th wait for function outputs (an
 /// earlier response's part), nothing numbered `starting_after` or below,
-/// and the end at the next wait or the run's end.
+/// to `ending`.
 pub fn stream(
     events: Subscription,
     skip_waits: u64,
     starting_after: Option<u64>,
+    ending: Ending,
     extras: Extras,
 ) -> Response {
     struct State {
@@ -315,10 +328,10 @@ pub fn stream(
             };
             let rendered = state.renderer.render(&event.kind);
             let waiting = matches!(event.kind, RunEventKind::RunRequiresAction(_));
-            if state.waits < skip_waits {
-                if waiting {
-                    state.waits += 1;
-                }
+            if waiting {
+                state.waits += 1;
+            }
+            if state.waits < skip_waits || (waiting && state.waits <= skip_waits) {
                 continue;
             }
             let mut sent = false;
@@ -335,9 +348,12 @@ pub fn stream(
                         .data(data.to_string()),
                 );
             }
-            // A wait the client saw already (`starting_after` past it) is
-            // followed by the rest of the run.
-            if (waiting && sent) || matches!(event.kind, RunEventKind::Done) {
+            let ends = match ending {
+                Ending::Wait(n) => waiting && state.waits >= n,
+                Ending::SentWait => waiting && sent,
+                Ending::Done => false,
+            };
+            if ends || matches!(event.kind, RunEventKind::Done) {
                 state.finished = true;
             }
         }

@@ -8,7 +8,7 @@
 use super::conversations::page_items;
 use super::response_input::{conversation_in, read_input, tool_choice_in, tools_in};
 use super::response_object::{Extras, object, status, stored};
-use super::response_stream::stream;
+use super::response_stream::{Ending, stream};
 use super::{OpenAi, OpenAiError, Result, ids, scope};
 use crate::AppState;
 use crate::extract::{Auth, Json};
@@ -20,7 +20,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use spool_core::listing::Paging;
-use spool_core::model::Run;
+use spool_core::model::{Run, RunStatus};
 use spool_core::runs::{RunInput, Subscription, ToolOutput};
 use spool_core::service::{NewMessageInput, NewThreadInput, Scope};
 use spool_core::{CoreError, Principal, RunId, ThreadId};
@@ -347,7 +347,13 @@ async fn answer(
     how: Answer,
 ) -> Result<Response> {
     if how.stream {
-        return Ok(stream(events, waits, None, how.extras));
+        return Ok(stream(
+            events,
+            waits,
+            None,
+            Ending::Wait(waits + 1),
+            how.extras,
+        ));
     }
     if how.extras.background {
         drop(events);
@@ -377,8 +383,17 @@ pub async fn show(
         .map_err(missing)?;
     if query.bool("stream")?.unwrap_or(false) {
         let after = query.u32("starting_after")?.map(u64::from);
+        // A finished run's waits were all answered; a waiting one's stream
+        // ends at its current wait.
+        let ending = match (run.status, &run.required_action) {
+            (status, _) if status.is_terminal() => Ending::Done,
+            (RunStatus::RequiresAction, Some(required)) => {
+                Ending::Wait(required["wait"].as_u64().unwrap_or(1))
+            }
+            _ => Ending::SentWait,
+        };
         let events = state.spool.run_events(&principal, &scope, id, 0).await?;
-        return Ok(stream(events, 0, after, Extras::default()));
+        return Ok(stream(events, 0, after, ending, Extras::default()));
     }
     let (run, messages) = state
         .spool

@@ -587,6 +587,26 @@ async fn function_call_outputs_answer_the_waiting_response() {
     assert_eq!(status, StatusCode::OK, "{one}");
     assert_eq!(one, call);
 
+    // Its whole log replays: the part up to the wait, then the rest.
+    let replayed = stream(server.get(&format!("{BASE}/responses/{resp}?stream=true"), &key)).await;
+    let ends: Vec<&str> = types(&replayed)
+        .into_iter()
+        .filter(|t| *t == "response.created" || *t == "response.completed")
+        .collect();
+    assert_eq!(
+        ends,
+        [
+            "response.created",
+            "response.completed",
+            "response.created",
+            "response.completed"
+        ]
+    );
+    assert_eq!(
+        replayed.last().unwrap()["response"]["output"],
+        answered["output"]
+    );
+
     // Answered twice: nothing waits any more.
     let (status, body) = post(
         &server,
