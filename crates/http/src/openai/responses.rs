@@ -355,10 +355,19 @@ async fn answer(
             how.extras,
         ));
     }
-    if how.extras.background {
+    if how.extras.background && waits == 0 {
         drop(events);
         let shown = object(&run, status(&run, None), Vec::new(), &how.extras);
         return Ok(axum::Json(shown).into_response());
+    }
+    if how.extras.background {
+        // Continued: the output so far, the run as it is now.
+        drop(events);
+        let (run, messages) = state
+            .spool
+            .run_messages(principal, scope, run.thread_id, run.id)
+            .await?;
+        return Ok(axum::Json(stored(&run, &messages, &how.extras)).into_response());
     }
     events.outcome_after_waits(waits).await;
     let (run, messages) = state

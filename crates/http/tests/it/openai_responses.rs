@@ -647,6 +647,46 @@ async fn a_waiting_background_response_is_cancelled() {
     .await;
     assert_eq!(status, StatusCode::OK, "{cancelled}");
     assert_eq!(cancelled["status"], "cancelled");
+
+    // Answered in the background: the output so far, then the rest.
+    let (_, started) = post(
+        &server,
+        &key,
+        "/responses",
+        json!({"model": "echo", "background": true,
+               "tools": [{"type": "function", "name": "f", "parameters": {"type": "object"}}],
+               "input": "/tool f {}"}),
+    )
+    .await;
+    let resp = id(&started);
+    let got = stream(server.get(&format!("{BASE}/responses/{resp}?stream=true"), &key)).await;
+    let seen = got.last().unwrap()["sequence_number"].as_u64().unwrap();
+    let call_id = got.last().unwrap()["response"]["output"][0]["call_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, answered) = post(
+        &server,
+        &key,
+        "/responses",
+        json!({"previous_response_id": resp, "background": true,
+               "input": [{"type": "function_call_output", "call_id": call_id, "output": "ok"}]}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{answered}");
+    assert_eq!(answered["id"], resp.as_str());
+    assert_eq!(answered["output"][0]["type"], "function_call", "{answered}");
+    let rest = stream(server.get(
+        &format!("{BASE}/responses/{resp}?stream=true&starting_after={seen}"),
+        &key,
+    ))
+    .await;
+    assert_eq!(rest[0]["type"], "response.created");
+    assert_eq!(rest[0]["sequence_number"], seen + 1);
+    let done = &rest.last().unwrap()["response"];
+    assert_eq!(done["status"], "completed");
+    assert_eq!(done["output"].as_array().unwrap().len(), 2, "{done}");
+
     let (_, models) = get(&server, &key, "/models").await;
     assert_eq!(models["object"], "list");
     assert!(
