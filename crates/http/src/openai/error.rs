@@ -23,6 +23,15 @@ pub enum OpenAiError {
         param: Option<String>,
         message: String,
     },
+    /// A refusal with its own status and `code`: a busy conversation
+    /// (`conversation_locked`, 400), or input that reads well but names
+    /// nothing to act on (422, docs/openai.md).
+    Coded {
+        status: StatusCode,
+        code: &'static str,
+        param: Option<String>,
+        message: String,
+    },
 }
 
 impl OpenAiError {
@@ -96,6 +105,17 @@ fn describe(err: OpenAiError) -> Described {
             return Described {
                 param,
                 ..described(S::BAD_REQUEST, "invalid_request_error", None, message)
+            };
+        }
+        OpenAiError::Coded {
+            status,
+            code,
+            param,
+            message,
+        } => {
+            return Described {
+                param,
+                ..described(status, "invalid_request_error", Some(code), message)
             };
         }
         OpenAiError::Api(err) => err,
@@ -174,7 +194,7 @@ fn describe(err: OpenAiError) -> Described {
             S::NOT_FOUND,
             "invalid_request_error",
             Some("unknown_url"),
-            "Unrecognized request URL; spool serves the Assistants API under /openai/v1.",
+            "Unrecognized request URL; spool serves OpenAI's API under /openai/v1.",
         ),
     }
 }

@@ -9,3 +9,10 @@ pub const MESSAGE: &str = "msg_";
 pub const RUN: &str = "run_";
 /// A run step is one assistant message of the run: its id is the message's.
 pub const STEP: &str = "step_";
+/// A conversation is a thread, a response a run (Conversations + Responses).
+pub const CONVERSATION: &str = "conv_";
+pub const RESPONSE: &str = "resp_";
+/// A function call item: its message's id and the call's place on it.
+pub const FUNCTION_CALL: &str = "fc_";
+/// A function call output item: the id of the tool message holding it.
+pub const FUNCTION_OUTPUT: &str = "fco_";

@@ -1,13 +1,21 @@
-//! The openai dialect: OpenAI's Assistants API (v2) under `/openai/v1`, so
-//! that the official SDK works against spool with only its `base_url` and
-//! `api_key` changed. An assistant is an agent, a thread a thread, a run a
-//! run. Its routes are not in spool's OpenAPI document: they follow
+//! The openai dialect: OpenAI's Assistants API (v2) and its Conversations
+//! and Responses APIs under `/openai/v1`, so that the official SDK works
+//! against spool with only its `base_url` and `api_key` changed. An
+//! assistant is an agent, a thread or a conversation a thread, a run or a
+//! response a run. Its routes are not in spool's OpenAPI document: they follow
 //! OpenAI's published API, and the SDK is their check (docs/openai.md).
 
 pub mod assistants;
+pub mod conversations;
 pub mod error;
 pub mod ids;
+pub mod items;
 pub mod messages;
+pub mod models;
+pub mod response_input;
+pub mod response_object;
+pub mod response_stream;
+pub mod responses;
 pub mod runs;
 pub mod steps;
 pub mod stream;
@@ -82,8 +90,39 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/threads/{thread_id}/runs/{run_id}/steps/{step_id}",
             get(steps::show),
-        );
+        )
+        .merge(conversation_routes());
     Router::new().nest(PREFIX, routes)
+}
+
+/// Conversations, responses and models (OpenAI's Responses API).
+fn conversation_routes() -> Router<AppState> {
+    use axum::routing::delete;
+    Router::new()
+        .route("/conversations", post(conversations::create))
+        .route(
+            "/conversations/{conversation_id}",
+            get(conversations::show)
+                .post(conversations::update)
+                .delete(conversations::delete),
+        )
+        .route(
+            "/conversations/{conversation_id}/items",
+            get(conversations::list_items).post(conversations::create_items),
+        )
+        .route(
+            "/conversations/{conversation_id}/items/{item_id}",
+            get(conversations::show_item).merge(delete(conversations::delete_item)),
+        )
+        .route("/responses", post(responses::create))
+        .route("/responses/{response_id}", get(responses::show))
+        .route("/responses/{response_id}/cancel", post(responses::cancel))
+        .route(
+            "/responses/{response_id}/input_items",
+            get(responses::input_items),
+        )
+        .route("/models", get(models::list))
+        .route("/models/{model}", get(models::show))
 }
 
 /// The workspace a request acts in: an API key's own, or a signed-in

@@ -14,6 +14,7 @@ mod messages;
 mod metrics;
 mod models;
 mod openai;
+mod openai_responses;
 mod openapi;
 mod openapi_thena_freddy;
 mod page_bytes;
