@@ -5,7 +5,7 @@
 use super::ids;
 use super::items::{is_function, items_of};
 use super::wire::time;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use spool_core::model::{Message, MessageRole, Run, RunStatus};
 use spool_core::tools::{ToolChoice, ToolDefinition};
 
@@ -94,14 +94,14 @@ pub fn object(run: &Run, shown: &str, output: Vec<Value>, extras: &Extras) -> Va
         "previous_response_id": extras.previous_response_id,
         "conversation": {"id": ids::render(ids::CONVERSATION, run.thread_id.0)},
         "temperature": run.temperature,
-        "top_p": null,
+        "top_p": run.top_p,
         "tool_choice": tool_choice(&run.tool_choice),
         "tools": run.tools.iter().map(tool).collect::<Vec<_>>(),
         "text": {"format": {"type": "text"}},
         "truncation": "auto",
         "store": true,
         "usage": usage,
-        "metadata": Map::new(),
+        "metadata": run.metadata,
     })
 }
 

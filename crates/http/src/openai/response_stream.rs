@@ -393,6 +393,10 @@ mod tests {
             required_action: None,
             instructions: None,
             additional_instructions: None,
+            metadata: Default::default(),
+            top_p: None,
+            finish_reason: None,
+            history_limit: None,
         }
     }
 

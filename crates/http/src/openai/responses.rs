@@ -44,6 +44,7 @@ pub struct CreateResponse {
     pub tools: Option<Vec<Value>>,
     pub tool_choice: Option<Value>,
     pub temperature: Option<f64>,
+    pub top_p: Option<f64>,
     #[serde(default, deserialize_with = "crate::paths::whole_number")]
     pub max_output_tokens: Option<u32>,
     pub metadata: Option<Map<String, Value>>,
@@ -104,7 +105,7 @@ async fn active_run(
     let paging = Paging::keyset(None, None, Some(20), 20)?;
     let listing = state
         .spool
-        .list_runs(principal, scope, thread, paging)
+        .list_runs(principal, scope, thread, paging, true)
         .await?;
     Ok(listing
         .items()
@@ -119,12 +120,6 @@ fn refuse_unsupported(body: &CreateResponse) -> Result<()> {
         return Err(OpenAiError::invalid(
             "store",
             "spool stores every response (it is a run of a thread); leave store unset or true.",
-        ));
-    }
-    if body.metadata.as_ref().is_some_and(|m| !m.is_empty()) {
-        return Err(OpenAiError::invalid(
-            "metadata",
-            "spool keeps no metadata on responses yet; put it on the conversation.",
         ));
     }
     if let Some(format) = body.text.as_ref().map(|t| &t["format"]["type"])
@@ -199,7 +194,9 @@ pub async fn create(
     let input = RunInput {
         model: body.model,
         temperature: body.temperature,
+        top_p: body.top_p,
         max_tokens: body.max_output_tokens,
+        metadata: body.metadata,
         tools,
         tool_choice: tool_choice_in(body.tool_choice),
         instructions: body.instructions,

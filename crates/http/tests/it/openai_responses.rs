@@ -306,7 +306,9 @@ async fn malformed_requests_are_400_and_change_nothing() {
         ),
         (
             "/responses",
-            json!({"model": "echo", "input": "x", "metadata": {"a": "b"}}),
+            json!({"model": "echo", "input": "x", "metadata": (0..17)
+                .map(|i| (format!("k{i}"), json!("v")))
+                .collect::<serde_json::Map<_, _>>()}),
             "metadata",
         ),
         (
@@ -722,4 +724,26 @@ async fn an_idempotency_key_replays_a_response() {
     let conv = first["conversation"]["id"].as_str().unwrap();
     let (_, items) = get(&server, &key, &format!("/conversations/{conv}/items")).await;
     assert_eq!(items["data"].as_array().unwrap().len(), 2, "{items}");
+}
+
+#[tokio::test]
+async fn a_response_keeps_its_metadata_and_sampling() {
+    let server = TestServer::start().await;
+    let ada = server.account("ada@example.com").await;
+    let key = server.api_key(&ada).await;
+    let (status, made) = post(
+        &server,
+        &key,
+        "/responses",
+        json!({"model": "echo", "input": "Hello", "metadata": {"ticket": "T-3"},
+               "temperature": 0.7, "top_p": 0.8}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{made}");
+    assert_eq!(made["metadata"], json!({"ticket": "T-3"}));
+    assert_eq!(made["top_p"].as_f64(), Some(0.8));
+    let (status, read) = get(&server, &key, &format!("/responses/{}", id(&made))).await;
+    assert_eq!(status, StatusCode::OK, "{read}");
+    assert_eq!(read["metadata"], json!({"ticket": "T-3"}));
+    assert_eq!(read["temperature"].as_f64(), Some(0.7));
 }
