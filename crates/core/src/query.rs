@@ -73,6 +73,8 @@ pub enum MetricsSubject {
     Threads,
     Messages,
     Agents,
+    /// Runs started, with their token sums.
+    Runs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -102,6 +104,19 @@ pub struct MetricsPoint {
     /// Messages only: token sums of the messages runs produced.
     pub input_tokens: u64,
     pub output_tokens: u64,
+}
+
+/// What one agent of a workspace did in `[from, to)`: threads made with it,
+/// runs with it and their tokens, and the feedback on its threads' replies.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AgentStats {
+    pub agent: AgentId,
+    pub threads: u64,
+    pub runs: u64,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub positive_feedback: u64,
+    pub negative_feedback: u64,
 }
 
 /// What an `Idempotency-Key` row says when a request arrives.

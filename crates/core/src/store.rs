@@ -336,6 +336,13 @@ pub trait Store: Send + Sync + 'static {
 
     /// Non-empty buckets in time order, answered from the created_at indexes.
     async fn metrics(&self, query: MetricsQuery) -> StoreResult<Vec<MetricsPoint>>;
+    /// Every agent of the workspace with what it did in `[from, to)`.
+    async fn agent_stats(
+        &self,
+        workspace: WorkspaceId,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> StoreResult<Vec<crate::query::AgentStats>>;
 
     // --- prompts -------------------------------------------------------------
 

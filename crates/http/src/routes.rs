@@ -107,6 +107,8 @@ pub fn router(state: AppState) -> Router {
                 .delete(athena::prompts::delete),
         )
         .route("/prompts/{uuid}/run", post(athena::prompts::run))
+        .route("/agents/leaderboard", get(athena::metrics::leaderboard))
+        .route("/workspaces/metrics", get(athena::metrics::workspaces))
         .route("/metrics/threads", get(athena::metrics::threads))
         .route("/metrics/messages", get(athena::metrics::messages))
         .route("/metrics/agents", get(athena::metrics::agents));

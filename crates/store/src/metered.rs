@@ -513,6 +513,16 @@ impl<S: Store> Store for Metered<S> {
         self.timed("metrics", self.inner.metrics(query)).await
     }
 
+    async fn agent_stats(
+        &self,
+        workspace: WorkspaceId,
+        from: spool_core::Timestamp,
+        to: spool_core::Timestamp,
+    ) -> StoreResult<Vec<spool_core::query::AgentStats>> {
+        self.timed("agent_stats", self.inner.agent_stats(workspace, from, to))
+            .await
+    }
+
     async fn insert_prompt(&self, prompt: spool_core::model::Prompt) -> StoreResult<()> {
         self.timed("insert_prompt", self.inner.insert_prompt(prompt))
             .await

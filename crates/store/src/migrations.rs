@@ -78,6 +78,11 @@ pub const SQLITE: &[Migration] = &[
         name: "prompts",
         sql: include_str!("../migrations/sqlite/0016_prompts.sql"),
     },
+    Migration {
+        version: 17,
+        name: "run_stats",
+        sql: include_str!("../migrations/sqlite/0017_run_stats.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -150,5 +155,10 @@ pub const POSTGRES: &[Migration] = &[
         version: 16,
         name: "prompts",
         sql: include_str!("../migrations/postgres/0016_prompts.sql"),
+    },
+    Migration {
+        version: 17,
+        name: "run_stats",
+        sql: include_str!("../migrations/postgres/0017_run_stats.sql"),
     },
 ];

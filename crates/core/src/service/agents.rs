@@ -109,6 +109,16 @@ fn check_persona(metadata: &Map<String, Value>, errors: &mut ValidationErrors) {
 }
 
 impl Spool {
+    /// Whether the caller may see and use the agent.
+    pub(super) fn may_use_agent(
+        &self,
+        principal: &Principal,
+        scope: &Scope,
+        agent: &Agent,
+    ) -> bool {
+        self.agent_right(principal, scope, agent).is_some()
+    }
+
     fn agent_right(&self, principal: &Principal, scope: &Scope, agent: &Agent) -> Option<Right> {
         let user = principal.user_id();
         if agent.workspace_id == scope.id() {

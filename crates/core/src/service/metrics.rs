@@ -139,3 +139,159 @@ mod tests {
         );
     }
 }
+
+/// How the leaderboard ranks agents.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LeaderboardSort {
+    Runs,
+    Threads,
+    Tokens,
+    PositiveFeedback,
+}
+
+impl LeaderboardSort {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LeaderboardSort::Runs => "runs",
+            LeaderboardSort::Threads => "threads",
+            LeaderboardSort::Tokens => "tokens",
+            LeaderboardSort::PositiveFeedback => "positive_feedback",
+        }
+    }
+
+    fn key(self, stats: &crate::query::AgentStats) -> u64 {
+        match self {
+            LeaderboardSort::Runs => stats.runs,
+            LeaderboardSort::Threads => stats.threads,
+            LeaderboardSort::Tokens => stats.input_tokens + stats.output_tokens,
+            LeaderboardSort::PositiveFeedback => stats.positive_feedback,
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct LeaderboardInput {
+    /// `runs` (default), `threads`, `tokens` or `positive_feedback`.
+    pub sort: Option<String>,
+    /// Inclusive start (default: 30 days before `to`).
+    pub from: Option<Timestamp>,
+    /// Exclusive end (default: now).
+    pub to: Option<Timestamp>,
+    /// At most this many agents (default 10, at most 100).
+    pub limit: Option<u32>,
+}
+
+pub struct Leaderboard {
+    /// Best first, with each agent's rank (1-based; ties share none: they
+    /// are ordered by the other counts, then by name).
+    pub entries: Vec<(crate::model::Agent, crate::query::AgentStats)>,
+    pub sort: LeaderboardSort,
+    pub from: Timestamp,
+    pub to: Timestamp,
+}
+
+/// A workspace's threads, messages and runs per period.
+pub struct WorkspaceMetrics {
+    pub workspace: crate::model::Workspace,
+    pub threads: MetricsSeries,
+    pub messages: MetricsSeries,
+    pub runs: MetricsSeries,
+}
+
+impl Spool {
+    /// The workspace's agents the caller may use, ranked by what they did
+    /// in the range.
+    pub async fn agent_leaderboard(
+        &self,
+        principal: &crate::Principal,
+        scope: &Scope,
+        input: LeaderboardInput,
+    ) -> Result<Leaderboard, CoreError> {
+        let mut errors = ValidationErrors::new();
+        let sort = match input.sort.as_deref() {
+            None | Some("runs") => LeaderboardSort::Runs,
+            Some("threads") => LeaderboardSort::Threads,
+            Some("tokens") => LeaderboardSort::Tokens,
+            Some("positive_feedback") => LeaderboardSort::PositiveFeedback,
+            Some(_) => {
+                errors.add(
+                    "sort",
+                    "The sort must be runs, threads, tokens or positive_feedback.",
+                );
+                LeaderboardSort::Runs
+            }
+        };
+        let limit = input.limit.unwrap_or(10);
+        if !(1..=100).contains(&limit) {
+            errors.add("limit", "The limit must be between 1 and 100.");
+        }
+        let to = input.to.unwrap_or_else(now);
+        let from = input.from.unwrap_or(to - Duration::days(30));
+        if from >= to {
+            errors.add("from", "The from date must be before the to date.");
+        }
+        errors.into_result()?;
+        let mut entries = Vec::new();
+        for stats in self.store.agent_stats(scope.id(), from, to).await? {
+            let Some(agent) = self.store.agent(stats.agent).await? else {
+                continue;
+            };
+            if self.may_use_agent(principal, scope, &agent) {
+                entries.push((agent, stats));
+            }
+        }
+        entries.sort_by(|(a, x), (b, y)| {
+            sort.key(y)
+                .cmp(&sort.key(x))
+                .then(y.runs.cmp(&x.runs))
+                .then(y.threads.cmp(&x.threads))
+                .then(a.name.cmp(&b.name))
+                .then(a.id.0.cmp(&b.id.0))
+        });
+        entries.truncate(limit as usize);
+        Ok(Leaderboard {
+            entries,
+            sort,
+            from,
+            to,
+        })
+    }
+
+    /// Threads, messages and runs per period for each of the caller's
+    /// workspaces (an API key: its own).
+    pub async fn workspace_metrics(
+        &self,
+        principal: &crate::Principal,
+        period: Option<String>,
+        from: Option<Timestamp>,
+        to: Option<Timestamp>,
+    ) -> Result<Vec<WorkspaceMetrics>, CoreError> {
+        let to = Some(to.unwrap_or_else(now));
+        let page = crate::paging::PageRequest {
+            page: 1,
+            per_page: 100,
+        };
+        let mut answer = Vec::new();
+        for workspace in self.list_workspaces(principal, page).await?.items {
+            let scope = self.resolve_scope(principal, Some(workspace.id)).await?;
+            let series = |subject| MetricsInput {
+                subject,
+                agent: None,
+                period: period.clone(),
+                from,
+                to,
+            };
+            answer.push(WorkspaceMetrics {
+                threads: self
+                    .metrics(&scope, series(MetricsSubject::Threads))
+                    .await?,
+                messages: self
+                    .metrics(&scope, series(MetricsSubject::Messages))
+                    .await?,
+                runs: self.metrics(&scope, series(MetricsSubject::Runs)).await?,
+                workspace,
+            });
+        }
+        Ok(answer)
+    }
+}

@@ -25,7 +25,9 @@ pub use keys::{CreatedApiKey, NewApiKeyInput};
 pub use limiter::RateLimit;
 pub use members::NewMemberInput;
 pub use messages::{MessageListInput, MessageUpdateInput, NewMessageInput};
-pub use metrics::{MetricsInput, MetricsSeries};
+pub use metrics::{
+    Leaderboard, LeaderboardInput, LeaderboardSort, MetricsInput, MetricsSeries, WorkspaceMetrics,
+};
 pub use prompts::{PromptInput, PromptRun, RunPromptInput};
 pub use threads::{NewThreadInput, ThreadListInput, ThreadUpdateInput, check_end_user};
 pub use throttle::{FailureBudget, SignInThrottle};

@@ -81,6 +81,8 @@ use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
         metrics::threads,
         metrics::messages,
         metrics::agents,
+        metrics::leaderboard,
+        metrics::workspaces,
     ),
     components(schemas(
         ErrorBody,

@@ -185,3 +185,152 @@ async fn bad_periods_and_ranges_answer_422() {
         assert_eq!(body["meta"]["total"], 0);
     }
 }
+
+/// Runs the agent on a new thread (echo model); answers the reply's uuid
+/// and the thread's.
+async fn run_agent(server: &TestServer, token: &str, agent: &str) -> (String, String) {
+    let (status, body) = send(server.post(
+        &format!("/api/v1/agents/{agent}/run"),
+        token,
+        json!({"content": "Hello"}),
+    ))
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    (
+        body["data"]["uuid"].as_str().unwrap().to_owned(),
+        body["run"]["thread_uuid"].as_str().unwrap().to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn the_leaderboard_ranks_the_workspace_s_agents_and_workspace_metrics_count_runs() {
+    let server = TestServer::start().await;
+    let ada = server.account("ada@example.com").await;
+    let key = server.api_key(&ada).await;
+    let busy = uuid(&agent(&server, &ada, json!({"name": "Busy"})).await);
+    let liked = uuid(&agent(&server, &ada, json!({"name": "Liked"})).await);
+    let idle = uuid(&agent(&server, &ada, json!({"name": "Idle"})).await);
+    for _ in 0..3 {
+        run_agent(&server, &ada.token, &busy).await;
+    }
+    let (reply, thread) = run_agent(&server, &ada.token, &liked).await;
+    let (status, body) = send(
+        server
+            .request(
+                reqwest::Method::POST,
+                &format!("/api/v1/chat/{liked}/threads/{thread}/messages/{reply}/feedback"),
+            )
+            .header("x-api-key", &key)
+            .json(&json!({"feedback_type": "positive"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let eve = server.account("eve@example.com").await;
+    let elsewhere = uuid(&agent(&server, &eve, json!({"name": "Elsewhere"})).await);
+    run_agent(&server, &eve.token, &elsewhere).await;
+
+    let (status, board) = send(server.get("/api/v1/agents/leaderboard", &ada.token)).await;
+    assert_eq!(status, StatusCode::OK, "{board}");
+    assert_eq!(board["meta"]["sort"], "runs");
+    let names: Vec<&str> = board["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Busy", "Liked", "Idle"], "{board}");
+    let first = &board["data"][0];
+    assert_eq!(
+        (
+            first["rank"].as_u64(),
+            first["runs"].as_u64(),
+            first["threads"].as_u64()
+        ),
+        (Some(1), Some(3), Some(3))
+    );
+    assert_eq!(first["agent_uuid"], busy.as_str());
+    assert!(first["total_tokens"].as_u64().unwrap() > 0, "{first}");
+    assert_eq!(board["data"][2]["agent_uuid"], idle.as_str());
+    let (_, liked_first) = send(server.get(
+        "/api/v1/agents/leaderboard?sort=positive_feedback&limit=1",
+        &key,
+    ))
+    .await;
+    assert_eq!(liked_first["data"].as_array().unwrap().len(), 1);
+    assert_eq!(liked_first["data"][0]["name"], "Liked", "{liked_first}");
+    assert_eq!(liked_first["data"][0]["positive_feedback"], 1);
+    // A range that ended before anything happened counts nothing.
+    let (_, past) = send(server.get(
+        "/api/v1/agents/leaderboard?from=2020-01-01&to=2020-02-01",
+        &ada.token,
+    ))
+    .await;
+    assert!(
+        past["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["runs"] == 0),
+        "{past}"
+    );
+
+    for bad in [
+        "sort=likes",
+        "limit=0",
+        "limit=101",
+        "from=2021-01-02&to=2021-01-01",
+        "from=yesterday",
+    ] {
+        let (status, body) =
+            send(server.get(&format!("/api/v1/agents/leaderboard?{bad}"), &ada.token)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {body}");
+    }
+    let (status, _) = send(server.get("/api/v1/agents/leaderboard", "wrong")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = send(server.get(
+        &format!(
+            "/api/v1/agents/leaderboard?workspace_uuid={}",
+            eve.workspace
+        ),
+        &ada.token,
+    ))
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Workspace metrics: each of the caller's workspaces, with runs.
+    let (status, metrics) =
+        send(server.get("/api/v1/workspaces/metrics?period=week", &ada.token)).await;
+    assert_eq!(status, StatusCode::OK, "{metrics}");
+    assert_eq!(metrics["meta"]["period"], "week");
+    let mine = metrics["data"].as_array().unwrap();
+    assert_eq!(mine.len(), 1, "{metrics}");
+    assert_eq!(mine[0]["workspace_uuid"], ada.workspace.to_string());
+    let totals = &mine[0]["totals"];
+    assert_eq!(
+        (
+            totals["threads"].as_u64(),
+            totals["runs"].as_u64(),
+            totals["messages"].as_u64()
+        ),
+        (Some(4), Some(4), Some(8)),
+        "{totals}"
+    );
+    assert!(totals["total_tokens"].as_u64().unwrap() > 0);
+    let runs: u64 = mine[0]["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(runs, 4);
+    let (status, body) = send(server.get("/api/v1/workspaces/metrics?period=hour", &key)).await;
+    assert_invalid(status, &body, "period");
+    let (status, _) = send(server.get("/api/v1/workspaces/metrics", "wrong")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (_, keyed) = send(server.get("/api/v1/workspaces/metrics", &key)).await;
+    assert_eq!(
+        keyed["data"].as_array().unwrap().len(),
+        1,
+        "an API key sees its own workspace"
+    );
+}

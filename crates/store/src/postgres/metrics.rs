@@ -2,8 +2,9 @@
 
 use super::error::db;
 use super::rows;
-use spool_core::query::{Bucket, MetricsPoint, MetricsQuery, MetricsSubject};
+use spool_core::query::{AgentStats, Bucket, MetricsPoint, MetricsQuery, MetricsSubject};
 use spool_core::store::StoreResult;
+use spool_core::{AgentId, Timestamp, WorkspaceId};
 use sqlx::{PgPool, Row};
 
 fn unit(bucket: Bucket) -> &'static str {
@@ -52,6 +53,8 @@ fn statement(subject: MetricsSubject, per_agent: bool) -> &'static str {
         (MetricsSubject::Agents, true) => per_bucket!("agents", NONE, " AND id = $5"),
         (MetricsSubject::Messages, false) => per_bucket!("messages", TOKENS, ""),
         (MetricsSubject::Messages, true) => per_bucket!("messages", TOKENS, " AND agent_id = $5"),
+        (MetricsSubject::Runs, false) => per_bucket!("runs", TOKENS, ""),
+        (MetricsSubject::Runs, true) => per_bucket!("runs", TOKENS, " AND agent_id = $5"),
     }
 }
 
@@ -73,6 +76,54 @@ pub(super) async fn metrics(pool: &PgPool, query: MetricsQuery) -> StoreResult<V
                 count: rows::count(row.try_get("n")?),
                 input_tokens: rows::count(row.try_get("input")?),
                 output_tokens: rows::count(row.try_get("output")?),
+            })
+        })
+        .collect::<sqlx::Result<_>>()
+        .map_err(db)
+}
+
+/// See [`spool_core::Store::agent_stats`]: one statement, each count a
+/// range scan of a `created_at` index.
+pub(super) async fn agent_stats(
+    pool: &PgPool,
+    workspace: WorkspaceId,
+    from: Timestamp,
+    to: Timestamp,
+) -> StoreResult<Vec<AgentStats>> {
+    let found = sqlx::query(
+        "SELECT a.id, \
+           (SELECT count(*) FROM threads t \
+             WHERE t.agent_id = a.id AND t.created_at >= $2 AND t.created_at < $3) AS threads, \
+           r.runs, r.input, r.output, \
+           (SELECT count(*) FROM feedback f JOIN threads t ON t.id = f.thread_id \
+             WHERE t.agent_id = a.id AND f.feedback_type = 'positive' \
+               AND f.created_at >= $2 AND f.created_at < $3) AS positive, \
+           (SELECT count(*) FROM feedback f JOIN threads t ON t.id = f.thread_id \
+             WHERE t.agent_id = a.id AND f.feedback_type = 'negative' \
+               AND f.created_at >= $2 AND f.created_at < $3) AS negative \
+         FROM agents a, LATERAL (SELECT count(*) AS runs, \
+             coalesce(sum(input_tokens), 0)::bigint AS input, \
+             coalesce(sum(output_tokens), 0)::bigint AS output \
+             FROM runs WHERE agent_id = a.id AND created_at >= $2 AND created_at < $3) r \
+         WHERE a.workspace_id = $1",
+    )
+    .bind(workspace.0)
+    .bind(from)
+    .bind(to)
+    .fetch_all(pool)
+    .await
+    .map_err(db)?;
+    found
+        .iter()
+        .map(|row| {
+            Ok(AgentStats {
+                agent: AgentId(row.try_get("id")?),
+                threads: rows::count(row.try_get("threads")?),
+                runs: rows::count(row.try_get("runs")?),
+                input_tokens: rows::count(row.try_get("input")?),
+                output_tokens: rows::count(row.try_get("output")?),
+                positive_feedback: rows::count(row.try_get("positive")?),
+                negative_feedback: rows::count(row.try_get("negative")?),
             })
         })
         .collect::<sqlx::Result<_>>()

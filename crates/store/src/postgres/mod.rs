@@ -520,6 +520,16 @@ impl Store for PostgresStore {
         metrics::metrics(&self.pool, query).await
     }
 
+    #[instrument(skip_all, fields(workspace.id = %workspace))]
+    async fn agent_stats(
+        &self,
+        workspace: WorkspaceId,
+        from: spool_core::Timestamp,
+        to: spool_core::Timestamp,
+    ) -> StoreResult<Vec<spool_core::query::AgentStats>> {
+        metrics::agent_stats(&self.pool, workspace, from, to).await
+    }
+
     #[instrument(skip_all, fields(prompt.id = %prompt.id))]
     async fn insert_prompt(&self, prompt: spool_core::model::Prompt) -> StoreResult<()> {
         prompts::insert(&self.pool, prompt).await

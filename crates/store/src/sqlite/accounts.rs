@@ -505,6 +505,17 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn agent_stats(
+        &self,
+        workspace: WorkspaceId,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> StoreResult<Vec<spool_core::query::AgentStats>> {
+        self.engine
+            .read(move |conn| metrics::agent_stats(conn, workspace, from, to))
+            .await
+    }
+
     async fn insert_prompt(&self, prompt: spool_core::model::Prompt) -> StoreResult<()> {
         self.write(move |conn| prompts::insert(conn, &prompt)).await
     }

@@ -4,8 +4,8 @@
 use super::engine::backend_error;
 use super::rows::{Blob, count, instant, micros};
 use rusqlite::{Connection, params};
-use spool_core::StoreError;
-use spool_core::query::{Bucket, MetricsPoint, MetricsQuery, MetricsSubject};
+use spool_core::query::{AgentStats, Bucket, MetricsPoint, MetricsQuery, MetricsSubject};
+use spool_core::{AgentId, StoreError, Timestamp, WorkspaceId};
 
 type Result<T> = std::result::Result<T, StoreError>;
 
@@ -37,6 +37,11 @@ pub(super) fn metrics(conn: &Connection, query: &MetricsQuery) -> Result<Vec<Met
             "coalesce(sum(input_tokens), 0), coalesce(sum(output_tokens), 0)",
         ),
         MetricsSubject::Agents => ("agents", "id", "0, 0"),
+        MetricsSubject::Runs => (
+            "runs",
+            "agent_id",
+            "coalesce(sum(input_tokens), 0), coalesce(sum(output_tokens), 0)",
+        ),
     };
     let agent_filter = if query.agent.is_some() {
         format!(" AND {agent_column} = ?4")
@@ -68,4 +73,47 @@ pub(super) fn metrics(conn: &Connection, query: &MetricsQuery) -> Result<Vec<Met
             None => s.query_map(params![workspace, from, to], row)?.collect(),
         })
         .map_err(backend_error)
+}
+
+/// See [`spool_core::Store::agent_stats`]: one row per agent, each count a
+/// range scan of a `created_at` index.
+pub(super) fn agent_stats(
+    conn: &Connection,
+    workspace: WorkspaceId,
+    from: Timestamp,
+    to: Timestamp,
+) -> Result<Vec<AgentStats>> {
+    conn.prepare_cached(
+        "SELECT a.id,
+           (SELECT count(*) FROM threads t
+             WHERE t.agent_id = a.id AND t.created_at >= ?2 AND t.created_at < ?3),
+           (SELECT count(*) FROM runs r
+             WHERE r.agent_id = a.id AND r.created_at >= ?2 AND r.created_at < ?3),
+           (SELECT coalesce(sum(r.input_tokens), 0) FROM runs r
+             WHERE r.agent_id = a.id AND r.created_at >= ?2 AND r.created_at < ?3),
+           (SELECT coalesce(sum(r.output_tokens), 0) FROM runs r
+             WHERE r.agent_id = a.id AND r.created_at >= ?2 AND r.created_at < ?3),
+           (SELECT count(*) FROM feedback f JOIN threads t ON t.id = f.thread_id
+             WHERE t.agent_id = a.id AND f.feedback_type = 'positive'
+               AND f.created_at >= ?2 AND f.created_at < ?3),
+           (SELECT count(*) FROM feedback f JOIN threads t ON t.id = f.thread_id
+             WHERE t.agent_id = a.id AND f.feedback_type = 'negative'
+               AND f.created_at >= ?2 AND f.created_at < ?3)
+         FROM agents a WHERE a.workspace_id = ?1",
+    )
+    .and_then(|mut s| {
+        s.query_map(params![Blob(workspace.0), micros(from), micros(to)], |r| {
+            Ok(AgentStats {
+                agent: AgentId(r.get::<_, Blob>(0)?.0),
+                threads: count(r.get(1)?),
+                runs: count(r.get(2)?),
+                input_tokens: count(r.get(3)?),
+                output_tokens: count(r.get(4)?),
+                positive_feedback: count(r.get(5)?),
+                negative_feedback: count(r.get(6)?),
+            })
+        })?
+        .collect()
+    })
+    .map_err(backend_error)
 }

@@ -1,0 +1,3 @@
+-- See migrations/sqlite/0017_run_stats.sql.
+CREATE INDEX runs_workspace_created ON runs (workspace_id, created_at);
+CREATE INDEX runs_agent_created ON runs (agent_id, created_at) WHERE agent_id IS NOT NULL;
