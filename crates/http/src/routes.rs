@@ -108,6 +108,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/prompts/{uuid}/run", post(athena::prompts::run))
         .route("/agents/leaderboard", get(athena::metrics::leaderboard))
+        .route("/agents/generate", post(athena::agents::generate))
         .route("/workspaces/metrics", get(athena::metrics::workspaces))
         .route("/metrics/threads", get(athena::metrics::threads))
         .route("/metrics/messages", get(athena::metrics::messages))

@@ -198,6 +198,18 @@ impl Spool {
         scope: &Scope,
         input: AgentInput,
     ) -> Result<Agent, CoreError> {
+        let agent = self.new_agent(principal, scope, input).await?;
+        self.store.insert_agent(agent.clone()).await?;
+        Ok(agent)
+    }
+
+    /// The agent `input` describes, checked as creating it checks, not stored.
+    pub(super) async fn new_agent(
+        &self,
+        principal: &Principal,
+        scope: &Scope,
+        input: AgentInput,
+    ) -> Result<Agent, CoreError> {
         let mut errors = ValidationErrors::new();
         let name = match input.name.as_deref() {
             Some(name) => validate::name("name", name, &mut errors),
@@ -240,7 +252,6 @@ impl Spool {
             crate::tools::check_urls(caller, "tools", &agent.tools, &mut errors).await;
         }
         errors.into_result()?;
-        self.store.insert_agent(agent.clone()).await?;
         Ok(agent)
     }
 

@@ -2,6 +2,7 @@
 //! validation and storage decisions live here, once.
 
 mod accounts;
+mod agent_generation;
 mod agents;
 mod conversations;
 mod credentials;
@@ -19,6 +20,7 @@ mod webhooks;
 mod workspaces;
 
 pub use accounts::{NewUserInput, SignIn};
+pub use agent_generation::{GenerateAgentInput, GeneratedAgent};
 pub use agents::{AgentInput, AgentWindow, INSTRUCTION_MAX_CHARS, ShareInput};
 pub use feedback::{FeedbackInput, FeedbackView};
 pub use keys::{CreatedApiKey, NewApiKeyInput};

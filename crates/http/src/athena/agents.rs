@@ -8,10 +8,11 @@ use crate::extract::{Auth, Json, Query};
 use crate::paths::{PathId, double_option};
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::Deserialize;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use spool_core::AgentId;
-use spool_core::service::{AgentInput, ShareInput};
+use spool_core::service::{AgentInput, GenerateAgentInput, GeneratedAgent, ShareInput};
 use utoipa::ToSchema;
 
 /// An agent's fields; on create `name` is required, on update absent
@@ -262,4 +263,96 @@ pub async fn share(
         .share_agent(&principal, &scope, id, input)
         .await?;
     render(&state, agent, principal.user_id()).await
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = AthenaGenerateAgentRequest)]
+pub struct GenerateAgentRequest {
+    /// What the agent is for, in a line (at most 2000 characters).
+    #[schema(
+        min_length = 1,
+        max_length = 2000,
+        pattern = r"\S",
+        example = "A travel planner for weekend city trips"
+    )]
+    pub description: String,
+    /// The model that writes it; by default the catalog's naming model, else its default.
+    #[schema(example = "echo")]
+    pub model: Option<String>,
+    /// Create the agent (201) instead of answering the proposal (200).
+    pub create: Option<bool>,
+    #[schema(format = Uuid)]
+    pub workspace_uuid: Option<String>,
+}
+
+/// What the model proposed, in the fields creating an agent takes.
+#[derive(Serialize, ToSchema)]
+#[schema(as = AthenaAgentProposal)]
+pub struct AgentProposal {
+    pub name: String,
+    pub description: Option<String>,
+    pub instruction: Option<String>,
+    /// `role`, `goal_statement`, `backstory`, `tone_of_voice`, `guardrails`,
+    /// `conversation_starters`, as the model wrote them.
+    #[schema(value_type = Object)]
+    pub metadata: Map<String, Value>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = AthenaAgentProposalResponse)]
+pub struct AgentProposalBody {
+    pub data: AgentProposal,
+}
+
+/// Generate an agent
+///
+/// A model writes an agent's name, description, instruction and persona
+/// from a one-line description. Answers the proposal, or with `create`
+/// the agent it created. A model whose answer is not an agent answers 409.
+#[utoipa::path(post, path = "/api/v1/agents/generate", tag = "athena: agents", operation_id = "athena_generate_agent",
+    params(WorkspaceParam), request_body = GenerateAgentRequest, security(("bearer" = []), ("api_key" = [])),
+    responses((status = 200, description = "The proposal", body = AgentProposalBody),
+        (status = 201, description = "Created (`create: true`)", body = super::openapi::AthenaAgentResponse),
+        (status = 409, description = "The model could not write an agent", body = super::openapi::ErrorBody)))]
+pub async fn generate(
+    State(state): State<AppState>,
+    Auth(principal, _): Auth<Athena>,
+    Query(query, _): Query<Athena, WorkspaceParam>,
+    Json(body, _): Json<Athena, GenerateAgentRequest>,
+) -> Result<Response> {
+    let named = super::named_workspace(body.workspace_uuid.clone(), query.workspace_uuid)?;
+    let scope = scope(&state, &principal, named.as_deref()).await?;
+    let input = GenerateAgentInput {
+        description: body.description,
+        model: body.model,
+        create: body.create.unwrap_or(false),
+    };
+    match state
+        .spool
+        .generate_agent(&principal, &scope, input)
+        .await?
+    {
+        GeneratedAgent::Created(agent) => Ok((
+            StatusCode::CREATED,
+            render(&state, *agent, principal.user_id()).await?,
+        )
+            .into_response()),
+        GeneratedAgent::Proposed(mut fields) => {
+            let text = |fields: &mut Map<String, Value>, key: &str| match fields.remove(key) {
+                Some(Value::String(s)) => Some(s),
+                _ => None,
+            };
+            let proposal = AgentProposal {
+                name: text(&mut fields, "name").unwrap_or_default(),
+                description: text(&mut fields, "description"),
+                instruction: text(&mut fields, "instruction"),
+                metadata: match fields.remove("metadata") {
+                    Some(Value::Object(map)) => map,
+                    _ => Map::new(),
+                },
+            };
+            Ok(axum::Json(AgentProposalBody { data: proposal }).into_response())
+        }
+    }
 }

@@ -81,6 +81,7 @@ use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
         metrics::threads,
         metrics::messages,
         metrics::agents,
+        super::agents::generate,
         metrics::leaderboard,
         metrics::workspaces,
     ),

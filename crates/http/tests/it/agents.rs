@@ -243,3 +243,97 @@ fn rename(server: &TestServer, agent: &str, token: &str) -> reqwest::RequestBuil
         json!({ "name": "Renamed" }),
     )
 }
+
+#[tokio::test]
+async fn a_model_writes_an_agent_proposed_or_created() {
+    use spool_providers::testing::{Script, ScriptedUpstream};
+    let answer = r#"```json
+{"name": "Weekend Planner", "description": "Plans city weekends.",
+ "instruction": "You plan weekend trips.", "role": "travel planner",
+ "tone_of_voice": "warm", "conversation_starters": ["Where shall we go?"]}
+```"#;
+    let upstream = ScriptedUpstream::start([
+        Script::reply([answer]),
+        Script::reply([answer]),
+        Script::reply(["I cannot help with that."]),
+    ])
+    .await;
+    let server = crate::TestServer::start_with_models(crate::runs::patient_models(&upstream)).await;
+    let ada = server.account("ada@example.com").await;
+    let generate = "/api/v1/agents/generate";
+    let before = crate::fixtures::total(&server, &ada.token, "/api/v1/agents").await;
+
+    let (status, proposed) = send(server.post(
+        generate,
+        &ada.token,
+        json!({"description": "A travel planner for weekends", "model": "scripted"}),
+    ))
+    .await;
+    assert_eq!(status, StatusCode::OK, "{proposed}");
+    assert_eq!(proposed["data"]["name"], "Weekend Planner");
+    assert_eq!(proposed["data"]["instruction"], "You plan weekend trips.");
+    assert_eq!(proposed["data"]["metadata"]["role"], "travel planner");
+    assert_eq!(
+        crate::fixtures::total(&server, &ada.token, "/api/v1/agents").await,
+        before
+    );
+    let sent = &upstream.requests()[0].body;
+    assert_eq!(
+        sent["messages"][1]["content"], "A travel planner for weekends",
+        "{sent}"
+    );
+
+    let (status, created) = send(server.post(
+        generate,
+        &ada.token,
+        json!({"description": "A travel planner", "model": "scripted", "create": true}),
+    ))
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(created["data"]["name"], "Weekend Planner");
+    assert_eq!(
+        created["data"]["metadata"]["conversation_starters"],
+        json!(["Where shall we go?"])
+    );
+    assert_eq!(
+        crate::fixtures::total(&server, &ada.token, "/api/v1/agents").await,
+        before + 1
+    );
+
+    // An answer that is no agent is a 409 and creates nothing.
+    let (status, body) = send(server.post(
+        generate,
+        &ada.token,
+        json!({"description": "Anything", "model": "scripted", "create": true}),
+    ))
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(
+        crate::fixtures::total(&server, &ada.token, "/api/v1/agents").await,
+        before + 1
+    );
+
+    for body in [
+        json!({"description": "  "}),
+        json!({}),
+        json!({"description": "x", "model": "nope"}),
+    ] {
+        let (status, answer) = send(server.post(generate, &ada.token, body)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    }
+    let (status, _) = send(server.post(generate, "wrong", json!({"description": "x"}))).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let eve = server.account("eve@example.com").await;
+    let (status, _) = send(server.post(
+        &format!("{generate}?workspace_uuid={}", eve.workspace),
+        &ada.token,
+        json!({"description": "x"}),
+    ))
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        upstream.request_count(),
+        3,
+        "refused requests never reach the model"
+    );
+}
