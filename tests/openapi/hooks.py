@@ -46,6 +46,11 @@ breaks the schema, so negative cases are still sent as drawn.
 - expires_at: a thread's expiry must lie in the future, a bound that moves
   with the clock. A date-time in the past moves to the year 2096 (a leap
   year, so that a 29 February stays valid).
+- from/to (metrics, the leaderboard): a range must not be empty, and a
+  metrics series holds at most 400 periods, rules between two parameters
+  that no schema states. When a drawn `from` is not before `to` (or now,
+  without `to`), or lies more than 400 days before it, `from` is dropped
+  (it then defaults to 30 days before `to`).
 """
 
 from __future__ import annotations
@@ -65,6 +70,16 @@ METADATA_VALUE_TEXT = 512
 TOOL_URL = re.compile(r"https?://[^/\s][^\s]*", re.DOTALL)
 # The document's pattern for a webhook URL (athena/webhooks.rs).
 WEBHOOK_URL = re.compile(r"https?://[^/\s][^\s]*")
+
+
+def day_of(value):
+    """The date a `from`/`to` value (a date or an RFC 3339 time) starts with."""
+    if not isinstance(value, str) or not re.match(r"\d{4}-\d{2}-\d{2}", value):
+        return None
+    try:
+        return datetime.strptime(value[:10], "%Y-%m-%d")
+    except ValueError:
+        return None
 
 
 def unique_key(key: str) -> str:
@@ -110,6 +125,12 @@ def before_call(context, case, kwargs):
 
     if is_session() and isinstance(case.query, dict):
         case.query.pop("anon_user_id", None)
+
+    query = case.query if isinstance(case.query, dict) else {}
+    start, end = day_of(query.get("from")), day_of(query.get("to"))
+    end = end if end is not None or start is None else datetime.now()
+    if start is not None and (start >= end or (end - start).days > 400):
+        query.pop("from", None)
 
     body = case.body
     if not isinstance(body, dict):

@@ -26,6 +26,7 @@ pub async fn open(config: &Config) -> anyhow::Result<Spool> {
         &catalog,
         config.default_model.as_deref(),
         config.naming_model.as_deref(),
+        config.memory_model.as_deref(),
     )
     .map_err(|err| anyhow!("{}: {}", err.key, err.message))?;
     let spool_config = SpoolConfig {

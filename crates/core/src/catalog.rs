@@ -55,6 +55,9 @@ pub struct ModelCatalog {
     pub default_model: String,
     /// Writes thread titles; `None`: the thread's own model.
     pub naming_model: Option<String>,
+    /// Writes an agent's memories after its runs; `None`: the naming
+    /// model, else the run's own.
+    pub memory_model: Option<String>,
 }
 
 impl Default for ModelCatalog {
@@ -63,6 +66,7 @@ impl Default for ModelCatalog {
             models: vec![ModelEntry::echo()],
             default_model: ECHO_MODEL.into(),
             naming_model: None,
+            memory_model: None,
         }
     }
 }

@@ -80,6 +80,10 @@ uuid_id!(
     PromptId
 );
 uuid_id!(
+    /// A fact an agent remembers about a user, across threads.
+    MemoryId
+);
+uuid_id!(
     /// One event sent to one webhook (its `webhook-id` header), kept
     /// through its retries.
     DeliveryId

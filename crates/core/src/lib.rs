@@ -23,8 +23,8 @@ pub mod webhooks;
 
 pub use error::{CoreError, StoreError, ValidationErrors};
 pub use ids::{
-    AgentId, ApiKeyId, DeliveryId, FeedbackId, MessageId, PromptId, RunId, SessionId, ThreadId,
-    UserId, WebhookId, WorkspaceId,
+    AgentId, ApiKeyId, DeliveryId, FeedbackId, MemoryId, MessageId, PromptId, RunId, SessionId,
+    ThreadId, UserId, WebhookId, WorkspaceId,
 };
 pub use service::{Principal, Spool, SpoolConfig};
 pub use store::Store;

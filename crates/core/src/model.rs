@@ -138,12 +138,14 @@ impl Session {
 
 mod agent;
 mod feedback;
+mod memory;
 mod prompt;
 mod run;
 mod thread;
 
 pub use agent::{AGENT_METADATA_KEYS, Agent, AgentShare, ShareEntity, SharePermission, Visibility};
 pub use feedback::{Feedback, FeedbackType};
+pub use memory::Memory;
 pub use prompt::{Prompt, fill_template, template_variables};
 pub use run::{FinishedRun, Run, RunAdmission, RunStatus};
 pub use thread::{Message, MessageRole, RunInfo, Thread, ThreadStatus};

@@ -344,6 +344,34 @@ pub trait Store: Send + Sync + 'static {
         to: Timestamp,
     ) -> StoreResult<Vec<crate::query::AgentStats>>;
 
+    // --- memories ------------------------------------------------------------
+
+    async fn insert_memories(&self, memories: Vec<crate::model::Memory>) -> StoreResult<()>;
+    async fn memory(
+        &self,
+        workspace: WorkspaceId,
+        id: crate::MemoryId,
+    ) -> StoreResult<Option<crate::model::Memory>>;
+    /// Newest first; `agent` and `user` narrow the list when given.
+    async fn list_memories(
+        &self,
+        workspace: WorkspaceId,
+        agent: Option<AgentId>,
+        user: Option<UserId>,
+        page: PageRequest,
+    ) -> StoreResult<Page<crate::model::Memory>>;
+    /// The agent's newest memories of `user`, at most `limit`.
+    async fn recall_memories(
+        &self,
+        agent: AgentId,
+        user: UserId,
+        limit: u32,
+    ) -> StoreResult<Vec<crate::model::Memory>>;
+    /// `false` when it is gone.
+    async fn update_memory(&self, memory: &crate::model::Memory) -> StoreResult<bool>;
+    async fn delete_memory(&self, workspace: WorkspaceId, id: crate::MemoryId)
+    -> StoreResult<bool>;
+
     // --- prompts -------------------------------------------------------------
 
     async fn insert_prompt(&self, prompt: Prompt) -> StoreResult<()>;

@@ -6,7 +6,8 @@ use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::request::Parts;
 use serde::{Deserialize, Deserializer};
 use spool_core::{
-    AgentId, ApiKeyId, MessageId, PromptId, RunId, ThreadId, UserId, WebhookId, WorkspaceId,
+    AgentId, ApiKeyId, MemoryId, MessageId, PromptId, RunId, ThreadId, UserId, WebhookId,
+    WorkspaceId,
 };
 use std::marker::PhantomData;
 
@@ -28,6 +29,13 @@ impl FromPath for ApiKeyId {
     const WHAT: &'static str = "API key";
     fn from_path(values: &[&str]) -> Option<Self> {
         ApiKeyId::parse(values.first()?)
+    }
+}
+
+impl FromPath for MemoryId {
+    const WHAT: &'static str = "Memory";
+    fn from_path(values: &[&str]) -> Option<Self> {
+        MemoryId::parse(values.first()?)
     }
 }
 
@@ -88,6 +96,14 @@ pub fn double_option<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
     de: D,
 ) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(de).map(Some)
+}
+
+/// [`whole_number`] that tells an absent field (`None`) from `null`
+/// (`Some(None)`).
+pub fn whole_number_or_null<'de, T: TryFrom<u64>, D: Deserializer<'de>>(
+    de: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    whole_number(de).map(Some)
 }
 
 /// A whole number as JSON writes it either way, `5` or `5.0` (JSON has one

@@ -107,6 +107,13 @@ pub fn router(state: AppState) -> Router {
                 .delete(athena::prompts::delete),
         )
         .route("/prompts/{uuid}/run", post(athena::prompts::run))
+        .route("/memories", get(athena::memories::list))
+        .route(
+            "/memories/{uuid}",
+            get(athena::memories::show)
+                .put(athena::memories::update)
+                .delete(athena::memories::delete),
+        )
         .route("/agents/leaderboard", get(athena::metrics::leaderboard))
         .route("/agents/generate", post(athena::agents::generate))
         .route("/workspaces/metrics", get(athena::metrics::workspaces))

@@ -12,11 +12,13 @@ const DEFAULT_MAX_OUTPUT_TOKENS: u32 = 4_096;
 
 /// The core's view of `catalog`. `default_model` (else `echo` when present,
 /// else the first model) answers runs that name none; `naming_model`
-/// writes thread titles (else each thread's own model).
+/// writes thread titles (else each thread's own model); `memory_model`
+/// writes agents' memories (else the naming model, else the run's).
 pub fn core_catalog(
     catalog: &Catalog,
     default_model: Option<&str>,
     naming_model: Option<&str>,
+    memory_model: Option<&str>,
 ) -> Result<(ModelCatalog, Runtime), ConfigError> {
     let mut providers = HashMap::new();
     let mut models = Vec::new();
@@ -39,6 +41,7 @@ pub fn core_catalog(
     for (key, name) in [
         ("default_model", default_model),
         ("naming_model", naming_model),
+        ("memory_model", memory_model),
     ] {
         if let Some(name) = name
             && !known(name)
@@ -60,6 +63,7 @@ pub fn core_catalog(
         models,
         default_model,
         naming_model: naming_model.map(str::to_owned),
+        memory_model: memory_model.map(str::to_owned),
     };
     Ok((catalog, Runtime::new(providers, crate::tokenizer())))
 }

@@ -523,6 +523,60 @@ impl<S: Store> Store for Metered<S> {
             .await
     }
 
+    async fn insert_memories(&self, memories: Vec<spool_core::model::Memory>) -> StoreResult<()> {
+        self.timed("insert_memories", self.inner.insert_memories(memories))
+            .await
+    }
+
+    async fn memory(
+        &self,
+        workspace: WorkspaceId,
+        id: spool_core::MemoryId,
+    ) -> StoreResult<Option<spool_core::model::Memory>> {
+        self.timed("memory", self.inner.memory(workspace, id)).await
+    }
+
+    async fn list_memories(
+        &self,
+        workspace: WorkspaceId,
+        agent: Option<AgentId>,
+        user: Option<UserId>,
+        page: PageRequest,
+    ) -> StoreResult<Page<spool_core::model::Memory>> {
+        self.timed(
+            "list_memories",
+            self.inner.list_memories(workspace, agent, user, page),
+        )
+        .await
+    }
+
+    async fn recall_memories(
+        &self,
+        agent: AgentId,
+        user: UserId,
+        limit: u32,
+    ) -> StoreResult<Vec<spool_core::model::Memory>> {
+        self.timed(
+            "recall_memories",
+            self.inner.recall_memories(agent, user, limit),
+        )
+        .await
+    }
+
+    async fn update_memory(&self, memory: &spool_core::model::Memory) -> StoreResult<bool> {
+        self.timed("update_memory", self.inner.update_memory(memory))
+            .await
+    }
+
+    async fn delete_memory(
+        &self,
+        workspace: WorkspaceId,
+        id: spool_core::MemoryId,
+    ) -> StoreResult<bool> {
+        self.timed("delete_memory", self.inner.delete_memory(workspace, id))
+            .await
+    }
+
     async fn insert_prompt(&self, prompt: spool_core::model::Prompt) -> StoreResult<()> {
         self.timed("insert_prompt", self.inner.insert_prompt(prompt))
             .await

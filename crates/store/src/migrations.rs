@@ -83,6 +83,11 @@ pub const SQLITE: &[Migration] = &[
         name: "run_stats",
         sql: include_str!("../migrations/sqlite/0017_run_stats.sql"),
     },
+    Migration {
+        version: 18,
+        name: "memories",
+        sql: include_str!("../migrations/sqlite/0018_memories.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -160,5 +165,10 @@ pub const POSTGRES: &[Migration] = &[
         version: 17,
         name: "run_stats",
         sql: include_str!("../migrations/postgres/0017_run_stats.sql"),
+    },
+    Migration {
+        version: 18,
+        name: "memories",
+        sql: include_str!("../migrations/postgres/0018_memories.sql"),
     },
 ];

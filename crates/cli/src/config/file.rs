@@ -39,6 +39,9 @@ pub struct FileConfig {
     pub default_model: Option<String>,
     /// The model that writes thread titles (else each thread's own).
     pub naming_model: Option<String>,
+    /// The model that writes agents' memories (else the naming model, else
+    /// the run's own).
+    pub memory_model: Option<String>,
     /// `[[providers]]`: OpenAI-compatible, Anthropic or echo endpoints.
     #[serde(default)]
     pub providers: Vec<spool_providers::ProviderConfig>,

@@ -99,6 +99,7 @@ pub struct Config {
     pub models: spool_providers::ProvidersConfig,
     pub default_model: Option<String>,
     pub naming_model: Option<String>,
+    pub memory_model: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -429,16 +430,23 @@ pub fn load(args: SettingArgs, matches: &ArgMatches) -> Result<Config, ConfigErr
         message: err.message,
         origin: file_origin(),
     })?;
-    spool_providers::core_catalog(&catalog, default_model.as_deref(), naming_model.as_deref())
-        .map_err(|err| ConfigError {
-            key: err.key,
-            message: err.message,
-            origin: file_origin(),
-        })?;
+    let memory_model = file.memory_model.filter(|m| !m.trim().is_empty());
+    spool_providers::core_catalog(
+        &catalog,
+        default_model.as_deref(),
+        naming_model.as_deref(),
+        memory_model.as_deref(),
+    )
+    .map_err(|err| ConfigError {
+        key: err.key,
+        message: err.message,
+        origin: file_origin(),
+    })?;
 
     Ok(Config {
         default_model,
         naming_model,
+        memory_model,
         models,
         file: file_path,
         data_dir: data_dir_path,

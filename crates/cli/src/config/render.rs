@@ -36,7 +36,7 @@ pub fn to_toml(config: &Config) -> String {
          {}\n\
          log = {}\n\
          log_format = {}\n\
-         {}{}\
+         {}{}{}\
          # Models: {} (the [[providers]] and [[models]] tables of the file are not repeated here).\n",
         quoted(&config.data_dir.to_string_lossy()),
         quoted(&config.database_url.redacted()),
@@ -90,6 +90,10 @@ pub fn to_toml(config: &Config) -> String {
             .naming_model
             .as_deref()
             .map_or(String::new(), |m| format!("naming_model = {}\n", quoted(m))),
+        config
+            .memory_model
+            .as_deref()
+            .map_or(String::new(), |m| format!("memory_model = {}\n", quoted(m))),
         config
             .models
             .models

@@ -168,6 +168,9 @@ async fn execute(spool: &Spool, mut run: Run, live: &LiveRef) -> Option<Run> {
     let finished = finish_with_retries(spool, &run, message).await;
     let next = match finished {
         Ok(Some(finished)) => {
+            if run.status == RunStatus::Completed {
+                spool.remember_after(&run, finished.reply.as_ref());
+            }
             live.publish(finished.events);
             finished.next
         }
@@ -326,7 +329,22 @@ async fn prepare(
     if let Some(limit) = run.history_limit {
         prompt::keep_latest(&mut history, run.id, limit);
     }
-    let system = prompt::system_prompt(agent.as_ref(), &thread, run);
+    let mut system = prompt::system_prompt(agent.as_ref(), &thread, run);
+    if let Some(agent) = &agent {
+        let newest_question = history
+            .iter()
+            .find(|m| m.role == MessageRole::User)
+            .map(|m| m.content.as_str());
+        let recalled = spool.recall(agent, run, newest_question).await;
+        if !recalled.is_empty() {
+            let lines: Vec<String> = recalled.iter().map(|m| format!("- {m}")).collect();
+            let memory = format!("What you remember about this user:\n{}", lines.join("\n"));
+            system = Some(match system {
+                Some(text) => format!("{text}\n\n{memory}"),
+                None => memory,
+            });
+        }
+    }
     let tokenizer = spool.runtime().tokenizer.clone();
     let (messages, prompt_tokens) = tokio::task::spawn_blocking(move || {
         prompt::assemble(system, history, budget, tokenizer.as_ref())

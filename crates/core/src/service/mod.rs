@@ -10,6 +10,7 @@ mod feedback;
 mod keys;
 mod limiter;
 mod members;
+mod memories;
 mod messages;
 mod metrics;
 mod prompts;

@@ -357,7 +357,16 @@ impl Spool {
             }
             prompt.model = model;
         }
-        if let Some(settings) = input.settings {
+        if let Some(mut settings) = input.settings {
+            // A null setting is an unset one; `10.0` tokens are 10.
+            settings.retain(|_, value| !value.is_null());
+            if let Some(tokens) = settings.get_mut("max_tokens")
+                && let Some(whole) = tokens
+                    .as_f64()
+                    .filter(|f| f.fract() == 0.0 && *f >= 1.0 && *f <= f64::from(u32::MAX))
+            {
+                *tokens = Value::from(whole as u64);
+            }
             check_settings(&settings, errors);
             prompt.settings = Metadata::parse("settings", settings, errors).into_map();
         }

@@ -4,6 +4,7 @@ pub mod agents;
 pub mod auth;
 pub mod error;
 pub mod keys;
+pub mod memories;
 pub mod messages;
 pub mod metrics;
 pub mod models;

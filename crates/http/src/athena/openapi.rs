@@ -50,6 +50,10 @@ use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
         prompts::update,
         prompts::delete,
         prompts::run,
+        super::memories::list,
+        super::memories::show,
+        super::memories::update,
+        super::memories::delete,
         super::agents::list,
         super::agents::create,
         super::agents::show,
@@ -107,6 +111,7 @@ use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
         (name = "athena: auth", description = "athena (`/api/v1`): sign-in, logout and the current user."),
         (name = "athena: workspaces", description = "athena: workspaces and their members."),
         (name = "athena: api keys", description = "athena: a workspace's API keys (owners and admins, signed in)."),
+        (name = "athena: memories", description = "athena: what agents with `metadata.memory` remember about their users; docs/api.md."),
         (name = "athena: prompts", description = "athena: prompt templates with `{{variables}}`, and running them; docs/api.md."),
         (name = "athena: webhooks", description = "athena: a workspace's webhooks, told when runs end (owners and admins, signed in); docs/webhooks.md."),
         (name = "athena: agents", description = "athena: agents, their shares and agent runs."),
@@ -248,6 +253,8 @@ envelope!(one AthenaMemberResponse of MemberBody);
 envelope!(one AthenaApiKeyResponse of ApiKeyBody);
 envelope!(one AthenaWebhookResponse of WebhookBody);
 envelope!(one AthenaPromptResponse of prompts::PromptBody);
+envelope!(one AthenaMemoryResponse of super::memories::MemoryBody);
+envelope!(page AthenaMemoryPage of super::memories::MemoryBody, PageLinks, PageMeta);
 envelope!(page AthenaPromptPage of prompts::PromptBody, PageLinks, PageMeta);
 envelope!(page AthenaWebhookPage of WebhookBody, PageLinks, PageMeta);
 envelope!(page AthenaWebhookDeliveryPage of DeliveryBody, PageLinks, PageMeta);

@@ -51,7 +51,7 @@ pub struct UpdateWorkspace {
     pub metadata: Option<Map<String, Value>>,
     /// Threads without an `expires_at` are deleted this many days (1 to
     /// 36600) after their last activity; `null` keeps them for good.
-    #[serde(default, deserialize_with = "crate::paths::double_option")]
+    #[serde(default, deserialize_with = "crate::paths::whole_number_or_null")]
     #[schema(value_type = Option<u64>, minimum = 1, maximum = 36600)]
     pub thread_retention_days: Option<Option<u64>>,
 }

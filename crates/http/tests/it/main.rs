@@ -10,6 +10,7 @@ mod idempotency;
 mod isolation;
 mod keys;
 mod members;
+mod memories;
 mod messages;
 mod metrics;
 mod models;
@@ -150,7 +151,7 @@ impl TestServer {
         spool_providers::tokenizer().count("warm up");
         let catalog = spool_providers::Catalog::from_config(&models).expect("catalog");
         let (catalog, runtime) =
-            spool_providers::core_catalog(&catalog, None, None).expect("core catalog");
+            spool_providers::core_catalog(&catalog, None, None, None).expect("core catalog");
         let runtime = runtime.with_tool_caller(Arc::new(spool_providers::OutboundTools::new(
             hosts.tools.iter().copied(),
         )));

@@ -142,6 +142,19 @@ async fn prompts_are_made_listed_changed_and_deleted_by_who_may() {
     ))
     .await;
     assert_invalid(status, &body, "settings.top_p");
+    let (status, body) = send(put(
+        &server,
+        &path,
+        &ada.token,
+        json!({"settings": {"temperature": null, "max_tokens": 10.0}}),
+    ))
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body["data"]["settings"],
+        json!({"max_tokens": 10}),
+        "a null setting is unset"
+    );
 
     // Another workspace, a wrong credential, a malformed id.
     let eve = server.account("eve@example.com").await;

@@ -7,6 +7,7 @@ mod error;
 mod feedback;
 mod idempotency;
 mod keys;
+mod memories;
 mod messages;
 mod metrics;
 mod migrate;
@@ -528,6 +529,55 @@ impl Store for PostgresStore {
         to: spool_core::Timestamp,
     ) -> StoreResult<Vec<spool_core::query::AgentStats>> {
         metrics::agent_stats(&self.pool, workspace, from, to).await
+    }
+
+    #[instrument(skip_all)]
+    async fn insert_memories(&self, memories: Vec<spool_core::model::Memory>) -> StoreResult<()> {
+        memories::insert(&self.pool, memories).await
+    }
+
+    #[instrument(skip_all, fields(memory.id = %id))]
+    async fn memory(
+        &self,
+        workspace: WorkspaceId,
+        id: spool_core::MemoryId,
+    ) -> StoreResult<Option<spool_core::model::Memory>> {
+        memories::get(&self.pool, workspace, id).await
+    }
+
+    #[instrument(skip_all, fields(workspace.id = %workspace))]
+    async fn list_memories(
+        &self,
+        workspace: WorkspaceId,
+        agent: Option<AgentId>,
+        user: Option<spool_core::UserId>,
+        page: PageRequest,
+    ) -> StoreResult<Page<spool_core::model::Memory>> {
+        memories::list(&self.pool, workspace, agent, user, page).await
+    }
+
+    #[instrument(skip_all, fields(agent.id = %agent))]
+    async fn recall_memories(
+        &self,
+        agent: AgentId,
+        user: spool_core::UserId,
+        limit: u32,
+    ) -> StoreResult<Vec<spool_core::model::Memory>> {
+        memories::recall(&self.pool, agent, user, limit).await
+    }
+
+    #[instrument(skip_all, fields(memory.id = %memory.id))]
+    async fn update_memory(&self, memory: &spool_core::model::Memory) -> StoreResult<bool> {
+        memories::update(&self.pool, memory).await
+    }
+
+    #[instrument(skip_all, fields(memory.id = %id))]
+    async fn delete_memory(
+        &self,
+        workspace: WorkspaceId,
+        id: spool_core::MemoryId,
+    ) -> StoreResult<bool> {
+        memories::delete(&self.pool, workspace, id).await
     }
 
     #[instrument(skip_all, fields(prompt.id = %prompt.id))]

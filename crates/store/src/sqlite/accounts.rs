@@ -4,8 +4,8 @@
 use super::engine::backend_error;
 use super::rows::{self, API_KEY_COLUMNS, Blob, SESSION_COLUMNS, USER_COLUMNS, micros};
 use super::{
-    SqliteStore, agents, idempotency, lookups, messages, metrics, prompts, runs, thread_list,
-    threads, webhooks, workspaces,
+    SqliteStore, agents, idempotency, lookups, memories, messages, metrics, prompts, runs,
+    thread_list, threads, webhooks, workspaces,
 };
 use rusqlite::{OptionalExtension, params};
 use spool_core::listing::{Listing, Paging};
@@ -513,6 +513,59 @@ impl Store for SqliteStore {
     ) -> StoreResult<Vec<spool_core::query::AgentStats>> {
         self.engine
             .read(move |conn| metrics::agent_stats(conn, workspace, from, to))
+            .await
+    }
+
+    async fn insert_memories(&self, memories: Vec<spool_core::model::Memory>) -> StoreResult<()> {
+        self.write(move |conn| memories::insert(conn, &memories))
+            .await
+    }
+
+    async fn memory(
+        &self,
+        workspace: WorkspaceId,
+        id: spool_core::MemoryId,
+    ) -> StoreResult<Option<spool_core::model::Memory>> {
+        self.engine
+            .read(move |conn| memories::get(conn, workspace, id))
+            .await
+    }
+
+    async fn list_memories(
+        &self,
+        workspace: WorkspaceId,
+        agent: Option<AgentId>,
+        user: Option<UserId>,
+        page: PageRequest,
+    ) -> StoreResult<Page<spool_core::model::Memory>> {
+        self.engine
+            .read(move |conn| memories::list(conn, workspace, agent, user, page))
+            .await
+    }
+
+    async fn recall_memories(
+        &self,
+        agent: AgentId,
+        user: UserId,
+        limit: u32,
+    ) -> StoreResult<Vec<spool_core::model::Memory>> {
+        self.engine
+            .read(move |conn| memories::recall(conn, agent, user, limit))
+            .await
+    }
+
+    async fn update_memory(&self, memory: &spool_core::model::Memory) -> StoreResult<bool> {
+        let memory = memory.clone();
+        self.write(move |conn| memories::update(conn, &memory))
+            .await
+    }
+
+    async fn delete_memory(
+        &self,
+        workspace: WorkspaceId,
+        id: spool_core::MemoryId,
+    ) -> StoreResult<bool> {
+        self.write(move |conn| memories::delete(conn, workspace, id))
             .await
     }
 

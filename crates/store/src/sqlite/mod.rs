@@ -9,6 +9,7 @@ mod feedback;
 mod idempotency;
 mod keyset;
 mod lookups;
+mod memories;
 mod messages;
 mod metrics;
 mod prompts;

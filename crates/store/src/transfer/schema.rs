@@ -54,7 +54,8 @@ pub const TABLES: &[Table] = &[
                 OR id IN (SELECT user_id FROM messages WHERE workspace_id = {w}) \
                 OR id IN (SELECT user_id FROM feedback WHERE workspace_id = {w}) \
                 OR id IN (SELECT user_id FROM runs WHERE workspace_id = {w}) \
-                OR id IN (SELECT user_id FROM prompts WHERE workspace_id = {w})",
+                OR id IN (SELECT user_id FROM prompts WHERE workspace_id = {w}) \
+                OR id IN (SELECT user_id FROM memories WHERE workspace_id = {w})",
     },
     Table {
         name: "workspace",
@@ -168,6 +169,16 @@ pub const TABLES: &[Table] = &[
             "id": Uuid, "workspace_id": Uuid, "user_id": Int, "name": Text, "description": Text,
             "template": Text, "model": Text, "settings": Json, "visibility": Text,
             "created_at": Time, "updated_at": Time,
+        ),
+        key: &["id"],
+        scope: "workspace_id = {w}",
+    },
+    Table {
+        name: "memory",
+        table: "memories",
+        columns: columns!(
+            "id": Uuid, "workspace_id": Uuid, "agent_id": Uuid, "user_id": Int, "content": Text,
+            "thread_id": Uuid, "message_id": Uuid, "created_at": Time, "updated_at": Time,
         ),
         key: &["id"],
         scope: "workspace_id = {w}",

@@ -123,6 +123,7 @@ pub async fn story_cancel_finish_promote_race(store: Arc<dyn Store>) {
             models: vec![ModelEntry::new("gated", "gated", 8000, 64)],
             default_model: "gated".into(),
             naming_model: None,
+            memory_model: None,
         },
         ..SpoolConfig::default()
     };
@@ -255,6 +256,7 @@ pub async fn story_deltas_are_coalesced(store: Arc<dyn Store>) {
             models: vec![ModelEntry::new("paced", "paced", 8000, 64)],
             default_model: "paced".into(),
             naming_model: None,
+            memory_model: None,
         },
         ..SpoolConfig::default()
     };
