@@ -138,10 +138,12 @@ impl Session {
 
 mod agent;
 mod feedback;
+mod file;
 mod run;
 mod thread;
 
 pub use agent::{AGENT_METADATA_KEYS, Agent, AgentShare, ShareEntity, SharePermission, Visibility};
 pub use feedback::{Feedback, FeedbackType};
+pub use file::{Attachment, StoredFile, object_path};
 pub use run::{FinishedRun, Run, RunAdmission, RunStatus};
 pub use thread::{Message, MessageRole, RunInfo, Thread, ThreadStatus};

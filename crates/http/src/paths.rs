@@ -5,7 +5,9 @@ use crate::error::{ApiError, Dialect};
 use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::request::Parts;
 use serde::{Deserialize, Deserializer};
-use spool_core::{AgentId, ApiKeyId, MessageId, RunId, ThreadId, UserId, WebhookId, WorkspaceId};
+use spool_core::{
+    AgentId, ApiKeyId, FileId, MessageId, RunId, ThreadId, UserId, WebhookId, WorkspaceId,
+};
 use std::marker::PhantomData;
 
 /// Something that can be read from the path's parameters, in order.
@@ -56,7 +58,7 @@ macro_rules! uuid_path {
     )*};
 }
 
-uuid_path!(AgentId => "Agent", ThreadId => "Thread", MessageId => "Message", RunId => "Run");
+uuid_path!(AgentId => "Agent", ThreadId => "Thread", MessageId => "Message", RunId => "Run", FileId => "File");
 
 pub struct PathId<D, T>(pub T, pub PhantomData<D>);
 

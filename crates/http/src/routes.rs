@@ -96,6 +96,17 @@ pub fn router(state: AppState) -> Router {
                 .put(athena::messages::update)
                 .delete(athena::messages::delete),
         )
+        .route(
+            "/files",
+            get(athena::files::list)
+                .post(athena::files::upload)
+                .layer(DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/files/{key}",
+            get(athena::files::show).delete(athena::files::delete),
+        )
+        .route("/files/{key}/content", get(athena::files::content))
         .route("/metrics/threads", get(athena::metrics::threads))
         .route("/metrics/messages", get(athena::metrics::messages))
         .route("/metrics/agents", get(athena::metrics::agents));

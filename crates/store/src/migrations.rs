@@ -68,6 +68,11 @@ pub const SQLITE: &[Migration] = &[
         name: "run_instructions",
         sql: include_str!("../migrations/sqlite/0012_run_instructions.sql"),
     },
+    Migration {
+        version: 15,
+        name: "files",
+        sql: include_str!("../migrations/sqlite/0015_files.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -130,5 +135,10 @@ pub const POSTGRES: &[Migration] = &[
         version: 12,
         name: "run_instructions",
         sql: include_str!("../migrations/postgres/0012_run_instructions.sql"),
+    },
+    Migration {
+        version: 15,
+        name: "files",
+        sql: include_str!("../migrations/postgres/0015_files.sql"),
     },
 ];

@@ -162,6 +162,7 @@ impl MessageData {
             },
             tool_calls: self.tool_calls,
             user_id: self.user_id,
+            attachments: Vec::new(),
             created_at: self.created_at,
             updated_at: self.updated_at,
         })
