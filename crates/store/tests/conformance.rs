@@ -7,6 +7,8 @@
 mod accounts;
 #[path = "conformance/agents.rs"]
 mod agents;
+#[path = "conformance/blobs.rs"]
+mod blobs;
 #[path = "conformance/builders.rs"]
 mod builders;
 #[path = "conformance/credentials.rs"]
