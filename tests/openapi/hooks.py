@@ -46,6 +46,9 @@ breaks the schema, so negative cases are still sent as drawn.
 - expires_at: a thread's expiry must lie in the future, a bound that moves
   with the clock. A date-time in the past moves to the year 2096 (a leap
   year, so that a 29 February stays valid).
+- files / attachments: a message's files must be uploads of the caller's
+  workspace (docs/files.md), which no schema can list. A drawn list of them
+  becomes empty.
 """
 
 from __future__ import annotations
@@ -172,6 +175,9 @@ def before_call(context, case, kwargs):
             when = None
         if when is not None and when.tzinfo is not None and when <= datetime.now(timezone.utc):
             body["expires_at"] = "2096" + expires[4:] if re.match(r"\d{4}-", expires) else expires
+    for field in ("files", "attachments"):
+        if isinstance(body.get(field), list):
+            body[field] = []
     metadata = body.get("metadata")
     if isinstance(metadata, dict):
         for key, value in metadata.items():

@@ -29,8 +29,8 @@ fn is_multipart(headers: &HeaderMap) -> bool {
 }
 
 /// Stores every file of the request: each part of a `multipart/form-data`
-/// body that has a file name, or the whole body under `name`. A failure
-/// part-way keeps none of them.
+/// body (named by its filename, else its field name), or the whole body
+/// under `name` (default `file`). A failure part-way keeps none of them.
 pub async fn receive(
     spool: &Spool,
     principal: &Principal,
@@ -39,12 +39,9 @@ pub async fn receive(
     request: Request,
 ) -> Result<Vec<StoredFile>, ApiError> {
     if !is_multipart(request.headers()) {
-        let name = name.filter(|n| !n.trim().is_empty()).ok_or_else(|| {
-            ApiError::invalid(
-                "name",
-                "The name query parameter is required for a raw upload (or send multipart/form-data).",
-            )
-        })?;
+        let name = name
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or_else(|| "file".to_owned());
         let body = request
             .into_body()
             .into_data_stream()
@@ -64,10 +61,11 @@ pub async fn receive(
                 Ok(None) => return Ok(()),
                 Err(_) => return Err(ApiError::Core(interrupted())),
             };
-            // A part without a file name is a form field, not a file.
-            let Some(file_name) = field.file_name().map(str::to_owned) else {
-                continue;
-            };
+            let file_name = field
+                .file_name()
+                .or(field.name())
+                .unwrap_or("file")
+                .to_owned();
             let body = field.map(|chunk| chunk.map_err(|_| interrupted()));
             stored.push(
                 spool
@@ -84,7 +82,7 @@ pub async fn receive(
         }
         Ok(()) if stored.is_empty() => Err(ApiError::invalid(
             "file",
-            "The body has no file: send parts with a filename.",
+            "The body has no file: send one or more parts.",
         )),
         Ok(()) => Ok(stored),
     }
@@ -235,5 +233,68 @@ mod tests {
             text.ends_with("filename*=UTF-8''a%22b%5Cc%20%C3%BC.pdf"),
             "{text}"
         );
+    }
+}
+
+/// Every type sniffing can give a file (`spool_core::files::sniff`): what a
+/// download may be sent as.
+pub const DOWNLOAD_TYPES: &[&str] = &[
+    "application/octet-stream",
+    "application/pdf",
+    "application/zip",
+    "application/gzip",
+    "application/json",
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "image/webp",
+    "text/plain",
+    "text/markdown",
+    "text/csv",
+];
+
+/// The 200 and 206 of a download, under each type it may be sent as.
+pub struct DownloadResponses;
+
+impl utoipa::IntoResponses for DownloadResponses {
+    fn responses()
+    -> std::collections::BTreeMap<String, utoipa::openapi::RefOr<utoipa::openapi::Response>> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        use utoipa::openapi::{ContentBuilder, HeaderBuilder, ResponseBuilder};
+        let bytes = || {
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+                .build()
+        };
+        let response = |description: &str, ranged: bool| {
+            let mut builder = ResponseBuilder::new().description(description);
+            for mime in DOWNLOAD_TYPES {
+                builder =
+                    builder.content(*mime, ContentBuilder::new().schema(Some(bytes())).build());
+            }
+            if ranged {
+                builder = builder.header(
+                    "Content-Range",
+                    HeaderBuilder::new()
+                        .schema(ObjectBuilder::new().schema_type(Type::String))
+                        .description(Some("`bytes START-END/SIZE`"))
+                        .build(),
+                );
+            }
+            utoipa::openapi::RefOr::T(builder.build())
+        };
+        [
+            (
+                "200".to_owned(),
+                response("The bytes, as the type sniffed at upload", false),
+            ),
+            // A range outside the file answers 416 without a body; a
+            // `Range` header is not a documented parameter, so it is not
+            // listed here.
+            ("206".to_owned(), response("The range asked for", true)),
+        ]
+        .into_iter()
+        .collect()
     }
 }

@@ -295,6 +295,7 @@ mod tests {
             },
             tool_calls: vec![json!({ "tool_name": "x" })],
             user_id: None,
+            attachments: Vec::new(),
             created_at: at,
             updated_at: at,
         }

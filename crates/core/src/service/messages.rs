@@ -429,6 +429,7 @@ mod tests {
                 run: RunInfo::default(),
                 tool_calls: Vec::new(),
                 user_id: None,
+                attachments: Vec::new(),
                 created_at: now(),
                 updated_at: now(),
             })

@@ -143,11 +143,13 @@ pub struct UploadParams {
     params(UploadParams),
     request_body(content(
         (super::openapi::UploadForm = "multipart/form-data"),
-        (Vec<u8> = "application/octet-stream"),
+        (super::openapi::RawUpload = "application/octet-stream"),
     )),
     security(("bearer" = []), ("api_key" = [])),
     responses((status = 201, description = "The stored files, in the order sent", body = super::openapi::AthenaFileListResponse),
+        (status = 400, description = "A query string that does not read", body = super::openapi::ErrorBody),
         (status = 413, description = "Over the upload size limit or the workspace's quota (named)", body = super::openapi::ErrorBody),
+        (status = 415, description = "Not sent (any body is a file); listed as for every body", body = super::openapi::ErrorBody),
         (status = 422, description = "No file in the body, or no name for a raw one", body = super::openapi::ValidationErrorBody)))]
 pub async fn upload(
     State(state): State<AppState>,
@@ -229,10 +231,8 @@ pub async fn show(
 /// download (`Content-Disposition: attachment`, `nosniff`).
 #[utoipa::path(get, path = "/api/v1/files/{key}/content", tag = "athena: files", operation_id = "athena_download_file",
     params(("key" = String, Path, format = Uuid), WorkspaceParam), security(("bearer" = []), ("api_key" = [])),
-    responses((status = 200, description = "The bytes", content_type = "application/octet-stream", body = Vec<u8>),
-        (status = 206, description = "The range asked for", content_type = "application/octet-stream", body = Vec<u8>),
-        (status = 404, description = "No such file within reach", body = super::openapi::ErrorBody),
-        (status = 416, description = "The range lies outside the file")))]
+    responses(crate::uploads::DownloadResponses,
+        (status = 404, description = "No such file within reach", body = super::openapi::ErrorBody)))]
 pub async fn content(
     State(state): State<AppState>,
     Auth(principal, _): Auth<Athena>,

@@ -275,15 +275,21 @@ impl ToSchema for AthenaFileListResponse {
     }
 }
 
-/// A `multipart/form-data` upload: any number of file parts (any field
-/// name; each part needs a filename).
+/// A `multipart/form-data` upload: one or more parts, each a file (named
+/// by its filename, else by its field name).
 #[derive(ToSchema)]
 #[schema(as = AthenaUploadForm)]
 #[expect(dead_code, reason = "documents the multipart body")]
 pub struct UploadForm {
-    #[schema(value_type = String, format = Binary)]
+    #[schema(value_type = String, format = Binary, required = true)]
     file: Vec<u8>,
 }
+
+/// A raw upload: the body is the file.
+#[derive(ToSchema)]
+#[schema(as = AthenaRawUpload, value_type = String, format = Binary)]
+#[expect(dead_code, reason = "documents the raw body")]
+pub struct RawUpload(Vec<u8>);
 
 /// The paging of `GET /api/v1/files` (cursor mode only).
 #[derive(utoipa::IntoParams)]

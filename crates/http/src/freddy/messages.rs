@@ -122,6 +122,7 @@ pub async fn create(
     let message = state
         .spool
         .create_message(&principal, &scope, thread, input, None)
-        .await?;
+        .await
+        .map_err(|err| err.renamed(&[("files", "attachments")]))?;
     Ok(axum::Json(MessageObject::new(message)))
 }

@@ -315,7 +315,8 @@ pub async fn create(
     let started = state
         .spool
         .start_run(&principal, &scope, thread, input, None)
-        .await?;
+        .await
+        .map_err(|err| err.renamed(&[("files", "attachments")]))?;
     if stream {
         return Ok(crate::sse::stream(started.events, data));
     }

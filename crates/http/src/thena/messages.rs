@@ -145,7 +145,8 @@ pub async fn send(
     let started = state
         .spool
         .start_run(&principal, &scope, path.thread, input, anon.as_deref())
-        .await?;
+        .await
+        .map_err(|err| err.renamed(&[("files", "attachments")]))?;
     if stream {
         Ok(crate::sse::stream(started.events, data))
     } else {

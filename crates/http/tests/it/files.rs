@@ -220,7 +220,8 @@ async fn a_raw_body_is_one_file_named_by_the_query() {
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(body["data"][0]["name"], "notes.md");
     assert_eq!(body["data"][0]["mime_type"], "text/markdown");
-    // Without a name, or without any file part: 422, nothing kept.
+    // Without a name it is called `file`; a part without a filename is
+    // named by its field.
     let (status, body) = send(
         server
             .request(reqwest::Method::POST, "/api/v1/files")
@@ -228,7 +229,8 @@ async fn a_raw_body_is_one_file_named_by_the_query() {
             .body("x"),
     )
     .await;
-    assert_invalid(status, &body, "name");
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["data"][0]["name"], "file");
     let (status, body) = send(
         server
             .request(reqwest::Method::POST, "/api/v1/files")
@@ -237,9 +239,25 @@ async fn a_raw_body_is_one_file_named_by_the_query() {
             .body(format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nx\r\n--{BOUNDARY}--\r\n")),
     )
     .await;
-    assert_invalid(status, &body, "file");
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["data"][0]["name"], "a");
+    // No part at all, or a body that is not multipart as it claims: 422.
+    for body in [format!("--{BOUNDARY}--\r\n"), "garbage".to_owned()] {
+        let (status, answer) = send(
+            server
+                .request(reqwest::Method::POST, "/api/v1/files")
+                .bearer_auth(&ada.token)
+                .header(
+                    "content-type",
+                    format!("multipart/form-data; boundary={BOUNDARY}"),
+                )
+                .body(body),
+        )
+        .await;
+        assert_invalid(status, &answer, "file");
+    }
     let (_, list) = send(server.get("/api/v1/files", &ada.token)).await;
-    assert_eq!(list["data"].as_array().unwrap().len(), 1, "{list}");
+    assert_eq!(list["data"].as_array().unwrap().len(), 3, "{list}");
 }
 
 #[tokio::test]
@@ -395,7 +413,7 @@ async fn foreign_unknown_and_deleted_keys_attach_nothing_on_every_path() {
         )
         .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-        assert!(body["detail"].is_array(), "{body}");
+        assert!(body["detail"].to_string().contains("attachments"), "{body}");
         // freddy: create message, run.
         let (status, body) = send(server.post(
             &format!("/v1/threads/{ada_thread}/messages"),
@@ -404,7 +422,13 @@ async fn foreign_unknown_and_deleted_keys_attach_nothing_on_every_path() {
         ))
         .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-        assert!(body["error"]["message"].is_string(), "{body}");
+        assert!(
+            body["error"]["param"]
+                .as_str()
+                .unwrap()
+                .starts_with("attachments"),
+            "{body}"
+        );
         let (status, body) = send(server.post(
             &format!("/v1/threads/{ada_thread}/runs"),
             &ada.token,
@@ -586,4 +610,58 @@ async fn deleting_a_workspace_removes_its_files() {
     .await;
     assert!(status.is_success(), "{status} {body}");
     assert!(walk(&server.files_dir()).is_empty());
+}
+
+#[tokio::test]
+async fn freddy_files_are_the_same_files() {
+    let server = TestServer::start().await;
+    let ada = server.account("ada@example.com").await;
+    let eve = server.account("eve@example.com").await;
+    let (status, body) = send(
+        server
+            .request(reqwest::Method::POST, "/v1/files?name=notes.txt")
+            .bearer_auth(&ada.token)
+            .body("hello"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let file = &body["data"][0];
+    let id = file["id"].as_str().unwrap().to_owned();
+    assert!(id.starts_with("file_"), "{file}");
+    assert_eq!(file["object"], "file");
+    assert_eq!(file["bytes"], 5);
+    let key = uuid::Uuid::parse_str(&id["file_".len()..])
+        .unwrap()
+        .to_string();
+    let (status, athena) = send(server.get(&format!("/api/v1/files/{key}"), &ada.token)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(athena["data"]["name"], "notes.txt");
+    let response = server
+        .get(&format!("/v1/files/{id}/content"), &ada.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.text().await.unwrap(), "hello");
+    let (status, list) = send(server.get("/v1/files?limit=10", &ada.token)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(list["data"][0]["id"], *id);
+    assert_eq!(list["has_more"], false);
+    let (status, body) = send(server.get(&format!("/v1/files/{id}"), &eve.token)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert!(body["error"]["message"].is_string());
+    let (status, _) = send(
+        server
+            .request(reqwest::Method::DELETE, &format!("/v1/files/{id}"))
+            .bearer_auth(&eve.token),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, gone) = send(
+        server
+            .request(reqwest::Method::DELETE, &format!("/v1/files/{id}"))
+            .bearer_auth(&ada.token),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(gone["deleted"], true);
 }
