@@ -91,7 +91,10 @@ pub async fn receive(
 /// A single `bytes=` range of a file of `size` bytes: `Ok(None)` for the
 /// whole file (no header, or one spool does not serve: several ranges,
 /// another unit), `Err` when it lies outside the file (416).
-pub fn range(headers: &HeaderMap, size: u64) -> Result<Option<std::ops::Range<u64>>, ()> {
+pub fn range(
+    headers: &HeaderMap,
+    size: u64,
+) -> Result<Option<std::ops::Range<u64>>, Unsatisfiable> {
     let Some(spec) = headers
         .get(header::RANGE)
         .and_then(|v| v.to_str().ok())
@@ -114,10 +117,14 @@ pub fn range(headers: &HeaderMap, size: u64) -> Result<Option<std::ops::Range<u6
         _ => return Ok(None),
     };
     if parsed.start >= size {
-        return Err(());
+        return Err(Unsatisfiable);
     }
     Ok(Some(parsed))
 }
+
+/// A range that lies outside the file (416).
+#[derive(Debug, PartialEq, Eq)]
+pub struct Unsatisfiable;
 
 /// `attachment`, with an ASCII fallback name and the exact one in RFC 5987 form.
 fn disposition(name: &str) -> HeaderValue {
@@ -199,43 +206,6 @@ pub async fn download(
     Ok(content_response(content))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn asked(value: &str, size: u64) -> Result<Option<std::ops::Range<u64>>, ()> {
-        let mut headers = HeaderMap::new();
-        headers.insert(header::RANGE, HeaderValue::from_str(value).unwrap());
-        range(&headers, size)
-    }
-
-    #[test]
-    fn ranges() {
-        assert_eq!(asked("bytes=0-9", 100), Ok(Some(0..10)));
-        assert_eq!(asked("bytes=90-", 100), Ok(Some(90..100)));
-        assert_eq!(asked("bytes=-10", 100), Ok(Some(90..100)));
-        assert_eq!(asked("bytes=50-500", 100), Ok(Some(50..100)));
-        assert_eq!(asked("bytes=100-", 100), Err(()));
-        assert_eq!(asked("bytes=0-1,5-6", 100), Ok(None));
-        assert_eq!(asked("items=0-1", 100), Ok(None));
-        assert_eq!(asked("bytes=9-1", 100), Ok(None));
-    }
-
-    #[test]
-    fn dispositions_are_quoted_safely() {
-        let value = disposition("a\"b\\c ü.pdf");
-        let text = value.to_str().unwrap();
-        assert!(
-            text.starts_with("attachment; filename=\"a_b_c _.pdf\""),
-            "{text}"
-        );
-        assert!(
-            text.ends_with("filename*=UTF-8''a%22b%5Cc%20%C3%BC.pdf"),
-            "{text}"
-        );
-    }
-}
-
 /// Every type sniffing can give a file (`spool_core::files::sniff`): what a
 /// download may be sent as.
 pub const DOWNLOAD_TYPES: &[&str] = &[
@@ -296,5 +266,42 @@ impl utoipa::IntoResponses for DownloadResponses {
         ]
         .into_iter()
         .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn asked(value: &str, size: u64) -> Result<Option<std::ops::Range<u64>>, Unsatisfiable> {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::RANGE, HeaderValue::from_str(value).unwrap());
+        range(&headers, size)
+    }
+
+    #[test]
+    fn ranges() {
+        assert_eq!(asked("bytes=0-9", 100), Ok(Some(0..10)));
+        assert_eq!(asked("bytes=90-", 100), Ok(Some(90..100)));
+        assert_eq!(asked("bytes=-10", 100), Ok(Some(90..100)));
+        assert_eq!(asked("bytes=50-500", 100), Ok(Some(50..100)));
+        assert_eq!(asked("bytes=100-", 100), Err(Unsatisfiable));
+        assert_eq!(asked("bytes=0-1,5-6", 100), Ok(None));
+        assert_eq!(asked("items=0-1", 100), Ok(None));
+        assert_eq!(asked("bytes=9-1", 100), Ok(None));
+    }
+
+    #[test]
+    fn dispositions_are_quoted_safely() {
+        let value = disposition("a\"b\\c ü.pdf");
+        let text = value.to_str().unwrap();
+        assert!(
+            text.starts_with("attachment; filename=\"a_b_c _.pdf\""),
+            "{text}"
+        );
+        assert!(
+            text.ends_with("filename*=UTF-8''a%22b%5Cc%20%C3%BC.pdf"),
+            "{text}"
+        );
     }
 }
