@@ -180,8 +180,10 @@ pub async fn list(
     query: QueryPairs<Athena>,
 ) -> Result<axum::Json<ListBody<FileBody>>> {
     let scope = scope(&state, &principal, query.get("workspace_uuid")).await?;
+    // An empty cursor asks for the first page.
     let after = query
         .get("cursor")
+        .filter(|c| !c.is_empty())
         .map(|c| Cursor::decode("cursor", c))
         .transpose()?;
     let limit = match query.get("per_page") {

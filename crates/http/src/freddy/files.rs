@@ -155,6 +155,7 @@ pub async fn list(
     let scope = scope(&state, &principal, query.get("organization_id")).await?;
     let after = query
         .get("after")
+        .filter(|c| !c.is_empty())
         .map(|c| Cursor::decode("after", c))
         .transpose()?;
     let limit = match query.get("limit") {

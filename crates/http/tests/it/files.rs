@@ -177,7 +177,7 @@ async fn upload_describe_download_list_delete() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::RANGE_NOT_SATISFIABLE);
 
-    let (status, list) = send(server.get("/api/v1/files?per_page=1", &ada.token)).await;
+    let (status, list) = send(server.get("/api/v1/files?per_page=1&cursor=", &ada.token)).await;
     assert_eq!(status, StatusCode::OK, "{list}");
     assert_eq!(list["data"].as_array().unwrap().len(), 1);
     assert_eq!(list["data"][0]["key"], *key, "newest first");
@@ -664,4 +664,31 @@ async fn freddy_files_are_the_same_files() {
     .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(gone["deleted"], true);
+}
+
+#[tokio::test]
+async fn uploads_pass_the_body_limit_and_are_not_replayed() {
+    let server = TestServer::start().await;
+    let ada = server.account("ada@example.com").await;
+    // Over the 2 MiB request body limit: an upload has its own limit.
+    let big = vec![b'x'; 3 * 1024 * 1024];
+    let key = upload_one(&server, &ada.token, "big.txt", &big).await;
+    let (_, shown) = send(server.get(&format!("/api/v1/files/{key}"), &ada.token)).await;
+    assert_eq!(shown["data"]["size"], big.len());
+    // The body is streamed, never kept: the same Idempotency-Key makes a
+    // second file rather than replaying the first answer.
+    let mut keys = Vec::new();
+    for _ in 0..2 {
+        let (status, body) = send(
+            server
+                .request(reqwest::Method::POST, "/api/v1/files?name=a.txt")
+                .bearer_auth(&ada.token)
+                .header("Idempotency-Key", "same-key")
+                .body("a"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        keys.push(body["data"][0]["key"].clone());
+    }
+    assert_ne!(keys[0], keys[1]);
 }
