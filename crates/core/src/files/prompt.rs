@@ -35,10 +35,10 @@ pub enum Reading {
     Image,
     Text,
     Pdf,
-    /// Named only: the note says why.
-    None,
 }
 
+/// How to read the attachment, or the note that names it instead (a type
+/// the model cannot take, or a file too large).
 pub fn reading(attachment: &Attachment, vision: bool, max_bytes: u64) -> Result<Reading, String> {
     let file = &attachment.file;
     let what = format!(
@@ -94,7 +94,6 @@ pub fn prompt_file(attachment: &Attachment, reading: Reading, bytes: &[u8]) -> P
                 attachment.name
             )),
         },
-        Reading::None => PromptFile::Note(format!("[Attached file \"{}\".]", attachment.name)),
     }
 }
 

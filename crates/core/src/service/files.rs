@@ -7,7 +7,7 @@
 
 use super::{Principal, Scope, Spool};
 use crate::error::CoreError;
-use crate::files::prompt::{self, PromptFile, PromptFiles, Reading};
+use crate::files::prompt::{self, PromptFile, PromptFiles};
 use crate::files::{BlobError, Blobs, FileRef, clean_name, sniff};
 use crate::listing::{Cursor, CursorPage, keyset_page};
 use crate::model::{Attachment, Message, StoredFile};
@@ -291,7 +291,6 @@ impl Spool {
         for attachment in prompt::wanted(history, 4 * crate::files::ATTACHMENTS_MAX) {
             let seen = match prompt::reading(attachment, vision, settings.prompt_file_max_bytes) {
                 Err(note) => PromptFile::Note(note),
-                Ok(Reading::None) => prompt::prompt_file(attachment, Reading::None, &[]),
                 Ok(reading) => match self.read_whole(&attachment.file).await {
                     Ok(bytes) => {
                         let attachment = attachment.clone();
