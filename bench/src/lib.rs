@@ -13,4 +13,5 @@ pub mod scenarios;
 pub mod seed;
 pub mod streams;
 pub mod suite;
+pub mod upload;
 pub mod words;

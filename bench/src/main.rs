@@ -34,6 +34,17 @@ enum Command {
     Run(RunArgs),
     /// Big messages read by many clients at once: spool's peak and settled RSS
     Memory(MemoryArgs),
+    /// One big file upload: spool's idle and peak RSS while it streams in
+    Upload(UploadArgs),
+}
+
+#[derive(Parser)]
+struct UploadArgs {
+    #[arg(long)]
+    spool: PathBuf,
+    /// Size of the file
+    #[arg(long, default_value_t = 1024)]
+    mib: u64,
 }
 
 #[derive(Parser)]
@@ -141,6 +152,7 @@ fn main() -> anyhow::Result<()> {
             Command::Suite(args) => suite_command(args).await,
             Command::Run(args) => run_command(args).await,
             Command::Memory(args) => memory_command(args).await,
+            Command::Upload(args) => upload_command(args).await,
         }
     })
 }
@@ -295,6 +307,21 @@ async fn run_command(args: RunArgs) -> anyhow::Result<()> {
     if let Some(error) = outcome.first_error.filter(|_| errors > 0) {
         println!("first error: {error}");
     }
+    Ok(())
+}
+
+async fn upload_command(args: UploadArgs) -> anyhow::Result<()> {
+    let spool = std::fs::canonicalize(&args.spool)
+        .with_context(|| format!("--spool {}", args.spool.display()))?;
+    let figures = spool_bench::upload::run(spool, args.mib).await?;
+    println!(
+        "upload of {} MiB in {:.1} s: idle RSS {} MiB, peak {} MiB (+{} MiB)",
+        figures.mib,
+        figures.seconds,
+        figures.idle >> 20,
+        figures.peak >> 20,
+        figures.peak.saturating_sub(figures.idle) >> 20
+    );
     Ok(())
 }
 

@@ -384,6 +384,7 @@ async fn append(
         run: RunInfo::default(),
         tool_calls: Vec::new(),
         user_id,
+        attachments: Vec::new(),
         created_at: at,
         updated_at: at,
     };

@@ -51,6 +51,9 @@ breaks the schema, so negative cases are still sent as drawn.
   that no schema states. When a drawn `from` is not before `to` (or now,
   without `to`), or lies more than 400 days before it, `from` is dropped
   (it then defaults to 30 days before `to`).
+- files / attachments: a message's files must be uploads of the caller's
+  workspace (docs/files.md), which no schema can list. A drawn list of them
+  becomes empty.
 """
 
 from __future__ import annotations
@@ -193,6 +196,9 @@ def before_call(context, case, kwargs):
             when = None
         if when is not None and when.tzinfo is not None and when <= datetime.now(timezone.utc):
             body["expires_at"] = "2096" + expires[4:] if re.match(r"\d{4}-", expires) else expires
+    for field in ("files", "attachments"):
+        if isinstance(body.get(field), list):
+            body[field] = []
     metadata = body.get("metadata")
     if isinstance(metadata, dict):
         for key, value in metadata.items():

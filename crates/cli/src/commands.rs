@@ -43,13 +43,17 @@ pub async fn open(config: &Config) -> anyhow::Result<Spool> {
         ),
         run_max_steps: u32::try_from(config.run_max_steps).context("run_max_steps: too large")?,
         tool_outputs_timeout: Duration::from_secs(config.tool_outputs_timeout_seconds),
+        files: config.files.settings.clone(),
         ..SpoolConfig::default()
     };
+    let blobs = spool_store::blobs::ObjectBlobs::open(&config.files.storage)
+        .map_err(|err| anyhow!("files: {err}"))?;
     let runtime = runtime.with_tool_caller(std::sync::Arc::new(
         spool_providers::OutboundTools::new(config.allowed_tool_hosts.iter().cloned()),
     ));
     let webhooks = spool_providers::HttpWebhooks::new(config.allowed_webhook_hosts.iter().cloned());
     Ok(Spool::new(store, spool_config)
+        .with_blobs(std::sync::Arc::new(blobs))
         .with_runtime(runtime)
         .with_webhook_sender(std::sync::Arc::new(webhooks)))
 }

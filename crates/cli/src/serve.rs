@@ -52,6 +52,8 @@ pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
     tokio::spawn(spool.clone().serve_runs());
     // The webhook outbox: due deliveries, sent and retried.
     tokio::spawn(spool.clone().serve_webhooks());
+    // Files no message refers to, past their grace period.
+    tokio::spawn(spool.clone().serve_file_sweep());
 
     let backend = spool.store().backend();
     let http = HttpConfig {

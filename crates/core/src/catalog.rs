@@ -18,6 +18,8 @@ pub struct ModelEntry {
     pub context_window: u32,
     pub max_output_tokens: u32,
     pub description: Option<String>,
+    /// Takes images as input (`vision = true` in the catalog).
+    pub vision: bool,
 }
 
 impl ModelEntry {
@@ -33,6 +35,7 @@ impl ModelEntry {
             context_window,
             max_output_tokens,
             description: None,
+            vision: false,
         }
     }
 

@@ -86,6 +86,9 @@ pub enum CoreError {
     /// The request clashes with the current state (a duplicate, a busy thread).
     #[error("{0}")]
     Conflict(String),
+    /// Past a size limit or quota; the message names it (413).
+    #[error("{0}")]
+    TooLarge(String),
     #[error("Too many requests.")]
     RateLimited { retry_after_secs: u64 },
     #[error("internal error")]

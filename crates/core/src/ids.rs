@@ -72,6 +72,15 @@ uuid_id!(
 );
 
 uuid_id!(
+    /// An uploaded file; its text form is the file's `key` on every dialect.
+    FileId
+);
+uuid_id!(
+    /// One file attached to one message.
+    AttachmentId
+);
+
+uuid_id!(
     /// A workspace's webhook: a URL told when runs end.
     WebhookId
 );

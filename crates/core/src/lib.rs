@@ -4,6 +4,7 @@
 
 pub mod catalog;
 pub mod error;
+pub mod files;
 pub mod idempotency;
 pub mod ids;
 pub mod listing;
@@ -23,8 +24,8 @@ pub mod webhooks;
 
 pub use error::{CoreError, StoreError, ValidationErrors};
 pub use ids::{
-    AgentId, ApiKeyId, DeliveryId, FeedbackId, MemoryId, MessageId, PromptId, RunId, SessionId,
-    ThreadId, UserId, WebhookId, WorkspaceId,
+    AgentId, ApiKeyId, AttachmentId, DeliveryId, FeedbackId, FileId, MemoryId, MessageId, PromptId,
+    RunId, SessionId, ThreadId, UserId, WebhookId, WorkspaceId,
 };
 pub use service::{Principal, Spool, SpoolConfig};
 pub use store::Store;

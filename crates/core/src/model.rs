@@ -138,6 +138,7 @@ impl Session {
 
 mod agent;
 mod feedback;
+mod file;
 mod memory;
 mod prompt;
 mod run;
@@ -145,6 +146,7 @@ mod thread;
 
 pub use agent::{AGENT_METADATA_KEYS, Agent, AgentShare, ShareEntity, SharePermission, Visibility};
 pub use feedback::{Feedback, FeedbackType};
+pub use file::{Attachment, StoredFile, object_path};
 pub use memory::Memory;
 pub use prompt::{Prompt, fill_template, template_variables};
 pub use run::{FinishedRun, Run, RunAdmission, RunStatus};

@@ -34,6 +34,16 @@ pub struct ChatMessage {
     pub tool_calls: Vec<ToolCall>,
     /// A tool message: the call it answers.
     pub tool_call_id: Option<String>,
+    /// A user message's attached images (for models that take them).
+    pub images: Vec<ImagePart>,
+}
+
+/// An image given to a model with a message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImagePart {
+    /// `image/png`, `image/jpeg`, `image/gif` or `image/webp`.
+    pub mime_type: String,
+    pub data_base64: String,
 }
 
 impl ChatMessage {

@@ -5,13 +5,13 @@
 use crate::Timestamp;
 use crate::error::StoreError;
 use crate::ids::{
-    AgentId, ApiKeyId, DeliveryId, MessageId, PromptId, RunId, ThreadId, UserId, WebhookId,
+    AgentId, ApiKeyId, DeliveryId, FileId, MessageId, PromptId, RunId, ThreadId, UserId, WebhookId,
     WorkspaceId,
 };
 use crate::listing::{Listing, Paging};
 use crate::model::{
     Agent, AgentShare, ApiKey, Feedback, FinishedRun, Member, Message, NewUser, Prompt, Role, Run,
-    RunAdmission, RunStatus, Session, Thread, User, Workspace, WorkspacePatch,
+    RunAdmission, RunStatus, Session, StoredFile, Thread, User, Workspace, WorkspacePatch,
 };
 use crate::paging::{Page, PageRequest};
 use crate::query::{AgentQuery, IdempotencyBegin, MetricsPoint, MetricsQuery, ThreadQuery};
@@ -187,6 +187,35 @@ pub trait Store: Send + Sync + 'static {
     async fn update_message(&self, message: &Message) -> StoreResult<bool>;
     /// Removes the message, takes one from the thread's `message_count`.
     async fn delete_message(&self, workspace: WorkspaceId, id: MessageId) -> StoreResult<bool>;
+
+    // --- files -------------------------------------------------------------
+
+    async fn insert_file(&self, file: StoredFile) -> StoreResult<()>;
+    async fn file(&self, workspace: WorkspaceId, id: FileId) -> StoreResult<Option<StoredFile>>;
+    /// Those of `ids` that exist in the workspace, in any order.
+    async fn files(&self, workspace: WorkspaceId, ids: Vec<FileId>)
+    -> StoreResult<Vec<StoredFile>>;
+    /// Newest first, at most `limit` after `after`, only `uploader`'s when
+    /// given; and whether more follow.
+    async fn list_files(
+        &self,
+        workspace: WorkspaceId,
+        uploader: Option<UserId>,
+        after: Option<crate::listing::Cursor>,
+        limit: u32,
+    ) -> StoreResult<(Vec<StoredFile>, bool)>;
+    /// Removes the row; its message references go with it.
+    async fn delete_file(&self, workspace: WorkspaceId, id: FileId) -> StoreResult<bool>;
+    /// Bytes of the workspace's files.
+    async fn files_usage(&self, workspace: WorkspaceId) -> StoreResult<u64>;
+    /// Deletes up to `limit` rows of files no message refers to, created
+    /// before `before`, and answers them (their bytes are the caller's to
+    /// remove).
+    async fn take_unreferenced_files(
+        &self,
+        before: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<StoredFile>>;
     /// In thread order (`seq`), ascending unless `descending`; cursors key on `seq`.
     ///
     /// With `max_bytes`, the page stops before the row that would take its

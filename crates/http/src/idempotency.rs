@@ -76,7 +76,11 @@ fn lease_from(at: spool_core::Timestamp) -> Lease<'static> {
 pub async fn layer(State(state): State<AppState>, request: Request, next: Next) -> Response {
     // A key belongs to a credential: a request without one (sign-in) does
     // not keep it, whatever it looks like.
+    // An upload is not kept for replay: its body is streamed to storage,
+    // never held (a retried upload is a second file; unreferenced files
+    // are swept).
     if request.method() != Method::POST
+        || request.uri().path().ends_with("/files")
         || !request.headers().contains_key(HEADER)
         || presented_credential(request.headers()).is_none()
     {

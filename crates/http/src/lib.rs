@@ -20,6 +20,7 @@ pub mod sse;
 pub mod telemetry;
 pub mod thena;
 pub mod tool_schema;
+pub mod uploads;
 
 use spool_core::Spool;
 

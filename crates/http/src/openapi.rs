@@ -159,8 +159,9 @@ fn add_shared(path: &str, operation: &mut Operation, is_post: bool, known: &[&st
         .as_ref()
         .is_some_and(|requirements| !requirements.is_empty());
     // The key belongs to a credential: an operation without one (sign-in)
-    // does not keep it.
-    let keyed = is_post && authenticated;
+    // does not keep it; nor does an upload, whose body is never held
+    // (crate::idempotency).
+    let keyed = is_post && authenticated && !path.ends_with("/files");
     if keyed {
         let parameters = operation.parameters.get_or_insert_with(Vec::new);
         if !parameters.iter().any(|p| p.name == "Idempotency-Key") {

@@ -6,7 +6,7 @@ use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::request::Parts;
 use serde::{Deserialize, Deserializer};
 use spool_core::{
-    AgentId, ApiKeyId, MemoryId, MessageId, PromptId, RunId, ThreadId, UserId, WebhookId,
+    AgentId, ApiKeyId, FileId, MemoryId, MessageId, PromptId, RunId, ThreadId, UserId, WebhookId,
     WorkspaceId,
 };
 use std::marker::PhantomData;
@@ -73,7 +73,7 @@ macro_rules! uuid_path {
     )*};
 }
 
-uuid_path!(AgentId => "Agent", ThreadId => "Thread", MessageId => "Message", RunId => "Run");
+uuid_path!(AgentId => "Agent", ThreadId => "Thread", MessageId => "Message", RunId => "Run", FileId => "File");
 
 pub struct PathId<D, T>(pub T, pub PhantomData<D>);
 

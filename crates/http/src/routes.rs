@@ -97,6 +97,17 @@ pub fn router(state: AppState) -> Router {
                 .delete(athena::messages::delete),
         )
         .route(
+            "/files",
+            get(athena::files::list)
+                .post(athena::files::upload)
+                .layer(DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/files/{key}",
+            get(athena::files::show).delete(athena::files::delete),
+        )
+        .route("/files/{key}/content", get(athena::files::content))
+        .route(
             "/prompts",
             get(athena::prompts::list).post(athena::prompts::create),
         )

@@ -34,6 +34,9 @@ pub struct ModelConfig {
     pub max_output_tokens: Option<u32>,
     /// How it is shown in model lists; the name when absent.
     pub label: Option<String>,
+    /// Takes images: attached images reach it as image parts (else a note).
+    #[serde(default)]
+    pub vision: bool,
 }
 
 /// A model ready to run.
@@ -48,6 +51,7 @@ pub struct Model {
     pub label: String,
     /// Served by the offline `echo` provider: not a real model.
     pub development: bool,
+    pub vision: bool,
 }
 
 impl std::fmt::Debug for Model {
@@ -145,6 +149,7 @@ impl Catalog {
                     max_output_tokens: model.max_output_tokens,
                     label,
                     development,
+                    vision: model.vision,
                 },
             );
         }

@@ -116,6 +116,15 @@ fn message(m: &ChatMessage) -> serde_json::Value {
     if let Some(id) = &m.tool_call_id {
         return json!({"role": "tool", "tool_call_id": id, "content": m.content});
     }
+    if !m.images.is_empty() {
+        // Content parts: the text, then each image as a data URL.
+        let mut parts = vec![json!({"type": "text", "text": m.content})];
+        parts.extend(m.images.iter().map(|image| {
+            let url = format!("data:{};base64,{}", image.mime_type, image.data_base64);
+            json!({"type": "image_url", "image_url": {"url": url}})
+        }));
+        return json!({"role": m.role.as_str(), "content": parts});
+    }
     if m.tool_calls.is_empty() {
         return json!({"role": m.role.as_str(), "content": m.content});
     }

@@ -35,6 +35,7 @@ pub fn core_catalog(
         );
         entry.upstream_name = model.upstream_model.clone();
         entry.description = Some(model.label.clone());
+        entry.vision = model.vision;
         models.push(entry);
     }
     let known = |name: &str| models.iter().any(|m: &ModelEntry| m.name == name);

@@ -1,6 +1,7 @@
 //! spool's storage backends behind [`spool_core::Store`]: SQLite, embedded and
 //! the default, and PostgreSQL for several nodes. [`open`] picks one by URL.
 
+pub mod blobs;
 mod metered;
 pub mod migrations;
 pub mod postgres;

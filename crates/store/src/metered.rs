@@ -7,7 +7,7 @@ use serde_json::Value;
 use spool_core::listing::{Listing, Paging};
 use spool_core::model::{
     Agent, AgentShare, ApiKey, Feedback, FinishedRun, Member, Message, NewUser, Role, Run,
-    RunAdmission, RunStatus, Session, Thread, User, Workspace, WorkspacePatch,
+    RunAdmission, RunStatus, Session, StoredFile, Thread, User, Workspace, WorkspacePatch,
 };
 use spool_core::paging::{Page, PageRequest};
 use spool_core::query::{AgentQuery, IdempotencyBegin, MetricsPoint, MetricsQuery, ThreadQuery};
@@ -18,8 +18,8 @@ use spool_core::store::{
 use spool_core::telemetry::{StoreLabels, metrics, seconds};
 use spool_core::webhooks::{DeliveryAttempt, DueDelivery, Webhook, WebhookDelivery};
 use spool_core::{
-    AgentId, ApiKeyId, DeliveryId, MessageId, RunId, Store, ThreadId, Timestamp, UserId, WebhookId,
-    WorkspaceId,
+    AgentId, ApiKeyId, DeliveryId, FileId, MessageId, RunId, Store, ThreadId, Timestamp, UserId,
+    WebhookId, WorkspaceId,
 };
 use std::time::Instant;
 
@@ -337,6 +337,59 @@ impl<S: Store> Store for Metered<S> {
     async fn delete_message(&self, workspace: WorkspaceId, id: MessageId) -> StoreResult<bool> {
         self.timed("delete_message", self.inner.delete_message(workspace, id))
             .await
+    }
+
+    async fn insert_file(&self, file: StoredFile) -> StoreResult<()> {
+        self.timed("insert_file", self.inner.insert_file(file))
+            .await
+    }
+
+    async fn file(&self, workspace: WorkspaceId, id: FileId) -> StoreResult<Option<StoredFile>> {
+        self.timed("file", self.inner.file(workspace, id)).await
+    }
+
+    async fn files(
+        &self,
+        workspace: WorkspaceId,
+        ids: Vec<FileId>,
+    ) -> StoreResult<Vec<StoredFile>> {
+        self.timed("files", self.inner.files(workspace, ids)).await
+    }
+
+    async fn list_files(
+        &self,
+        workspace: WorkspaceId,
+        uploader: Option<UserId>,
+        after: Option<spool_core::listing::Cursor>,
+        limit: u32,
+    ) -> StoreResult<(Vec<StoredFile>, bool)> {
+        self.timed(
+            "list_files",
+            self.inner.list_files(workspace, uploader, after, limit),
+        )
+        .await
+    }
+
+    async fn delete_file(&self, workspace: WorkspaceId, id: FileId) -> StoreResult<bool> {
+        self.timed("delete_file", self.inner.delete_file(workspace, id))
+            .await
+    }
+
+    async fn files_usage(&self, workspace: WorkspaceId) -> StoreResult<u64> {
+        self.timed("files_usage", self.inner.files_usage(workspace))
+            .await
+    }
+
+    async fn take_unreferenced_files(
+        &self,
+        before: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<StoredFile>> {
+        self.timed(
+            "take_unreferenced_files",
+            self.inner.take_unreferenced_files(before, limit),
+        )
+        .await
     }
 
     async fn list_messages(

@@ -74,6 +74,11 @@ pub const SQLITE: &[Migration] = &[
         sql: include_str!("../migrations/sqlite/0013_run_metadata.sql"),
     },
     Migration {
+        version: 15,
+        name: "files",
+        sql: include_str!("../migrations/sqlite/0015_files.sql"),
+    },
+    Migration {
         version: 16,
         name: "prompts",
         sql: include_str!("../migrations/sqlite/0016_prompts.sql"),
@@ -155,6 +160,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 13,
         name: "run_metadata",
         sql: include_str!("../migrations/postgres/0013_run_metadata.sql"),
+    },
+    Migration {
+        version: 15,
+        name: "files",
+        sql: include_str!("../migrations/postgres/0015_files.sql"),
     },
     Migration {
         version: 16,

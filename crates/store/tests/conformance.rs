@@ -7,12 +7,16 @@
 mod accounts;
 #[path = "conformance/agents.rs"]
 mod agents;
+#[path = "conformance/blobs.rs"]
+mod blobs;
 #[path = "conformance/builders.rs"]
 mod builders;
 #[path = "conformance/credentials.rs"]
 mod credentials;
 #[path = "conformance/feedback.rs"]
 mod feedback;
+#[path = "conformance/files.rs"]
+mod files;
 #[path = "conformance/fixtures.rs"]
 mod fixtures;
 #[path = "conformance/idempotency.rs"]
@@ -117,6 +121,7 @@ stories! {
     credentials::story_sessions => sessions,
     credentials::story_api_keys => api_keys,
     credentials::story_api_key_touch_never_moves_back => api_key_touch_never_moves_back,
+    files::story_files => files,
     messages::story_append_messages => append_messages,
     messages::story_concurrent_appends => concurrent_appends,
     messages::story_message_paging => message_paging,

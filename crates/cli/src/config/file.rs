@@ -48,6 +48,8 @@ pub struct FileConfig {
     /// `[[models]]`: the catalog clients may ask for.
     #[serde(default)]
     pub models: Vec<spool_providers::ModelConfig>,
+    /// `[files]`: storage and limits of uploads.
+    pub files: Option<super::files::FilesFile>,
 }
 
 /// Reads the file named by `--config`/`SPOOL_CONFIG`, else `./spool.toml`

@@ -4,6 +4,7 @@
 
 mod database_url;
 mod file;
+pub mod files;
 mod render;
 
 pub use database_url::DatabaseUrl;
@@ -100,6 +101,8 @@ pub struct Config {
     pub default_model: Option<String>,
     pub naming_model: Option<String>,
     pub memory_model: Option<String>,
+    /// `[files]`: where uploads go, their limits.
+    pub files: files::FilesConfig,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -443,7 +446,14 @@ pub fn load(args: SettingArgs, matches: &ArgMatches) -> Result<Config, ConfigErr
         origin: file_origin(),
     })?;
 
+    let files = files::load(file.files, &data_dir_path).map_err(|(key, message)| ConfigError {
+        key,
+        message,
+        origin: file_origin(),
+    })?;
+
     Ok(Config {
+        files,
         default_model,
         naming_model,
         memory_model,

@@ -5,6 +5,12 @@ use super::Config;
 use std::fmt::Write;
 
 pub fn to_toml(config: &Config) -> String {
+    let mut out = top_level(config);
+    out.push_str(&super::files::render(&config.files, quoted));
+    out
+}
+
+fn top_level(config: &Config) -> String {
     let file = config.file.as_ref().map_or_else(
         || "no config file".to_owned(),
         |file| file.display().to_string(),

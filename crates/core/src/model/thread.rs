@@ -121,6 +121,8 @@ pub struct Message {
     pub tool_calls: Vec<Value>,
     /// Who wrote it, when a user did.
     pub user_id: Option<UserId>,
+    /// Files attached when it was written, in the order given.
+    pub attachments: Vec<super::Attachment>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }

@@ -179,6 +179,7 @@ impl MessageData {
             },
             tool_calls: self.tool_calls,
             user_id: self.user_id,
+            attachments: Vec::new(),
             created_at: self.created_at,
             updated_at: self.updated_at,
         })
@@ -315,6 +316,7 @@ mod tests {
             },
             tool_calls: vec![json!({ "tool_name": "x" })],
             user_id: None,
+            attachments: Vec::new(),
             created_at: at,
             updated_at: at,
         }

@@ -157,6 +157,7 @@ async fn execute(spool: &Spool, mut run: Run, live: &LiveRef) -> Option<Run> {
         },
         tool_calls: reply.tool_calls.clone(),
         user_id: None,
+        attachments: Vec::new(),
         created_at: at,
         updated_at: at,
     });
@@ -263,6 +264,7 @@ fn placeholder(run: &Run, id: MessageId, at: crate::Timestamp) -> Message {
         },
         tool_calls: Vec::new(),
         user_id: None,
+        attachments: Vec::new(),
         created_at: at,
         updated_at: at,
     }
@@ -345,9 +347,10 @@ async fn prepare(
             });
         }
     }
+    let files = spool.prompt_files(&history, model.vision).await;
     let tokenizer = spool.runtime().tokenizer.clone();
     let (messages, prompt_tokens) = tokio::task::spawn_blocking(move || {
-        prompt::assemble(system, history, budget, tokenizer.as_ref())
+        prompt::assemble(system, history, &files, budget, tokenizer.as_ref())
     })
     .await
     .map_err(|_| "The prompt could not be assembled.".to_owned())?;
@@ -532,6 +535,7 @@ async fn steps(
             content: reply.content.clone(),
             tool_calls: calls,
             tool_call_id: None,
+            images: Vec::new(),
         });
         for record in &records {
             request.messages.push(ChatMessage {
@@ -539,6 +543,7 @@ async fn steps(
                 content: tool_calls::result_text(record),
                 tool_call_id: record["id"].as_str().map(str::to_owned),
                 tool_calls: Vec::new(),
+                images: Vec::new(),
             });
         }
     }
@@ -577,6 +582,7 @@ fn step_message(run: &Run, reply: &Reply, records: Vec<Value>) -> Message {
         },
         tool_calls: records,
         user_id: None,
+        attachments: Vec::new(),
         created_at: at,
         updated_at: at,
     }
@@ -601,6 +607,7 @@ fn tool_message(run: &Run, record: &Value) -> Message {
         },
         tool_calls: vec![record.clone()],
         user_id: None,
+        attachments: Vec::new(),
         created_at: at,
         updated_at: at,
     }

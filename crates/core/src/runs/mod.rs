@@ -108,7 +108,8 @@ pub enum Multitask {
 pub struct RunInput {
     /// A user message appended first, atomically with the run.
     pub content: Option<String>,
-    pub files: Vec<Value>,
+    /// Files attached to that message, by key.
+    pub files: Vec<crate::files::FileRef>,
     pub message_metadata: Option<Map<String, Value>>,
     pub model: Option<String>,
     pub temperature: Option<f64>,
@@ -304,10 +305,13 @@ impl Spool {
         let instructions = instructions_field("instructions", input.instructions);
         let additional_instructions =
             instructions_field("additional_instructions", input.additional_instructions);
-        if !input.files.is_empty() {
+        let attachments = self
+            .attachments(principal, scope, input.files, "files", &mut errors)
+            .await?;
+        if !attachments.is_empty() && input.content.is_none() {
             errors.add(
-                "files",
-                "File attachments are not supported yet; send the message without files.",
+                "content",
+                "Files are attached to a message: give its content too.",
             );
         }
         // Checked with or without content, so that the same metadata is
@@ -346,6 +350,7 @@ impl Spool {
                     run: Default::default(),
                     tool_calls: Vec::new(),
                     user_id: anon_user_id.is_none().then(|| principal.user_id()),
+                    attachments,
                     created_at: at,
                     updated_at: at,
                 })

@@ -4,6 +4,7 @@
 //! fits the model's context window. The system message and the newest
 //! message are never cut.
 
+use crate::files::prompt::{IMAGE_TOKENS, PromptFiles, message_with_files};
 use crate::model::{Agent, Message, MessageRole, Run, Thread};
 use crate::provider::{ChatMessage, ChatRole, Tokenizer, ToolCall};
 
@@ -114,7 +115,8 @@ pub fn message_tool_calls(message: &Message) -> Vec<(ToolCall, String)> {
 }
 
 /// Assembles the prompt from the system text and the thread's messages,
-/// newest first as given, keeping as many as fit in `budget` tokens.
+/// newest first as given, keeping as many as fit in `budget` tokens; each
+/// message's attached `files` go with it (see [`crate::files::prompt`]).
 /// Returns the chat messages in order and their token count.
 /// Keeps, of a newest-first history, the run's own messages and at most
 /// `limit` others: the latest user and assistant messages (and what lies
@@ -137,6 +139,7 @@ pub fn keep_latest(newest_first: &mut Vec<Message>, run: crate::RunId, limit: u3
 pub fn assemble(
     system: Option<String>,
     newest_first: impl IntoIterator<Item = Message>,
+    files: &PromptFiles,
     budget: usize,
     tokenizer: &dyn Tokenizer,
 ) -> (Vec<ChatMessage>, usize) {
@@ -157,7 +160,11 @@ pub fn assemble(
         } else {
             tokenizer.count(&serde_json::Value::from(message.tool_calls.clone()).to_string())
         };
-        let cost = tokenizer.count(&message.content) + calls_cost + PER_MESSAGE_OVERHEAD;
+        let (content, images) = message_with_files(&message, files, tokenizer);
+        let cost = tokenizer.count(&content)
+            + calls_cost
+            + images.len() * IMAGE_TOKENS
+            + PER_MESSAGE_OVERHEAD;
         if !kept.is_empty() && used + cost > budget {
             break;
         }
@@ -174,9 +181,10 @@ pub fn assemble(
         }
         kept.push(ChatMessage {
             role: chat_role(message.role),
-            content: message.content,
+            content,
             tool_calls: calls.into_iter().map(|(call, _)| call).collect(),
             tool_call_id: None,
+            images,
         });
     }
     kept.reverse();
@@ -213,6 +221,7 @@ mod tests {
             run: Default::default(),
             tool_calls: vec![],
             user_id: None,
+            attachments: vec![],
             created_at: at,
             updated_at: at,
         }
@@ -243,7 +252,13 @@ mod tests {
             .map(|i| message(i, &"w ".repeat(10)))
             .collect();
         // system: 2 words + 4; each message 10 + 4 = 14; budget 50 → system 6 + 3 messages 42 = 48.
-        let (prompt, used) = assemble(Some("be nice".into()), history, 50, &Words);
+        let (prompt, used) = assemble(
+            Some("be nice".into()),
+            history,
+            &Default::default(),
+            50,
+            &Words,
+        );
         assert_eq!(used, 48);
         assert_eq!(prompt.len(), 4);
         assert_eq!(prompt[0].role, ChatRole::System);
@@ -257,7 +272,13 @@ mod tests {
     #[test]
     fn never_cuts_the_system_prompt_or_the_newest_message() {
         let history = vec![message(3, &"w ".repeat(100)), message(2, "older")];
-        let (prompt, _) = assemble(Some("system".into()), history, 10, &Words);
+        let (prompt, _) = assemble(
+            Some("system".into()),
+            history,
+            &Default::default(),
+            10,
+            &Words,
+        );
         assert_eq!(prompt.len(), 2);
         assert_eq!(prompt[1].content.split_whitespace().count(), 100);
     }

@@ -16,8 +16,8 @@ pub struct NewMessageInput {
     /// `user` (default), `assistant`, `system` or `tool`.
     pub role: Option<String>,
     pub metadata: Option<Map<String, Value>>,
-    /// Attachments by object-store key; accepted once file uploads exist.
-    pub files: Vec<Value>,
+    /// Files to attach, by key.
+    pub files: Vec<crate::files::FileRef>,
 }
 
 #[derive(Debug, Default)]
@@ -177,21 +177,27 @@ impl Spool {
             input.metadata.unwrap_or_default(),
             &mut errors,
         );
-        if !input.files.is_empty() {
-            errors.add(
-                "files",
-                "File attachments are not supported yet; send the message without files.",
-            );
-        }
+        let attachments = self
+            .attachments(principal, scope, input.files, "files", &mut errors)
+            .await?;
         errors.into_result()?;
         let user =
             (role == MessageRole::User && anon_user_id.is_none()).then(|| principal.user_id());
-        self.append(&thread, role, content, metadata, RunInfo::default(), user)
-            .await
+        self.append(
+            &thread,
+            role,
+            content,
+            metadata,
+            RunInfo::default(),
+            user,
+            attachments,
+        )
+        .await
     }
 
     /// Appends a message to a thread the caller has already been checked for.
-    pub(crate) async fn append(
+    #[expect(clippy::too_many_arguments, reason = "a message's parts, named once")]
+    async fn append(
         &self,
         thread: &Thread,
         role: MessageRole,
@@ -199,6 +205,7 @@ impl Spool {
         metadata: Metadata,
         run: RunInfo,
         user_id: Option<crate::UserId>,
+        attachments: Vec<crate::model::Attachment>,
     ) -> Result<Message, CoreError> {
         let at = now();
         let message = Message {
@@ -213,6 +220,7 @@ impl Spool {
             run,
             tool_calls: Vec::new(),
             user_id,
+            attachments,
             created_at: at,
             updated_at: at,
         };
@@ -421,6 +429,7 @@ mod tests {
                 run: RunInfo::default(),
                 tool_calls: Vec::new(),
                 user_id: None,
+                attachments: Vec::new(),
                 created_at: now(),
                 updated_at: now(),
             })

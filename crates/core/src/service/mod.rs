@@ -7,6 +7,7 @@ mod agents;
 mod conversations;
 mod credentials;
 mod feedback;
+mod files;
 mod keys;
 mod limiter;
 mod members;
@@ -24,6 +25,7 @@ pub use accounts::{NewUserInput, SignIn};
 pub use agent_generation::{GenerateAgentInput, GeneratedAgent};
 pub use agents::{AgentInput, AgentWindow, INSTRUCTION_MAX_CHARS, ShareInput};
 pub use feedback::{FeedbackInput, FeedbackView};
+pub use files::{FileContent, file_cursor};
 pub use keys::{CreatedApiKey, NewApiKeyInput};
 pub use limiter::RateLimit;
 pub use members::NewMemberInput;
@@ -85,6 +87,8 @@ pub struct SpoolConfig {
     pub tool_outputs_timeout: std::time::Duration,
     /// When webhook deliveries are looked for and retried.
     pub webhooks: crate::webhooks::DeliveryPlan,
+    /// Upload limits, the unreferenced-file sweep, files in prompts.
+    pub files: crate::files::FileSettings,
 }
 
 impl Default for SpoolConfig {
@@ -107,6 +111,7 @@ impl Default for SpoolConfig {
             run_max_steps: 8,
             tool_outputs_timeout: std::time::Duration::from_secs(600),
             webhooks: Default::default(),
+            files: Default::default(),
         }
     }
 }
@@ -121,6 +126,8 @@ pub struct Spool {
     runtime: Arc<crate::runs::Runtime>,
     credentials: Arc<credentials::CredentialCache>,
     webhook_sender: Option<Arc<dyn crate::webhooks::WebhookSender>>,
+    /// Where files' bytes go; without one, uploads fail.
+    blobs: Option<Arc<dyn crate::files::Blobs>>,
 }
 
 impl Spool {
@@ -140,7 +147,14 @@ impl Spool {
             credentials,
             runtime: Arc::default(),
             webhook_sender: None,
+            blobs: None,
         }
+    }
+
+    /// Keeps uploaded files' bytes in `blobs`.
+    pub fn with_blobs(mut self, blobs: Arc<dyn crate::files::Blobs>) -> Self {
+        self.blobs = Some(blobs);
+        self
     }
 
     /// Lets webhooks be saved (their URLs checked) and delivered through `sender`.

@@ -199,6 +199,7 @@ impl Spool {
         scope.require_role(Role::Owner, "delete the workspace")?;
         if self.store.delete_workspace(scope.id()).await? {
             self.credentials.forget_workspace(scope.id(), None);
+            self.remove_workspace_files(scope.id()).await;
             tracing::info!(workspace.id = %scope.id(), "workspace deleted");
             Ok(())
         } else {

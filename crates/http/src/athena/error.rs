@@ -51,6 +51,9 @@ impl IntoResponse for AthenaError {
                     CoreError::Conflict(message) => {
                         (StatusCode::CONFLICT, json!({ "message": message }))
                     }
+                    CoreError::TooLarge(message) => {
+                        (StatusCode::PAYLOAD_TOO_LARGE, json!({ "message": message }))
+                    }
                     CoreError::RateLimited { retry_after_secs } => {
                         let mut response = (
                             StatusCode::TOO_MANY_REQUESTS,

@@ -32,10 +32,11 @@ pub struct CreateMessage {
     /// `user` (default), `assistant`, `system` or `tool`.
     #[schema(value_type = Option<super::openapi::MessageRole>)]
     pub role: Option<String>,
-    /// `[{key, name}]` of uploaded files: not supported yet, so empty.
+    /// `[{key, name}]` of uploaded files (`POST /api/v1/files`); an unknown
+    /// or out-of-reach key answers 422 and nothing is written.
     #[serde(default)]
-    #[schema(schema_with = super::openapi::no_files)]
-    pub files: Vec<Value>,
+    #[schema(max_items = 20)]
+    pub files: Vec<super::files::FileRefBody>,
     #[schema(schema_with = super::openapi::message_metadata_input)]
     pub metadata: Option<Map<String, Value>>,
     #[schema(format = Uuid)]
@@ -151,7 +152,7 @@ pub async fn create(
         content: body.content,
         role: body.role,
         metadata: body.metadata,
-        files: body.files,
+        files: super::files::refs(body.files),
     };
     let message = state
         .spool

@@ -3,6 +3,7 @@
 pub mod agents;
 pub mod auth;
 pub mod error;
+pub mod files;
 pub mod keys;
 pub mod memories;
 pub mod messages;

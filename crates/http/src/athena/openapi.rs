@@ -3,6 +3,7 @@
 //! and the error answers its extractors give (see [`Extractors`]).
 //! `crate::openapi` merges it with the other dialects'.
 
+use super::files::FileBody;
 use super::resources::{AgentBody, MessageBody, ModelBody, ThreadBody};
 use super::runs::RunBody;
 use super::webhooks::{DeliveryBody, WebhookBody};
@@ -78,6 +79,11 @@ use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
         messages::show,
         messages::update,
         messages::delete,
+        super::files::upload,
+        super::files::list,
+        super::files::show,
+        super::files::content,
+        super::files::delete,
         runs::show,
         runs::cancel,
         super::tool_outputs::submit,
@@ -118,6 +124,7 @@ use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
         (name = "athena: models", description = "athena: the large language models of the catalog."),
         (name = "athena: threads", description = "athena: threads, running them and naming them."),
         (name = "athena: messages", description = "athena: a thread's messages."),
+        (name = "athena: files", description = "athena: uploaded files, attached to messages by key (docs/files.md); thena clients use these too."),
         (name = "athena: runs", description = "athena: runs, their events and cancelling them."),
         (name = "athena: metrics", description = "athena: counts per day, week or month."),
     ),
@@ -263,6 +270,58 @@ envelope!(one AthenaModelResponse of ModelBody);
 envelope!(one AthenaThreadResponse of ThreadBody);
 envelope!(one AthenaMessageResponse of MessageBody);
 envelope!(one AthenaRunResponse of RunBody);
+envelope!(one AthenaFileResponse of FileBody);
+envelope!(page AthenaFileList of FileBody, CursorLinks, CursorMeta);
+
+/// `{"data": [...]}`: the files of one upload, in the order sent.
+pub struct AthenaFileListResponse;
+
+impl PartialSchema for AthenaFileListResponse {
+    fn schema() -> RefOr<Schema> {
+        object(&[("data", array_of(reference(&<FileBody as ToSchema>::name())))])
+            .build()
+            .into()
+    }
+}
+
+impl ToSchema for AthenaFileListResponse {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.push((
+            FileBody::name().into(),
+            <FileBody as PartialSchema>::schema(),
+        ));
+        FileBody::schemas(schemas);
+    }
+}
+
+/// A `multipart/form-data` upload: one or more parts, each a file (named
+/// by its filename, else by its field name).
+#[derive(ToSchema)]
+#[schema(as = AthenaUploadForm)]
+#[expect(dead_code, reason = "documents the multipart body")]
+pub struct UploadForm {
+    #[schema(value_type = String, format = Binary, required = true)]
+    file: Vec<u8>,
+}
+
+/// A raw upload: the body is the file.
+#[derive(ToSchema)]
+#[schema(as = AthenaRawUpload, value_type = String, format = Binary)]
+#[expect(dead_code, reason = "documents the raw body")]
+pub struct RawUpload(Vec<u8>);
+
+/// The paging of `GET /api/v1/files` (cursor mode only).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[expect(dead_code, reason = "documents parameters read as name/value pairs")]
+pub struct FileListParams {
+    /// `meta.next_cursor` of the page before; none for the first page.
+    #[param(pattern = "^([0-9a-fA-F]{2})*$")]
+    cursor: Option<String>,
+    /// 1–100, default 15.
+    #[param(minimum = 1, maximum = 100)]
+    per_page: Option<u32>,
+}
 envelope!(page AthenaWorkspacePage of WorkspaceBody, PageLinks, PageMeta);
 envelope!(page AthenaMemberPage of MemberBody, PageLinks, PageMeta);
 envelope!(page AthenaApiKeyPage of ApiKeyBody, PageLinks, PageMeta);
@@ -588,27 +647,6 @@ impl ToSchema for DateOrTime {
     fn name() -> std::borrow::Cow<'static, str> {
         "AthenaDateOrTime".into()
     }
-}
-
-/// `files` of a message: `[{key, name}]` of uploads, which spool does not
-/// take yet (422 unless empty).
-pub fn no_files() -> Schema {
-    let text = || {
-        ObjectBuilder::new()
-            .schema_type(Type::String)
-            .build()
-            .into()
-    };
-    let file = object(&[("key", text()), ("name", text())]).build();
-    Schema::Array(
-        ArrayBuilder::new()
-            .items(file)
-            .max_items(Some(0))
-            .description(Some(
-                "Uploaded files `[{key, name}]`: not supported yet, so empty.",
-            ))
-            .build(),
-    )
 }
 
 /// A share's `entity_id`: a workspace uuid, or a user id (number or text).

@@ -164,7 +164,8 @@ pub struct ThreadBody {
     pub creator: Option<UserBody>,
     #[schema(required = true)]
     pub agent: Option<AgentBody>,
-    /// Files attached to the thread's messages (none until uploads exist).
+    /// Files attached to the thread itself: none (files attach to its
+    /// messages, each of which lists its own).
     #[schema(value_type = Vec<Object>)]
     pub attachments: Vec<Value>,
     /// What or whom the conversation is about.
@@ -250,9 +251,8 @@ pub struct MessageBody {
     #[schema(schema_with = super::openapi::message_metadata)]
     pub metadata: Map<String, Value>,
     pub thread: MessageThread,
-    /// Uploaded files (none until uploads exist).
-    #[schema(value_type = Vec<Object>)]
-    pub attachments: Vec<Value>,
+    /// The files attached to it (`type: "media"`).
+    pub attachments: Vec<super::files::AttachmentBody>,
     /// The tool calls this assistant message made, or (a `tool` message)
     /// the call it answers.
     #[schema(value_type = Vec<super::ToolCallSchema>)]
@@ -384,7 +384,7 @@ impl MessageBody {
             created_at: time(message.created_at),
             updated_at: time(message.updated_at),
             thread,
-            attachments: Vec::new(),
+            attachments: super::files::attachments(&message.attachments),
             tool_calls: message.tool_calls,
         }
     }

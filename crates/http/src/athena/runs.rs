@@ -29,10 +29,11 @@ pub struct RunRequest {
     /// blank, at most `content_max_bytes` in UTF-8.
     #[schema(min_length = 1)]
     pub content: Option<String>,
-    /// Not supported yet: empty.
+    /// Files attached to that user message (`content` needed), by the keys
+    /// uploads answered; an unknown or out-of-reach key answers 422.
     #[serde(default)]
-    #[schema(schema_with = super::openapi::no_files)]
-    pub files: Vec<Value>,
+    #[schema(max_items = 20)]
+    pub files: Vec<super::files::FileRefBody>,
     /// Metadata of that user message.
     #[schema(schema_with = super::openapi::message_metadata_input)]
     pub metadata: Option<Map<String, Value>>,
@@ -67,7 +68,7 @@ impl RunRequest {
     fn input(self) -> RunInput {
         RunInput {
             content: self.content,
-            files: self.files,
+            files: super::files::refs(self.files),
             message_metadata: self.metadata,
             model: self.model,
             temperature: self.temperature,

@@ -130,6 +130,12 @@ fn describe(err: ApiError) -> Body {
                 CoreError::Conflict(message) => {
                     body(S::CONFLICT, "conflict_error", "conflict", message)
                 }
+                CoreError::TooLarge(message) => body(
+                    S::PAYLOAD_TOO_LARGE,
+                    "invalid_request_error",
+                    "payload_too_large",
+                    message,
+                ),
                 CoreError::RateLimited { .. } => body(
                     S::TOO_MANY_REQUESTS,
                     "rate_limit_error",

@@ -9,3 +9,4 @@ pub const USER: &str = "usr_";
 pub const ASSISTANT: &str = "asst_";
 pub const MESSAGE: &str = "msg_";
 pub const RUN: &str = "run_";
+pub const FILE: &str = "file_";

@@ -37,6 +37,11 @@ pub struct CreateMessage {
         pattern = "^(org_[0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32})$"
     )]
     pub organization_id: Option<String>,
+    /// Files to attach, by the ids uploads answered (`POST /v1/files`); an
+    /// unknown or out-of-reach one answers 422.
+    #[serde(default)]
+    #[schema(max_items = 20)]
+    pub attachments: Vec<super::wire::AttachmentRef>,
 }
 
 async fn mark(
@@ -112,11 +117,12 @@ pub async fn create(
         content: Some(body.content),
         role: body.role,
         metadata: body.metadata,
-        files: Vec::new(),
+        files: super::wire::refs(body.attachments),
     };
     let message = state
         .spool
         .create_message(&principal, &scope, thread, input, None)
-        .await?;
+        .await
+        .map_err(|err| err.renamed(&[("files", "attachments")]))?;
     Ok(axum::Json(MessageObject::new(message)))
 }

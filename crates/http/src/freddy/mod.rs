@@ -2,6 +2,7 @@
 //! and errors, prefixed ids (`thrd_`, `org_`, `usr_`, `asst_`, `msg_`).
 
 pub mod error;
+pub mod files;
 pub mod ids;
 pub mod messages;
 pub mod openapi;
@@ -64,6 +65,17 @@ pub fn routes() -> Router<AppState> {
             "/v1/threads/{thread_id}/generate-name",
             post(runs::generate_name),
         )
+        .route(
+            "/v1/files",
+            get(files::list)
+                .post(files::upload)
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/v1/files/{file_id}",
+            get(files::show).delete(files::delete),
+        )
+        .route("/v1/files/{file_id}/content", get(files::content))
 }
 
 /// `{thread_id}` of the path: `thrd_…` or a raw UUID.

@@ -25,6 +25,11 @@ use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
         threads::unpin,
         messages::list,
         messages::create,
+        super::files::upload,
+        super::files::list,
+        super::files::show,
+        super::files::content,
+        super::files::delete,
         runs::create,
         run_events::show,
         run_events::cancel,
@@ -215,6 +220,30 @@ pub struct ThreadIdParam {
     thread_id: String,
 }
 
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+#[expect(dead_code, reason = "only described in the OpenAPI document")]
+pub struct FileIdParam {
+    /// `file_…` or a UUID; one out of reach (or malformed) answers 404.
+    #[param(
+        pattern = "^(file_[0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32})$"
+    )]
+    file_id: String,
+}
+
+/// `GET /v1/files`: read from the query pairs.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[expect(dead_code, reason = "only described in the OpenAPI document")]
+pub struct FileListParams {
+    /// 1–100, default 20.
+    #[param(minimum = 1, maximum = 100)]
+    limit: Option<u32>,
+    /// `next_cursor` of the page before.
+    #[param(pattern = "^([0-9a-fA-F]{2})*$")]
+    after: Option<String>,
+}
+
 /// `GET /v1/threads`: read from the query pairs.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -298,8 +327,10 @@ struct CommonResponses;
 
 impl Modify for CommonResponses {
     fn modify(&self, doc: &mut Document) {
-        for (_, op, post) in crate::openapi::operations_mut(doc) {
-            complete(op, post);
+        for (path, op, post) in crate::openapi::operations_mut(doc) {
+            // An upload is never held, so not keyed (docs/files.md).
+            let keyed = post && path != "/v1/files";
+            complete(op, keyed);
         }
     }
 }
@@ -425,7 +456,10 @@ mod tests {
         let doc = document();
         let mut ids = HashSet::new();
         for (path, item) in doc["paths"].as_object().unwrap() {
-            assert!(path.starts_with("/v1/threads"), "{path}");
+            assert!(
+                path.starts_with("/v1/threads") || path.starts_with("/v1/files"),
+                "{path}"
+            );
             for (method, op) in item.as_object().unwrap() {
                 let id = op["operationId"].as_str().unwrap();
                 assert!(
@@ -443,7 +477,9 @@ mod tests {
                 let keyed = params
                     .iter()
                     .any(|p| p["name"] == "Idempotency-Key" && p["in"] == "header");
-                assert_eq!(keyed, method == "post", "{method} {path}");
+                // Uploads are not kept for replay (their bodies are streamed).
+                let upload = path == "/v1/files";
+                assert_eq!(keyed, method == "post" && !upload, "{method} {path}");
                 for param in params {
                     let name = param["name"].as_str().unwrap();
                     let in_path = path.contains(&format!("{{{name}}}"));
@@ -452,7 +488,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(ids.len(), 15);
+        assert_eq!(ids.len(), 20);
     }
 
     #[test]

@@ -43,6 +43,10 @@ pub struct CreateRun {
     pub stream: Option<bool>,
     #[schema(value_type = Option<Multitask>)]
     pub multitask: Option<String>,
+    /// Files attached to the `content` message, by id (`file_…`).
+    #[serde(default)]
+    #[schema(max_items = 20)]
+    pub attachments: Vec<super::wire::AttachmentRef>,
     /// Tool definitions for this run, added to the assistant's; one named
     /// like an assistant's tool replaces it. At most 64 in all.
     #[schema(value_type = Option<Vec<super::ToolSchema>>, max_items = 64)]
@@ -305,12 +309,14 @@ pub async fn create(
         multitask: body.multitask,
         tools: body.tools,
         tool_choice: body.tool_choice,
+        files: super::wire::refs(body.attachments),
         ..Default::default()
     };
     let started = state
         .spool
         .start_run(&principal, &scope, thread, input, None)
-        .await?;
+        .await
+        .map_err(|err| err.renamed(&[("files", "attachments")]))?;
     if stream {
         return Ok(crate::sse::stream(started.events, data));
     }

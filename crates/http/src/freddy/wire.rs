@@ -136,9 +136,8 @@ pub struct MessageObject {
     /// A `tool` message's call; null for other roles.
     #[schema(required = true)]
     pub tool_call_id: Option<String>,
-    /// None until file uploads exist.
-    #[schema(value_type = Vec<Object>)]
-    pub attachments: Vec<Value>,
+    /// The files attached to it.
+    pub attachments: Vec<AttachmentObject>,
     /// The run that wrote it (assistant replies).
     #[schema(pattern = "^run_[0-9a-f]{32}$", required = true)]
     pub run_id: Option<String>,
@@ -146,6 +145,72 @@ pub struct MessageObject {
     pub created_at: String,
     #[schema(format = DateTime, example = "2025-11-17T10:00:00Z")]
     pub updated_at: String,
+}
+
+/// A file attached to a message (uploaded through `POST /v1/files`).
+#[derive(Serialize, ToSchema)]
+#[schema(as = FreddyAttachment)]
+pub struct AttachmentObject {
+    #[schema(format = Uuid)]
+    pub id: String,
+    /// Always `thread.message.attachment`.
+    #[schema(example = "thread.message.attachment")]
+    pub object: &'static str,
+    #[schema(pattern = "^file_[0-9a-f]{32}$")]
+    pub file_id: String,
+    pub name: String,
+    /// Sniffed from the bytes.
+    #[schema(example = "application/pdf")]
+    pub mime_type: String,
+    pub size: u64,
+    /// Where its bytes are downloaded.
+    #[schema(example = "/v1/files/file_0192c1f0a1b27c3d8e9f0a1b2c3d4e5f/content")]
+    pub url: String,
+    #[schema(format = DateTime, example = "2025-11-17T10:00:00Z")]
+    pub created_at: String,
+}
+
+impl AttachmentObject {
+    pub fn new(attachment: &spool_core::model::Attachment) -> Self {
+        let file_id = ids::render(ids::FILE, attachment.file.id.0);
+        Self {
+            id: attachment.id.to_string(),
+            object: "thread.message.attachment",
+            url: format!("/v1/files/{file_id}/content"),
+            file_id,
+            name: attachment.name.clone(),
+            mime_type: attachment.file.mime_type.clone(),
+            size: attachment.file.size,
+            created_at: time(attachment.created_at),
+        }
+    }
+}
+
+/// A file to attach: `file_…` (or its UUID), as an upload answered it.
+#[derive(serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = FreddyAttachmentRef)]
+pub struct AttachmentRef {
+    #[schema(
+        pattern = "^(file_[0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32})$"
+    )]
+    pub file_id: String,
+    /// Shown instead of the file's own name.
+    #[schema(max_length = 255)]
+    pub name: Option<String>,
+}
+
+/// The core's references; an id that does not read is passed on as it is,
+/// for the core to refuse as unknown.
+pub fn refs(list: Vec<AttachmentRef>) -> Vec<spool_core::files::FileRef> {
+    list.into_iter()
+        .map(|r| spool_core::files::FileRef {
+            key: ids::parse(ids::FILE, &r.file_id)
+                .map(|id| id.to_string())
+                .unwrap_or(r.file_id),
+            name: r.name,
+        })
+        .collect()
 }
 
 impl MessageObject {
@@ -164,7 +229,11 @@ impl MessageObject {
                 .flatten()
                 .and_then(|call| call["id"].as_str().map(str::to_owned)),
             tool_calls: message.tool_calls.iter().map(ToolCallObject::new).collect(),
-            attachments: Vec::new(),
+            attachments: message
+                .attachments
+                .iter()
+                .map(AttachmentObject::new)
+                .collect(),
             created_at: time(message.created_at),
             updated_at: time(message.updated_at),
         }

@@ -155,6 +155,9 @@ fn describe(err: OpenAiError) -> Described {
                 CoreError::Conflict(message) => {
                     described(S::CONFLICT, "invalid_request_error", None, message)
                 }
+                CoreError::TooLarge(message) => {
+                    described(S::PAYLOAD_TOO_LARGE, "invalid_request_error", None, message)
+                }
                 CoreError::RateLimited { .. } => described(
                     S::TOO_MANY_REQUESTS,
                     "requests",

@@ -413,6 +413,7 @@ mod tests {
             metadata: Default::default(),
             run: Default::default(),
             tool_calls,
+            attachments: Vec::new(),
             user_id: None,
             created_at: at,
             updated_at: at,

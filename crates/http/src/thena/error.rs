@@ -181,6 +181,9 @@ impl IntoResponse for ThenaError {
                         }),
                     ),
                     CoreError::Conflict(message) => (StatusCode::CONFLICT, detail(message)),
+                    CoreError::TooLarge(message) => {
+                        (StatusCode::PAYLOAD_TOO_LARGE, detail(message))
+                    }
                     CoreError::RateLimited { retry_after_secs } => {
                         let mut response = (
                             StatusCode::TOO_MANY_REQUESTS,

@@ -51,6 +51,11 @@ pub struct SendMessage {
     pub stream: Option<bool>,
     #[schema(value_type = Option<Multitask>)]
     pub multitask: Option<String>,
+    /// Files attached to the user's message, by the keys uploads answered
+    /// (`POST /api/v1/files`); an unknown or out-of-reach key answers 422.
+    #[serde(default)]
+    #[schema(max_items = 20)]
+    pub attachments: Vec<super::wire::AttachmentRef>,
 }
 
 /// An event's `data` in thena's shapes, from the event alone.
@@ -134,12 +139,14 @@ pub async fn send(
         temperature: body.temperature,
         max_tokens: body.max_tokens,
         multitask: body.multitask,
+        files: super::wire::refs(body.attachments),
         ..Default::default()
     };
     let started = state
         .spool
         .start_run(&principal, &scope, path.thread, input, anon.as_deref())
-        .await?;
+        .await
+        .map_err(|err| err.renamed(&[("files", "attachments")]))?;
     if stream {
         Ok(crate::sse::stream(started.events, data))
     } else {

@@ -6,7 +6,7 @@ use super::openapi::{FeedbackType, Role, RunStatus};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use spool_core::listing::Cursor;
-use spool_core::model::{Message, Run, Thread};
+use spool_core::model::{Attachment, Message, Run, Thread};
 use spool_core::service::{FeedbackView, ThreadView};
 use spool_core::{MessageId, Timestamp};
 use std::collections::HashMap;
@@ -67,6 +67,71 @@ impl FeedbackBody {
     }
 }
 
+/// A file attached to a message. Files are uploaded through
+/// `POST /api/v1/files` (the same credential works there).
+#[derive(Serialize, ToSchema)]
+#[schema(as = ThenaAttachment)]
+pub struct AttachmentBody {
+    #[schema(format = Uuid)]
+    pub id: String,
+    /// Always `media`: an uploaded file.
+    #[schema(example = "media")]
+    pub r#type: &'static str,
+    /// The file's key.
+    #[schema(format = Uuid)]
+    pub key: String,
+    pub name: String,
+    /// Sniffed from the bytes.
+    #[schema(example = "image/png")]
+    pub mime_type: String,
+    pub size: u64,
+    #[schema(pattern = "^[0-9a-f]{64}$")]
+    pub sha256: String,
+    /// Where its bytes are downloaded.
+    #[schema(example = "/api/v1/files/0192c1f0-a1b2-7c3d-8e9f-0a1b2c3d4e5f/content")]
+    pub url: String,
+    #[schema(format = DateTime, example = "2023-11-07T05:31:56Z")]
+    pub created_at: String,
+}
+
+impl AttachmentBody {
+    pub fn new(attachment: &Attachment) -> Self {
+        let key = attachment.file.id.to_string();
+        Self {
+            id: attachment.id.to_string(),
+            r#type: "media",
+            url: format!("/api/v1/files/{key}/content"),
+            key,
+            name: attachment.name.clone(),
+            mime_type: attachment.file.mime_type.clone(),
+            size: attachment.file.size,
+            sha256: attachment.file.sha256.clone(),
+            created_at: time(attachment.created_at),
+        }
+    }
+}
+
+/// A file to attach to a message: the key an upload answered.
+#[derive(serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = ThenaAttachmentRef)]
+pub struct AttachmentRef {
+    #[schema(format = Uuid)]
+    pub key: String,
+    /// Shown instead of the file's own name.
+    #[schema(max_length = 255)]
+    pub name: Option<String>,
+}
+
+pub fn refs(list: Vec<AttachmentRef>) -> Vec<spool_core::files::FileRef> {
+    list.into_iter()
+        .map(|r| spool_core::files::FileRef {
+            key: r.key,
+            name: r.name,
+        })
+        .collect()
+}
+
 /// A message of a chat thread.
 #[derive(Serialize, ToSchema)]
 #[schema(as = ThenaMessage)]
@@ -85,9 +150,8 @@ pub struct MessageBody {
     /// (a `tool` message) the call it answers.
     #[schema(value_type = Vec<super::ToolCallSchema>)]
     pub tool_calls: Vec<Value>,
-    /// None until file uploads exist.
-    #[schema(value_type = Vec<Object>)]
-    pub attachments: Vec<Value>,
+    /// The files attached to it.
+    pub attachments: Vec<AttachmentBody>,
     /// The client's keys with the run's `model`, `temperature`, `tokens
     /// {input, output, total}`, `finish_reason` and `run_uuid` over them.
     #[schema(value_type = Object)]
@@ -123,7 +187,11 @@ impl MessageBody {
             content_html: message.content_html,
             role: message.role.as_str(),
             tool_calls: message.tool_calls,
-            attachments: Vec::new(),
+            attachments: message
+                .attachments
+                .iter()
+                .map(AttachmentBody::new)
+                .collect(),
             created_at: time(message.created_at),
             feedback,
         }

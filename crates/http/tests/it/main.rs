@@ -4,6 +4,8 @@
 
 mod accounts;
 mod agents;
+mod files;
+mod files_models;
 mod fixtures;
 mod freddy;
 mod idempotency;
@@ -174,7 +176,12 @@ impl TestServer {
             ),
         };
         let webhooks = spool_providers::HttpWebhooks::new(hosts.webhooks.iter().copied());
+        let blobs = spool_store::blobs::ObjectBlobs::open(&spool_store::blobs::BlobConfig::Local(
+            dir.path().join("files"),
+        ))
+        .expect("file storage");
         let spool = Spool::new(store, core)
+            .with_blobs(Arc::new(blobs))
             .with_runtime(runtime)
             .with_webhook_sender(Arc::new(webhooks));
         // As `spool serve` does: the webhook outbox is sent in the background.
@@ -195,6 +202,11 @@ impl TestServer {
             _dir: dir,
             _pg: pg,
         }
+    }
+
+    /// Where the server keeps files' bytes (local storage).
+    pub fn files_dir(&self) -> std::path::PathBuf {
+        self._dir.path().join("files")
     }
 
     pub fn request(&self, method: Method, path: &str) -> RequestBuilder {

@@ -70,6 +70,9 @@ const MESSAGE_FREE_FORM: &[&str] = &[
     "data.thread.creator.primary_workspace.metadata",
     "data.thread.agent.user.primary_workspace.metadata",
     "data.thread.agent.workspace.metadata",
+    // A Laravel morph: the seed's example attachable is a workflow
+    // execution; spool's attachments are `media`, an uploaded file.
+    "data.attachments[0].attachable",
 ];
 
 /// An agent made from the example agent nested in a seed's response.
@@ -146,7 +149,7 @@ async fn seed_000_create_thread() {
 }
 
 #[tokio::test]
-async fn seed_001_create_message_and_files_not_yet() {
+async fn seed_001_create_message_with_files() {
     let seed = seed("001");
     let server = TestServer::start().await;
     let ada = server.account("ada@example.com").await;
@@ -178,20 +181,31 @@ async fn seed_001_create_message_and_files_not_yet() {
     let mut request = seed.request.clone();
     request["thread_uuid"] = json!(thread_uuid);
 
-    // The seed's body names an uploaded file; uploads do not exist yet.
+    // The seed's body names an uploaded file by a placeholder key: no such
+    // file, so 422 and nothing written.
     assert!(!request["files"].as_array().unwrap().is_empty());
     let (status, body) = send(server.post(&path, &ada.token, request.clone())).await;
-    crate::assert_invalid(status, &body, "files");
+    crate::assert_invalid(status, &body, "files.0.key");
     let listing = format!("/api/v1/messages?thread_uuid={thread_uuid}");
     assert_eq!(
         crate::fixtures::total(&server, &ada.token, &listing).await,
         0
     );
 
-    request.as_object_mut().unwrap().remove("files");
+    // With the key of a real upload: the seed's shape, attachments included.
+    let key = crate::files::upload_one(&server, &ada.token, "notes.txt", b"notes").await;
+    request["files"][0]["key"] = json!(key);
     let (status, body) = send(server.post(&path, &ada.token, request.clone())).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_same_shape_except(&seed.response, &body, MESSAGE_FREE_FORM);
+    let attachment = &body["data"]["attachments"][0];
+    assert_eq!(attachment["type"], "media");
+    assert_eq!(attachment["attachable"]["key"], json!(key));
+    assert_eq!(
+        attachment["attachable"]["name"],
+        request["files"][0]["name"]
+    );
+    assert_athena_time(&attachment["created_at"], "attachments.created_at");
 
     let data = &body["data"];
     assert_eq!(data["content"], request["content"]);

@@ -225,6 +225,7 @@ async fn run_keys_stored_before_the_rule_are_not_shown() {
         run: Default::default(),
         tool_calls: Vec::new(),
         user_id: Some(ada.user.id),
+        attachments: Vec::new(),
         created_at: at,
         updated_at: at,
     };

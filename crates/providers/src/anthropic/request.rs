@@ -36,7 +36,15 @@ fn blocks(message: &ChatMessage) -> (&'static str, Vec<Value>) {
             }
             ("assistant", blocks)
         }
-        _ => ("user", vec![text(&message.content)]),
+        _ => {
+            let mut blocks = vec![text(&message.content)];
+            blocks.extend(message.images.iter().map(|image| {
+                json!({"type": "image", "source": {
+                    "type": "base64", "media_type": image.mime_type, "data": image.data_base64,
+                }})
+            }));
+            ("user", blocks)
+        }
     }
 }
 

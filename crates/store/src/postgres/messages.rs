@@ -18,7 +18,7 @@ macro_rules! message_columns {
     () => {
         "m.id, m.thread_id, m.workspace_id, m.seq, m.role, m.content, m.content_html, m.metadata, \
          m.tool_calls, m.user_id, m.run_id, m.model, m.temperature, m.input_tokens, \
-         m.output_tokens, m.finish_reason, m.created_at, m.updated_at"
+         m.output_tokens, m.finish_reason, m.created_at, m.updated_at, m.attachments"
     };
 }
 
@@ -34,6 +34,7 @@ fn message_row(row: &PgRow) -> sqlx::Result<Message> {
     let role: String = row.try_get("role")?;
     let Json(metadata) = row.try_get("metadata")?;
     let Json(tool_calls) = row.try_get("tool_calls")?;
+    let Json(attachments) = row.try_get("attachments")?;
     Ok(Message {
         id: MessageId(row.try_get("id")?),
         thread_id: ThreadId(row.try_get("thread_id")?),
@@ -53,6 +54,7 @@ fn message_row(row: &PgRow) -> sqlx::Result<Message> {
         },
         tool_calls,
         user_id: row.try_get::<Option<i64>, _>("user_id")?.map(UserId),
+        attachments,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     })
@@ -103,8 +105,9 @@ pub(super) async fn append(
     let row = sqlx::query(concat!(
         "INSERT INTO messages AS m (id, thread_id, workspace_id, agent_id, seq, role, content, \
              content_html, metadata, tool_calls, user_id, run_id, model, temperature, \
-             input_tokens, output_tokens, finish_reason, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) \
+             input_tokens, output_tokens, finish_reason, created_at, updated_at, attachments) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
+             $20) \
          RETURNING ",
         message_columns!()
     ))
@@ -127,9 +130,18 @@ pub(super) async fn append(
     .bind(&message.run.finish_reason)
     .bind(message.created_at)
     .bind(message.updated_at)
+    .bind(Json(&message.attachments))
     .fetch_one(&mut *conn)
     .await
     .map_err(db)?;
+    for attachment in &message.attachments {
+        sqlx::query("INSERT INTO message_files (message_id, file_id) VALUES ($1, $2)")
+            .bind(message.id.0)
+            .bind(attachment.file.id.0)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+    }
     message_row(&row).map(Some).map_err(db)
 }
 
@@ -286,7 +298,8 @@ fn bounded_sql(descending: bool) -> String {
     format!(
         "WITH head AS ( \
              SELECT m.seq, octet_length(m.content)::bigint + octet_length(m.content_html) \
-                 + pg_column_size(m.metadata) + pg_column_size(m.tool_calls) AS bytes \
+                 + pg_column_size(m.metadata) + pg_column_size(m.tool_calls) \
+                 + pg_column_size(m.attachments) AS bytes \
              FROM messages m WHERE m.thread_id = $1 AND m.seq {op} $2 \
              ORDER BY m.seq {order} LIMIT $3 OFFSET $4 \
          ), sized AS ( \

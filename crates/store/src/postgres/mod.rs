@@ -5,6 +5,7 @@ mod accounts;
 mod agents;
 mod error;
 mod feedback;
+mod files;
 mod idempotency;
 mod keys;
 mod memories;
@@ -24,7 +25,7 @@ use crate::migrations::POSTGRES;
 use spool_core::listing::{Listing, Paging};
 use spool_core::model::{
     Agent, AgentShare, ApiKey, FinishedRun, Member, Message, NewUser, Role, Run, RunAdmission,
-    RunStatus, Session, Thread, User, Workspace, WorkspacePatch,
+    RunStatus, Session, StoredFile, Thread, User, Workspace, WorkspacePatch,
 };
 use spool_core::paging::{Page, PageRequest};
 use spool_core::query::{AgentQuery, IdempotencyBegin, MetricsPoint, MetricsQuery, ThreadQuery};
@@ -33,7 +34,7 @@ use spool_core::store::{
     Lease, NewRunEvent, RemoveMember, RunSignals, StoreResult, StoredRunEvent,
 };
 use spool_core::{
-    AgentId, ApiKeyId, MessageId, RunId, Store, StoreError, ThreadId, Timestamp, UserId,
+    AgentId, ApiKeyId, FileId, MessageId, RunId, Store, StoreError, ThreadId, Timestamp, UserId,
     WorkspaceId,
 };
 use sqlx::PgPool;
@@ -365,6 +366,55 @@ impl Store for PostgresStore {
     #[instrument(skip_all, fields(workspace.id = %workspace, message.id = %id))]
     async fn delete_message(&self, workspace: WorkspaceId, id: MessageId) -> StoreResult<bool> {
         messages::delete_message(&self.pool, workspace, id).await
+    }
+
+    #[instrument(skip_all, fields(file.id = %file.id))]
+    async fn insert_file(&self, file: StoredFile) -> StoreResult<()> {
+        files::insert(&self.pool, &file).await
+    }
+
+    #[instrument(skip_all, fields(file.id = %id))]
+    async fn file(&self, workspace: WorkspaceId, id: FileId) -> StoreResult<Option<StoredFile>> {
+        Ok(files::many(&self.pool, workspace, &[id]).await?.pop())
+    }
+
+    #[instrument(skip_all)]
+    async fn files(
+        &self,
+        workspace: WorkspaceId,
+        ids: Vec<FileId>,
+    ) -> StoreResult<Vec<StoredFile>> {
+        files::many(&self.pool, workspace, &ids).await
+    }
+
+    #[instrument(skip_all, fields(workspace.id = %workspace))]
+    async fn list_files(
+        &self,
+        workspace: WorkspaceId,
+        uploader: Option<UserId>,
+        after: Option<spool_core::listing::Cursor>,
+        limit: u32,
+    ) -> StoreResult<(Vec<StoredFile>, bool)> {
+        files::list(&self.pool, workspace, uploader, after, limit).await
+    }
+
+    #[instrument(skip_all, fields(file.id = %id))]
+    async fn delete_file(&self, workspace: WorkspaceId, id: FileId) -> StoreResult<bool> {
+        files::delete(&self.pool, workspace, id).await
+    }
+
+    #[instrument(skip_all, fields(workspace.id = %workspace))]
+    async fn files_usage(&self, workspace: WorkspaceId) -> StoreResult<u64> {
+        files::usage(&self.pool, workspace).await
+    }
+
+    #[instrument(skip_all)]
+    async fn take_unreferenced_files(
+        &self,
+        before: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<StoredFile>> {
+        files::take_unreferenced(&self.pool, before, limit).await
     }
 
     #[instrument(skip_all, fields(thread.id = %thread))]

@@ -4,14 +4,14 @@
 use super::engine::backend_error;
 use super::rows::{self, API_KEY_COLUMNS, Blob, SESSION_COLUMNS, USER_COLUMNS, micros};
 use super::{
-    SqliteStore, agents, idempotency, lookups, memories, messages, metrics, prompts, runs,
+    SqliteStore, agents, files, idempotency, lookups, memories, messages, metrics, prompts, runs,
     thread_list, threads, webhooks, workspaces,
 };
 use rusqlite::{OptionalExtension, params};
 use spool_core::listing::{Listing, Paging};
 use spool_core::model::{
     Agent, AgentShare, ApiKey, FinishedRun, Member, Message, NewUser, Role, Run, RunAdmission,
-    RunStatus, Session, Thread, User, Workspace, WorkspacePatch,
+    RunStatus, Session, StoredFile, Thread, User, Workspace, WorkspacePatch,
 };
 use spool_core::paging::{Page, PageRequest};
 use spool_core::query::{AgentQuery, IdempotencyBegin, MetricsPoint, MetricsQuery, ThreadQuery};
@@ -21,8 +21,8 @@ use spool_core::store::{
 };
 use spool_core::webhooks::{DeliveryAttempt, DueDelivery, Webhook, WebhookDelivery};
 use spool_core::{
-    AgentId, ApiKeyId, DeliveryId, MessageId, RunId, Store, ThreadId, Timestamp, UserId, WebhookId,
-    WorkspaceId,
+    AgentId, ApiKeyId, DeliveryId, FileId, MessageId, RunId, Store, ThreadId, Timestamp, UserId,
+    WebhookId, WorkspaceId,
 };
 
 fn user_where(
@@ -484,6 +484,58 @@ impl Store for SqliteStore {
 
     async fn delete_message(&self, workspace: WorkspaceId, id: MessageId) -> StoreResult<bool> {
         self.write(move |conn| messages::delete(conn, workspace, id))
+            .await
+    }
+
+    async fn insert_file(&self, file: StoredFile) -> StoreResult<()> {
+        self.write(move |conn| files::insert(conn, &file)).await
+    }
+
+    async fn file(&self, workspace: WorkspaceId, id: FileId) -> StoreResult<Option<StoredFile>> {
+        self.engine
+            .read(move |conn| files::get(conn, workspace, id))
+            .await
+    }
+
+    async fn files(
+        &self,
+        workspace: WorkspaceId,
+        ids: Vec<FileId>,
+    ) -> StoreResult<Vec<StoredFile>> {
+        self.engine
+            .read(move |conn| files::many(conn, workspace, &ids))
+            .await
+    }
+
+    async fn list_files(
+        &self,
+        workspace: WorkspaceId,
+        uploader: Option<UserId>,
+        after: Option<spool_core::listing::Cursor>,
+        limit: u32,
+    ) -> StoreResult<(Vec<StoredFile>, bool)> {
+        self.engine
+            .read(move |conn| files::list(conn, workspace, uploader, after, limit))
+            .await
+    }
+
+    async fn delete_file(&self, workspace: WorkspaceId, id: FileId) -> StoreResult<bool> {
+        self.write(move |conn| files::delete(conn, workspace, id))
+            .await
+    }
+
+    async fn files_usage(&self, workspace: WorkspaceId) -> StoreResult<u64> {
+        self.engine
+            .read(move |conn| files::usage(conn, workspace))
+            .await
+    }
+
+    async fn take_unreferenced_files(
+        &self,
+        before: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<StoredFile>> {
+        self.write(move |conn| files::take_unreferenced(conn, before, limit))
             .await
     }
 

@@ -7,7 +7,7 @@ use super::rows::{self, Blob, count, instant, int, micros, parse_text};
 use rusqlite::types::Type;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use spool_core::listing::{Listing, Paging, keyset_page};
-use spool_core::model::{Message, MessageRole, RunInfo};
+use spool_core::model::{Attachment, Message, MessageRole, RunInfo};
 use spool_core::paging::Page;
 use spool_core::{MessageId, RunId, StoreError, ThreadId, UserId, WorkspaceId};
 
@@ -15,7 +15,8 @@ type Result<T> = std::result::Result<T, StoreError>;
 
 const MESSAGE_COLUMNS: &str = "m.id, m.thread_id, m.workspace_id, m.seq, m.role, m.content, \
      m.content_html, m.metadata, m.tool_calls, m.user_id, m.run_id, m.model, m.temperature, \
-     m.input_tokens, m.output_tokens, m.finish_reason, m.created_at, m.updated_at";
+     m.input_tokens, m.output_tokens, m.finish_reason, m.created_at, m.updated_at, \
+     m.attachments";
 
 fn message_row(row: &Row<'_>) -> rusqlite::Result<Message> {
     let role: String = row.get(4)?;
@@ -49,9 +50,26 @@ fn message_row(row: &Row<'_>) -> rusqlite::Result<Message> {
             output_tokens: row.get::<_, Option<i64>>(14)?.map(count),
             finish_reason: row.get(15)?,
         },
+        attachments: attachments_of(18, row.get(18)?)?,
         created_at: instant(row.get(16)?)?,
         updated_at: instant(row.get(17)?)?,
     })
+}
+
+fn attachments_of(column: usize, text: String) -> rusqlite::Result<Vec<Attachment>> {
+    serde_json::from_str(&text)
+        .map_err(|_| rusqlite::Error::InvalidColumnType(column, text, Type::Text))
+}
+
+/// The message's attachments as stored on it, and a reference from it to
+/// each file for the sweep.
+fn attach(conn: &Connection, message: &Message) -> Result<()> {
+    for attachment in &message.attachments {
+        conn.prepare_cached("INSERT INTO message_files (message_id, file_id) VALUES (?1, ?2)")
+            .and_then(|mut s| s.execute(params![Blob(message.id.0), Blob(attachment.file.id.0)]))
+            .map_err(backend_error)?;
+    }
+    Ok(())
 }
 
 fn tool_calls(message: &Message) -> String {
@@ -93,9 +111,9 @@ pub(super) fn append(conn: &Connection, mut message: Message) -> Result<Option<M
     conn.prepare_cached(
         "INSERT INTO messages (id, thread_id, workspace_id, agent_id, seq, role, content,
              content_html, metadata, tool_calls, user_id, run_id, model, temperature,
-             input_tokens, output_tokens, finish_reason, created_at, updated_at)
+             input_tokens, output_tokens, finish_reason, created_at, updated_at, attachments)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-             ?19)",
+             ?19, ?20)",
     )
     .and_then(|mut s| {
         s.execute(params![
@@ -117,10 +135,13 @@ pub(super) fn append(conn: &Connection, mut message: Message) -> Result<Option<M
             message.run.output_tokens.map(int),
             message.run.finish_reason,
             at,
-            micros(message.updated_at)
+            micros(message.updated_at),
+            serde_json::to_string(&message.attachments)
+                .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?
         ])
     })
     .map_err(backend_error)?;
+    attach(conn, &message)?;
     Ok(Some(message))
 }
 
@@ -280,7 +301,8 @@ fn bounded(conn: &Connection, thread: &Blob, window: &Window) -> Result<(Vec<Mes
         .prepare_cached(&format!(
             "WITH head AS (
                  SELECT m.seq, octet_length(m.content) + octet_length(m.content_html)
-                     + octet_length(m.metadata) + octet_length(m.tool_calls) AS bytes
+                     + octet_length(m.metadata) + octet_length(m.tool_calls)
+                     + octet_length(m.attachments) AS bytes
                  FROM messages m WHERE m.thread_id = ?1 AND m.seq {op} ?2
                  ORDER BY m.seq {order} LIMIT ?3 OFFSET ?4
              ), sized AS (
@@ -303,7 +325,7 @@ fn bounded(conn: &Connection, thread: &Blob, window: &Window) -> Result<(Vec<Mes
                     max_bytes
                 ],
                 |row| {
-                    fetched = row.get::<_, i64>(18)?;
+                    fetched = row.get::<_, i64>(19)?;
                     message_row(row)
                 },
             )?

@@ -6,6 +6,7 @@ mod agents;
 mod backup;
 mod engine;
 mod feedback;
+mod files;
 mod idempotency;
 mod keyset;
 mod lookups;

@@ -55,7 +55,8 @@ pub const TABLES: &[Table] = &[
                 OR id IN (SELECT user_id FROM feedback WHERE workspace_id = {w}) \
                 OR id IN (SELECT user_id FROM runs WHERE workspace_id = {w}) \
                 OR id IN (SELECT user_id FROM prompts WHERE workspace_id = {w}) \
-                OR id IN (SELECT user_id FROM memories WHERE workspace_id = {w})",
+                OR id IN (SELECT user_id FROM memories WHERE workspace_id = {w}) \
+                OR id IN (SELECT user_id FROM files WHERE workspace_id = {w})",
     },
     Table {
         name: "workspace",
@@ -97,6 +98,18 @@ pub const TABLES: &[Table] = &[
         key: &["agent_id", "entity_type", "entity_id"],
         scope: "agent_id IN (SELECT id FROM agents WHERE workspace_id = {w})",
     },
+    // A file's metadata; its bytes stay in the object store (copy the files
+    // directory or bucket alongside the export: docs/files.md).
+    Table {
+        name: "file",
+        table: "files",
+        columns: columns!(
+            "id": Uuid, "workspace_id": Uuid, "user_id": Int, "name": Text, "mime_type": Text,
+            "size": Int, "sha256": Text, "created_at": Time,
+        ),
+        key: &["id"],
+        scope: "workspace_id = {w}",
+    },
     Table {
         name: "thread",
         table: "threads",
@@ -120,9 +133,17 @@ pub const TABLES: &[Table] = &[
             "tool_calls": Json, "user_id": Int, "run_id": Uuid, "model": Text,
             "temperature": Real, "input_tokens": Int, "output_tokens": Int,
             "finish_reason": Text, "created_at": Time, "updated_at": Time,
+            "attachments": Json,
         ),
         key: &["id"],
         scope: "workspace_id = {w}",
+    },
+    Table {
+        name: "message_file",
+        table: "message_files",
+        columns: columns!("message_id": Uuid, "file_id": Uuid),
+        key: &["message_id", "file_id"],
+        scope: "file_id IN (SELECT id FROM files WHERE workspace_id = {w})",
     },
     Table {
         name: "feedback",

@@ -92,6 +92,7 @@ pub fn message(thread: &Thread, content: &str, created_at: Timestamp) -> Message
         run: RunInfo::default(),
         tool_calls: Vec::new(),
         user_id: thread.creator_id,
+        attachments: Vec::new(),
         created_at,
         updated_at: created_at,
     }

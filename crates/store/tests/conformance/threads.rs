@@ -53,6 +53,7 @@ fn message(thread: &Thread, created_at: Timestamp) -> Message {
         run: RunInfo::default(),
         tool_calls: Vec::new(),
         user_id: None,
+        attachments: Vec::new(),
         created_at,
         updated_at: created_at,
     }
