@@ -270,6 +270,23 @@ def scenario(base: str, key: str) -> None:
     check(client.beta.threads.runs.retrieve(thread_id=created.thread_id, run_id=created.id).status == "cancelled",
           "runs.retrieve after cancel")
 
+    # Files: uploaded through the SDK, attached to a message, read by the model.
+    uploaded = client.files.create(file=("notes.txt", b"The launch is on Friday."), purpose="assistants")
+    check(uploaded.id.startswith("file-") and uploaded.bytes == 24 and uploaded.filename == "notes.txt",
+          "files.create")
+    check(client.files.retrieve(uploaded.id).id == uploaded.id, "files.retrieve")
+    check(uploaded.id in [f.id for f in client.files.list()], "files.list")
+    check(client.files.content(uploaded.id).read() == b"The launch is on Friday.", "files.content")
+    with_file = client.beta.threads.create(messages=[{
+        "role": "user", "content": "When is the launch?",
+        "attachments": [{"file_id": uploaded.id, "tools": [{"type": "file_search"}]}],
+    }])
+    attached = client.beta.threads.messages.list(thread_id=with_file.id).data[0]
+    check([a.file_id for a in attached.attachments] == [uploaded.id], "a message's attachments")
+    read = client.beta.threads.runs.create_and_poll(thread_id=with_file.id, assistant_id=assistant.id)
+    check(read.status == "completed", "a run over an attached file completes")
+    check(client.files.delete(uploaded.id).deleted, "files.delete")
+
     # Errors map onto the SDK's classes.
     try:
         OpenAI(base_url=f"{base}/openai/v1", api_key="spk_wrong", max_retries=0).beta.assistants.list()

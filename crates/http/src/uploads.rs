@@ -17,7 +17,7 @@ fn interrupted() -> CoreError {
     CoreError::invalid("file", "The upload was interrupted or is not well-formed.")
 }
 
-fn is_multipart(headers: &HeaderMap) -> bool {
+pub fn is_multipart(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -37,6 +37,23 @@ pub async fn receive(
     scope: &Scope,
     name: Option<String>,
     request: Request,
+) -> Result<Vec<StoredFile>, ApiError> {
+    receive_with_fields(spool, principal, scope, name, request, None).await
+}
+
+/// Longest text field read from a multipart form (OpenAI's `purpose`).
+const FORM_FIELD_MAX_BYTES: usize = 1_024;
+
+/// [`receive`], where with `fields` the multipart parts that carry no
+/// filename are form fields (`purpose=assistants`), read into it as text,
+/// not files.
+pub async fn receive_with_fields(
+    spool: &Spool,
+    principal: &Principal,
+    scope: &Scope,
+    name: Option<String>,
+    request: Request,
+    mut fields: Option<&mut Vec<(String, String)>>,
 ) -> Result<Vec<StoredFile>, ApiError> {
     if !is_multipart(request.headers()) {
         let name = name
@@ -61,6 +78,25 @@ pub async fn receive(
                 Ok(None) => return Ok(()),
                 Err(_) => return Err(ApiError::Core(interrupted())),
             };
+            if let Some(fields) = fields.as_deref_mut()
+                && field.file_name().is_none()
+            {
+                let key = field.name().unwrap_or_default().to_owned();
+                let bytes = field
+                    .bytes()
+                    .await
+                    .map_err(|_| ApiError::Core(interrupted()))?;
+                if bytes.len() > FORM_FIELD_MAX_BYTES {
+                    return Err(ApiError::invalid(
+                        &key,
+                        format!(
+                            "The {key} field may not be greater than {FORM_FIELD_MAX_BYTES} bytes."
+                        ),
+                    ));
+                }
+                fields.push((key, String::from_utf8_lossy(&bytes).into_owned()));
+                continue;
+            }
             let file_name = field
                 .file_name()
                 .or(field.name())

@@ -16,3 +16,5 @@ pub const RESPONSE: &str = "resp_";
 pub const FUNCTION_CALL: &str = "fc_";
 /// A function call output item: the id of the tool message holding it.
 pub const FUNCTION_OUTPUT: &str = "fco_";
+/// A file, as OpenAI wrote them (`file-…`); freddy's `file_…` names the same file.
+pub const FILE: &str = "file-";

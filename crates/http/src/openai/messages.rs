@@ -3,8 +3,8 @@
 
 use super::wire::{Deleted, List, MessageObject};
 use super::{
-    ListQuery, MessagePath, OpenAi, OpenAiError, Result, ThreadPath, check_attachments,
-    content_text, ids, scope,
+    ListQuery, MessagePath, OpenAi, OpenAiError, Result, ThreadPath, attachment_refs, content_text,
+    ids, scope,
 };
 use crate::AppState;
 use crate::extract::{Auth, Json};
@@ -37,7 +37,7 @@ pub fn message_input(field: &str, message: NewMessage) -> Result<NewMessageInput
             ),
         ));
     }
-    check_attachments(
+    let files = attachment_refs(
         &format!("{field}{sep}attachments"),
         message.attachments.as_ref(),
     )?;
@@ -46,7 +46,7 @@ pub fn message_input(field: &str, message: NewMessage) -> Result<NewMessageInput
         content: Some(content),
         role: Some(message.role),
         metadata: message.metadata,
-        files: Vec::new(),
+        files,
     })
 }
 
@@ -61,7 +61,8 @@ pub async fn create(
     let message = state
         .spool
         .create_message(&principal, &scope, thread, input, None)
-        .await?;
+        .await
+        .map_err(super::attachments_named)?;
     Ok(axum::Json(MessageObject::new(message)))
 }
 

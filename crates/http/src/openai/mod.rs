@@ -8,6 +8,7 @@
 pub mod assistants;
 pub mod conversations;
 pub mod error;
+pub mod files;
 pub mod ids;
 pub mod items;
 pub mod messages;
@@ -52,6 +53,14 @@ pub fn routes() -> Router<AppState> {
                 .post(assistants::update)
                 .delete(assistants::delete),
         )
+        .route(
+            "/files",
+            get(files::list)
+                .post(files::upload)
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route("/files/{file_id}", get(files::show).delete(files::delete))
+        .route("/files/{file_id}/content", get(files::content))
         .route("/threads", post(threads::create))
         .route("/threads/runs", post(runs::create_thread_and_run))
         .route(
@@ -298,15 +307,49 @@ pub fn check_response_format(value: Option<&Value>) -> Result<()> {
     }
 }
 
-/// `attachments`: files are not built, so only an empty list is accepted.
-pub fn check_attachments(field: &str, value: Option<&Vec<Value>>) -> Result<()> {
-    match value {
-        Some(items) if !items.is_empty() => Err(OpenAiError::invalid(
-            field,
-            "File attachments are not supported by spool yet; send the message without attachments.",
-        )),
-        _ => Ok(()),
+/// The core's `files` problems named as OpenAI's `attachments`.
+pub fn attachments_named(err: spool_core::CoreError) -> spool_core::CoreError {
+    err.renamed(&[("files", "attachments")])
+}
+
+/// A file id: OpenAI's `file-…`, freddy's `file_…` or a raw UUID.
+pub fn file_id(text: &str) -> Option<uuid::Uuid> {
+    ids::parse(ids::FILE, text).or_else(|| ids::parse("file_", text))
+}
+
+/// A message's `attachments` (`[{"file_id", "tools"}]`) as the core's file
+/// references. `tools` is accepted and not used: spool puts an attached
+/// file in the model's prompt itself (docs/files.md). An id that does not
+/// read is passed on, for the core to refuse as unknown.
+pub fn attachment_refs(
+    field: &str,
+    value: Option<&Vec<Value>>,
+) -> Result<Vec<spool_core::files::FileRef>> {
+    let mut refs = Vec::new();
+    for (i, item) in value.into_iter().flatten().enumerate() {
+        let Some(file_id) = item.get("file_id").and_then(Value::as_str) else {
+            return Err(OpenAiError::invalid(
+                &format!("{field}[{i}].file_id"),
+                "Each attachment needs a file_id (a string).",
+            ));
+        };
+        if !item
+            .get("tools")
+            .is_none_or(|t| t.is_array() || t.is_null())
+        {
+            return Err(OpenAiError::invalid(
+                &format!("{field}[{i}].tools"),
+                "The tools of an attachment must be a list.",
+            ));
+        }
+        refs.push(spool_core::files::FileRef {
+            key: self::file_id(file_id)
+                .map(|id| id.to_string())
+                .unwrap_or_else(|| file_id.to_owned()),
+            name: None,
+        });
     }
+    Ok(refs)
 }
 
 /// A message's `content`: a string, or text parts (`[{"type": "text",

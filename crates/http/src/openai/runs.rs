@@ -193,7 +193,8 @@ pub async fn create(
         state
             .spool
             .create_message(&principal, &scope, thread, message, None)
-            .await?;
+            .await
+            .map_err(super::attachments_named)?;
     }
     start(&state, &principal, &scope, thread, input, stream).await
 }

@@ -59,7 +59,8 @@ pub async fn create_thread(
         state
             .spool
             .create_message(principal, scope, thread.id, input, None)
-            .await?;
+            .await
+            .map_err(super::attachments_named)?;
     }
     Ok(thread)
 }

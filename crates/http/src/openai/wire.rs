@@ -204,7 +204,11 @@ impl MessageObject {
             content: text_content(&message.content),
             assistant_id: None,
             run_id: message.run.run_id.map(|r| ids::render(ids::RUN, r.0)),
-            attachments: Vec::new(),
+            attachments: message
+                .attachments
+                .iter()
+                .map(|a| json!({"file_id": ids::render(ids::FILE, a.file.id.0), "tools": []}))
+                .collect(),
             metadata: message.metadata.into_map(),
         }
     }

@@ -1087,3 +1087,156 @@ async fn truncation_to_the_last_messages_limits_what_the_model_sees() {
         .collect();
     assert_eq!(contents, ["Second", "Third"], "{sent}");
 }
+
+/// An OpenAI `files.create` body: a file part and the `purpose` field.
+fn openai_upload(name: &str, bytes: &[u8], purpose: Option<&str>) -> Vec<u8> {
+    let mut body = Vec::new();
+    if let Some(purpose) = purpose {
+        body.extend_from_slice(
+            format!(
+                "--b0\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\n{purpose}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!(
+            "--b0\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\
+             Content-Type: application/octet-stream\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(b"\r\n--b0--\r\n");
+    body
+}
+
+#[tokio::test]
+async fn files_upload_and_attach_to_messages_the_model_reads() {
+    use spool_providers::testing::{Script, ScriptedUpstream};
+    let upstream = ScriptedUpstream::start([Script::reply(["Read it."])]).await;
+    let server = TestServer::start_with_models(crate::runs::patient_models(&upstream)).await;
+    let ada = server.account("ada@example.com").await;
+    let key = server.api_key(&ada).await;
+    let upload = |body: Vec<u8>, key: &str| {
+        server
+            .request(reqwest::Method::POST, &path("/files"))
+            .bearer_auth(key)
+            .header("content-type", "multipart/form-data; boundary=b0")
+            .body(body)
+    };
+    let (status, file) = send(upload(
+        openai_upload("notes.txt", b"The launch is on Friday.", Some("assistants")),
+        &key,
+    ))
+    .await;
+    assert_eq!(status, StatusCode::OK, "{file}");
+    assert_eq!(file["object"], "file");
+    assert_eq!(file["bytes"], 24);
+    assert_eq!(file["filename"], "notes.txt");
+    let file_id = file["id"].as_str().unwrap().to_owned();
+    assert!(file_id.starts_with("file-"), "{file}");
+    for (body, param) in [
+        (openai_upload("a.txt", b"x", None), "purpose"),
+        (openai_upload("a.txt", b"x", Some("pets")), "purpose"),
+    ] {
+        let (status, refused) = send(upload(body, &key)).await;
+        assert_openai_error(status, &refused, StatusCode::BAD_REQUEST);
+        assert_eq!(refused["error"]["param"], param, "{refused}");
+    }
+    let (_, listed) = get(&server, &key, "/files").await;
+    assert_eq!(
+        listed["data"].as_array().unwrap().len(),
+        1,
+        "refused uploads keep nothing: {listed}"
+    );
+    let (status, shown) = get(&server, &key, &format!("/files/{file_id}")).await;
+    assert_eq!((status, &shown["id"]), (StatusCode::OK, &file["id"]));
+    let bytes = server
+        .get(&path(&format!("/files/{file_id}/content")), &key)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(&bytes[..], b"The launch is on Friday.");
+
+    // Attached to a message, the model reads it.
+    let asst = assistant(&server, &key).await;
+    let (status, thread) = post(
+        &server,
+        &key,
+        "/threads",
+        json!({"messages": [{"role": "user", "content": "When is the launch?",
+            "attachments": [{"file_id": file_id, "tools": [{"type": "file_search"}]}]}]}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{thread}");
+    let thread = id(&thread);
+    let (_, messages) = get(&server, &key, &format!("/threads/{thread}/messages")).await;
+    assert_eq!(
+        messages["data"][0]["attachments"],
+        json!([{"file_id": file_id, "tools": []}])
+    );
+    let (_, run) = post(
+        &server,
+        &key,
+        &format!("/threads/{thread}/runs"),
+        json!({"assistant_id": asst, "model": "scripted"}),
+    )
+    .await;
+    let done = settled(&server, &key, &thread, &id(&run)).await;
+    assert_eq!(done["status"], "completed", "{done}");
+    let sent = upstream.requests()[0].body.to_string();
+    assert!(sent.contains("The launch is on Friday."), "{sent}");
+
+    // Unknown and foreign files are refused and attach nothing.
+    let eve = server.account("eve@example.com").await;
+    let eve_key = server.api_key(&eve).await;
+    let (status, body) = post(
+        &server,
+        &eve_key,
+        "/threads",
+        json!({"messages": [{"role": "user", "content": "Mine?", "attachments": [{"file_id": file_id}]}]}),
+    )
+    .await;
+    assert_openai_error(status, &body, StatusCode::BAD_REQUEST);
+    let (status, _) = get(&server, &eve_key, &format!("/files/{file_id}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, body) = post(
+        &server,
+        &key,
+        &format!("/threads/{thread}/messages"),
+        json!({"role": "user", "content": "x", "attachments": [{"file_id": format!("file-{}", "0".repeat(32))}]}),
+    )
+    .await;
+    assert_openai_error(status, &body, StatusCode::BAD_REQUEST);
+    assert!(
+        body["error"]["param"]
+            .as_str()
+            .unwrap()
+            .starts_with("attachments"),
+        "{body}"
+    );
+    let (status, body) = post(
+        &server,
+        &key,
+        &format!("/threads/{thread}/messages"),
+        json!({"role": "user", "content": "x", "attachments": [{"tools": []}]}),
+    )
+    .await;
+    assert_openai_error(status, &body, StatusCode::BAD_REQUEST);
+
+    let response = server
+        .request(reqwest::Method::DELETE, &path(&format!("/files/{file_id}")))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let deleted: Value = response.json().await.unwrap();
+    assert_eq!(deleted["deleted"], true);
+    let (status, _) = get(&server, &key, &format!("/files/{file_id}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
