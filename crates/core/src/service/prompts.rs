@@ -60,9 +60,22 @@ pub enum PromptRun {
 }
 
 impl Spool {
-    /// A user's public id (a prompt shows its creator by it).
-    pub async fn user_uuid(&self, id: crate::UserId) -> Result<Option<uuid::Uuid>, CoreError> {
-        Ok(self.store().user(id).await?.map(|u| u.uuid))
+    /// The public ids of users (prompts and memories show their user by
+    /// it), each looked up once; a user who is gone has none.
+    pub async fn user_uuids(
+        &self,
+        ids: &[crate::UserId],
+    ) -> Result<std::collections::HashMap<crate::UserId, uuid::Uuid>, CoreError> {
+        let mut found = std::collections::HashMap::new();
+        for &id in ids {
+            if found.contains_key(&id) {
+                continue;
+            }
+            if let Some(user) = self.store().user(id).await? {
+                found.insert(id, user.uuid);
+            }
+        }
+        Ok(found)
     }
 
     pub async fn create_prompt(

@@ -54,8 +54,9 @@ impl MemoryBody {
 }
 
 async fn body(state: &AppState, memory: Memory) -> Result<MemoryBody> {
-    let user = state.spool.user_uuid(memory.user_id).await?;
-    Ok(MemoryBody::new(memory, user.map(|u| u.to_string())))
+    let users = state.spool.user_uuids(&[memory.user_id]).await?;
+    let user = users.get(&memory.user_id).map(|u| u.to_string());
+    Ok(MemoryBody::new(memory, user))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -107,13 +108,13 @@ pub async fn list(
         .spool
         .list_memories(&principal, &scope, agent, page)
         .await?;
-    let mut users = Vec::new();
-    for memory in &memories.items {
-        users.push(state.spool.user_uuid(memory.user_id).await?);
-    }
-    let mut users = users.into_iter();
+    let users = state
+        .spool
+        .user_uuids(&memories.items.iter().map(|m| m.user_id).collect::<Vec<_>>())
+        .await?;
     let body = Paginated::new(memories, "/api/v1/memories", |memory| {
-        MemoryBody::new(memory, users.next().flatten().map(|u| u.to_string()))
+        let user = users.get(&memory.user_id).map(|u| u.to_string());
+        MemoryBody::new(memory, user)
     });
     let kept: Vec<(String, String)> = [
         ("agent_uuid", &query.agent_uuid),

@@ -181,8 +181,9 @@ impl PromptBody {
 }
 
 async fn body(state: &AppState, prompt: Prompt) -> Result<PromptBody> {
-    let user = state.spool.user_uuid(prompt.user_id).await?;
-    Ok(PromptBody::new(prompt, user.map(|u| u.to_string())))
+    let users = state.spool.user_uuids(&[prompt.user_id]).await?;
+    let user = users.get(&prompt.user_id).map(|u| u.to_string());
+    Ok(PromptBody::new(prompt, user))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -240,13 +241,13 @@ pub async fn list(
     uuid_field("workspace_uuid", query.workspace_uuid.as_deref())?;
     let scope = scope(&state, &principal, query.workspace_uuid.as_deref()).await?;
     let prompts = state.spool.list_prompts(&principal, &scope, page).await?;
-    let mut users = Vec::new();
-    for prompt in &prompts.items {
-        users.push(state.spool.user_uuid(prompt.user_id).await?);
-    }
-    let mut users = users.into_iter();
+    let users = state
+        .spool
+        .user_uuids(&prompts.items.iter().map(|p| p.user_id).collect::<Vec<_>>())
+        .await?;
     let body = Paginated::new(prompts, "/api/v1/prompts", |prompt| {
-        PromptBody::new(prompt, users.next().flatten().map(|u| u.to_string()))
+        let user = users.get(&prompt.user_id).map(|u| u.to_string());
+        PromptBody::new(prompt, user)
     });
     let kept: Vec<(String, String)> = query
         .workspace_uuid
