@@ -196,6 +196,25 @@ pub struct SettingArgs {
     )]
     pub allowed_webhook_hosts: Option<String>,
 
+    /// Hosts or addresses workspace providers may reach although they are not public (comma-separated) [default: none]
+    #[arg(
+        long,
+        env = "SPOOL_ALLOWED_PROVIDER_HOSTS",
+        global = true,
+        value_name = "HOSTS"
+    )]
+    pub allowed_provider_hosts: Option<String>,
+
+    /// Keys sealing workspace providers' credentials, `id:base64` (32 bytes, `spool keys generate`), comma-separated, the sealing one first [default: on SQLite, a key file made in the data directory]
+    #[arg(
+        long,
+        env = "SPOOL_ENCRYPTION_KEYS",
+        global = true,
+        value_name = "KEYS",
+        hide_env_values = true
+    )]
+    pub encryption_keys: Option<String>,
+
     /// Bearer token GET /metrics asks for, at least 16 characters; better from the environment [default: none, /metrics answers 404]
     #[arg(
         long,
@@ -240,12 +259,27 @@ pub enum Command {
     /// Manage API keys
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Manage the keys that seal workspace providers' credentials
+    #[command(subcommand)]
+    Keys(KeysCommand),
     /// Copy a SQLite database to PATH while the server keeps running (VACUUM INTO)
     Backup(BackupArgs),
     /// Write the database, or one workspace, as JSON Lines (to stdout unless --output)
     Export(ExportArgs),
     /// Add the JSON Lines of `spool export` to the database, in one transaction
     Import(ImportArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Print a new random key as `encryption_keys` takes it (`ID:base64`)
+    Generate {
+        /// The key's id, stored beside everything it seals [default: the date and time]
+        #[arg(long, value_name = "ID")]
+        id: Option<String>,
+    },
+    /// Re-seal every credential an older key sealed with the first key of `encryption_keys`
+    Rotate,
 }
 
 #[derive(Debug, Args)]

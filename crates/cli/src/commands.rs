@@ -1,5 +1,5 @@
 //! The one-shot operator commands: `migrate`, `user create|list`,
-//! `workspace create|list`, `key create|list|revoke`, `backup`. Each prints
+//! `workspace create|list`, `key create|list|revoke`, `keys generate|rotate`, `backup`. Each prints
 //! only its result to stdout; lists are tab-separated, one item a line.
 
 use crate::cli::{
@@ -51,11 +51,94 @@ pub async fn open(config: &Config) -> anyhow::Result<Spool> {
     let runtime = runtime.with_tool_caller(std::sync::Arc::new(
         spool_providers::OutboundTools::new(config.allowed_tool_hosts.iter().cloned()),
     ));
+    let runtime = runtime.with_workspace_providers(
+        std::sync::Arc::new(spool_providers::OutboundProviders::new(
+            config.allowed_provider_hosts.iter().cloned(),
+        )),
+        keyring(config)?,
+    );
     let webhooks = spool_providers::HttpWebhooks::new(config.allowed_webhook_hosts.iter().cloned());
     Ok(Spool::new(store, spool_config)
         .with_blobs(std::sync::Arc::new(blobs))
         .with_runtime(runtime)
         .with_webhook_sender(std::sync::Arc::new(webhooks)))
+}
+
+/// The file in the data directory holding the sealing keys of a server on
+/// SQLite that configures none: one `id:base64` a line, the sealing one
+/// first; made with one key at first use, readable by its owner only.
+pub const KEY_FILE: &str = "encryption-keys";
+
+/// The keys that seal workspace providers' credentials: the configured
+/// ones; else, on SQLite, the data directory's key file; else none (and
+/// providers that need credentials cannot be added).
+pub fn keyring(config: &Config) -> anyhow::Result<spool_core::sealing::Keyring> {
+    use spool_core::sealing::Keyring;
+    if let Some(keys) = &config.encryption_keys {
+        return Keyring::parse(&keys.0).map_err(|err| anyhow!("encryption_keys: {err}"));
+    }
+    if config.database_url.sqlite_path().is_none() {
+        return Ok(Keyring::default());
+    }
+    let path = config.data_dir.join(KEY_FILE);
+    if !path.exists() {
+        write_key_file(&path, &Keyring::generate("local-1"))
+            .with_context(|| format!("cannot create the key file {}", path.display()))?;
+    }
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read the key file {}", path.display()))?;
+    let specs: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .collect();
+    Keyring::parse(&specs).map_err(|err| anyhow!("{}: {err}", path.display()))
+}
+
+fn write_key_file(path: &std::path::Path, key: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    writeln!(
+        file,
+        "# Keys sealing workspace providers' credentials (spool keys): the first seals.\n{key}"
+    )?;
+    file.sync_all()
+}
+
+/// `spool keys generate`: a new key for `encryption_keys`.
+pub fn generate_key(id: Option<&str>) -> anyhow::Result<()> {
+    let id = id
+        .map(str::to_owned)
+        .unwrap_or_else(|| Utc::now().format("%Y%m%d%H%M%S").to_string());
+    let key = spool_core::sealing::Keyring::generate(&id);
+    spool_core::sealing::Keyring::parse(&[&key]).map_err(|err| anyhow!("--id: {err}"))?;
+    println!("{key}");
+    Ok(())
+}
+
+/// `spool keys rotate`: re-seals with the first key everything an older
+/// key sealed; prints how many, and fails naming any it could not open.
+pub async fn rotate_keys(config: &Config) -> anyhow::Result<()> {
+    let spool = open(config).await?;
+    let rotation = spool.rotate_provider_keys().await.map_err(explain)?;
+    println!("resealed\t{}", rotation.resealed);
+    if !rotation.failed.is_empty() {
+        let failed: Vec<String> = rotation
+            .failed
+            .iter()
+            .map(|(id, why)| format!("provider {id}: {why}"))
+            .collect();
+        return Err(anyhow!(
+            "{} could not be re-sealed: {}",
+            failed.len(),
+            failed.join("; ")
+        ));
+    }
+    Ok(())
 }
 
 /// One line for the operator: each invalid field with its problems, or the

@@ -13,7 +13,7 @@ mod serve;
 mod transfer;
 
 use clap::{CommandFactory, FromArgMatches};
-use cli::{Cli, Command, KeyCommand, UserCommand, WorkspaceCommand};
+use cli::{Cli, Command, KeyCommand, KeysCommand, UserCommand, WorkspaceCommand};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -51,6 +51,9 @@ fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<()> {
         print!("{}", config.to_toml());
         return Ok(());
     }
+    if let Command::Keys(KeysCommand::Generate { id }) = &cli.command {
+        return commands::generate_key(id.as_deref());
+    }
     logging::init(&config)?;
     config.ensure_data_dir()?;
     // Held until `run` returns: a second server on the same SQLite file is
@@ -62,6 +65,7 @@ fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<()> {
         Command::User(_) => ("spool user", COMMAND_PATIENCE),
         Command::Workspace(_) => ("spool workspace", COMMAND_PATIENCE),
         Command::Key(_) => ("spool key", COMMAND_PATIENCE),
+        Command::Keys(_) => ("spool keys", COMMAND_PATIENCE),
         Command::Export(_) => ("spool export", COMMAND_PATIENCE),
         Command::Import(_) => ("spool import", COMMAND_PATIENCE),
         // Copies a live database: it takes a read snapshot, not the lock.
@@ -85,6 +89,8 @@ fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<()> {
             Command::Key(KeyCommand::Create(args)) => commands::create_key(&config, args).await,
             Command::Key(KeyCommand::List(args)) => commands::list_keys(&config, args).await,
             Command::Key(KeyCommand::Revoke(args)) => commands::revoke_key(&config, args).await,
+            Command::Keys(KeysCommand::Rotate) => commands::rotate_keys(&config).await,
+            Command::Keys(KeysCommand::Generate { .. }) => Ok(()),
             Command::Export(args) => transfer::export(&config, args).await,
             Command::Import(args) => transfer::import(&config, args).await,
             Command::Backup(_) => Ok(()),

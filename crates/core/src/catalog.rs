@@ -20,6 +20,8 @@ pub struct ModelEntry {
     pub description: Option<String>,
     /// Takes images as input (`vision = true` in the catalog).
     pub vision: bool,
+    /// The workspace provider that serves it; `None`: one of the server's.
+    pub workspace_provider: Option<(crate::WorkspaceId, crate::ProviderId)>,
 }
 
 impl ModelEntry {
@@ -36,6 +38,7 @@ impl ModelEntry {
             max_output_tokens,
             description: None,
             vision: false,
+            workspace_provider: None,
         }
     }
 

@@ -89,6 +89,10 @@ uuid_id!(
     PromptId
 );
 uuid_id!(
+    /// A model endpoint a workspace added itself (its own credentials).
+    ProviderId
+);
+uuid_id!(
     /// A fact an agent remembers about a user, across threads.
     MemoryId
 );

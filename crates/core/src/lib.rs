@@ -14,6 +14,7 @@ pub mod paging;
 pub mod provider;
 pub mod query;
 pub mod runs;
+pub mod sealing;
 pub mod secret;
 pub mod service;
 pub mod store;
@@ -25,7 +26,7 @@ pub mod webhooks;
 pub use error::{CoreError, StoreError, ValidationErrors};
 pub use ids::{
     AgentId, ApiKeyId, AttachmentId, DeliveryId, FeedbackId, FileId, MemoryId, MessageId, PromptId,
-    RunId, SessionId, ThreadId, UserId, WebhookId, WorkspaceId,
+    ProviderId, RunId, SessionId, ThreadId, UserId, WebhookId, WorkspaceId,
 };
 pub use service::{Principal, Spool, SpoolConfig};
 pub use store::Store;

@@ -143,6 +143,7 @@ mod memory;
 mod prompt;
 mod run;
 mod thread;
+mod workspace_provider;
 
 pub use agent::{AGENT_METADATA_KEYS, Agent, AgentShare, ShareEntity, SharePermission, Visibility};
 pub use feedback::{Feedback, FeedbackType};
@@ -151,3 +152,7 @@ pub use memory::Memory;
 pub use prompt::{Prompt, fill_template, template_variables};
 pub use run::{FinishedRun, Run, RunAdmission, RunStatus};
 pub use thread::{Message, MessageRole, RunInfo, Thread, ThreadStatus};
+pub use workspace_provider::{
+    Authentication, ProviderKind, ProviderModel, WorkspaceProvider, authentication_from_json,
+    authentication_json, models_from_json, models_json, secret_hint,
+};

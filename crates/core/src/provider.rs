@@ -4,6 +4,7 @@
 
 use futures_core::Stream;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -181,4 +182,43 @@ pub trait Provider: Send + Sync + 'static {
 /// windows and for usage when a provider reports none.
 pub trait Tokenizer: Send + Sync + 'static {
     fn count(&self, text: &str) -> usize;
+}
+
+/// Where a workspace provider's requests go, with its credentials opened:
+/// it lives only while a provider is built. `Debug` shows no secret.
+#[derive(Clone)]
+pub struct ProviderEndpoint {
+    pub name: String,
+    pub kind: crate::model::ProviderKind,
+    pub base_url: String,
+    pub api_key: Option<String>,
+    /// The header the key goes in raw; `None`: the kind's usual one.
+    pub api_key_header: Option<String>,
+    pub headers: std::collections::BTreeMap<String, String>,
+}
+
+impl std::fmt::Debug for ProviderEndpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProviderEndpoint")
+            .field("name", &self.name)
+            .field("kind", &self.kind)
+            .field("base_url", &self.base_url)
+            .field("api_key_header", &self.api_key_header)
+            .field("headers", &self.headers.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds the providers workspaces add (in `spool-providers`, under the
+/// server's outbound-address rules).
+#[async_trait::async_trait]
+pub trait ProviderFactory: Send + Sync + 'static {
+    /// Why requests to `base_url` may not be sent (not http(s), or an
+    /// address the outbound rules refuse), checked when a provider is saved;
+    /// calls are checked again when they connect.
+    async fn refuse_base_url(&self, base_url: &str) -> Option<String>;
+
+    /// A ready provider, with the server's timeouts and retries. The error
+    /// names what in the endpoint is wrong.
+    fn build(&self, endpoint: &ProviderEndpoint) -> Result<Arc<dyn Provider>, String>;
 }

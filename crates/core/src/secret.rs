@@ -138,3 +138,25 @@ mod tests {
         );
     }
 }
+
+/// A credential spool keeps to send on (a workspace provider's key or
+/// header value), as a client gave it: sealed before it is stored, never
+/// shown again, never logged.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretText(String);
+
+impl SecretText {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SecretText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretText(<redacted>)")
+    }
+}

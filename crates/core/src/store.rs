@@ -5,16 +5,18 @@
 use crate::Timestamp;
 use crate::error::StoreError;
 use crate::ids::{
-    AgentId, ApiKeyId, DeliveryId, FileId, MessageId, PromptId, RunId, ThreadId, UserId, WebhookId,
-    WorkspaceId,
+    AgentId, ApiKeyId, DeliveryId, FileId, MessageId, PromptId, ProviderId, RunId, ThreadId,
+    UserId, WebhookId, WorkspaceId,
 };
 use crate::listing::{Listing, Paging};
 use crate::model::{
     Agent, AgentShare, ApiKey, Feedback, FinishedRun, Member, Message, NewUser, Prompt, Role, Run,
     RunAdmission, RunStatus, Session, StoredFile, Thread, User, Workspace, WorkspacePatch,
+    WorkspaceProvider,
 };
 use crate::paging::{Page, PageRequest};
 use crate::query::{AgentQuery, IdempotencyBegin, MetricsPoint, MetricsQuery, ThreadQuery};
+use crate::sealing::Sealed;
 use crate::secret::TokenHash;
 use crate::webhooks::{DeliveryAttempt, DueDelivery, Webhook, WebhookDelivery};
 use serde_json::Value;
@@ -417,6 +419,48 @@ pub trait Store: Send + Sync + 'static {
     async fn update_prompt(&self, prompt: &Prompt) -> StoreResult<bool>;
     /// `false` when absent.
     async fn delete_prompt(&self, workspace: WorkspaceId, id: PromptId) -> StoreResult<bool>;
+
+    // --- workspace providers -------------------------------------------------
+
+    /// `StoreError::Unique` when the workspace has a provider of that name.
+    async fn insert_provider(&self, provider: WorkspaceProvider) -> StoreResult<()>;
+    async fn provider(
+        &self,
+        workspace: WorkspaceId,
+        id: ProviderId,
+    ) -> StoreResult<Option<WorkspaceProvider>>;
+    /// Oldest first, by name within the same instant.
+    async fn list_providers(
+        &self,
+        workspace: WorkspaceId,
+        page: PageRequest,
+    ) -> StoreResult<Page<WorkspaceProvider>>;
+    /// All of a workspace's providers (a workspace has few): the models its
+    /// runs may use.
+    async fn workspace_providers(
+        &self,
+        workspace: WorkspaceId,
+    ) -> StoreResult<Vec<WorkspaceProvider>>;
+    /// `false` when it is gone; `StoreError::Unique` for a name taken.
+    async fn update_provider(&self, provider: &WorkspaceProvider) -> StoreResult<bool>;
+    /// `false` when absent.
+    async fn delete_provider(&self, workspace: WorkspaceId, id: ProviderId) -> StoreResult<bool>;
+    /// Up to `limit` providers, of every workspace, whose credentials are
+    /// sealed with a key other than `key_id`, in id order after `after`.
+    async fn providers_sealed_with_other_keys(
+        &self,
+        key_id: &str,
+        after: Option<ProviderId>,
+        limit: u32,
+    ) -> StoreResult<Vec<WorkspaceProvider>>;
+    /// Replaces a provider's sealed credentials if they are still `old`
+    /// (compare-and-set: a concurrent change wins); `false` otherwise.
+    async fn reseal_provider(
+        &self,
+        id: ProviderId,
+        old: &Sealed,
+        new: &Sealed,
+    ) -> StoreResult<bool>;
 
     // --- webhooks ------------------------------------------------------------
 

@@ -6,8 +6,8 @@ use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::request::Parts;
 use serde::{Deserialize, Deserializer};
 use spool_core::{
-    AgentId, ApiKeyId, FileId, MemoryId, MessageId, PromptId, RunId, ThreadId, UserId, WebhookId,
-    WorkspaceId,
+    AgentId, ApiKeyId, FileId, MemoryId, MessageId, PromptId, ProviderId, RunId, ThreadId, UserId,
+    WebhookId, WorkspaceId,
 };
 use std::marker::PhantomData;
 
@@ -43,6 +43,13 @@ impl FromPath for PromptId {
     const WHAT: &'static str = "Prompt";
     fn from_path(values: &[&str]) -> Option<Self> {
         PromptId::parse(values.first()?)
+    }
+}
+
+impl FromPath for ProviderId {
+    const WHAT: &'static str = "Provider";
+    fn from_path(values: &[&str]) -> Option<Self> {
+        ProviderId::parse(values.first()?)
     }
 }
 

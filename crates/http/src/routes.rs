@@ -118,6 +118,16 @@ pub fn router(state: AppState) -> Router {
                 .delete(athena::prompts::delete),
         )
         .route("/prompts/{uuid}/run", post(athena::prompts::run))
+        .route(
+            "/providers",
+            get(athena::providers::list).post(athena::providers::create),
+        )
+        .route(
+            "/providers/{uuid}",
+            get(athena::providers::show)
+                .put(athena::providers::update)
+                .delete(athena::providers::delete),
+        )
         .route("/memories", get(athena::memories::list))
         .route(
             "/memories/{uuid}",

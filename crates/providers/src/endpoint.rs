@@ -23,12 +23,14 @@ pub(crate) fn endpoint(
 pub(crate) fn extra_headers(provider: &str, headers: &Headers) -> Result<HeaderMap, ConfigError> {
     let mut map = HeaderMap::new();
     for (name, value) in &headers.0 {
-        let value = HeaderValue::from_str(value).map_err(|_| {
+        let mut value = HeaderValue::from_str(value).map_err(|_| {
             ConfigError::new(
                 format!("providers.{provider}.headers.{name}"),
                 "not a valid header value",
             )
         })?;
+        // Some deployments put credentials here: nothing may print them.
+        value.set_sensitive(true);
         map.insert(header_name(provider, "headers", name)?, value);
     }
     Ok(map)

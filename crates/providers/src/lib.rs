@@ -26,6 +26,7 @@ mod tool_http;
 mod tool_mcp;
 mod webhooks;
 mod wiring;
+mod workspace;
 
 pub use anthropic::{Anthropic, AnthropicSettings};
 pub use catalog::{Catalog, Model, ModelConfig, ProvidersConfig};
@@ -42,6 +43,7 @@ pub use tool_http::{OutboundTools, TOOL_CALL_TIMEOUT, TOOL_RESPONSE_MAX_BYTES};
 pub use tool_mcp::{MCP_CALL_TIMEOUT, MCP_LIST_TTL};
 pub use webhooks::{HttpWebhooks, WEBHOOK_TIMEOUT};
 pub use wiring::core_catalog;
+pub use workspace::OutboundProviders;
 
 use config::{resolve_key, retry_policy};
 use spool_core::provider::Provider;

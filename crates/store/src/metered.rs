@@ -5,12 +5,14 @@
 
 use serde_json::Value;
 use spool_core::listing::{Listing, Paging};
+use spool_core::model::WorkspaceProvider;
 use spool_core::model::{
     Agent, AgentShare, ApiKey, Feedback, FinishedRun, Member, Message, NewUser, Role, Run,
     RunAdmission, RunStatus, Session, StoredFile, Thread, User, Workspace, WorkspacePatch,
 };
 use spool_core::paging::{Page, PageRequest};
 use spool_core::query::{AgentQuery, IdempotencyBegin, MetricsPoint, MetricsQuery, ThreadQuery};
+use spool_core::sealing::Sealed;
 use spool_core::secret::TokenHash;
 use spool_core::store::{
     Lease, NewRunEvent, PoolUse, RemoveMember, RunSignals, StoreResult, StoredRunEvent,
@@ -666,6 +668,78 @@ impl<S: Store> Store for Metered<S> {
         id: spool_core::PromptId,
     ) -> StoreResult<bool> {
         self.timed("delete_prompt", self.inner.delete_prompt(workspace, id))
+            .await
+    }
+
+    async fn insert_provider(&self, provider: WorkspaceProvider) -> StoreResult<()> {
+        self.timed("insert_provider", self.inner.insert_provider(provider))
+            .await
+    }
+
+    async fn provider(
+        &self,
+        workspace: WorkspaceId,
+        id: spool_core::ProviderId,
+    ) -> StoreResult<Option<WorkspaceProvider>> {
+        self.timed("provider", self.inner.provider(workspace, id))
+            .await
+    }
+
+    async fn list_providers(
+        &self,
+        workspace: WorkspaceId,
+        page: PageRequest,
+    ) -> StoreResult<Page<WorkspaceProvider>> {
+        self.timed("list_providers", self.inner.list_providers(workspace, page))
+            .await
+    }
+
+    async fn workspace_providers(
+        &self,
+        workspace: WorkspaceId,
+    ) -> StoreResult<Vec<WorkspaceProvider>> {
+        self.timed(
+            "workspace_providers",
+            self.inner.workspace_providers(workspace),
+        )
+        .await
+    }
+
+    async fn update_provider(&self, provider: &WorkspaceProvider) -> StoreResult<bool> {
+        self.timed("update_provider", self.inner.update_provider(provider))
+            .await
+    }
+
+    async fn delete_provider(
+        &self,
+        workspace: WorkspaceId,
+        id: spool_core::ProviderId,
+    ) -> StoreResult<bool> {
+        self.timed("delete_provider", self.inner.delete_provider(workspace, id))
+            .await
+    }
+
+    async fn providers_sealed_with_other_keys(
+        &self,
+        key_id: &str,
+        after: Option<spool_core::ProviderId>,
+        limit: u32,
+    ) -> StoreResult<Vec<WorkspaceProvider>> {
+        self.timed(
+            "providers_sealed_with_other_keys",
+            self.inner
+                .providers_sealed_with_other_keys(key_id, after, limit),
+        )
+        .await
+    }
+
+    async fn reseal_provider(
+        &self,
+        id: spool_core::ProviderId,
+        old: &Sealed,
+        new: &Sealed,
+    ) -> StoreResult<bool> {
+        self.timed("reseal_provider", self.inner.reseal_provider(id, old, new))
             .await
     }
 

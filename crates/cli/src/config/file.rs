@@ -31,6 +31,11 @@ pub struct FileConfig {
     pub tool_outputs_timeout_seconds: Option<u64>,
     /// Non-public hosts or addresses webhooks may be sent to.
     pub allowed_webhook_hosts: Option<Vec<String>>,
+    /// Non-public hosts or addresses workspace providers may reach.
+    pub allowed_provider_hosts: Option<Vec<String>>,
+    /// `id:base64` keys sealing workspace providers' credentials, the
+    /// sealing one first.
+    pub encryption_keys: Option<Vec<String>>,
     /// The bearer token `GET /metrics` asks for; unset: no `/metrics`.
     pub metrics_token: Option<String>,
     pub log: Option<String>,

@@ -91,6 +91,11 @@ pub struct Config {
     pub allowed_tool_hosts: Vec<String>,
     /// Non-public hosts or addresses webhooks may be sent to.
     pub allowed_webhook_hosts: Vec<String>,
+    /// Non-public hosts or addresses workspace providers may reach.
+    pub allowed_provider_hosts: Vec<String>,
+    /// The keys sealing workspace providers' credentials; `None`: on
+    /// SQLite, the key file in the data directory (made at first use).
+    pub encryption_keys: Option<EncryptionKeys>,
     /// The token `GET /metrics` asks for; `None`: the endpoint answers 404.
     pub metrics_token: Option<MetricsToken>,
     pub log: String,
@@ -402,6 +407,27 @@ pub fn load(args: SettingArgs, matches: &ArgMatches) -> Result<Config, ConfigErr
     };
     let allowed_tool_hosts = host_list(args.allowed_tool_hosts, file.allowed_tool_hosts);
     let allowed_webhook_hosts = host_list(args.allowed_webhook_hosts, file.allowed_webhook_hosts);
+    let allowed_provider_hosts =
+        host_list(args.allowed_provider_hosts, file.allowed_provider_hosts);
+    let encryption_keys = match (args.encryption_keys, file.encryption_keys) {
+        (Some(list), _) => Some((
+            list.split(',').map(|k| k.trim().to_owned()).collect(),
+            cli_origin("encryption_keys"),
+        )),
+        (None, Some(list)) => Some((list, file_origin())),
+        (None, None) => None,
+    }
+    .map(|(specs, origin): (Vec<String>, Origin)| {
+        let specs: Vec<String> = specs.into_iter().filter(|k| !k.is_empty()).collect();
+        spool_core::sealing::Keyring::parse(&specs)
+            .map(|_| EncryptionKeys(specs))
+            .map_err(|message| ConfigError {
+                key: "encryption_keys".into(),
+                message,
+                origin,
+            })
+    })
+    .transpose()?;
     let metrics_token = match (args.metrics_token, file.metrics_token) {
         (Some(value), _) => Some(Raw {
             value,
@@ -481,10 +507,32 @@ pub fn load(args: SettingArgs, matches: &ArgMatches) -> Result<Config, ConfigErr
         tool_outputs_timeout_seconds,
         allowed_tool_hosts,
         allowed_webhook_hosts,
+        allowed_provider_hosts,
+        encryption_keys,
         metrics_token,
         log: log.value,
         log_format,
     })
+}
+
+/// The configured sealing keys, checked. Secrets: `Debug` shows how many.
+#[derive(Clone)]
+pub struct EncryptionKeys(pub Vec<String>);
+
+impl fmt::Debug for EncryptionKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "EncryptionKeys({} keys, redacted)", self.0.len())
+    }
+}
+
+impl EncryptionKeys {
+    /// The keys' ids, in order (never their material).
+    pub fn ids(&self) -> Vec<&str> {
+        self.0
+            .iter()
+            .filter_map(|k| k.split_once(':').map(|(id, _)| id.trim()))
+            .collect()
+    }
 }
 
 /// The bearer token of `GET /metrics`. A secret: `Debug` redacts it.

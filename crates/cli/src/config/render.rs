@@ -39,6 +39,8 @@ fn top_level(config: &Config) -> String {
          tool_outputs_timeout_seconds = {}\n\
          allowed_tool_hosts = [{}]\n\
          allowed_webhook_hosts = [{}]\n\
+         allowed_provider_hosts = [{}]\n\
+         {}\n\
          {}\n\
          log = {}\n\
          log_format = {}\n\
@@ -78,6 +80,19 @@ fn top_level(config: &Config) -> String {
             .map(|h| quoted(h))
             .collect::<Vec<_>>()
             .join(", "),
+        config
+            .allowed_provider_hosts
+            .iter()
+            .map(|h| quoted(h))
+            .collect::<Vec<_>>()
+            .join(", "),
+        match &config.encryption_keys {
+            Some(keys) => format!(
+                "# encryption_keys: {} (secrets, not shown)",
+                keys.ids().join(", ")
+            ),
+            None => "# encryption_keys: unset; on SQLite the key file in data_dir".to_owned(),
+        },
         if config.metrics_token.is_some() {
             "# metrics_token: set (a secret, not shown)"
         } else {

@@ -14,7 +14,7 @@ use crate::provider::{
     ChatEvent, ChatMessage, ChatRequest, ChatRole, FinishReason, ProviderError, ToolCall,
 };
 use crate::telemetry::{ModelLabels, OutcomeLabels, TokenLabels, metrics, seconds};
-use crate::{MessageId, Spool, markdown, now};
+use crate::{CoreError, MessageId, Spool, markdown, now};
 use serde_json::Value;
 use std::future::poll_fn;
 use std::sync::Arc;
@@ -290,16 +290,21 @@ async fn prepare(
         Some(id) => spool.store().agent(id).await.map_err(internal)?,
         None => None,
     };
-    let catalog = &spool.config().catalog;
-    let model = catalog
-        .get(&run.model)
+    // A store failure is logged, not shown; anything else says what is wrong.
+    let unusable = |err: CoreError| match err {
+        CoreError::Internal(err) => {
+            tracing::error!(error = %err, "could not look up a run's model");
+            "The model could not be looked up.".to_owned()
+        }
+        CoreError::Validation(errors) => errors.first_message().to_owned(),
+        other => other.to_string(),
+    };
+    let model = spool
+        .model_named(run.workspace_id, &run.model)
+        .await
+        .map_err(unusable)?
         .ok_or_else(|| format!("The model '{}' is no longer configured.", run.model))?;
-    let provider = spool
-        .runtime()
-        .providers
-        .get(&model.provider)
-        .cloned()
-        .ok_or_else(|| format!("The model '{}' has no provider configured.", run.model))?;
+    let provider = spool.provider_for(&model).await.map_err(unusable)?;
     let max_tokens = run.max_tokens.unwrap_or(model.max_output_tokens);
     let budget = (model.context_window as usize).saturating_sub(max_tokens as usize);
 

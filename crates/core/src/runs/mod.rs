@@ -32,6 +32,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+/// A workspace provider as built, with the `updated_at` it was built from.
+pub(crate) type BuiltProvider = (crate::Timestamp, Arc<dyn Provider>);
+
 /// Providers by configured name, the tokenizer, the runs this node follows
 /// and the writer of their events.
 pub struct Runtime {
@@ -42,6 +45,13 @@ pub struct Runtime {
     /// Runs `http` tools and calls MCP servers; without it neither is
     /// offered to models.
     pub(crate) tool_caller: Option<Arc<dyn crate::tools::ToolCaller>>,
+    /// Builds the providers workspaces add; without it they cannot add any.
+    pub(crate) provider_factory: Option<Arc<dyn crate::provider::ProviderFactory>>,
+    /// Seals and opens those providers' credentials.
+    pub(crate) keyring: Arc<crate::sealing::Keyring>,
+    /// Workspace providers built so far, by id, with the `updated_at` they
+    /// were built from: a changed provider is built again.
+    pub(crate) built_providers: std::sync::Mutex<HashMap<crate::ProviderId, BuiltProvider>>,
 }
 
 /// Counts about four characters a token; only for a `Spool` built without a
@@ -62,6 +72,9 @@ impl Default for Runtime {
             hub: Arc::default(),
             writer: OnceLock::new(),
             tool_caller: None,
+            provider_factory: None,
+            keyring: Arc::default(),
+            built_providers: Default::default(),
         }
     }
 }
@@ -77,12 +90,27 @@ impl Runtime {
             hub: Arc::default(),
             writer: OnceLock::new(),
             tool_caller: None,
+            provider_factory: None,
+            keyring: Arc::default(),
+            built_providers: Default::default(),
         }
     }
 
     /// Lets runs call `http` tools and MCP servers through `caller`.
     pub fn with_tool_caller(mut self, caller: Arc<dyn crate::tools::ToolCaller>) -> Self {
         self.tool_caller = Some(caller);
+        self
+    }
+
+    /// Lets workspaces add their own providers, built by `factory`, their
+    /// credentials sealed with `keyring`.
+    pub fn with_workspace_providers(
+        mut self,
+        factory: Arc<dyn crate::provider::ProviderFactory>,
+        keyring: crate::sealing::Keyring,
+    ) -> Self {
+        self.provider_factory = Some(factory);
+        self.keyring = Arc::new(keyring);
         self
     }
 
@@ -148,8 +176,9 @@ const INTERRUPT_WAIT: Duration = Duration::from_secs(10);
 
 impl Spool {
     /// Which model a run uses: the request's, else the thread's
-    /// `metadata.model`, else the agent's `large_language_model`, else the default.
-    pub(crate) fn resolve_model(
+    /// `metadata.model`, else the agent's `large_language_model`, else the
+    /// default; looked up among the workspace's providers, then the server's.
+    pub(crate) async fn resolve_model(
         &self,
         requested: Option<&str>,
         thread: &Thread,
@@ -170,23 +199,30 @@ impl Spool {
             (None, None, Some(name)) => ("agent.metadata.large_language_model", name),
             (None, None, None) => ("model", catalog.default_model.as_str()),
         };
-        let model = catalog.get(name).ok_or_else(|| {
-            let known: Vec<&str> = catalog.models.iter().map(|m| m.name.as_str()).collect();
-            CoreError::invalid(
+        let Some(model) = self.model_named(thread.workspace_id, name).await? else {
+            let known: Vec<String> = self
+                .models_for(thread.workspace_id)
+                .await?
+                .into_iter()
+                .map(|m| m.name)
+                .collect();
+            return Err(CoreError::invalid(
                 field,
                 format!(
                     "The model '{name}' is not configured here (known: {}).",
                     known.join(", ")
                 ),
-            )
-        })?;
-        if !self.runtime().providers.contains_key(&model.provider) {
+            ));
+        };
+        if model.workspace_provider.is_none()
+            && !self.runtime().providers.contains_key(&model.provider)
+        {
             return Err(CoreError::invalid(
                 field,
                 format!("The model '{name}' has no provider configured."),
             ));
         }
-        Ok(model.clone())
+        Ok(model)
     }
 
     /// Admits a run of `thread_id` and starts it (or queues it).
@@ -235,7 +271,10 @@ impl Spool {
                 Multitask::Reject
             }
         };
-        let model = match self.resolve_model(input.model.as_deref(), &thread, agent.as_ref()) {
+        let model = match self
+            .resolve_model(input.model.as_deref(), &thread, agent.as_ref())
+            .await
+        {
             Ok(model) => Some(model),
             Err(CoreError::Validation(found)) => {
                 for (field, messages) in found.0 {

@@ -48,7 +48,9 @@ impl Spool {
             None => None,
         };
         let naming = self.config().catalog.naming_model.clone();
-        let model = self.resolve_model(naming.as_deref(), &thread, agent.as_ref())?;
+        let model = self
+            .resolve_model(naming.as_deref(), &thread, agent.as_ref())
+            .await?;
         let paging = Paging::Keyset {
             after: None,
             before: None,
@@ -92,17 +94,7 @@ impl Spool {
             tools: Vec::new(),
             tool_choice: Default::default(),
         };
-        let provider = self
-            .runtime()
-            .providers
-            .get(&model.provider)
-            .cloned()
-            .ok_or_else(|| {
-                CoreError::invalid(
-                    "model",
-                    format!("The model '{}' has no provider configured.", model.name),
-                )
-            })?;
+        let provider = self.provider_for(&model).await?;
         let unavailable = |err: crate::provider::ProviderError| {
             tracing::warn!(error = %err, "naming model failed");
             CoreError::Conflict(format!("The naming model could not write a title: {err}"))

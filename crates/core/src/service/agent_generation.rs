@@ -77,23 +77,13 @@ impl Spool {
             .model
             .or_else(|| catalog.naming_model.clone())
             .unwrap_or_else(|| catalog.default_model.clone());
-        let model = catalog.get(&name).cloned().ok_or_else(|| {
+        let model = self.model_named(scope.id(), &name).await?.ok_or_else(|| {
             CoreError::invalid(
                 "model",
                 format!("The model '{name}' is not configured here."),
             )
         })?;
-        let provider = self
-            .runtime()
-            .providers
-            .get(&model.provider)
-            .cloned()
-            .ok_or_else(|| {
-                CoreError::invalid(
-                    "model",
-                    format!("The model '{}' has no provider configured.", model.name),
-                )
-            })?;
+        let provider = self.provider_for(&model).await?;
         let request = ChatRequest {
             model: model.upstream_name.clone(),
             messages: vec![

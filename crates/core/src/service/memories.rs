@@ -212,16 +212,11 @@ impl Spool {
             .clone()
             .or_else(|| catalog.naming_model.clone())
             .unwrap_or_else(|| run.model.clone());
-        let model = catalog
-            .get(&name)
-            .cloned()
+        let model = self
+            .model_named(run.workspace_id, &name)
+            .await?
             .ok_or_else(|| CoreError::Conflict(format!("The model '{name}' is not configured.")))?;
-        let provider = self
-            .runtime()
-            .providers
-            .get(&model.provider)
-            .cloned()
-            .ok_or_else(|| CoreError::Conflict(format!("The model '{name}' has no provider.")))?;
+        let provider = self.provider_for(&model).await?;
         let request = ChatRequest {
             model: model.upstream_name.clone(),
             messages: vec![

@@ -15,6 +15,7 @@ mod memories;
 mod messages;
 mod metrics;
 mod prompts;
+mod providers;
 mod threads;
 mod throttle;
 mod views;
@@ -34,6 +35,7 @@ pub use metrics::{
     Leaderboard, LeaderboardInput, LeaderboardSort, MetricsInput, MetricsSeries, WorkspaceMetrics,
 };
 pub use prompts::{PromptInput, PromptRun, RunPromptInput};
+pub use providers::{AuthenticationInput, ProviderInput, Rotation, model_entries, sealed_from_row};
 pub use threads::{NewThreadInput, ThreadListInput, ThreadUpdateInput, check_end_user};
 pub use throttle::{FailureBudget, SignInThrottle};
 pub use views::{AgentView, MessageView, ThreadView, UserView};

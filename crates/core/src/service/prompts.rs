@@ -105,7 +105,8 @@ impl Spool {
             created_at: at,
             updated_at: at,
         };
-        self.apply_prompt_input(&mut prompt, input, &mut errors);
+        self.apply_prompt_input(&mut prompt, input, &mut errors)
+            .await?;
         errors.into_result()?;
         self.store().insert_prompt(prompt.clone()).await?;
         Ok(prompt)
@@ -177,7 +178,8 @@ impl Spool {
     ) -> Result<Prompt, CoreError> {
         let mut prompt = self.writable_prompt(principal, scope, id).await?;
         let mut errors = ValidationErrors::new();
-        self.apply_prompt_input(&mut prompt, input, &mut errors);
+        self.apply_prompt_input(&mut prompt, input, &mut errors)
+            .await?;
         errors.into_result()?;
         prompt.updated_at = now();
         if self.store().update_prompt(&prompt).await? {
@@ -236,7 +238,7 @@ impl Spool {
             .model
             .or_else(|| prompt.model.clone())
             .unwrap_or_else(|| self.config().catalog.default_model.clone());
-        let model = self.config().catalog.get(&model_name).cloned();
+        let model = self.model_named(scope.id(), &model_name).await?;
         if model.is_none() {
             errors.add(
                 "model",
@@ -285,17 +287,7 @@ impl Spool {
                 .await?;
             return Ok(PromptRun::Thread(Box::new(run)));
         }
-        let provider = self
-            .runtime()
-            .providers
-            .get(&model.provider)
-            .cloned()
-            .ok_or_else(|| {
-                CoreError::invalid(
-                    "model",
-                    format!("The model '{}' has no provider configured.", model.name),
-                )
-            })?;
+        let provider = self.provider_for(&model).await?;
         let request = ChatRequest {
             model: model.upstream_name.clone(),
             messages: vec![ChatMessage::text(ChatRole::User, text.clone())],
@@ -316,12 +308,12 @@ impl Spool {
         })
     }
 
-    fn apply_prompt_input(
+    async fn apply_prompt_input(
         &self,
         prompt: &mut Prompt,
         input: PromptInput,
         errors: &mut ValidationErrors,
-    ) {
+    ) -> Result<(), CoreError> {
         if let Some(name) = input.name {
             prompt.name = crate::validate::name("name", &name, errors);
         }
@@ -361,7 +353,7 @@ impl Spool {
         }
         if let Some(model) = input.model {
             if let Some(name) = &model
-                && self.config().catalog.get(name).is_none()
+                && self.model_named(prompt.workspace_id, name).await?.is_none()
             {
                 errors.add(
                     "model",
@@ -392,6 +384,7 @@ impl Spool {
                 ),
             }
         }
+        Ok(())
     }
 }
 

@@ -11,6 +11,7 @@ pub mod metrics;
 pub mod models;
 pub mod openapi;
 pub mod prompts;
+pub mod providers;
 pub mod resources;
 pub mod runs;
 pub mod threads;

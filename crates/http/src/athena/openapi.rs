@@ -51,6 +51,11 @@ use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
         prompts::update,
         prompts::delete,
         prompts::run,
+        super::providers::create,
+        super::providers::list,
+        super::providers::show,
+        super::providers::update,
+        super::providers::delete,
         super::memories::list,
         super::memories::show,
         super::memories::update,
@@ -118,6 +123,7 @@ use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
         (name = "athena: workspaces", description = "athena: workspaces and their members."),
         (name = "athena: api keys", description = "athena: a workspace's API keys (owners and admins, signed in)."),
         (name = "athena: memories", description = "athena: what agents with `metadata.memory` remember about their users; docs/api.md."),
+        (name = "athena: providers", description = "athena: a workspace's own OpenAI-compatible or Anthropic endpoints, their sealed credentials and models; docs/api.md."),
         (name = "athena: prompts", description = "athena: prompt templates with `{{variables}}`, and running them; docs/api.md."),
         (name = "athena: webhooks", description = "athena: a workspace's webhooks, told when runs end (owners and admins, signed in); docs/webhooks.md."),
         (name = "athena: agents", description = "athena: agents, their shares and agent runs."),
@@ -260,9 +266,11 @@ envelope!(one AthenaMemberResponse of MemberBody);
 envelope!(one AthenaApiKeyResponse of ApiKeyBody);
 envelope!(one AthenaWebhookResponse of WebhookBody);
 envelope!(one AthenaPromptResponse of prompts::PromptBody);
+envelope!(one AthenaProviderResponse of super::providers::ProviderBody);
 envelope!(one AthenaMemoryResponse of super::memories::MemoryBody);
 envelope!(page AthenaMemoryPage of super::memories::MemoryBody, PageLinks, PageMeta);
 envelope!(page AthenaPromptPage of prompts::PromptBody, PageLinks, PageMeta);
+envelope!(page AthenaProviderPage of super::providers::ProviderBody, PageLinks, PageMeta);
 envelope!(page AthenaWebhookPage of WebhookBody, PageLinks, PageMeta);
 envelope!(page AthenaWebhookDeliveryPage of DeliveryBody, PageLinks, PageMeta);
 envelope!(one AthenaAgentResponse of AgentBody);

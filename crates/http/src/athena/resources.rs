@@ -398,6 +398,9 @@ pub struct ModelBody {
     #[schema(example = "echo")]
     pub name: String,
     pub provider: String,
+    /// The workspace provider that serves it; null for the server's models.
+    #[schema(format = Uuid, required = true)]
+    pub provider_uuid: Option<String>,
     pub context_window: u32,
     pub max_output_tokens: u32,
     #[schema(required = true)]
@@ -410,6 +413,7 @@ impl From<&ModelEntry> for ModelBody {
             uuid: model.uuid.to_string(),
             name: model.name.clone(),
             provider: model.provider.clone(),
+            provider_uuid: model.workspace_provider.map(|(_, id)| id.to_string()),
             context_window: model.context_window,
             max_output_tokens: model.max_output_tokens,
             description: model.description.clone(),

@@ -1,5 +1,6 @@
-//! Models: the server's catalog, as OpenAI lists models. spool keeps no
-//! creation time for a configured model, so `created` is 0.
+//! Models: the server's catalog and the workspace's own providers' models,
+//! as OpenAI lists models. spool keeps no creation time for a configured
+//! model, so `created` is 0.
 
 use super::{OpenAi, Result};
 use crate::AppState;
@@ -15,19 +16,24 @@ fn model_object(model: &ModelEntry) -> Value {
 
 pub async fn list(
     State(state): State<AppState>,
-    Auth(_, _): Auth<OpenAi>,
+    Auth(principal, _): Auth<OpenAi>,
 ) -> Result<axum::Json<Value>> {
-    let catalog = &state.spool.config().catalog;
-    let data: Vec<Value> = catalog.models.iter().map(model_object).collect();
+    let scope = super::scope(&state, &principal).await?;
+    let models = state.spool.models_for(scope.id()).await?;
+    let data: Vec<Value> = models.iter().map(model_object).collect();
     Ok(axum::Json(json!({"object": "list", "data": data})))
 }
 
 pub async fn show(
     State(state): State<AppState>,
-    Auth(_, _): Auth<OpenAi>,
+    Auth(principal, _): Auth<OpenAi>,
     Path(name): Path<String>,
 ) -> Result<axum::Json<Value>> {
-    let catalog = &state.spool.config().catalog;
-    let model = catalog.get(&name).ok_or(CoreError::NotFound("Model"))?;
-    Ok(axum::Json(model_object(model)))
+    let scope = super::scope(&state, &principal).await?;
+    let model = state
+        .spool
+        .model_named(scope.id(), &name)
+        .await?
+        .ok_or(CoreError::NotFound("Model"))?;
+    Ok(axum::Json(model_object(&model)))
 }

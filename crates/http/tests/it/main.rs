@@ -24,6 +24,7 @@ mod page_bytes;
 mod paging;
 mod prompts;
 mod protocol;
+mod providers;
 mod request_ids;
 mod retention;
 mod runs;
@@ -62,11 +63,17 @@ fn offline_models() -> spool_providers::ProvidersConfig {
     .expect("offline models")
 }
 
-/// The non-public hosts a test server's tools and webhooks may reach.
+/// The non-public hosts a test server's tools, webhooks and workspace
+/// providers may reach.
 struct Hosts<'a> {
     tools: &'a [&'a str],
     webhooks: &'a [&'a str],
+    providers: &'a [&'a str],
 }
+
+/// The sealing key of every test server (workspace providers' credentials).
+pub static TEST_SEALING_KEY: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| spool_core::sealing::Keyring::generate("test-1"));
 
 pub struct TestServer {
     pub base: String,
@@ -102,6 +109,7 @@ impl TestServer {
             Hosts {
                 tools: allowed_tool_hosts,
                 webhooks: &["127.0.0.1"],
+                providers: &["127.0.0.1"],
             },
         )
         .await
@@ -117,6 +125,23 @@ impl TestServer {
             Hosts {
                 tools: &["127.0.0.1"],
                 webhooks: allowed_webhook_hosts,
+                providers: &["127.0.0.1"],
+            },
+        )
+        .await
+    }
+
+    /// A server whose workspace providers may reach only public addresses
+    /// and `allowed_provider_hosts` (every other server allows 127.0.0.1).
+    pub async fn start_with_provider_hosts(allowed_provider_hosts: &[&str]) -> Self {
+        Self::start_hosts(
+            Default::default(),
+            SpoolConfig::default(),
+            offline_models(),
+            Hosts {
+                tools: &["127.0.0.1"],
+                webhooks: &["127.0.0.1"],
+                providers: allowed_provider_hosts,
             },
         )
         .await
@@ -138,6 +163,7 @@ impl TestServer {
         let hosts = Hosts {
             tools: &["127.0.0.1"],
             webhooks: &["127.0.0.1"],
+            providers: &["127.0.0.1"],
         };
         Self::start_hosts(config, core, models, hosts).await
     }
@@ -157,6 +183,12 @@ impl TestServer {
         let runtime = runtime.with_tool_caller(Arc::new(spool_providers::OutboundTools::new(
             hosts.tools.iter().copied(),
         )));
+        let runtime = runtime.with_workspace_providers(
+            Arc::new(spool_providers::OutboundProviders::new(
+                hosts.providers.iter().copied(),
+            )),
+            spool_core::sealing::Keyring::parse(&[TEST_SEALING_KEY.as_str()]).expect("key"),
+        );
         core.catalog = catalog;
         let dir = tempfile::tempdir().expect("temp dir");
         let (store, pg): (Arc<dyn Store>, _) = match std::env::var("SPOOL_TEST_BACKEND").as_deref()

@@ -31,7 +31,7 @@ fn athena_operations(doc: &Value) -> Vec<(String, String, Value)> {
 fn athena_operations_are_well_formed() {
     let doc = document();
     let operations = athena_operations(&doc);
-    assert_eq!(operations.len(), 70, "68 athena operations and 2 ops");
+    assert_eq!(operations.len(), 75, "73 athena operations and 2 ops");
     let mut ids = HashSet::new();
     for (method, path, operation) in &operations {
         let at = format!("{method} {path}");

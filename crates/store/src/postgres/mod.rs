@@ -13,6 +13,7 @@ mod messages;
 mod metrics;
 mod migrate;
 mod prompts;
+mod providers;
 mod rows;
 mod runs;
 mod signals;
@@ -23,12 +24,14 @@ mod workspaces;
 
 use crate::migrations::POSTGRES;
 use spool_core::listing::{Listing, Paging};
+use spool_core::model::WorkspaceProvider;
 use spool_core::model::{
     Agent, AgentShare, ApiKey, FinishedRun, Member, Message, NewUser, Role, Run, RunAdmission,
     RunStatus, Session, StoredFile, Thread, User, Workspace, WorkspacePatch,
 };
 use spool_core::paging::{Page, PageRequest};
 use spool_core::query::{AgentQuery, IdempotencyBegin, MetricsPoint, MetricsQuery, ThreadQuery};
+use spool_core::sealing::Sealed;
 use spool_core::secret::TokenHash;
 use spool_core::store::{
     Lease, NewRunEvent, RemoveMember, RunSignals, StoreResult, StoredRunEvent,
@@ -665,6 +668,63 @@ impl Store for PostgresStore {
         id: spool_core::PromptId,
     ) -> StoreResult<bool> {
         prompts::delete(&self.pool, workspace, id).await
+    }
+
+    async fn insert_provider(&self, provider: WorkspaceProvider) -> StoreResult<()> {
+        providers::insert(&self.pool, provider).await
+    }
+
+    async fn provider(
+        &self,
+        workspace: WorkspaceId,
+        id: spool_core::ProviderId,
+    ) -> StoreResult<Option<WorkspaceProvider>> {
+        providers::get(&self.pool, workspace, id).await
+    }
+
+    async fn list_providers(
+        &self,
+        workspace: WorkspaceId,
+        page: PageRequest,
+    ) -> StoreResult<Page<WorkspaceProvider>> {
+        providers::list(&self.pool, workspace, page).await
+    }
+
+    async fn workspace_providers(
+        &self,
+        workspace: WorkspaceId,
+    ) -> StoreResult<Vec<WorkspaceProvider>> {
+        providers::all(&self.pool, workspace).await
+    }
+
+    async fn update_provider(&self, provider: &WorkspaceProvider) -> StoreResult<bool> {
+        providers::update(&self.pool, provider).await
+    }
+
+    async fn delete_provider(
+        &self,
+        workspace: WorkspaceId,
+        id: spool_core::ProviderId,
+    ) -> StoreResult<bool> {
+        providers::delete(&self.pool, workspace, id).await
+    }
+
+    async fn providers_sealed_with_other_keys(
+        &self,
+        key_id: &str,
+        after: Option<spool_core::ProviderId>,
+        limit: u32,
+    ) -> StoreResult<Vec<WorkspaceProvider>> {
+        providers::sealed_with_other_keys(&self.pool, key_id, after, limit).await
+    }
+
+    async fn reseal_provider(
+        &self,
+        id: spool_core::ProviderId,
+        old: &Sealed,
+        new: &Sealed,
+    ) -> StoreResult<bool> {
+        providers::reseal(&self.pool, id, old, new).await
     }
 
     #[instrument(skip_all, fields(webhook.id = %webhook.id))]

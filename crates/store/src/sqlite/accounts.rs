@@ -4,17 +4,19 @@
 use super::engine::backend_error;
 use super::rows::{self, API_KEY_COLUMNS, Blob, SESSION_COLUMNS, USER_COLUMNS, micros};
 use super::{
-    SqliteStore, agents, files, idempotency, lookups, memories, messages, metrics, prompts, runs,
-    thread_list, threads, webhooks, workspaces,
+    SqliteStore, agents, files, idempotency, lookups, memories, messages, metrics, prompts,
+    providers, runs, thread_list, threads, webhooks, workspaces,
 };
 use rusqlite::{OptionalExtension, params};
 use spool_core::listing::{Listing, Paging};
+use spool_core::model::WorkspaceProvider;
 use spool_core::model::{
     Agent, AgentShare, ApiKey, FinishedRun, Member, Message, NewUser, Role, Run, RunAdmission,
     RunStatus, Session, StoredFile, Thread, User, Workspace, WorkspacePatch,
 };
 use spool_core::paging::{Page, PageRequest};
 use spool_core::query::{AgentQuery, IdempotencyBegin, MetricsPoint, MetricsQuery, ThreadQuery};
+use spool_core::sealing::Sealed;
 use spool_core::secret::TokenHash;
 use spool_core::store::{
     Lease, NewRunEvent, RemoveMember, RunSignals, StoreResult, StoredRunEvent,
@@ -654,6 +656,78 @@ impl Store for SqliteStore {
         id: spool_core::PromptId,
     ) -> StoreResult<bool> {
         self.write(move |conn| prompts::delete(conn, workspace, id))
+            .await
+    }
+
+    async fn insert_provider(&self, provider: WorkspaceProvider) -> StoreResult<()> {
+        self.write(move |conn| providers::insert(conn, &provider))
+            .await
+    }
+
+    async fn provider(
+        &self,
+        workspace: WorkspaceId,
+        id: spool_core::ProviderId,
+    ) -> StoreResult<Option<WorkspaceProvider>> {
+        self.engine
+            .read(move |conn| providers::get(conn, workspace, id))
+            .await
+    }
+
+    async fn list_providers(
+        &self,
+        workspace: WorkspaceId,
+        page: PageRequest,
+    ) -> StoreResult<Page<WorkspaceProvider>> {
+        self.engine
+            .read(move |conn| providers::list(conn, workspace, page))
+            .await
+    }
+
+    async fn workspace_providers(
+        &self,
+        workspace: WorkspaceId,
+    ) -> StoreResult<Vec<WorkspaceProvider>> {
+        self.engine
+            .read(move |conn| providers::all(conn, workspace))
+            .await
+    }
+
+    async fn update_provider(&self, provider: &WorkspaceProvider) -> StoreResult<bool> {
+        let provider = provider.clone();
+        self.write(move |conn| providers::update(conn, &provider))
+            .await
+    }
+
+    async fn delete_provider(
+        &self,
+        workspace: WorkspaceId,
+        id: spool_core::ProviderId,
+    ) -> StoreResult<bool> {
+        self.write(move |conn| providers::delete(conn, workspace, id))
+            .await
+    }
+
+    async fn providers_sealed_with_other_keys(
+        &self,
+        key_id: &str,
+        after: Option<spool_core::ProviderId>,
+        limit: u32,
+    ) -> StoreResult<Vec<WorkspaceProvider>> {
+        let key_id = key_id.to_owned();
+        self.engine
+            .read(move |conn| providers::sealed_with_other_keys(conn, &key_id, after, limit))
+            .await
+    }
+
+    async fn reseal_provider(
+        &self,
+        id: spool_core::ProviderId,
+        old: &Sealed,
+        new: &Sealed,
+    ) -> StoreResult<bool> {
+        let (old, new) = (old.clone(), new.clone());
+        self.write(move |conn| providers::reseal(conn, id, &old, &new))
             .await
     }
 

@@ -14,6 +14,7 @@ mod memories;
 mod messages;
 mod metrics;
 mod prompts;
+mod providers;
 mod rows;
 mod runs;
 mod thread_list;

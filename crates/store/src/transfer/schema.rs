@@ -56,6 +56,7 @@ pub const TABLES: &[Table] = &[
                 OR id IN (SELECT user_id FROM runs WHERE workspace_id = {w}) \
                 OR id IN (SELECT user_id FROM prompts WHERE workspace_id = {w}) \
                 OR id IN (SELECT user_id FROM memories WHERE workspace_id = {w}) \
+                OR id IN (SELECT user_id FROM providers WHERE workspace_id = {w}) \
                 OR id IN (SELECT user_id FROM files WHERE workspace_id = {w})",
     },
     Table {
@@ -200,6 +201,18 @@ pub const TABLES: &[Table] = &[
         columns: columns!(
             "id": Uuid, "workspace_id": Uuid, "agent_id": Uuid, "user_id": Int, "content": Text,
             "thread_id": Uuid, "message_id": Uuid, "created_at": Time, "updated_at": Time,
+        ),
+        key: &["id"],
+        scope: "workspace_id = {w}",
+    },
+    // Credentials travel sealed: the importing server needs the same keys.
+    Table {
+        name: "provider",
+        table: "providers",
+        columns: columns!(
+            "id": Uuid, "workspace_id": Uuid, "user_id": Int, "name": Text, "description": Text,
+            "kind": Text, "base_url": Text, "authentication": Json, "secret_key_id": Text,
+            "secret": Text, "models": Json, "created_at": Time, "updated_at": Time,
         ),
         key: &["id"],
         scope: "workspace_id = {w}",
