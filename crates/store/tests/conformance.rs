@@ -29,6 +29,8 @@ mod messages;
 mod metrics;
 #[path = "conformance/postgres_only.rs"]
 mod postgres_only;
+#[path = "conformance/providers.rs"]
+mod providers;
 #[path = "conformance/retention.rs"]
 mod retention;
 #[path = "conformance/run_log.rs"]
@@ -154,6 +156,7 @@ stories! {
     feedback::story_feedback => feedback,
     webhooks::story_webhook_outbox => webhook_outbox,
     webhooks::story_concurrent_claims => concurrent_webhook_claims,
+    providers::story_workspace_providers => workspace_providers,
     retention::story_thread_retention => thread_retention,
 }
 

@@ -9,6 +9,7 @@ mod config;
 mod connections;
 mod durability;
 mod idempotency;
+mod keys;
 mod logs;
 mod nodes;
 mod one_server;
