@@ -439,6 +439,23 @@ impl Spool {
         Ok(models)
     }
 
+    /// The models a caller sees: those of the workspace it names (else its
+    /// API key's, else its primary one); a user in no workspace yet sees
+    /// the server's.
+    pub async fn models_seen_by(
+        &self,
+        principal: &Principal,
+        named: Option<WorkspaceId>,
+    ) -> Result<Vec<ModelEntry>, CoreError> {
+        if let (None, Principal::Session { user, .. }) = (named, principal)
+            && user.primary_workspace_id.is_none()
+        {
+            return Ok(self.config().catalog.models.clone());
+        }
+        let scope = self.resolve_scope(principal, named).await?;
+        self.models_for(scope.id()).await
+    }
+
     /// The model of that name a workspace's runs use: its own providers'
     /// first, then the server's.
     pub async fn model_named(

@@ -3,7 +3,7 @@
 
 use super::resources::ModelBody;
 use super::wire::{Data, data};
-use super::{Athena, Result, WorkspaceParam, scope};
+use super::{Athena, Result, WorkspaceParam, uuid_field};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{Auth, Query};
@@ -29,8 +29,8 @@ pub async fn list(
     Auth(principal, _): Auth<Athena>,
     Query(query, _): Query<Athena, WorkspaceParam>,
 ) -> Result<axum::Json<ModelList>> {
-    let scope = scope(&state, &principal, query.workspace_uuid.as_deref()).await?;
-    let models = state.spool.models_for(scope.id()).await?;
+    let named = uuid_field("workspace_uuid", query.workspace_uuid.as_deref())?;
+    let models = state.spool.models_seen_by(&principal, named).await?;
     Ok(axum::Json(ModelList {
         data: models.iter().map(ModelBody::from).collect(),
     }))
@@ -49,8 +49,8 @@ pub async fn show(
     Path(uuid): Path<String>,
     Query(query, _): Query<Athena, WorkspaceParam>,
 ) -> Result<axum::Json<Data<ModelBody>>> {
-    let scope = scope(&state, &principal, query.workspace_uuid.as_deref()).await?;
-    let models = state.spool.models_for(scope.id()).await?;
+    let named = uuid_field("workspace_uuid", query.workspace_uuid.as_deref())?;
+    let models = state.spool.models_seen_by(&principal, named).await?;
     let by_uuid = uuid::Uuid::try_parse(&uuid).ok();
     let model = models
         .iter()

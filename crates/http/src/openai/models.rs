@@ -18,8 +18,7 @@ pub async fn list(
     State(state): State<AppState>,
     Auth(principal, _): Auth<OpenAi>,
 ) -> Result<axum::Json<Value>> {
-    let scope = super::scope(&state, &principal).await?;
-    let models = state.spool.models_for(scope.id()).await?;
+    let models = state.spool.models_seen_by(&principal, None).await?;
     let data: Vec<Value> = models.iter().map(model_object).collect();
     Ok(axum::Json(json!({"object": "list", "data": data})))
 }
@@ -29,11 +28,10 @@ pub async fn show(
     Auth(principal, _): Auth<OpenAi>,
     Path(name): Path<String>,
 ) -> Result<axum::Json<Value>> {
-    let scope = super::scope(&state, &principal).await?;
-    let model = state
-        .spool
-        .model_named(scope.id(), &name)
-        .await?
+    let models = state.spool.models_seen_by(&principal, None).await?;
+    let model = models
+        .iter()
+        .find(|m| m.name == name)
         .ok_or(CoreError::NotFound("Model"))?;
-    Ok(axum::Json(model_object(&model)))
+    Ok(axum::Json(model_object(model)))
 }

@@ -475,3 +475,18 @@ async fn provider_urls_follow_the_outbound_address_rules() {
     let (_, listed) = send(server.get("/api/v1/providers", &ada.token)).await;
     assert_eq!(listed["meta"]["total"], 0);
 }
+
+#[tokio::test]
+async fn a_user_in_no_workspace_sees_the_server_s_models() {
+    let server = TestServer::start().await;
+    server.user("nomad@example.com").await;
+    let token = server.sign_in("nomad@example.com").await;
+    let (status, models) = send(server.get("/api/v1/large-language-models", &token)).await;
+    assert_eq!(status, StatusCode::OK, "{models}");
+    assert_eq!(model_names(&models), ["echo"]);
+    let (status, one) = send(server.get("/api/v1/large-language-models/echo", &token)).await;
+    assert_eq!(
+        (status, &one["data"]["provider_uuid"]),
+        (StatusCode::OK, &Value::Null)
+    );
+}
