@@ -51,6 +51,18 @@ breaks the schema, so negative cases are still sent as drawn.
   that no schema states. When a drawn `from` is not before `to` (or now,
   without `to`), or lies more than 400 days before it, `from` is dropped
   (it then defaults to 30 days before `to`).
+- providers (POST and PUT /api/v1/providers): a provider's `base_url` must
+  reach a public address (resolved when saved, docs/api.md), a URL the
+  document accepts becomes https://models.example.com/ with its path; the
+  credentials must be sendable as HTTP headers (valid header names, printable
+  values), which no schema can say of a map's keys, so header names become
+  `x-spool-N` and unprintable characters leave the values; fields that do not
+  go with the `type` are dropped, and `api_key`/`headers` are filled in when
+  their type needs them; model names repeated in one list, or naming a
+  server model (SPOOL_MODELS), get a suffix; a `max_output_tokens` not below
+  its `context_window` is dropped; a PUT that moves `base_url` or `type`
+  gives `authentication_config` `none` (the stored credentials may not follow
+  it to another address).
 - files / attachments: a message's files must be uploads of the caller's
   workspace (docs/files.md), which no schema can list. A drawn list of them
   becomes empty.
@@ -73,6 +85,65 @@ METADATA_VALUE_TEXT = 512
 TOOL_URL = re.compile(r"https?://[^/\s][^\s]*", re.DOTALL)
 # The document's pattern for a webhook URL (athena/webhooks.rs).
 WEBHOOK_URL = re.compile(r"https?://[^/\s][^\s]*")
+
+
+# The document's pattern for a provider's base URL (athena/providers.rs).
+PROVIDER_URL = re.compile(r"https?://[^/\s][^\s]*")
+HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+AUTH_FIELDS = {"api_key": {"api_key", "header"}, "headers": {"headers"}, "none": set()}
+
+
+def printable(text: str, fallback: str) -> str:
+    """`text` with what an HTTP header value may not hold left out."""
+    kept = "".join(c for c in text if " " <= c <= "~").strip()
+    return kept or fallback
+
+
+def whole(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def adjust_provider(case, body) -> None:
+    url = body.get("base_url")
+    if isinstance(url, str) and PROVIDER_URL.fullmatch(url):
+        path = url.split("://", 1)[1].partition("/")[2]
+        body["base_url"] = "https://models.example.com/" + path[:1000]
+    auth = body.get("authentication_config")
+    if isinstance(auth, dict) and isinstance(auth.get("type"), str) and auth["type"] in AUTH_FIELDS:
+        kind = auth["type"]
+        for field in ("api_key", "header", "headers"):
+            if field not in AUTH_FIELDS[kind]:
+                auth.pop(field, None)
+        if kind == "api_key":
+            key = auth.get("api_key")
+            auth["api_key"] = printable(key, "sk-test") if isinstance(key, str) else "sk-test"
+            header = auth.get("header")
+            if isinstance(header, str) and not HEADER_NAME.fullmatch(header):
+                auth["header"] = "api-key"
+        if kind == "headers":
+            headers = auth.get("headers")
+            values = [v for v in headers.values() if isinstance(v, str)] if isinstance(headers, dict) else []
+            auth["headers"] = {
+                f"x-spool-{i}": printable(v, "value") for i, v in enumerate(values[:20] or ["value"])
+            }
+    if case.method.upper() == "PUT" and ("base_url" in body or "type" in body):
+        if body.get("authentication_config") is None:
+            body["authentication_config"] = {"type": "none"}
+    models = body.get("models")
+    server_models = set(m for m in os.environ.get("SPOOL_MODELS", "echo").split(",") if m)
+    if isinstance(models, list):
+        seen = set()
+        for i, model in enumerate(models):
+            if not isinstance(model, dict):
+                continue
+            name = model.get("name")
+            if isinstance(name, str) and name.strip() == name and name and (name in seen or name in server_models):
+                model["name"] = f"{name[:180]}-{i}-{uuid.uuid4().hex[:6]}"
+            if isinstance(model.get("name"), str):
+                seen.add(model["name"])
+            window, limit = model.get("context_window"), model.get("max_output_tokens")
+            if whole(window) and whole(limit) and limit >= window:
+                model["max_output_tokens"] = None
 
 
 def day_of(value):
@@ -184,6 +255,8 @@ def before_call(context, case, kwargs):
         if isinstance(named, str) and named not in names:
             body["tool_choice"] = "auto"
     operation = getattr(getattr(case, "operation", None), "path", "")
+    if operation.startswith("/api/v1/providers"):
+        adjust_provider(case, body)
     url = body.get("url")
     if operation == "/api/v1/webhooks" and isinstance(url, str) and WEBHOOK_URL.fullmatch(url):
         path = url.split("://", 1)[1].partition("/")[2]

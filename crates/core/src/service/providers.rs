@@ -368,13 +368,11 @@ impl Spool {
                 .iter()
                 .find(|p| p.id != provider.id && p.models.iter().any(|m| m.name == name))
             {
-                errors.add(
-                    field("name"),
-                    format!(
-                        "The workspace's provider '{}' has a model named '{name}'.",
-                        other.name
-                    ),
-                );
+                // The request is fine; the workspace's state clashes with it.
+                return Err(CoreError::Conflict(format!(
+                    "The workspace's provider '{}' has a model named '{name}'.",
+                    other.name
+                )));
             }
             for (key, text) in [
                 ("upstream_model", model.upstream_model.as_deref()),
@@ -556,7 +554,7 @@ impl Spool {
 }
 
 fn name_taken() -> CoreError {
-    CoreError::invalid("name", "The workspace has a provider of that name.")
+    CoreError::Conflict("The workspace has a provider of that name.".into())
 }
 
 /// The shown half and the secret half of `auth`, checked.

@@ -31,13 +31,18 @@ pub struct AuthenticationConfig {
     #[schema(value_type = AuthenticationType)]
     pub kind: String,
     /// With `api_key`: the key (1 to 4,096 characters). Never shown again.
-    #[schema(max_length = 4096, example = "sk-proj-…")]
+    #[schema(
+        min_length = 1,
+        max_length = 4096,
+        pattern = r"\S",
+        example = "sk-proj-…"
+    )]
     pub api_key: Option<String>,
     /// With `api_key`: the header it goes in raw (Azure: `api-key`).
-    #[schema(example = "api-key")]
+    #[schema(pattern = r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$", example = "api-key")]
     pub header: Option<String>,
-    /// With `headers`: 1 to 20 headers by name. Their values are never shown again.
-    #[schema(value_type = Option<Object>, additional_properties)]
+    /// With `headers`: 1 to 20 headers by name (valid header names and
+    /// values). Their values are never shown again.
     pub headers: Option<BTreeMap<String, String>>,
 }
 
@@ -126,10 +131,20 @@ impl AuthenticationConfig {
 #[schema(as = AthenaProviderModelRequest)]
 pub struct ModelRequest {
     /// What runs ask for: unique in the workspace, not a server model's name.
-    #[schema(min_length = 1, max_length = 200, example = "team-gpt")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^\S(?:[\s\S]*\S)?$",
+        example = "team-gpt"
+    )]
     pub name: String,
     /// The provider's own id for it; `name` when absent.
-    #[schema(min_length = 1, max_length = 200, example = "gpt-4o-mini")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"\S",
+        example = "gpt-4o-mini"
+    )]
     pub upstream_model: Option<String>,
     /// Prompt plus reply, in tokens.
     #[schema(minimum = 1, maximum = 10000000, example = 128000)]
@@ -141,7 +156,7 @@ pub struct ModelRequest {
     #[serde(default, deserialize_with = "crate::paths::whole_number")]
     pub max_output_tokens: Option<u32>,
     /// How model lists show it.
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub label: Option<String>,
     /// Takes images (attached images reach it as image parts).
     pub vision: Option<bool>,
@@ -186,7 +201,11 @@ pub struct NewProviderRequest {
     /// Up to and without `/chat/completions` (OpenAI) or `/v1/messages`
     /// (Anthropic). Loopback and private addresses only where the server
     /// allows them (`allowed_provider_hosts`).
-    #[schema(max_length = 2048, example = "https://api.openai.com/v1")]
+    #[schema(
+        max_length = 2048,
+        pattern = r"^https?://[^/\s][^\s]*$",
+        example = "https://api.openai.com/v1"
+    )]
     pub base_url: String,
     /// `none` when absent.
     pub authentication_config: Option<AuthenticationConfig>,
@@ -211,7 +230,7 @@ pub struct ProviderRequest {
     #[serde(rename = "type")]
     #[schema(value_type = Option<ProviderType>)]
     pub kind: Option<String>,
-    #[schema(max_length = 2048)]
+    #[schema(max_length = 2048, pattern = r"^https?://[^/\s][^\s]*$")]
     pub base_url: Option<String>,
     /// Replaces the credentials.
     pub authentication_config: Option<AuthenticationConfig>,

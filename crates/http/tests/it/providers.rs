@@ -411,17 +411,26 @@ async fn bad_provider_input_is_refused_naming_the_field_and_changes_nothing() {
     let (_, listed) = send(server.get("/api/v1/providers", &ada.token)).await;
     assert_eq!(listed["meta"]["total"], 0, "{listed}");
 
-    // A taken name, a model another provider of the workspace has.
+    // A taken name, a model another provider of the workspace has: 409.
     let first = add(&server, &ada.token, good.clone()).await;
-    let (status, answer) = send(server.post("/api/v1/providers", &ada.token, good.clone())).await;
-    assert_invalid(status, &answer, "models.0.name");
+    let (status, answer) = send(server.post(
+        "/api/v1/providers",
+        &ada.token,
+        with(json!({"name": "Second"})),
+    ))
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{answer}");
+    assert!(
+        answer["message"].as_str().unwrap().contains("team-gpt"),
+        "{answer}"
+    );
     let (status, answer) = send(server.post(
         "/api/v1/providers",
         &ada.token,
         with(json!({"models": [{"name": "other", "context_window": 1000}]})),
     ))
     .await;
-    assert_invalid(status, &answer, "name");
+    assert_eq!(status, StatusCode::CONFLICT, "{answer}");
 
     // A new address needs the credentials again.
     let path = format!("/api/v1/providers/{}", first["uuid"].as_str().unwrap());
