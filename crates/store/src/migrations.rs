@@ -93,6 +93,11 @@ pub const SQLITE: &[Migration] = &[
         name: "memories",
         sql: include_str!("../migrations/sqlite/0018_memories.sql"),
     },
+    Migration {
+        version: 20,
+        name: "workspace_thread_counts",
+        sql: include_str!("../migrations/sqlite/0020_workspace_thread_counts.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -180,5 +185,10 @@ pub const POSTGRES: &[Migration] = &[
         version: 18,
         name: "memories",
         sql: include_str!("../migrations/postgres/0018_memories.sql"),
+    },
+    Migration {
+        version: 20,
+        name: "workspace_thread_counts",
+        sql: include_str!("../migrations/postgres/0020_workspace_thread_counts.sql"),
     },
 ];

@@ -41,6 +41,8 @@ mod runs;
 mod search;
 #[path = "conformance/threads.rs"]
 mod threads;
+#[path = "conformance/totals.rs"]
+mod totals;
 #[path = "conformance/webhooks.rs"]
 mod webhooks;
 #[path = "conformance/workspaces.rs"]
@@ -155,6 +157,8 @@ stories! {
     webhooks::story_webhook_outbox => webhook_outbox,
     webhooks::story_concurrent_claims => concurrent_webhook_claims,
     retention::story_thread_retention => thread_retention,
+    totals::story_page_totals => page_totals,
+    totals::story_search_totals => search_totals,
 }
 
 /// On tokio's paused clock, which needs the current-thread runtime; SQLite
