@@ -27,6 +27,8 @@ mod members;
 mod messages;
 #[path = "conformance/metrics.rs"]
 mod metrics;
+#[path = "conformance/nesting.rs"]
+mod nesting;
 #[path = "conformance/postgres_only.rs"]
 mod postgres_only;
 #[path = "conformance/retention.rs"]
@@ -157,8 +159,11 @@ stories! {
     webhooks::story_webhook_outbox => webhook_outbox,
     webhooks::story_concurrent_claims => concurrent_webhook_claims,
     retention::story_thread_retention => thread_retention,
+    nesting::story_thread_nesting => thread_nesting,
+    nesting::story_append_answers_the_thread => append_answers_the_thread,
     totals::story_page_totals => page_totals,
     totals::story_search_totals => search_totals,
+    nesting::story_listings_in_one_trip => listings_in_one_trip,
 }
 
 /// On tokio's paused clock, which needs the current-thread runtime; SQLite

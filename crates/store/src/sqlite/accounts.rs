@@ -17,7 +17,7 @@ use spool_core::paging::{Page, PageRequest};
 use spool_core::query::{AgentQuery, IdempotencyBegin, MetricsPoint, MetricsQuery, ThreadQuery};
 use spool_core::secret::TokenHash;
 use spool_core::store::{
-    Lease, NewRunEvent, RemoveMember, RunSignals, StoreResult, StoredRunEvent,
+    Lease, NewRunEvent, RemoveMember, RunSignals, StoreResult, StoredRunEvent, ThreadNesting,
 };
 use spool_core::webhooks::{DeliveryAttempt, DueDelivery, Webhook, WebhookDelivery};
 use spool_core::{
@@ -35,6 +35,14 @@ fn user_where(
     ))
     .and_then(|mut s| s.query_row([arg], rows::user).optional())
     .map_err(backend_error)
+}
+
+/// The agents and creators `threads` name.
+fn nested_ids(threads: &[Thread]) -> (Vec<AgentId>, Vec<UserId>) {
+    (
+        threads.iter().filter_map(|t| t.agent_id).collect(),
+        threads.iter().filter_map(|t| t.creator_id).collect(),
+    )
 }
 
 #[async_trait::async_trait]
@@ -401,6 +409,40 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn thread_nesting(
+        &self,
+        agents: &[AgentId],
+        creators: &[UserId],
+    ) -> StoreResult<ThreadNesting> {
+        if agents.is_empty() && creators.is_empty() {
+            return Ok(ThreadNesting::default());
+        }
+        let (agents, creators) = (agents.to_vec(), creators.to_vec());
+        self.engine
+            .read(move |conn| lookups::thread_nesting(conn, &agents, &creators))
+            .await
+    }
+
+    async fn thread_with_nesting(
+        &self,
+        workspace: WorkspaceId,
+        id: ThreadId,
+    ) -> StoreResult<Option<(Thread, ThreadNesting)>> {
+        self.engine
+            .read(move |conn| {
+                let Some(thread) = threads::get(conn, workspace, id)? else {
+                    return Ok(None);
+                };
+                let nesting = lookups::thread_nesting(
+                    conn,
+                    thread.agent_id.as_slice(),
+                    thread.creator_id.as_slice(),
+                )?;
+                Ok(Some((thread, nesting)))
+            })
+            .await
+    }
+
     async fn insert_agent(&self, agent: Agent) -> StoreResult<()> {
         self.write(move |conn| agents::insert(conn, &agent)).await
     }
@@ -465,9 +507,56 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn list_threads_nested(
+        &self,
+        query: ThreadQuery,
+    ) -> StoreResult<(Listing<Thread>, ThreadNesting)> {
+        self.engine
+            .read(move |conn| {
+                let listing = thread_list::list(conn, query)?;
+                let (agents, creators) = nested_ids(listing.items());
+                let nesting = lookups::thread_nesting(conn, &agents, &creators)?;
+                Ok((listing, nesting))
+            })
+            .await
+    }
+
+    async fn thread_with_messages(
+        &self,
+        workspace: WorkspaceId,
+        thread: ThreadId,
+        paging: Paging,
+        descending: bool,
+        max_bytes: Option<u64>,
+    ) -> StoreResult<Option<(Thread, Listing<Message>)>> {
+        self.engine
+            .read(move |conn| {
+                let Some(found) = threads::get(conn, workspace, thread)? else {
+                    return Ok(None);
+                };
+                let listing = messages::list(conn, thread, paging, descending, max_bytes)?;
+                Ok(Some((found, listing)))
+            })
+            .await
+    }
+
     async fn append_message(&self, message: Message) -> StoreResult<Option<Message>> {
         self.write(move |conn| messages::append(conn, message))
             .await
+    }
+
+    async fn append_message_with_thread(
+        &self,
+        message: Message,
+    ) -> StoreResult<Option<(Message, Thread)>> {
+        self.write(move |conn| {
+            let Some(message) = messages::append(conn, message)? else {
+                return Ok(None);
+            };
+            let thread = threads::get(conn, message.workspace_id, message.thread_id)?;
+            Ok(thread.map(|thread| (message, thread)))
+        })
+        .await
     }
 
     async fn message(&self, workspace: WorkspaceId, id: MessageId) -> StoreResult<Option<Message>> {
