@@ -108,7 +108,7 @@ impl Store for SqliteStore {
 
     async fn user(&self, id: UserId) -> StoreResult<Option<User>> {
         self.engine
-            .read(move |conn| user_where(conn, "u.id = ?1", &id.0))
+            .read_now(move |conn| user_where(conn, "u.id = ?1", &id.0))
             .await
     }
 
@@ -146,7 +146,7 @@ impl Store for SqliteStore {
 
     async fn workspace(&self, id: WorkspaceId) -> StoreResult<Option<Workspace>> {
         self.engine
-            .read(move |conn| workspaces::get(conn, id))
+            .read_now(move |conn| workspaces::get(conn, id))
             .await
     }
 
@@ -176,7 +176,7 @@ impl Store for SqliteStore {
 
     async fn role(&self, workspace: WorkspaceId, user: UserId) -> StoreResult<Option<Role>> {
         self.engine
-            .read(move |conn| workspaces::role(conn, workspace, user))
+            .read_now(move |conn| workspaces::role(conn, workspace, user))
             .await
     }
 
@@ -233,7 +233,7 @@ impl Store for SqliteStore {
 
     async fn session_by_hash(&self, hash: TokenHash) -> StoreResult<Option<Session>> {
         self.engine
-            .read(move |conn| {
+            .read_now(move |conn| {
                 conn.prepare_cached(&format!(
                     "SELECT {SESSION_COLUMNS} FROM sessions WHERE token_hash = ?1"
                 ))
@@ -282,7 +282,7 @@ impl Store for SqliteStore {
 
     async fn api_key_by_hash(&self, hash: TokenHash) -> StoreResult<Option<ApiKey>> {
         self.engine
-            .read(move |conn| {
+            .read_now(move |conn| {
                 conn.prepare_cached(&format!(
                     "SELECT {API_KEY_COLUMNS} FROM api_keys WHERE key_hash = ?1"
                 ))
@@ -391,21 +391,21 @@ impl Store for SqliteStore {
     async fn users_by_ids(&self, ids: &[UserId]) -> StoreResult<Vec<User>> {
         let ids = ids.to_vec();
         self.engine
-            .read(move |conn| lookups::users(conn, &ids))
+            .read_now(move |conn| lookups::users(conn, &ids))
             .await
     }
 
     async fn workspaces_by_ids(&self, ids: &[WorkspaceId]) -> StoreResult<Vec<Workspace>> {
         let ids = ids.to_vec();
         self.engine
-            .read(move |conn| lookups::workspaces(conn, &ids))
+            .read_now(move |conn| lookups::workspaces(conn, &ids))
             .await
     }
 
     async fn agents_by_ids(&self, ids: &[AgentId]) -> StoreResult<Vec<Agent>> {
         let ids = ids.to_vec();
         self.engine
-            .read(move |conn| agents::by_ids(conn, &ids))
+            .read_now(move |conn| agents::by_ids(conn, &ids))
             .await
     }
 
@@ -419,7 +419,7 @@ impl Store for SqliteStore {
         }
         let (agents, creators) = (agents.to_vec(), creators.to_vec());
         self.engine
-            .read(move |conn| lookups::thread_nesting(conn, &agents, &creators))
+            .read_now(move |conn| lookups::thread_nesting(conn, &agents, &creators))
             .await
     }
 
@@ -429,7 +429,7 @@ impl Store for SqliteStore {
         id: ThreadId,
     ) -> StoreResult<Option<(Thread, ThreadNesting)>> {
         self.engine
-            .read(move |conn| {
+            .read_now(move |conn| {
                 let Some(thread) = threads::get(conn, workspace, id)? else {
                     return Ok(None);
                 };
@@ -450,7 +450,7 @@ impl Store for SqliteStore {
     async fn agent(&self, id: AgentId) -> StoreResult<Option<Agent>> {
         let found = self
             .engine
-            .read(move |conn| agents::by_ids(conn, &[id]))
+            .read_now(move |conn| agents::by_ids(conn, &[id]))
             .await?;
         Ok(found.into_iter().next())
     }
@@ -481,7 +481,7 @@ impl Store for SqliteStore {
 
     async fn thread(&self, workspace: WorkspaceId, id: ThreadId) -> StoreResult<Option<Thread>> {
         self.engine
-            .read(move |conn| threads::get(conn, workspace, id))
+            .read_now(move |conn| threads::get(conn, workspace, id))
             .await
     }
 
@@ -511,14 +511,21 @@ impl Store for SqliteStore {
         &self,
         query: ThreadQuery,
     ) -> StoreResult<(Listing<Thread>, ThreadNesting)> {
-        self.engine
-            .read(move |conn| {
-                let listing = thread_list::list(conn, query)?;
-                let (agents, creators) = nested_ids(listing.items());
-                let nesting = lookups::thread_nesting(conn, &agents, &creators)?;
-                Ok((listing, nesting))
-            })
-            .await
+        let keyset = matches!(query.paging, Paging::Keyset { .. })
+            && query.search.as_deref().is_none_or(|s| s.trim().is_empty());
+        let read = move |conn: &rusqlite::Connection| {
+            let listing = thread_list::list(conn, query)?;
+            let (agents, creators) = nested_ids(listing.items());
+            let nesting = lookups::thread_nesting(conn, &agents, &creators)?;
+            Ok((listing, nesting))
+        };
+        // A keyset page is an index range; search ranks and offset pages
+        // count, which can take milliseconds: those leave the runtime.
+        if keyset {
+            self.engine.read_now(read).await
+        } else {
+            self.engine.read(read).await
+        }
     }
 
     async fn thread_with_messages(
@@ -530,7 +537,7 @@ impl Store for SqliteStore {
         max_bytes: Option<u64>,
     ) -> StoreResult<Option<(Thread, Listing<Message>)>> {
         self.engine
-            .read(move |conn| {
+            .read_now(move |conn| {
                 let Some(found) = threads::get(conn, workspace, thread)? else {
                     return Ok(None);
                 };
@@ -561,7 +568,7 @@ impl Store for SqliteStore {
 
     async fn message(&self, workspace: WorkspaceId, id: MessageId) -> StoreResult<Option<Message>> {
         self.engine
-            .read(move |conn| messages::get(conn, workspace, id))
+            .read_now(move |conn| messages::get(conn, workspace, id))
             .await
     }
 
@@ -582,7 +589,7 @@ impl Store for SqliteStore {
 
     async fn file(&self, workspace: WorkspaceId, id: FileId) -> StoreResult<Option<StoredFile>> {
         self.engine
-            .read(move |conn| files::get(conn, workspace, id))
+            .read_now(move |conn| files::get(conn, workspace, id))
             .await
     }
 
@@ -919,7 +926,7 @@ impl Store for SqliteStore {
 
     async fn run(&self, workspace: WorkspaceId, id: RunId) -> StoreResult<Option<Run>> {
         self.engine
-            .read(move |conn| runs::get(conn, workspace, id))
+            .read_now(move |conn| runs::get(conn, workspace, id))
             .await
     }
 

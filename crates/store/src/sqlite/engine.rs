@@ -168,6 +168,37 @@ impl Engine {
     }
 }
 
+impl Engine {
+    /// Runs `f` like [`Engine::read`], but on the calling (async) thread:
+    /// for reads of a few rows by key, which take microseconds — less than
+    /// the hand-off to a blocking thread and back that `read` costs. Scans
+    /// (search, counts, big pages) go through `read`, so that no slow
+    /// statement holds up the runtime.
+    pub(crate) async fn read_now<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send,
+    {
+        let _permit = self
+            .reading
+            .acquire()
+            .await
+            .map_err(|e| StoreError::Backend(Box::new(e)))?;
+        let idle = self.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let conn = match idle {
+            Some(conn) => conn,
+            None => open_reader(&self.path)?,
+        };
+        // A panic in `f` unwinds through here: the connection is dropped,
+        // not pooled, and that ends its read transaction.
+        let result = in_snapshot(&conn, f);
+        let mut pool = self.readers.lock().unwrap_or_else(|p| p.into_inner());
+        if pool.len() < MAX_READERS && conn.is_autocommit() {
+            pool.push(conn);
+        }
+        result
+    }
+}
+
 fn writer_stopped() -> StoreError {
     StoreError::Unavailable("SQLite writer stopped".into())
 }
