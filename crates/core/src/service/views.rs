@@ -165,6 +165,35 @@ impl Spool {
             .ok_or(CoreError::NotFound("Thread"))
     }
 
+    /// The view of a thread the caller has just made. When it has no agent
+    /// and the caller made it, in the workspace that is the caller's primary
+    /// one (or they have none), everything it nests is in hand already — the
+    /// principal and the scope, each at most the credential cache's TTL old
+    /// — and nothing is read; otherwise as [`Spool::thread_view`].
+    pub async fn own_thread_view(
+        &self,
+        principal: &Principal,
+        scope: &Scope,
+        thread: Thread,
+    ) -> Result<ThreadView, CoreError> {
+        let user = principal.user();
+        let in_hand = thread.agent_id.is_none()
+            && thread.creator_id.is_none_or(|id| id == user.id)
+            && user.primary_workspace_id.is_none_or(|id| id == scope.id());
+        if !in_hand {
+            return self.thread_view(thread).await;
+        }
+        let creator = thread.creator_id.map(|_| UserView {
+            user: user.clone(),
+            primary_workspace: user.primary_workspace_id.map(|_| scope.workspace.clone()),
+        });
+        Ok(ThreadView {
+            thread,
+            creator,
+            agent: None,
+        })
+    }
+
     pub async fn thread_view(&self, thread: Thread) -> Result<ThreadView, CoreError> {
         let mut views = self.thread_views(vec![thread]).await?;
         views.pop().ok_or_else(|| CoreError::NotFound("Thread"))

@@ -149,9 +149,13 @@ pub async fn create(
         expires_at: body.expires_at,
     };
     let thread = state.spool.create_thread(&principal, &scope, input).await?;
+    let view = state
+        .spool
+        .own_thread_view(&principal, &scope, thread)
+        .await?;
     Ok((
         StatusCode::CREATED,
-        render(&state, &principal, thread).await?,
+        data(ThreadBody::new(view, principal.user_id())),
     ))
 }
 
