@@ -1,7 +1,7 @@
 //! PostgreSQL's own ceiling on this machine, measured in the same run as
 //! spool: `pgbench` TPC-B-like (one small write transaction each: three
 //! UPDATEs, a SELECT and an INSERT, durable) and select-only, 16 clients, in
-//! a database of its own on the same cluster. S2 (create message) is set
+//! a database of its own on the same cluster, scale = clients. S2 (create message) is set
 //! against the TPC-B figure: both are one durable transaction per request.
 
 use anyhow::{Context, bail};
@@ -58,8 +58,10 @@ pub fn measure(url: &str, clients: usize, duration: Duration) -> anyhow::Result<
         &["-qAtX", &admin, "-c", &format!("CREATE DATABASE {name}")],
     )?;
     let measured = (|| {
-        run("pgbench", &["-i", "-q", "-s", "1", &scratch])?;
+        // One branch row per client: at scale 1 every TPC-B transaction
+        // updates the same pgbench_branches row and the clients queue on it.
         let (c, seconds) = (clients.to_string(), duration.as_secs().max(1).to_string());
+        run("pgbench", &["-i", "-q", "-s", &c, &scratch])?;
         let jobs = "2";
         let tpcb = tps(&run(
             "pgbench",

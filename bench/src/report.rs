@@ -344,10 +344,11 @@ pub fn render(results: &Results, header: &Header) -> String {
             let _ = writeln!(
                 w,
                 "## PostgreSQL's own ceiling\n\n`pgbench` on the same cluster in this run, {} \
-                 clients, {} s each, scale 1: TPC-B-like **{:.0} tps** (one durable write \
+                 clients, {} s each, scale {}: TPC-B-like **{:.0} tps** (one durable write \
                  transaction each), select-only **{:.0} tps**.\n",
                 pg.clients,
                 pg.duration.as_secs(),
+                pg.clients,
                 pg.tpcb_tps,
                 pg.select_tps
             );
