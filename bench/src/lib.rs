@@ -6,6 +6,7 @@ pub mod captures;
 pub mod client;
 pub mod load;
 pub mod memory;
+pub mod pgbench;
 pub mod pgcost;
 pub mod process;
 pub mod report;

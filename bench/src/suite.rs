@@ -133,6 +133,8 @@ pub struct Results {
     pub open_streams: Option<OpenStreams>,
     /// S9: what open streams cost PostgreSQL.
     pub stream_costs: Vec<crate::pgcost::StreamCost>,
+    /// `pgbench` on the same cluster (PostgreSQL, not in smoke runs).
+    pub pgbench: Option<crate::pgbench::PgBench>,
     pub start_empty: Duration,
     pub start_seeded: Vec<Duration>,
     pub idle_rss: u64,
@@ -334,6 +336,21 @@ pub async fn run(options: Options) -> anyhow::Result<Results> {
             cells.push(cell);
         }
     }
+    // PostgreSQL's own ceiling, in the same run, while spool idles.
+    let pgbench = match options.database_url.clone() {
+        Some(url) if options.mode != "smoke" => {
+            let measured = tokio::task::spawn_blocking(move || {
+                crate::pgbench::measure(&url, 16, Duration::from_secs(5))
+            })
+            .await??;
+            log(format!(
+                "pgbench, {} clients: TPC-B-like {:.0} tps, select-only {:.0} tps",
+                measured.clients, measured.tpcb_tps, measured.select_tps
+            ));
+            Some(measured)
+        }
+        _ => None,
+    };
     let runs = measure_runs(&options, &fixture, &mut spool, upstream).await?;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let rss_after_load = spool.rss()?;
@@ -401,6 +418,7 @@ pub async fn run(options: Options) -> anyhow::Result<Results> {
         runs,
         open_streams,
         stream_costs,
+        pgbench,
         start_empty,
         start_seeded,
         idle_rss,

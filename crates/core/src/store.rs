@@ -132,6 +132,22 @@ pub trait Store: Send + Sync + 'static {
     async fn users_by_ids(&self, ids: &[UserId]) -> StoreResult<Vec<User>>;
     async fn workspaces_by_ids(&self, ids: &[WorkspaceId]) -> StoreResult<Vec<Workspace>>;
     async fn agents_by_ids(&self, ids: &[AgentId]) -> StoreResult<Vec<Agent>>;
+    /// Everything the wire shapes nest in threads naming `agents` and
+    /// `creators`, in one trip to the database: those agents, the users who
+    /// made the threads and the agents, and the agents' workspaces and the
+    /// users' primary workspaces.
+    async fn thread_nesting(
+        &self,
+        agents: &[AgentId],
+        creators: &[UserId],
+    ) -> StoreResult<ThreadNesting>;
+    /// A thread of `workspace` with its nesting (as [`Store::thread_nesting`]),
+    /// in one trip to the database and, on SQLite, one read transaction.
+    async fn thread_with_nesting(
+        &self,
+        workspace: WorkspaceId,
+        id: ThreadId,
+    ) -> StoreResult<Option<(Thread, ThreadNesting)>>;
 
     // --- agents --------------------------------------------------------------
 
@@ -172,6 +188,12 @@ pub trait Store: Send + Sync + 'static {
     /// in one transaction. Answers how many.
     async fn delete_expired_threads(&self, at: Timestamp, limit: u32) -> StoreResult<u64>;
     async fn list_threads(&self, query: ThreadQuery) -> StoreResult<Listing<Thread>>;
+    /// [`Store::list_threads`] with what the listed threads nest (as
+    /// [`Store::thread_nesting`]), in one trip.
+    async fn list_threads_nested(
+        &self,
+        query: ThreadQuery,
+    ) -> StoreResult<(Listing<Thread>, ThreadNesting)>;
 
     // --- messages ------------------------------------------------------------
 
@@ -183,6 +205,13 @@ pub trait Store: Send + Sync + 'static {
     /// the content for search. Returns the stored message, or `None` when
     /// the thread is gone. The message's `seq` as given is ignored.
     async fn append_message(&self, message: Message) -> StoreResult<Option<Message>>;
+    /// As [`Store::append_message`], in the same transaction reading back
+    /// the thread as the append left it (counters, `last_message_at`), so
+    /// that a response showing both needs no second trip.
+    async fn append_message_with_thread(
+        &self,
+        message: Message,
+    ) -> StoreResult<Option<(Message, Thread)>>;
     async fn message(&self, workspace: WorkspaceId, id: MessageId) -> StoreResult<Option<Message>>;
     /// Replaces content, content_html, metadata, run info, tool_calls and
     /// updated_at; the place in the thread is kept; the search index follows.
@@ -233,6 +262,18 @@ pub trait Store: Send + Sync + 'static {
         descending: bool,
         max_bytes: Option<u64>,
     ) -> StoreResult<Listing<Message>>;
+
+    /// A thread of `workspace` and a page of its messages (as
+    /// [`Store::list_messages`]), in one trip and, on SQLite, one read
+    /// transaction; `None` when the workspace has no such thread.
+    async fn thread_with_messages(
+        &self,
+        workspace: WorkspaceId,
+        thread: ThreadId,
+        paging: Paging,
+        descending: bool,
+        max_bytes: Option<u64>,
+    ) -> StoreResult<Option<(Thread, Listing<Message>)>>;
 
     // --- runs ----------------------------------------------------------------
 
@@ -581,4 +622,12 @@ pub enum RemoveMember {
     Removed,
     NotMember,
     LastOwner,
+}
+
+/// The rows nested in a set of threads' wire shapes, each kind in id order.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ThreadNesting {
+    pub agents: Vec<Agent>,
+    pub users: Vec<User>,
+    pub workspaces: Vec<Workspace>,
 }

@@ -19,6 +19,7 @@ pub mod routes;
 pub mod sse;
 pub mod telemetry;
 pub mod thena;
+pub mod timestamps;
 pub mod tool_schema;
 pub mod uploads;
 

@@ -16,6 +16,7 @@ use spool_core::sealing::Sealed;
 use spool_core::secret::TokenHash;
 use spool_core::store::{
     Lease, NewRunEvent, PoolUse, RemoveMember, RunSignals, StoreResult, StoredRunEvent,
+    ThreadNesting,
 };
 use spool_core::telemetry::{StoreLabels, metrics, seconds};
 use spool_core::webhooks::{DeliveryAttempt, DueDelivery, Webhook, WebhookDelivery};
@@ -260,6 +261,30 @@ impl<S: Store> Store for Metered<S> {
             .await
     }
 
+    async fn thread_nesting(
+        &self,
+        agents: &[AgentId],
+        creators: &[UserId],
+    ) -> StoreResult<ThreadNesting> {
+        self.timed(
+            "thread_nesting",
+            self.inner.thread_nesting(agents, creators),
+        )
+        .await
+    }
+
+    async fn thread_with_nesting(
+        &self,
+        workspace: WorkspaceId,
+        id: ThreadId,
+    ) -> StoreResult<Option<(Thread, ThreadNesting)>> {
+        self.timed(
+            "thread_with_nesting",
+            self.inner.thread_with_nesting(workspace, id),
+        )
+        .await
+    }
+
     async fn insert_agent(&self, agent: Agent) -> StoreResult<()> {
         self.timed("insert_agent", self.inner.insert_agent(agent))
             .await
@@ -321,9 +346,44 @@ impl<S: Store> Store for Metered<S> {
             .await
     }
 
+    async fn list_threads_nested(
+        &self,
+        query: ThreadQuery,
+    ) -> StoreResult<(Listing<Thread>, ThreadNesting)> {
+        self.timed("list_threads_nested", self.inner.list_threads_nested(query))
+            .await
+    }
+
+    async fn thread_with_messages(
+        &self,
+        workspace: WorkspaceId,
+        thread: ThreadId,
+        paging: Paging,
+        descending: bool,
+        max_bytes: Option<u64>,
+    ) -> StoreResult<Option<(Thread, Listing<Message>)>> {
+        self.timed(
+            "thread_with_messages",
+            self.inner
+                .thread_with_messages(workspace, thread, paging, descending, max_bytes),
+        )
+        .await
+    }
+
     async fn append_message(&self, message: Message) -> StoreResult<Option<Message>> {
         self.timed("append_message", self.inner.append_message(message))
             .await
+    }
+
+    async fn append_message_with_thread(
+        &self,
+        message: Message,
+    ) -> StoreResult<Option<(Message, Thread)>> {
+        self.timed(
+            "append_message_with_thread",
+            self.inner.append_message_with_thread(message),
+        )
+        .await
     }
 
     async fn message(&self, workspace: WorkspaceId, id: MessageId) -> StoreResult<Option<Message>> {

@@ -98,6 +98,11 @@ pub const SQLITE: &[Migration] = &[
         name: "providers",
         sql: include_str!("../migrations/sqlite/0019_providers.sql"),
     },
+    Migration {
+        version: 20,
+        name: "workspace_thread_counts",
+        sql: include_str!("../migrations/sqlite/0020_workspace_thread_counts.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -190,5 +195,10 @@ pub const POSTGRES: &[Migration] = &[
         version: 19,
         name: "providers",
         sql: include_str!("../migrations/postgres/0019_providers.sql"),
+    },
+    Migration {
+        version: 20,
+        name: "workspace_thread_counts",
+        sql: include_str!("../migrations/postgres/0020_workspace_thread_counts.sql"),
     },
 ];

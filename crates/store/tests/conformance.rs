@@ -27,6 +27,8 @@ mod members;
 mod messages;
 #[path = "conformance/metrics.rs"]
 mod metrics;
+#[path = "conformance/nesting.rs"]
+mod nesting;
 #[path = "conformance/postgres_only.rs"]
 mod postgres_only;
 #[path = "conformance/providers.rs"]
@@ -43,6 +45,8 @@ mod runs;
 mod search;
 #[path = "conformance/threads.rs"]
 mod threads;
+#[path = "conformance/totals.rs"]
+mod totals;
 #[path = "conformance/webhooks.rs"]
 mod webhooks;
 #[path = "conformance/workspaces.rs"]
@@ -158,6 +162,11 @@ stories! {
     webhooks::story_concurrent_claims => concurrent_webhook_claims,
     providers::story_workspace_providers => workspace_providers,
     retention::story_thread_retention => thread_retention,
+    nesting::story_thread_nesting => thread_nesting,
+    nesting::story_append_answers_the_thread => append_answers_the_thread,
+    totals::story_page_totals => page_totals,
+    totals::story_search_totals => search_totals,
+    nesting::story_listings_in_one_trip => listings_in_one_trip,
 }
 
 /// On tokio's paused clock, which needs the current-thread runtime; SQLite

@@ -65,6 +65,7 @@ impl Spool {
         }
         let at = now();
         self.store.put_member(scope.id(), user.id, role, at).await?;
+        self.credentials.forget_scopes(scope.id());
         let user = self
             .store
             .user(user.id)

@@ -1,7 +1,7 @@
 //! Messages of a thread: appended in order, edited in place, listed in
 //! thread order. A message is visible exactly when its thread is.
 
-use super::{Principal, Scope, Spool};
+use super::{MessageView, Principal, Scope, Spool, ThreadView};
 use crate::error::{CoreError, ValidationErrors};
 use crate::listing::{Listing, Paging};
 use crate::markdown;
@@ -9,6 +9,7 @@ use crate::model::{Message, MessageRole, RunInfo, Thread};
 use crate::validate::Metadata;
 use crate::{MessageId, ThreadId, now};
 use serde_json::{Map, Value};
+use std::sync::Arc;
 
 #[derive(Debug, Default)]
 pub struct NewMessageInput {
@@ -160,6 +161,52 @@ impl Spool {
         anon_user_id: Option<&str>,
     ) -> Result<Message, CoreError> {
         let thread = self.thread(principal, scope, thread, anon_user_id).await?;
+        let message = self
+            .new_message(principal, scope, &thread, input, anon_user_id)
+            .await?;
+        self.store
+            .append_message(message)
+            .await?
+            .ok_or(CoreError::NotFound("Thread"))
+    }
+
+    /// [`Spool::create_message`], answering the message with its thread as
+    /// the append left it: one read (the thread and what it nests) and one
+    /// write, which reads the thread back in its own transaction.
+    pub async fn create_message_view(
+        &self,
+        principal: &Principal,
+        scope: &Scope,
+        thread: ThreadId,
+        input: NewMessageInput,
+        anon_user_id: Option<&str>,
+    ) -> Result<MessageView, CoreError> {
+        let view = self
+            .thread_view_of(principal, scope, thread, anon_user_id)
+            .await?;
+        let message = self
+            .new_message(principal, scope, &view.thread, input, anon_user_id)
+            .await?;
+        let (message, thread) = self
+            .store
+            .append_message_with_thread(message)
+            .await?
+            .ok_or(CoreError::NotFound("Thread"))?;
+        Ok(MessageView {
+            message,
+            thread: Arc::new(ThreadView { thread, ..view }),
+        })
+    }
+
+    /// The caller's message for `thread`, validated, not yet stored.
+    async fn new_message(
+        &self,
+        principal: &Principal,
+        scope: &Scope,
+        thread: &Thread,
+        input: NewMessageInput,
+        anon_user_id: Option<&str>,
+    ) -> Result<Message, CoreError> {
         let mut errors = ValidationErrors::new();
         let content = self.content(input.content, &mut errors);
         let role = match input.role.as_deref() {
@@ -183,51 +230,15 @@ impl Spool {
         errors.into_result()?;
         let user =
             (role == MessageRole::User && anon_user_id.is_none()).then(|| principal.user_id());
-        self.append(
-            &thread,
+        Ok(message_for(
+            thread,
             role,
             content,
             metadata,
             RunInfo::default(),
             user,
             attachments,
-        )
-        .await
-    }
-
-    /// Appends a message to a thread the caller has already been checked for.
-    #[expect(clippy::too_many_arguments, reason = "a message's parts, named once")]
-    async fn append(
-        &self,
-        thread: &Thread,
-        role: MessageRole,
-        content: String,
-        metadata: Metadata,
-        run: RunInfo,
-        user_id: Option<crate::UserId>,
-        attachments: Vec<crate::model::Attachment>,
-    ) -> Result<Message, CoreError> {
-        let at = now();
-        let message = Message {
-            id: MessageId::new(),
-            thread_id: thread.id,
-            workspace_id: thread.workspace_id,
-            seq: 0,
-            role,
-            content_html: markdown::render(&content),
-            content,
-            metadata,
-            run,
-            tool_calls: Vec::new(),
-            user_id,
-            attachments,
-            created_at: at,
-            updated_at: at,
-        };
-        self.store
-            .append_message(message)
-            .await?
-            .ok_or(CoreError::NotFound("Thread"))
+        ))
     }
 
     /// A message the caller may see, with its thread.
@@ -299,16 +310,7 @@ impl Spool {
         anon_user_id: Option<&str>,
     ) -> Result<(Listing<Message>, Thread), CoreError> {
         let thread = self.thread(principal, scope, thread, anon_user_id).await?;
-        let descending = match input.order.as_deref() {
-            None | Some("asc") => false,
-            Some("desc") => true,
-            Some(_) => {
-                return Err(CoreError::invalid(
-                    "order",
-                    "The order must be asc or desc.",
-                ));
-            }
-        };
+        let descending = descending(input.order.as_deref())?;
         if let Some(run) = input.run {
             let (_, mut written) = self.run_messages(principal, scope, thread.id, run).await?;
             if input.conversation_only {
@@ -337,6 +339,41 @@ impl Spool {
                 self.list_page_max_bytes(),
             )
             .await?;
+        Ok((listing, thread))
+    }
+
+    /// [`Spool::list_messages`] of a page of the thread's messages (no run,
+    /// every role): the thread and the page in one trip to the store.
+    pub async fn list_thread_messages(
+        &self,
+        principal: &Principal,
+        scope: &Scope,
+        thread: ThreadId,
+        order: Option<&str>,
+        paging: Paging,
+    ) -> Result<(Listing<Message>, Thread), CoreError> {
+        let descending = match descending(order) {
+            Ok(descending) => descending,
+            Err(err) => {
+                // An unseen thread answers 404 before a bad order is named.
+                self.thread(principal, scope, thread, None).await?;
+                return Err(err);
+            }
+        };
+        let (found, listing) = self
+            .store
+            .thread_with_messages(
+                scope.id(),
+                thread,
+                paging,
+                descending,
+                self.list_page_max_bytes(),
+            )
+            .await?
+            .ok_or(CoreError::NotFound("Thread"))?;
+        // The page was read with the thread; it is only answered if the
+        // caller may see the thread.
+        let thread = self.visible(principal, scope, found, None)?;
         Ok((listing, thread))
     }
 }
@@ -407,6 +444,47 @@ fn page_of(mut messages: Vec<Message>, descending: bool, paging: Paging) -> List
         prev,
         limit,
     })
+}
+
+/// `order` of a message listing: ascending unless `desc`.
+fn descending(order: Option<&str>) -> Result<bool, CoreError> {
+    match order {
+        None | Some("asc") => Ok(false),
+        Some("desc") => Ok(true),
+        Some(_) => Err(CoreError::invalid(
+            "order",
+            "The order must be asc or desc.",
+        )),
+    }
+}
+
+/// A new message at the end of `thread` (its `seq` is the store's to assign).
+fn message_for(
+    thread: &Thread,
+    role: MessageRole,
+    content: String,
+    metadata: Metadata,
+    run: RunInfo,
+    user_id: Option<crate::UserId>,
+    attachments: Vec<crate::model::Attachment>,
+) -> Message {
+    let at = now();
+    Message {
+        id: MessageId::new(),
+        thread_id: thread.id,
+        workspace_id: thread.workspace_id,
+        seq: 0,
+        role,
+        content_html: markdown::render(&content),
+        content,
+        metadata,
+        run,
+        tool_calls: Vec::new(),
+        user_id,
+        attachments,
+        created_at: at,
+        updated_at: at,
+    }
 }
 
 #[cfg(test)]

@@ -199,6 +199,20 @@ impl Spool {
         principal: &Principal,
         workspace: WorkspaceId,
     ) -> Result<Scope, CoreError> {
+        let credential = principal.credential_id();
+        if let Some(scope) = self.credentials.scope(credential, workspace) {
+            return Ok(scope);
+        }
+        let scope = self.scope_from_store(principal, workspace).await?;
+        self.credentials.put_scope(credential, scope.clone());
+        Ok(scope)
+    }
+
+    async fn scope_from_store(
+        &self,
+        principal: &Principal,
+        workspace: WorkspaceId,
+    ) -> Result<Scope, CoreError> {
         let access = match principal {
             Principal::ApiKey { key, .. } if key.workspace_id == workspace => Access::ApiKey,
             Principal::ApiKey { .. } => return Err(CoreError::NotFound("Workspace")),
@@ -252,6 +266,14 @@ impl Principal {
 
     pub fn user_id(&self) -> UserId {
         self.user().id
+    }
+
+    /// The id of the session or API key itself.
+    fn credential_id(&self) -> uuid::Uuid {
+        match self {
+            Principal::Session { session, .. } => session.id.0,
+            Principal::ApiKey { key, .. } => key.id.0,
+        }
     }
 
     /// Workspace administration (settings, members, keys) needs a person;

@@ -192,6 +192,17 @@ impl Spool {
             .thread(scope.id(), id)
             .await?
             .ok_or(CoreError::NotFound("Thread"))?;
+        self.visible(principal, scope, thread, anon_user_id)
+    }
+
+    /// `thread` if the caller may see it, else `NotFound`.
+    pub(crate) fn visible(
+        &self,
+        principal: &Principal,
+        scope: &Scope,
+        thread: Thread,
+        anon_user_id: Option<&str>,
+    ) -> Result<Thread, CoreError> {
         let visible = match anon_user_id {
             Some(anon) if matches!(principal, Principal::ApiKey { .. }) => {
                 thread.anon_user_id.as_deref() == Some(anon)
@@ -284,62 +295,85 @@ impl Spool {
         scope: &Scope,
         input: ThreadListInput,
     ) -> Result<Listing<Thread>, CoreError> {
-        let mut errors = ValidationErrors::new();
-        let sort = match input.sort.as_deref() {
-            None => ThreadSort::LastMessageAt,
-            Some(text) => ThreadSort::parse(text).unwrap_or_else(|| {
-                errors.add(
-                    "sort",
-                    "The sort must be last_message_at, created_at or updated_at.",
-                );
-                ThreadSort::LastMessageAt
-            }),
-        };
-        let descending = match input.order.as_deref() {
-            None | Some("desc") => true,
-            Some("asc") => false,
-            Some(_) => {
-                errors.add("order", "The order must be asc or desc.");
-                true
-            }
-        };
-        let anon_user_id = anon_user(input.anon_user_id, principal, &mut errors);
-        let search = input
-            .search
-            .map(|s| s.trim().to_owned())
-            .filter(|s| !s.is_empty());
-        if search.as_deref().is_some_and(|s| s.chars().count() > 500) {
-            errors.add(
-                "search",
-                "The search may not be greater than 500 characters.",
-            );
-        }
-        if search.is_some() && matches!(input.paging, Paging::Keyset { .. }) {
-            errors.add(
-                "cursor",
-                "Search results are ranked and paged with page and per_page, not cursors.",
-            );
-        }
-        if input.metadata.len() > validate::METADATA_MAX_KEYS {
-            errors.add("metadata", "At most 16 metadata filters.");
-        }
-        errors.into_result()?;
-        let creator = match (&anon_user_id, scope.sees_all()) {
-            (Some(_), _) | (None, true) => None,
-            (None, false) => Some(principal.user_id()),
-        };
-        let query = ThreadQuery {
-            workspace: scope.id(),
-            creator,
-            anon_user_id,
-            agent: input.agent,
-            pinned: input.pinned,
-            metadata: input.metadata,
-            search,
-            sort,
-            descending,
-            paging: input.paging,
-        };
+        let query = thread_query(principal, scope, input)?;
         Ok(self.store.list_threads(query).await?)
     }
+
+    /// [`Spool::list_threads`] with what each thread nests, in one trip to
+    /// the store.
+    pub async fn list_thread_views(
+        &self,
+        principal: &Principal,
+        scope: &Scope,
+        input: ThreadListInput,
+    ) -> Result<Listing<super::ThreadView>, CoreError> {
+        let query = thread_query(principal, scope, input)?;
+        let (listing, nesting) = self.store.list_threads_nested(query).await?;
+        let mut views = super::views::nest(listing.items().to_vec(), nesting).into_iter();
+        Ok(listing.map(|_| views.next().expect("one view per thread")))
+    }
+}
+
+/// The store's query for a listing the caller asked for, validated.
+fn thread_query(
+    principal: &Principal,
+    scope: &Scope,
+    input: ThreadListInput,
+) -> Result<ThreadQuery, CoreError> {
+    let mut errors = ValidationErrors::new();
+    let sort = match input.sort.as_deref() {
+        None => ThreadSort::LastMessageAt,
+        Some(text) => ThreadSort::parse(text).unwrap_or_else(|| {
+            errors.add(
+                "sort",
+                "The sort must be last_message_at, created_at or updated_at.",
+            );
+            ThreadSort::LastMessageAt
+        }),
+    };
+    let descending = match input.order.as_deref() {
+        None | Some("desc") => true,
+        Some("asc") => false,
+        Some(_) => {
+            errors.add("order", "The order must be asc or desc.");
+            true
+        }
+    };
+    let anon_user_id = anon_user(input.anon_user_id, principal, &mut errors);
+    let search = input
+        .search
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty());
+    if search.as_deref().is_some_and(|s| s.chars().count() > 500) {
+        errors.add(
+            "search",
+            "The search may not be greater than 500 characters.",
+        );
+    }
+    if search.is_some() && matches!(input.paging, Paging::Keyset { .. }) {
+        errors.add(
+            "cursor",
+            "Search results are ranked and paged with page and per_page, not cursors.",
+        );
+    }
+    if input.metadata.len() > validate::METADATA_MAX_KEYS {
+        errors.add("metadata", "At most 16 metadata filters.");
+    }
+    errors.into_result()?;
+    let creator = match (&anon_user_id, scope.sees_all()) {
+        (Some(_), _) | (None, true) => None,
+        (None, false) => Some(principal.user_id()),
+    };
+    Ok(ThreadQuery {
+        workspace: scope.id(),
+        creator,
+        anon_user_id,
+        agent: input.agent,
+        pinned: input.pinned,
+        metadata: input.metadata,
+        search,
+        sort,
+        descending,
+        paging: input.paging,
+    })
 }

@@ -1,10 +1,11 @@
 //! Resources with what the wire shapes nest in them (creator, agent,
 //! workspace), loaded with one query per kind for a whole list: no N+1.
 
-use super::Spool;
+use super::{Principal, Scope, Spool};
 use crate::error::CoreError;
 use crate::model::{Agent, Message, Thread, User, Workspace};
-use crate::{AgentId, UserId, WorkspaceId};
+use crate::store::ThreadNesting;
+use crate::{AgentId, ThreadId, UserId, WorkspaceId};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -59,6 +60,26 @@ impl Lookup {
             agent,
         }
     }
+}
+
+/// Threads with their nested rows, as the store found them.
+pub(super) fn nest(threads: Vec<Thread>, nesting: ThreadNesting) -> Vec<ThreadView> {
+    let agents: HashMap<AgentId, Agent> = nesting.agents.into_iter().map(|a| (a.id, a)).collect();
+    let lookup = Lookup {
+        users: nesting.users.into_iter().map(|u| (u.id, u)).collect(),
+        workspaces: nesting.workspaces.into_iter().map(|w| (w.id, w)).collect(),
+    };
+    threads
+        .into_iter()
+        .map(|thread| ThreadView {
+            creator: lookup.user(thread.creator_id),
+            agent: thread
+                .agent_id
+                .and_then(|id| agents.get(&id).cloned())
+                .map(|a| lookup.agent(a)),
+            thread,
+        })
+        .collect()
 }
 
 fn dedup<T: Ord + Copy>(mut ids: Vec<T>) -> Vec<T> {
@@ -118,35 +139,59 @@ impl Spool {
     }
 
     pub async fn thread_views(&self, threads: Vec<Thread>) -> Result<Vec<ThreadView>, CoreError> {
-        let agent_ids: Vec<AgentId> = dedup(threads.iter().filter_map(|t| t.agent_id).collect());
-        let agents: HashMap<AgentId, Agent> = if agent_ids.is_empty() {
-            HashMap::new()
-        } else {
-            self.store
-                .agents_by_ids(&agent_ids)
-                .await?
-                .into_iter()
-                .map(|a| (a.id, a))
-                .collect()
-        };
-        let users = threads
-            .iter()
-            .filter_map(|t| t.creator_id)
-            .chain(agents.values().filter_map(|a| a.user_id))
-            .collect();
-        let workspaces = agents.values().map(|a| a.workspace_id).collect();
-        let lookup = self.lookup(users, workspaces).await?;
-        Ok(threads
-            .into_iter()
-            .map(|thread| ThreadView {
-                creator: lookup.user(thread.creator_id),
-                agent: thread
-                    .agent_id
-                    .and_then(|id| agents.get(&id).cloned())
-                    .map(|a| lookup.agent(a)),
-                thread,
-            })
-            .collect())
+        let agents: Vec<AgentId> = dedup(threads.iter().filter_map(|t| t.agent_id).collect());
+        let creators: Vec<UserId> = dedup(threads.iter().filter_map(|t| t.creator_id).collect());
+        let nesting = self.store.thread_nesting(&agents, &creators).await?;
+        Ok(nest(threads, nesting))
+    }
+
+    /// A thread the caller may see with what it nests, read in one trip to
+    /// the store; `NotFound` as [`Spool::thread`] answers it.
+    pub async fn thread_view_of(
+        &self,
+        principal: &Principal,
+        scope: &Scope,
+        id: ThreadId,
+        anon_user_id: Option<&str>,
+    ) -> Result<ThreadView, CoreError> {
+        let (thread, nesting) = self
+            .store
+            .thread_with_nesting(scope.id(), id)
+            .await?
+            .ok_or(CoreError::NotFound("Thread"))?;
+        let thread = self.visible(principal, scope, thread, anon_user_id)?;
+        nest(vec![thread], nesting)
+            .pop()
+            .ok_or(CoreError::NotFound("Thread"))
+    }
+
+    /// The view of a thread the caller has just made. When it has no agent
+    /// and the caller made it, in the workspace that is the caller's primary
+    /// one (or they have none), everything it nests is in hand already — the
+    /// principal and the scope, each at most the credential cache's TTL old
+    /// — and nothing is read; otherwise as [`Spool::thread_view`].
+    pub async fn own_thread_view(
+        &self,
+        principal: &Principal,
+        scope: &Scope,
+        thread: Thread,
+    ) -> Result<ThreadView, CoreError> {
+        let user = principal.user();
+        let in_hand = thread.agent_id.is_none()
+            && thread.creator_id.is_none_or(|id| id == user.id)
+            && user.primary_workspace_id.is_none_or(|id| id == scope.id());
+        if !in_hand {
+            return self.thread_view(thread).await;
+        }
+        let creator = thread.creator_id.map(|_| UserView {
+            user: user.clone(),
+            primary_workspace: user.primary_workspace_id.map(|_| scope.workspace.clone()),
+        });
+        Ok(ThreadView {
+            thread,
+            creator,
+            agent: None,
+        })
     }
 
     pub async fn thread_view(&self, thread: Thread) -> Result<ThreadView, CoreError> {

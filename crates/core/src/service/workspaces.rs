@@ -188,10 +188,12 @@ impl Spool {
             metadata,
             thread_retention_days,
         };
-        self.store
+        let updated = self
+            .store
             .update_workspace(scope.id(), patch, now())
-            .await?
-            .ok_or(CoreError::NotFound("Workspace"))
+            .await?;
+        self.credentials.forget_scopes(scope.id());
+        updated.ok_or(CoreError::NotFound("Workspace"))
     }
 
     /// Deletes the workspace with everything in it. Owners only.

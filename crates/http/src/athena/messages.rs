@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use spool_core::listing::Listing;
 use spool_core::model::{Message, Thread};
-use spool_core::service::{MessageListInput, MessageUpdateInput, MessageView, NewMessageInput};
+use spool_core::service::{MessageUpdateInput, MessageView, NewMessageInput};
 use spool_core::{MessageId, Principal, ThreadId};
 use std::sync::Arc;
 use utoipa::ToSchema;
@@ -109,15 +109,15 @@ pub async fn list(
 ) -> Result<axum::Json<ListBody<MessageBody>>> {
     let thread_id = thread_field(query.get("thread_uuid"))?;
     let scope = scope(&state, &principal, query.get("workspace_uuid")).await?;
-    let input = MessageListInput {
-        order: query.string("order"),
-        paging: paging(&query)?,
-        run: None,
-        conversation_only: false,
-    };
     let (listing, thread) = state
         .spool
-        .list_messages(&principal, &scope, thread_id, input, None)
+        .list_thread_messages(
+            &principal,
+            &scope,
+            thread_id,
+            query.get("order"),
+            paging(&query)?,
+        )
         .await?;
     // A page mode page the byte bound cut goes on with a cursor (docs/api.md).
     let cut = match &listing {
@@ -154,17 +154,13 @@ pub async fn create(
         metadata: body.metadata,
         files: super::files::refs(body.files),
     };
-    let message = state
+    let view = state
         .spool
-        .create_message(&principal, &scope, thread_id, input, None)
-        .await?;
-    let thread = state
-        .spool
-        .thread(&principal, &scope, thread_id, None)
+        .create_message_view(&principal, &scope, thread_id, input, None)
         .await?;
     Ok((
         StatusCode::CREATED,
-        render(&state, &principal, message, thread).await?,
+        data(MessageBody::new(view, principal.user_id())),
     ))
 }
 

@@ -116,20 +116,13 @@ pub async fn list(
         anon_user_id: None,
         paging: paging(&query)?,
     };
-    let listing = state.spool.list_threads(&principal, &scope, input).await?;
-    let views = expand(&state, listing).await?;
+    let views = state
+        .spool
+        .list_thread_views(&principal, &scope, input)
+        .await?;
     let viewer = principal.user_id();
     let body = ListBody::new(views, "/api/v1/threads", |v| ThreadBody::new(v, viewer));
     Ok(axum::Json(body.keeping(&query.0)))
-}
-
-async fn expand(
-    state: &AppState,
-    listing: spool_core::listing::Listing<spool_core::model::Thread>,
-) -> Result<spool_core::listing::Listing<spool_core::service::ThreadView>> {
-    let threads = listing.items().to_vec();
-    let mut views = state.spool.thread_views(threads).await?.into_iter();
-    Ok(listing.map(|_| views.next().expect("one view per thread")))
 }
 
 /// Create a thread
@@ -156,9 +149,13 @@ pub async fn create(
         expires_at: body.expires_at,
     };
     let thread = state.spool.create_thread(&principal, &scope, input).await?;
+    let view = state
+        .spool
+        .own_thread_view(&principal, &scope, thread)
+        .await?;
     Ok((
         StatusCode::CREATED,
-        render(&state, &principal, thread).await?,
+        data(ThreadBody::new(view, principal.user_id())),
     ))
 }
 
@@ -173,8 +170,11 @@ pub async fn show(
     Query(query, _): Query<Athena, WorkspaceParam>,
 ) -> Result<axum::Json<Data<ThreadBody>>> {
     let scope = scope(&state, &principal, query.workspace_uuid.as_deref()).await?;
-    let thread = state.spool.thread(&principal, &scope, id, None).await?;
-    render(&state, &principal, thread).await
+    let view = state
+        .spool
+        .thread_view_of(&principal, &scope, id, None)
+        .await?;
+    Ok(data(ThreadBody::new(view, principal.user_id())))
 }
 
 /// Update a thread

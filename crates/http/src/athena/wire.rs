@@ -9,7 +9,7 @@ use spool_core::{Timestamp, UserId};
 use utoipa::ToSchema;
 
 pub fn time(at: Timestamp) -> String {
-    at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+    crate::timestamps::micros(at)
 }
 
 /// `{"data": ...}`, athena's envelope for one resource. (Documented per

@@ -12,7 +12,7 @@ use spool_core::service::ThreadView;
 use utoipa::ToSchema;
 
 pub fn time(at: Timestamp) -> String {
-    at.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+    crate::timestamps::seconds(at)
 }
 
 /// A thread (seed 004).

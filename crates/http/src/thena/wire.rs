@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use utoipa::ToSchema;
 
 pub fn time(at: Timestamp) -> String {
-    at.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+    crate::timestamps::seconds(at)
 }
 
 /// A rating of an assistant message (one per message, the latest wins).

@@ -28,3 +28,24 @@ fn the_instance_is_shared() {
         &O200kTokenizer::shared()
     ));
 }
+
+/// Long texts' counts are remembered: asking again answers the same, and
+/// texts of the same length are not mistaken for each other.
+#[test]
+fn remembered_counts_are_the_counts() {
+    let tokens = tokenizer();
+    let words = ["hello "; 40].concat();
+    let same_length = ["hallo "; 40].concat();
+    let encoded = |text: &str| {
+        tiktoken_rs::o200k_base_singleton()
+            .encode_ordinary(text)
+            .len()
+    };
+    let first = tokens.count(&words);
+    assert_eq!(first, encoded(&words));
+    assert_eq!(tokens.count(&words), first);
+    let other = tokens.count(&same_length);
+    assert_eq!(words.len(), same_length.len());
+    assert_eq!(tokens.count(&same_length), other);
+    assert_eq!(other, encoded(&same_length));
+}

@@ -23,8 +23,9 @@ macro_rules! agent_columns {
          a.threads_count, a.usage_count, a.last_used_at, a.created_at, a.updated_at, a.tools"
     };
 }
+pub(super) use agent_columns;
 
-fn agent_row(row: &PgRow) -> sqlx::Result<Agent> {
+pub(super) fn agent_row(row: &PgRow) -> sqlx::Result<Agent> {
     let visibility: String = row.try_get("visibility")?;
     let Json(metadata) = row.try_get("metadata")?;
     let Json(tools) = row.try_get("tools")?;
@@ -60,7 +61,7 @@ fn entity_columns(entity: ShareEntity) -> (&'static str, String) {
     (entity.type_str(), id)
 }
 
-fn share_row(row: &PgRow) -> sqlx::Result<(Uuid, AgentShare)> {
+pub(super) fn share_row(row: &PgRow) -> sqlx::Result<(Uuid, AgentShare)> {
     let entity_type: String = row.try_get("entity_type")?;
     let entity_id: String = row.try_get("entity_id")?;
     let entity = match entity_type.as_str() {
@@ -100,15 +101,21 @@ async fn with_shares(pool: &PgPool, found: Vec<PgRow>) -> StoreResult<Vec<Agent>
     .fetch_all(pool)
     .await
     .map_err(db)?;
+    attach_shares(&mut agents, &share_rows)?;
+    Ok(agents)
+}
+
+/// Gives each agent its rows of `share_rows` (rows of `agent_shares`).
+pub(super) fn attach_shares(agents: &mut [Agent], share_rows: &[PgRow]) -> StoreResult<()> {
     let mut shares: HashMap<Uuid, Vec<AgentShare>> = HashMap::new();
-    for row in &share_rows {
+    for row in share_rows {
         let (agent, share) = share_row(row).map_err(db)?;
         shares.entry(agent).or_default().push(share);
     }
-    for agent in &mut agents {
+    for agent in agents {
         agent.shares = shares.remove(&agent.id.0).unwrap_or_default();
     }
-    Ok(agents)
+    Ok(())
 }
 
 async fn upsert_share<'e>(

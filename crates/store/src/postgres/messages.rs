@@ -3,8 +3,9 @@
 
 use super::error::{corrupt, db};
 use super::rows;
+use super::threads::{thread_columns, thread_row};
 use spool_core::listing::{Listing, Paging, keyset_page};
-use spool_core::model::{Message, MessageRole, RunInfo};
+use spool_core::model::{Message, MessageRole, RunInfo, Thread};
 use spool_core::paging::Page;
 use spool_core::store::StoreResult;
 use spool_core::validate::Metadata;
@@ -72,6 +73,19 @@ pub(super) async fn append_message(
     Ok(Some(stored))
 }
 
+/// The append, and the thread as it left it, in one transaction.
+pub(super) async fn append_message_with_thread(
+    pool: &PgPool,
+    message: Message,
+) -> StoreResult<Option<(Message, Thread)>> {
+    let mut tx = super::idempotency::begin_write(pool).await?;
+    let Some((stored, thread)) = append_returning_thread(&mut tx, message).await? else {
+        return Ok(None);
+    };
+    tx.commit().await.map_err(db)?;
+    Ok(Some((stored, thread)))
+}
+
 /// The append inside the caller's transaction (`None`: no such thread in
 /// the message's workspace, nothing written). Runs store their messages
 /// through here, so the counters move exactly as for `append_message`.
@@ -79,15 +93,26 @@ pub(super) async fn append(
     conn: &mut PgConnection,
     message: Message,
 ) -> StoreResult<Option<Message>> {
+    Ok(append_returning_thread(conn, message)
+        .await?
+        .map(|(message, _)| message))
+}
+
+/// [`append`], answering the thread's row as the append left it too.
+async fn append_returning_thread(
+    conn: &mut PgConnection,
+    message: Message,
+) -> StoreResult<Option<(Message, Thread)>> {
     // The UPDATE takes the thread's row lock until commit: concurrent
     // appends queue here and get consecutive seqs.
-    let claimed = sqlx::query(
-        "UPDATE threads SET last_seq = last_seq + 1, message_count = message_count + 1, \
+    let claimed = sqlx::query(concat!(
+        "UPDATE threads AS t SET last_seq = last_seq + 1, message_count = message_count + 1, \
              last_message_at = $3, activity_at = $3, updated_at = $3, \
              input_tokens = input_tokens + $4, output_tokens = output_tokens + $5, \
              last_model_used = COALESCE($6, last_model_used) \
-         WHERE workspace_id = $1 AND id = $2 RETURNING last_seq, agent_id",
-    )
+         WHERE workspace_id = $1 AND id = $2 RETURNING t.last_seq, ",
+        thread_columns!()
+    ))
     .bind(message.workspace_id.0)
     .bind(message.thread_id.0)
     .bind(message.created_at)
@@ -101,7 +126,8 @@ pub(super) async fn append(
         return Ok(None);
     };
     let seq: i64 = claimed.try_get("last_seq").map_err(db)?;
-    let agent: Option<Uuid> = claimed.try_get("agent_id").map_err(db)?;
+    let thread = thread_row(&claimed).map_err(db)?;
+    let agent: Option<Uuid> = thread.agent_id.map(|id| id.0);
     let row = sqlx::query(concat!(
         "INSERT INTO messages AS m (id, thread_id, workspace_id, agent_id, seq, role, content, \
              content_html, metadata, tool_calls, user_id, run_id, model, temperature, \
@@ -142,7 +168,8 @@ pub(super) async fn append(
             .await
             .map_err(db)?;
     }
-    message_row(&row).map(Some).map_err(db)
+    let message = message_row(&row).map_err(db)?;
+    Ok(Some((message, thread)))
 }
 
 pub(super) async fn message(

@@ -12,6 +12,7 @@ mod memories;
 mod messages;
 mod metrics;
 mod migrate;
+mod nesting;
 mod prompts;
 mod providers;
 mod rows;
@@ -34,7 +35,7 @@ use spool_core::query::{AgentQuery, IdempotencyBegin, MetricsPoint, MetricsQuery
 use spool_core::sealing::Sealed;
 use spool_core::secret::TokenHash;
 use spool_core::store::{
-    Lease, NewRunEvent, RemoveMember, RunSignals, StoreResult, StoredRunEvent,
+    Lease, NewRunEvent, RemoveMember, RunSignals, StoreResult, StoredRunEvent, ThreadNesting,
 };
 use spool_core::{
     AgentId, ApiKeyId, FileId, MessageId, RunId, Store, StoreError, ThreadId, Timestamp, UserId,
@@ -291,6 +292,24 @@ impl Store for PostgresStore {
         agents::agents_by_ids(&self.pool, ids).await
     }
 
+    #[instrument(skip_all, fields(agents = agents.len(), creators = creators.len()))]
+    async fn thread_nesting(
+        &self,
+        agents: &[AgentId],
+        creators: &[UserId],
+    ) -> StoreResult<ThreadNesting> {
+        nesting::thread_nesting(&self.pool, agents, creators).await
+    }
+
+    #[instrument(skip_all, fields(workspace.id = %workspace, thread.id = %id))]
+    async fn thread_with_nesting(
+        &self,
+        workspace: WorkspaceId,
+        id: ThreadId,
+    ) -> StoreResult<Option<(Thread, ThreadNesting)>> {
+        nesting::thread_with_nesting(&self.pool, workspace, id).await
+    }
+
     #[instrument(skip_all, fields(workspace.id = %agent.workspace_id, agent.id = %agent.id))]
     async fn insert_agent(&self, agent: Agent) -> StoreResult<()> {
         agents::insert_agent(&self.pool, agent).await
@@ -351,9 +370,48 @@ impl Store for PostgresStore {
         thread_list::list_threads(&self.pool, query).await
     }
 
+    #[instrument(skip_all, fields(workspace.id = %query.workspace))]
+    async fn list_threads_nested(
+        &self,
+        query: ThreadQuery,
+    ) -> StoreResult<(Listing<Thread>, ThreadNesting)> {
+        let listing = thread_list::list_threads(&self.pool, query).await?;
+        let threads = listing.items();
+        let agents: Vec<AgentId> = threads.iter().filter_map(|t| t.agent_id).collect();
+        let creators: Vec<UserId> = threads.iter().filter_map(|t| t.creator_id).collect();
+        let nesting = nesting::thread_nesting(&self.pool, &agents, &creators).await?;
+        Ok((listing, nesting))
+    }
+
+    #[instrument(skip_all, fields(workspace.id = %workspace, thread.id = %thread))]
+    async fn thread_with_messages(
+        &self,
+        workspace: WorkspaceId,
+        thread: ThreadId,
+        paging: Paging,
+        descending: bool,
+        max_bytes: Option<u64>,
+    ) -> StoreResult<Option<(Thread, Listing<Message>)>> {
+        // Both at once: the messages read is dropped when the thread is
+        // not the workspace's.
+        let (found, listing) = tokio::try_join!(
+            threads::thread(&self.pool, workspace, thread),
+            messages::list_messages(&self.pool, thread, paging, descending, max_bytes),
+        )?;
+        Ok(found.map(|found| (found, listing)))
+    }
+
     #[instrument(skip_all, fields(thread.id = %message.thread_id, message.id = %message.id))]
     async fn append_message(&self, message: Message) -> StoreResult<Option<Message>> {
         messages::append_message(&self.pool, message).await
+    }
+
+    #[instrument(skip_all, fields(thread.id = %message.thread_id, message.id = %message.id))]
+    async fn append_message_with_thread(
+        &self,
+        message: Message,
+    ) -> StoreResult<Option<(Message, Thread)>> {
+        messages::append_message_with_thread(&self.pool, message).await
     }
 
     #[instrument(skip_all, fields(workspace.id = %workspace, message.id = %id))]

@@ -19,7 +19,7 @@ use spool_core::query::{AgentQuery, IdempotencyBegin, MetricsPoint, MetricsQuery
 use spool_core::sealing::Sealed;
 use spool_core::secret::TokenHash;
 use spool_core::store::{
-    Lease, NewRunEvent, RemoveMember, RunSignals, StoreResult, StoredRunEvent,
+    Lease, NewRunEvent, RemoveMember, RunSignals, StoreResult, StoredRunEvent, ThreadNesting,
 };
 use spool_core::webhooks::{DeliveryAttempt, DueDelivery, Webhook, WebhookDelivery};
 use spool_core::{
@@ -37,6 +37,14 @@ fn user_where(
     ))
     .and_then(|mut s| s.query_row([arg], rows::user).optional())
     .map_err(backend_error)
+}
+
+/// The agents and creators `threads` name.
+fn nested_ids(threads: &[Thread]) -> (Vec<AgentId>, Vec<UserId>) {
+    (
+        threads.iter().filter_map(|t| t.agent_id).collect(),
+        threads.iter().filter_map(|t| t.creator_id).collect(),
+    )
 }
 
 #[async_trait::async_trait]
@@ -102,7 +110,7 @@ impl Store for SqliteStore {
 
     async fn user(&self, id: UserId) -> StoreResult<Option<User>> {
         self.engine
-            .read(move |conn| user_where(conn, "u.id = ?1", &id.0))
+            .read_now(move |conn| user_where(conn, "u.id = ?1", &id.0))
             .await
     }
 
@@ -140,7 +148,7 @@ impl Store for SqliteStore {
 
     async fn workspace(&self, id: WorkspaceId) -> StoreResult<Option<Workspace>> {
         self.engine
-            .read(move |conn| workspaces::get(conn, id))
+            .read_now(move |conn| workspaces::get(conn, id))
             .await
     }
 
@@ -170,7 +178,7 @@ impl Store for SqliteStore {
 
     async fn role(&self, workspace: WorkspaceId, user: UserId) -> StoreResult<Option<Role>> {
         self.engine
-            .read(move |conn| workspaces::role(conn, workspace, user))
+            .read_now(move |conn| workspaces::role(conn, workspace, user))
             .await
     }
 
@@ -227,7 +235,7 @@ impl Store for SqliteStore {
 
     async fn session_by_hash(&self, hash: TokenHash) -> StoreResult<Option<Session>> {
         self.engine
-            .read(move |conn| {
+            .read_now(move |conn| {
                 conn.prepare_cached(&format!(
                     "SELECT {SESSION_COLUMNS} FROM sessions WHERE token_hash = ?1"
                 ))
@@ -276,7 +284,7 @@ impl Store for SqliteStore {
 
     async fn api_key_by_hash(&self, hash: TokenHash) -> StoreResult<Option<ApiKey>> {
         self.engine
-            .read(move |conn| {
+            .read_now(move |conn| {
                 conn.prepare_cached(&format!(
                     "SELECT {API_KEY_COLUMNS} FROM api_keys WHERE key_hash = ?1"
                 ))
@@ -385,21 +393,55 @@ impl Store for SqliteStore {
     async fn users_by_ids(&self, ids: &[UserId]) -> StoreResult<Vec<User>> {
         let ids = ids.to_vec();
         self.engine
-            .read(move |conn| lookups::users(conn, &ids))
+            .read_now(move |conn| lookups::users(conn, &ids))
             .await
     }
 
     async fn workspaces_by_ids(&self, ids: &[WorkspaceId]) -> StoreResult<Vec<Workspace>> {
         let ids = ids.to_vec();
         self.engine
-            .read(move |conn| lookups::workspaces(conn, &ids))
+            .read_now(move |conn| lookups::workspaces(conn, &ids))
             .await
     }
 
     async fn agents_by_ids(&self, ids: &[AgentId]) -> StoreResult<Vec<Agent>> {
         let ids = ids.to_vec();
         self.engine
-            .read(move |conn| agents::by_ids(conn, &ids))
+            .read_now(move |conn| agents::by_ids(conn, &ids))
+            .await
+    }
+
+    async fn thread_nesting(
+        &self,
+        agents: &[AgentId],
+        creators: &[UserId],
+    ) -> StoreResult<ThreadNesting> {
+        if agents.is_empty() && creators.is_empty() {
+            return Ok(ThreadNesting::default());
+        }
+        let (agents, creators) = (agents.to_vec(), creators.to_vec());
+        self.engine
+            .read_now(move |conn| lookups::thread_nesting(conn, &agents, &creators))
+            .await
+    }
+
+    async fn thread_with_nesting(
+        &self,
+        workspace: WorkspaceId,
+        id: ThreadId,
+    ) -> StoreResult<Option<(Thread, ThreadNesting)>> {
+        self.engine
+            .read_now(move |conn| {
+                let Some(thread) = threads::get(conn, workspace, id)? else {
+                    return Ok(None);
+                };
+                let nesting = lookups::thread_nesting(
+                    conn,
+                    thread.agent_id.as_slice(),
+                    thread.creator_id.as_slice(),
+                )?;
+                Ok(Some((thread, nesting)))
+            })
             .await
     }
 
@@ -410,7 +452,7 @@ impl Store for SqliteStore {
     async fn agent(&self, id: AgentId) -> StoreResult<Option<Agent>> {
         let found = self
             .engine
-            .read(move |conn| agents::by_ids(conn, &[id]))
+            .read_now(move |conn| agents::by_ids(conn, &[id]))
             .await?;
         Ok(found.into_iter().next())
     }
@@ -441,7 +483,7 @@ impl Store for SqliteStore {
 
     async fn thread(&self, workspace: WorkspaceId, id: ThreadId) -> StoreResult<Option<Thread>> {
         self.engine
-            .read(move |conn| threads::get(conn, workspace, id))
+            .read_now(move |conn| threads::get(conn, workspace, id))
             .await
     }
 
@@ -467,14 +509,68 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn list_threads_nested(
+        &self,
+        query: ThreadQuery,
+    ) -> StoreResult<(Listing<Thread>, ThreadNesting)> {
+        let keyset = matches!(query.paging, Paging::Keyset { .. })
+            && query.search.as_deref().is_none_or(|s| s.trim().is_empty());
+        let read = move |conn: &rusqlite::Connection| {
+            let listing = thread_list::list(conn, query)?;
+            let (agents, creators) = nested_ids(listing.items());
+            let nesting = lookups::thread_nesting(conn, &agents, &creators)?;
+            Ok((listing, nesting))
+        };
+        // A keyset page is an index range; search ranks and offset pages
+        // count, which can take milliseconds: those leave the runtime.
+        if keyset {
+            self.engine.read_now(read).await
+        } else {
+            self.engine.read(read).await
+        }
+    }
+
+    async fn thread_with_messages(
+        &self,
+        workspace: WorkspaceId,
+        thread: ThreadId,
+        paging: Paging,
+        descending: bool,
+        max_bytes: Option<u64>,
+    ) -> StoreResult<Option<(Thread, Listing<Message>)>> {
+        self.engine
+            .read_now(move |conn| {
+                let Some(found) = threads::get(conn, workspace, thread)? else {
+                    return Ok(None);
+                };
+                let listing = messages::list(conn, thread, paging, descending, max_bytes)?;
+                Ok(Some((found, listing)))
+            })
+            .await
+    }
+
     async fn append_message(&self, message: Message) -> StoreResult<Option<Message>> {
         self.write(move |conn| messages::append(conn, message))
             .await
     }
 
+    async fn append_message_with_thread(
+        &self,
+        message: Message,
+    ) -> StoreResult<Option<(Message, Thread)>> {
+        self.write(move |conn| {
+            let Some(message) = messages::append(conn, message)? else {
+                return Ok(None);
+            };
+            let thread = threads::get(conn, message.workspace_id, message.thread_id)?;
+            Ok(thread.map(|thread| (message, thread)))
+        })
+        .await
+    }
+
     async fn message(&self, workspace: WorkspaceId, id: MessageId) -> StoreResult<Option<Message>> {
         self.engine
-            .read(move |conn| messages::get(conn, workspace, id))
+            .read_now(move |conn| messages::get(conn, workspace, id))
             .await
     }
 
@@ -495,7 +591,7 @@ impl Store for SqliteStore {
 
     async fn file(&self, workspace: WorkspaceId, id: FileId) -> StoreResult<Option<StoredFile>> {
         self.engine
-            .read(move |conn| files::get(conn, workspace, id))
+            .read_now(move |conn| files::get(conn, workspace, id))
             .await
     }
 
@@ -904,7 +1000,7 @@ impl Store for SqliteStore {
 
     async fn run(&self, workspace: WorkspaceId, id: RunId) -> StoreResult<Option<Run>> {
         self.engine
-            .read(move |conn| runs::get(conn, workspace, id))
+            .read_now(move |conn| runs::get(conn, workspace, id))
             .await
     }
 

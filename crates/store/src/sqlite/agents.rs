@@ -181,16 +181,17 @@ pub(super) fn by_ids(conn: &Connection, ids: &[AgentId]) -> Result<Vec<Agent>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let tx = conn.unchecked_transaction().map_err(backend_error)?;
+    // Readers run in one read transaction already (engine::in_snapshot):
+    // the agents and their shares come from the same snapshot.
     let list = uuid_list(ids.iter().map(|id| id.0));
-    let agents = tx
+    let agents = conn
         .prepare_cached(&format!(
             "SELECT {AGENT_COLUMNS} FROM agents a
              WHERE a.id IN (SELECT unhex(value) FROM json_each(?1)) ORDER BY a.id"
         ))
         .and_then(|mut s| s.query_map([list], agent_row)?.collect())
         .map_err(backend_error)?;
-    with_shares(&tx, agents)
+    with_shares(conn, agents)
 }
 
 /// The ids `query` may see, without duplicates: one branch per index

@@ -82,6 +82,18 @@ fn open(path: &Path, pragmas: &str) -> Result<Connection, StoreError> {
          PRAGMA temp_store = MEMORY;",
     )
     .and_then(|()| conn.execute_batch(pragmas))
+    // The query planner's stability guarantee: a plan never depends on the
+    // values bound. Without it SQLite marks a statement whose LIMIT or
+    // comparison takes a bound value as expiring on the next binding, and
+    // every cached statement of a message page was parsed and planned again
+    // on every request (sqlite3Reprepare: a third of S4's CPU).
+    .and_then(|()| {
+        conn.set_db_config(
+            rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+            true,
+        )
+        .map(drop)
+    })
     .map_err(backend_error)?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
@@ -153,6 +165,37 @@ impl Engine {
         })
         .await
         .map_err(|e| StoreError::Backend(Box::new(e)))?
+    }
+}
+
+impl Engine {
+    /// Runs `f` like [`Engine::read`], but on the calling (async) thread:
+    /// for reads of a few rows by key, which take microseconds — less than
+    /// the hand-off to a blocking thread and back that `read` costs. Scans
+    /// (search, counts, big pages) go through `read`, so that no slow
+    /// statement holds up the runtime.
+    pub(crate) async fn read_now<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send,
+    {
+        let _permit = self
+            .reading
+            .acquire()
+            .await
+            .map_err(|e| StoreError::Backend(Box::new(e)))?;
+        let idle = self.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let conn = match idle {
+            Some(conn) => conn,
+            None => open_reader(&self.path)?,
+        };
+        // A panic in `f` unwinds through here: the connection is dropped,
+        // not pooled, and that ends its read transaction.
+        let result = in_snapshot(&conn, f);
+        let mut pool = self.readers.lock().unwrap_or_else(|p| p.into_inner());
+        if pool.len() < MAX_READERS && conn.is_autocommit() {
+            pool.push(conn);
+        }
+        result
     }
 }
 

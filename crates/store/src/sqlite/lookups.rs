@@ -5,7 +5,8 @@ use super::engine::backend_error;
 use super::rows::{self, USER_COLUMNS, WORKSPACE_COLUMNS, uuid_list};
 use rusqlite::Connection;
 use spool_core::model::{User, Workspace};
-use spool_core::{StoreError, UserId, WorkspaceId};
+use spool_core::store::ThreadNesting;
+use spool_core::{AgentId, StoreError, UserId, WorkspaceId};
 
 type Result<T> = std::result::Result<T, StoreError>;
 
@@ -35,6 +36,43 @@ pub(super) fn workspaces(conn: &Connection, ids: &[WorkspaceId]) -> Result<Vec<W
     ))
     .and_then(|mut s| s.query_map([list], rows::workspace)?.collect())
     .map_err(backend_error)
+}
+
+/// The agents, users and workspaces threads naming `agents` and `creators`
+/// nest, read on one connection (inside the caller's read transaction).
+pub(super) fn thread_nesting(
+    conn: &Connection,
+    agents: &[AgentId],
+    creators: &[UserId],
+) -> Result<ThreadNesting> {
+    let agents = super::agents::by_ids(conn, &dedup(agents.to_vec()))?;
+    let user_ids = dedup(
+        creators
+            .iter()
+            .copied()
+            .chain(agents.iter().filter_map(|a| a.user_id))
+            .collect(),
+    );
+    let users = users(conn, &user_ids)?;
+    let workspace_ids = dedup(
+        agents
+            .iter()
+            .map(|a| a.workspace_id)
+            .chain(users.iter().filter_map(|u| u.primary_workspace_id))
+            .collect(),
+    );
+    let workspaces = workspaces(conn, &workspace_ids)?;
+    Ok(ThreadNesting {
+        agents,
+        users,
+        workspaces,
+    })
+}
+
+fn dedup<T: Ord>(mut ids: Vec<T>) -> Vec<T> {
+    ids.sort_unstable();
+    ids.dedup();
+    ids
 }
 
 /// Every user in id order after `after`, at most `limit`.

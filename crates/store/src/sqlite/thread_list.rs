@@ -6,8 +6,8 @@ use super::engine::backend_error;
 use super::keyset;
 use super::rows::{count, int, micros};
 use super::threads::{THREAD_COLUMNS, thread_row};
-use rusqlite::Connection;
 use rusqlite::types::Value;
+use rusqlite::{Connection, OptionalExtension};
 use spool_core::StoreError;
 use spool_core::listing::{Cursor, Listing, Paging, cursor_page};
 use spool_core::model::Thread;
@@ -178,27 +178,81 @@ fn offset_page(
     let order = if query.descending { "DESC" } else { "ASC" };
 
     let tx = conn.unchecked_transaction().map_err(backend_error)?;
-    let total: i64 = tx
-        .prepare_cached(&format!("{with}SELECT count(*) FROM {from} WHERE {clause}"))
-        .and_then(|mut s| s.query_row(rusqlite::params_from_iter(args.iter()), |r| r.get(0)))
-        .map_err(backend_error)?;
+    if let Some(total) = stored_total(&tx, query, with.is_empty())? {
+        args.extend([
+            Value::Integer(page.per_page.into()),
+            Value::Integer(int(page.offset())),
+        ]);
+        let items = fetch(
+            &tx,
+            &format!(
+                "SELECT {THREAD_COLUMNS} FROM {from} WHERE {clause}
+                 ORDER BY {column} {order}, t.id {order} LIMIT ? OFFSET ?"
+            ),
+            args,
+        )?;
+        return Ok(Listing::Page(Page {
+            items,
+            total,
+            request: page,
+        }));
+    }
+    // The hits are ranked whole anyway: the same statement counts them
+    // (`count(*) OVER ()`, before LIMIT), rather than searching twice.
+    let count_args = args.clone();
     args.extend([
         Value::Integer(page.per_page.into()),
         Value::Integer(int(page.offset())),
     ]);
-    let items = fetch(
-        &tx,
-        &format!(
-            "{with}SELECT {THREAD_COLUMNS} FROM {from} WHERE {clause}
+    let counted: Vec<(Thread, i64)> = tx
+        .prepare_cached(&format!(
+            "{with}SELECT {THREAD_COLUMNS}, count(*) OVER () FROM {from} WHERE {clause}
              ORDER BY {rank}{column} {order}, t.id {order} LIMIT ? OFFSET ?"
-        ),
-        args,
-    )?;
+        ))
+        .and_then(|mut s| {
+            s.query_map(rusqlite::params_from_iter(args), |row| {
+                Ok((thread_row(row)?, row.get(20)?))
+            })?
+            .collect()
+        })
+        .map_err(backend_error)?;
+    let total = match counted.first() {
+        Some((_, total)) => *total,
+        None if page.offset() == 0 => 0,
+        // Past the last hit: nothing to rank, only to count.
+        None => tx
+            .prepare_cached(&format!("{with}SELECT count(*) FROM {from} WHERE {clause}"))
+            .and_then(|mut s| s.query_row(rusqlite::params_from_iter(count_args), |r| r.get(0)))
+            .map_err(backend_error)?,
+    };
     Ok(Listing::Page(Page {
-        items,
+        items: counted.into_iter().map(|(thread, _)| thread).collect(),
         total: count(total),
         request: page,
     }))
+}
+
+/// The workspace's thread count kept by the triggers of migration 0020,
+/// when the query lists every thread of the workspace (no filter, no
+/// search); `None` when the rows must be counted.
+fn stored_total(conn: &Connection, query: &ThreadQuery, no_search: bool) -> Result<Option<u64>> {
+    let unfiltered = no_search
+        && query.creator.is_none()
+        && query.anon_user_id.is_none()
+        && query.agent.is_none()
+        && query.pinned.is_none()
+        && query.metadata.is_empty();
+    if !unfiltered {
+        return Ok(None);
+    }
+    let stored: Option<i64> = conn
+        .prepare_cached("SELECT threads FROM workspace_thread_counts WHERE workspace_id = ?1")
+        .and_then(|mut s| {
+            s.query_row([blob(query.workspace.0)], |r| r.get(0))
+                .optional()
+        })
+        .map_err(backend_error)?;
+    Ok(Some(count(stored.unwrap_or(0))))
 }
 
 fn keyset_page(
