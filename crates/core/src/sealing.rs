@@ -26,6 +26,16 @@ pub struct Sealed {
     pub ciphertext: String,
 }
 
+impl Sealed {
+    /// A stored row's two columns: both set, or nothing sealed.
+    pub fn from_columns(key_id: Option<String>, ciphertext: Option<String>) -> Option<Sealed> {
+        Some(Sealed {
+            key_id: key_id?,
+            ciphertext: ciphertext?,
+        })
+    }
+}
+
 impl fmt::Debug for Sealed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Sealed")

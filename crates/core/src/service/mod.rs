@@ -35,7 +35,7 @@ pub use metrics::{
     Leaderboard, LeaderboardInput, LeaderboardSort, MetricsInput, MetricsSeries, WorkspaceMetrics,
 };
 pub use prompts::{PromptInput, PromptRun, RunPromptInput};
-pub use providers::{AuthenticationInput, ProviderInput, Rotation, model_entries, sealed_from_row};
+pub use providers::{AuthenticationInput, ProviderInput, Rotation, model_entries};
 pub use threads::{NewThreadInput, ThreadListInput, ThreadUpdateInput, check_end_user};
 pub use throttle::{FailureBudget, SignInThrottle};
 pub use views::{AgentView, MessageView, ThreadView, UserView};

@@ -45,6 +45,42 @@ impl PageParams {
     }
 }
 
+/// A Laravel page of a workspace's resources: `workspace_uuid`, `page`, `per_page`.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct WorkspacePageParams {
+    /// The workspace; by default the API key's own or the user's primary one.
+    #[param(format = Uuid)]
+    pub workspace_uuid: Option<String>,
+    /// 1-based page number (default 1).
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 4294967295_u64)]
+    pub page: Option<u32>,
+    /// Items per page, 1–100 (default 15).
+    #[param(minimum = 1, maximum = 100)]
+    pub per_page: Option<u32>,
+}
+
+impl WorkspacePageParams {
+    /// The page asked for and the caller's scope in the workspace named.
+    pub async fn resolve(
+        &self,
+        state: &crate::AppState,
+        principal: &spool_core::Principal,
+    ) -> Result<(PageRequest, spool_core::service::Scope)> {
+        let page = PageRequest::parse(self.page, self.per_page)?;
+        let scope = scope(state, principal, self.workspace_uuid.as_deref()).await?;
+        Ok((page, scope))
+    }
+
+    /// What the page's links keep of the query.
+    pub fn kept(&self) -> Vec<(String, String)> {
+        self.workspace_uuid
+            .iter()
+            .map(|w| ("workspace_uuid".to_owned(), w.clone()))
+            .collect()
+    }
+}
+
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct WorkspaceParam {

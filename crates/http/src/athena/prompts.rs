@@ -5,7 +5,7 @@
 
 use super::runs::{RunResult, settle_after, sse};
 use super::wire::{Data, Paginated, data, time};
-use super::{Athena, PageParams, Result, WorkspaceParam, named_workspace, scope, uuid_field};
+use super::{Athena, Result, WorkspaceParam, named_workspace, scope};
 use crate::AppState;
 use crate::extract::{Auth, Json, Query};
 use crate::paths::{PathId, double_option};
@@ -186,20 +186,6 @@ async fn body(state: &AppState, prompt: Prompt) -> Result<PromptBody> {
     Ok(PromptBody::new(prompt, user))
 }
 
-#[derive(Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ListParams {
-    /// The workspace; by default the API key's own or the user's primary one.
-    #[param(format = Uuid)]
-    pub workspace_uuid: Option<String>,
-    /// 1-based page number (default 1).
-    #[param(value_type = Option<u64>, minimum = 1, maximum = 4294967295_u64)]
-    pub page: Option<u32>,
-    /// Items per page, 1–100 (default 15).
-    #[param(minimum = 1, maximum = 100)]
-    pub per_page: Option<u32>,
-}
-
 /// Create a prompt
 #[utoipa::path(post, path = "/api/v1/prompts", tag = "athena: prompts", operation_id = "athena_create_prompt",
     params(WorkspaceParam), request_body = NewPromptRequest, security(("bearer" = []), ("api_key" = [])),
@@ -225,21 +211,15 @@ pub async fn create(
 /// The workspace's prompts the caller may see (its shared ones and the
 /// caller's private ones), newest first.
 #[utoipa::path(get, path = "/api/v1/prompts", tag = "athena: prompts", operation_id = "athena_list_prompts",
-    params(ListParams), security(("bearer" = []), ("api_key" = [])),
+    params(super::WorkspacePageParams), security(("bearer" = []), ("api_key" = [])),
     responses((status = 200, description = "A page of prompts", body = super::openapi::AthenaPromptPage),
         (status = 404, description = "The workspace is not the caller's", body = super::openapi::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     Auth(principal, _): Auth<Athena>,
-    Query(query, _): Query<Athena, ListParams>,
+    Query(query, _): Query<Athena, super::WorkspacePageParams>,
 ) -> Result<axum::Json<Paginated<PromptBody>>> {
-    let page = PageParams {
-        page: query.page,
-        per_page: query.per_page,
-    }
-    .request()?;
-    uuid_field("workspace_uuid", query.workspace_uuid.as_deref())?;
-    let scope = scope(&state, &principal, query.workspace_uuid.as_deref()).await?;
+    let (page, scope) = query.resolve(&state, &principal).await?;
     let prompts = state.spool.list_prompts(&principal, &scope, page).await?;
     let users = state
         .spool
@@ -249,12 +229,7 @@ pub async fn list(
         let user = users.get(&prompt.user_id).map(|u| u.to_string());
         PromptBody::new(prompt, user)
     });
-    let kept: Vec<(String, String)> = query
-        .workspace_uuid
-        .iter()
-        .map(|w| ("workspace_uuid".to_owned(), w.clone()))
-        .collect();
-    Ok(axum::Json(body.keeping(&kept)))
+    Ok(axum::Json(body.keeping(&query.kept())))
 }
 
 /// Show a prompt

@@ -3,9 +3,8 @@
 //! models on it. The credentials are answered as hints only, never again
 //! in full.
 
-use super::prompts::ListParams;
 use super::wire::{Data, Paginated, data, time};
-use super::{Athena, PageParams, Result, WorkspaceParam, named_workspace, scope, uuid_field};
+use super::{Athena, Result, WorkspaceParam, named_workspace, scope};
 use crate::AppState;
 use crate::extract::{Auth, Json, Query};
 use crate::paths::{PathId, double_option};
@@ -425,21 +424,15 @@ pub async fn create(
 /// The workspace's providers, oldest first. Every member may list them;
 /// credentials show as hints.
 #[utoipa::path(get, path = "/api/v1/providers", tag = "athena: providers", operation_id = "athena_list_providers",
-    params(ListParams), security(("bearer" = []), ("api_key" = [])),
+    params(super::WorkspacePageParams), security(("bearer" = []), ("api_key" = [])),
     responses((status = 200, description = "A page of providers", body = super::openapi::AthenaProviderPage),
         (status = 404, description = "The workspace is not the caller's", body = super::openapi::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     Auth(principal, _): Auth<Athena>,
-    Query(query, _): Query<Athena, ListParams>,
+    Query(query, _): Query<Athena, super::WorkspacePageParams>,
 ) -> Result<axum::Json<Paginated<ProviderBody>>> {
-    let page = PageParams {
-        page: query.page,
-        per_page: query.per_page,
-    }
-    .request()?;
-    uuid_field("workspace_uuid", query.workspace_uuid.as_deref())?;
-    let scope = scope(&state, &principal, query.workspace_uuid.as_deref()).await?;
+    let (page, scope) = query.resolve(&state, &principal).await?;
     let providers = state.spool.list_providers(&scope, page).await?;
     let ids: Vec<_> = providers.items.iter().filter_map(|p| p.user_id).collect();
     let users = state.spool.user_uuids(&ids).await?;
@@ -450,12 +443,7 @@ pub async fn list(
             .map(|u| u.to_string());
         ProviderBody::new(provider, user)
     });
-    let kept: Vec<(String, String)> = query
-        .workspace_uuid
-        .iter()
-        .map(|w| ("workspace_uuid".to_owned(), w.clone()))
-        .collect();
-    Ok(axum::Json(body.keeping(&kept)))
+    Ok(axum::Json(body.keeping(&query.kept())))
 }
 
 /// Show a provider

@@ -2,7 +2,7 @@
 //! signed in). The secret is in the create answer only.
 
 use super::wire::{Data, Paginated, data, time};
-use super::{Athena, PageParams, Result, WorkspaceParam, named_workspace, uuid_field};
+use super::{Athena, Result, WorkspaceParam, named_workspace, uuid_field};
 use crate::AppState;
 use crate::extract::{Auth, Json, Query};
 use crate::paths::PathId;
@@ -134,29 +134,6 @@ impl From<WebhookDelivery> for DeliveryBody {
     }
 }
 
-#[derive(Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ListParams {
-    /// The workspace; by default the user's primary workspace.
-    #[param(format = Uuid)]
-    pub workspace_uuid: Option<String>,
-    /// 1-based page number (default 1).
-    #[param(value_type = Option<u64>, minimum = 1, maximum = 4294967295_u64)]
-    pub page: Option<u32>,
-    /// Items per page, 1–100 (default 15).
-    #[param(minimum = 1, maximum = 100)]
-    pub per_page: Option<u32>,
-}
-
-impl ListParams {
-    fn kept(&self) -> Vec<(String, String)> {
-        self.workspace_uuid
-            .iter()
-            .map(|w| ("workspace_uuid".to_owned(), w.clone()))
-            .collect()
-    }
-}
-
 /// Create a webhook
 ///
 /// Runs of the workspace that end (or wait for tool outputs) are POSTed to
@@ -194,22 +171,16 @@ pub async fn create(
 ///
 /// The workspace's webhooks, newest first, without their secrets.
 #[utoipa::path(get, path = "/api/v1/webhooks", tag = "athena: webhooks", operation_id = "athena_list_webhooks",
-    params(ListParams), security(("bearer" = [])),
+    params(super::WorkspacePageParams), security(("bearer" = [])),
     responses((status = 200, description = "A page of webhooks", body = super::openapi::AthenaWebhookPage),
         (status = 403, description = "Not an owner or admin, or an API key", body = super::openapi::ErrorBody),
         (status = 404, description = "The workspace is not the caller's", body = super::openapi::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     Auth(principal, _): Auth<Athena>,
-    Query(query, _): Query<Athena, ListParams>,
+    Query(query, _): Query<Athena, super::WorkspacePageParams>,
 ) -> Result<axum::Json<Paginated<WebhookBody>>> {
-    let page = PageParams {
-        page: query.page,
-        per_page: query.per_page,
-    }
-    .request()?;
-    let named = uuid_field("workspace_uuid", query.workspace_uuid.as_deref())?;
-    let scope = state.spool.resolve_scope(&principal, named).await?;
+    let (page, scope) = query.resolve(&state, &principal).await?;
     let webhooks = state.spool.list_webhooks(&scope, page).await?;
     let body = Paginated::new(webhooks, "/api/v1/webhooks", WebhookBody::from);
     Ok(axum::Json(body.keeping(&query.kept())))
@@ -258,7 +229,7 @@ pub async fn delete(
 /// Newest first: each event owed to the webhook, its attempts and how the
 /// last one went.
 #[utoipa::path(get, path = "/api/v1/webhooks/{uuid}/deliveries", tag = "athena: webhooks", operation_id = "athena_list_webhook_deliveries",
-    params(("uuid" = String, Path, format = Uuid), ListParams), security(("bearer" = [])),
+    params(("uuid" = String, Path, format = Uuid), super::WorkspacePageParams), security(("bearer" = [])),
     responses((status = 200, description = "A page of deliveries", body = super::openapi::AthenaWebhookDeliveryPage),
         (status = 403, description = "Not an owner or admin, or an API key", body = super::openapi::ErrorBody),
         (status = 404, description = "No such webhook in the workspace", body = super::openapi::ErrorBody)))]
@@ -266,15 +237,9 @@ pub async fn deliveries(
     State(state): State<AppState>,
     Auth(principal, _): Auth<Athena>,
     PathId(id, _): PathId<Athena, WebhookId>,
-    Query(query, _): Query<Athena, ListParams>,
+    Query(query, _): Query<Athena, super::WorkspacePageParams>,
 ) -> Result<axum::Json<Paginated<DeliveryBody>>> {
-    let page = PageParams {
-        page: query.page,
-        per_page: query.per_page,
-    }
-    .request()?;
-    let named = uuid_field("workspace_uuid", query.workspace_uuid.as_deref())?;
-    let scope = state.spool.resolve_scope(&principal, named).await?;
+    let (page, scope) = query.resolve(&state, &principal).await?;
     let deliveries = state
         .spool
         .list_webhook_deliveries(&scope, id, page)

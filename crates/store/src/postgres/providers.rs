@@ -8,7 +8,6 @@ use spool_core::model::{
 };
 use spool_core::paging::{Page, PageRequest};
 use spool_core::sealing::Sealed;
-use spool_core::service::sealed_from_row;
 use spool_core::store::StoreResult;
 use spool_core::{ProviderId, UserId, WorkspaceId};
 use sqlx::postgres::PgRow;
@@ -36,7 +35,7 @@ fn provider_row(row: &PgRow) -> sqlx::Result<WorkspaceProvider> {
         base_url: row.try_get("base_url")?,
         authentication: authentication_from_json(&authentication.0)
             .ok_or_else(|| corrupt("provider authentication"))?,
-        secret: sealed_from_row(row.try_get("secret_key_id")?, row.try_get("secret")?),
+        secret: Sealed::from_columns(row.try_get("secret_key_id")?, row.try_get("secret")?),
         models: models_from_json(&models.0).ok_or_else(|| corrupt("provider models"))?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,

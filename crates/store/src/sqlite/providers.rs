@@ -10,7 +10,6 @@ use spool_core::model::{
 };
 use spool_core::paging::{Page, PageRequest};
 use spool_core::sealing::Sealed;
-use spool_core::service::sealed_from_row;
 use spool_core::{ProviderId, StoreError, UserId, WorkspaceId};
 
 type Result<T> = std::result::Result<T, StoreError>;
@@ -45,7 +44,7 @@ fn provider_row(row: &Row<'_>) -> rusqlite::Result<WorkspaceProvider> {
         kind: parse_text(5, &kind, ProviderKind::parse)?,
         base_url: row.get(6)?,
         authentication: json_column(row, 7, authentication_from_json)?,
-        secret: sealed_from_row(row.get(8)?, row.get(9)?),
+        secret: Sealed::from_columns(row.get(8)?, row.get(9)?),
         models: json_column(row, 10, models_from_json)?,
         created_at: instant(row.get(11)?)?,
         updated_at: instant(row.get(12)?)?,
