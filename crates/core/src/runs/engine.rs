@@ -299,12 +299,11 @@ async fn prepare(
         CoreError::Validation(errors) => errors.first_message().to_owned(),
         other => other.to_string(),
     };
-    let model = spool
-        .model_named(run.workspace_id, &run.model)
+    let (model, provider) = spool
+        .model_with_provider(run.workspace_id, &run.model)
         .await
         .map_err(unusable)?
         .ok_or_else(|| format!("The model '{}' is no longer configured.", run.model))?;
-    let provider = spool.provider_for(&model).await.map_err(unusable)?;
     let max_tokens = run.max_tokens.unwrap_or(model.max_output_tokens);
     let budget = (model.context_window as usize).saturating_sub(max_tokens as usize);
 

@@ -77,13 +77,15 @@ impl Spool {
             .model
             .or_else(|| catalog.naming_model.clone())
             .unwrap_or_else(|| catalog.default_model.clone());
-        let model = self.model_named(scope.id(), &name).await?.ok_or_else(|| {
-            CoreError::invalid(
-                "model",
-                format!("The model '{name}' is not configured here."),
-            )
-        })?;
-        let provider = self.provider_for(&model).await?;
+        let (model, provider) = self
+            .model_with_provider(scope.id(), &name)
+            .await?
+            .ok_or_else(|| {
+                CoreError::invalid(
+                    "model",
+                    format!("The model '{name}' is not configured here."),
+                )
+            })?;
         let request = ChatRequest {
             model: model.upstream_name.clone(),
             messages: vec![

@@ -212,11 +212,10 @@ impl Spool {
             .clone()
             .or_else(|| catalog.naming_model.clone())
             .unwrap_or_else(|| run.model.clone());
-        let model = self
-            .model_named(run.workspace_id, &name)
+        let (model, provider) = self
+            .model_with_provider(run.workspace_id, &name)
             .await?
             .ok_or_else(|| CoreError::Conflict(format!("The model '{name}' is not configured.")))?;
-        let provider = self.provider_for(&model).await?;
         let request = ChatRequest {
             model: model.upstream_name.clone(),
             messages: vec![

@@ -14,7 +14,6 @@ use crate::error::{CoreError, ValidationErrors};
 use crate::model::{Authentication, ProviderKind, ProviderModel, WorkspaceProvider, secret_hint};
 use crate::paging::{Page, PageRequest};
 use crate::provider::{Provider, ProviderEndpoint};
-use crate::sealing::Sealed;
 use crate::secret::SecretText;
 use crate::{ProviderId, WorkspaceId, now};
 use serde::{Deserialize, Serialize};
@@ -474,6 +473,29 @@ impl Spool {
         Ok(self.config().catalog.get(name).cloned())
     }
 
+    /// The model of that name with the provider that serves it, from one
+    /// read of the workspace's providers: what a caller about to ask the
+    /// model needs.
+    pub(crate) async fn model_with_provider(
+        &self,
+        workspace: WorkspaceId,
+        name: &str,
+    ) -> Result<Option<(ModelEntry, Arc<dyn Provider>)>, CoreError> {
+        if self.runtime().provider_factory.is_some() {
+            let providers = self.store().workspace_providers(workspace).await?;
+            for provider in &providers {
+                if let Some(model) = model_entries(provider).find(|m| m.name == name) {
+                    let built = self.built(provider)?;
+                    return Ok(Some((model, built)));
+                }
+            }
+        }
+        match self.config().catalog.get(name) {
+            Some(model) => Ok(Some((model.clone(), self.provider_for(model).await?))),
+            None => Ok(None),
+        }
+    }
+
     /// The provider that serves `model`: the server's by name, or the
     /// workspace's, built once per change of it.
     pub(crate) async fn provider_for(
@@ -496,16 +518,23 @@ impl Spool {
         let provider = self.store().provider(workspace, id).await?.ok_or_else(|| {
             CoreError::Conflict(format!("The model '{}' has no provider now.", model.name))
         })?;
+        self.built(&provider)
+    }
+
+    /// `provider` ready to call: built at its first use and again after
+    /// each change of it (its `updated_at`).
+    fn built(&self, provider: &WorkspaceProvider) -> Result<Arc<dyn Provider>, CoreError> {
+        let id = provider.id;
         let built = &self.runtime().built_providers;
         if let Some((at, built)) = built.lock().expect("not poisoned").get(&id)
             && *at == provider.updated_at
         {
             return Ok(built.clone());
         }
-        let credentials = self.open_credentials(&provider)?;
+        let credentials = self.open_credentials(provider)?;
         let made = self
             .provider_factory()?
-            .build(&endpoint(&provider, credentials))
+            .build(&endpoint(provider, credentials))
             .map_err(CoreError::Conflict)?;
         let mut built = built.lock().expect("not poisoned");
         if built.len() >= BUILT_PROVIDERS_MAX {
@@ -652,13 +681,5 @@ pub fn model_entries(provider: &WorkspaceProvider) -> impl Iterator<Item = Model
         entry.vision = model.vision;
         entry.workspace_provider = Some((provider.workspace_id, provider.id));
         entry
-    })
-}
-
-/// What `Sealed` needs from a stored row: both halves or neither.
-pub fn sealed_from_row(key_id: Option<String>, ciphertext: Option<String>) -> Option<Sealed> {
-    Some(Sealed {
-        key_id: key_id?,
-        ciphertext: ciphertext?,
     })
 }
