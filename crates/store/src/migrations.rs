@@ -103,6 +103,11 @@ pub const SQLITE: &[Migration] = &[
         name: "workspace_thread_counts",
         sql: include_str!("../migrations/sqlite/0020_workspace_thread_counts.sql"),
     },
+    Migration {
+        version: 22,
+        name: "search_pending",
+        sql: include_str!("../migrations/sqlite/0022_search_pending.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[

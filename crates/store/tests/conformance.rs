@@ -163,6 +163,7 @@ stories! {
     providers::story_workspace_providers => workspace_providers,
     retention::story_thread_retention => thread_retention,
     nesting::story_thread_nesting => thread_nesting,
+    nesting::story_nested_rows_follow_their_changes => nested_rows_follow_their_changes,
     nesting::story_append_answers_the_thread => append_answers_the_thread,
     totals::story_page_totals => page_totals,
     totals::story_search_totals => search_totals,

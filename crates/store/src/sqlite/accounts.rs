@@ -392,15 +392,17 @@ impl Store for SqliteStore {
 
     async fn users_by_ids(&self, ids: &[UserId]) -> StoreResult<Vec<User>> {
         let ids = ids.to_vec();
+        let seen = self.rows.seen();
         self.engine
-            .read_now(move |conn| lookups::users(conn, &ids))
+            .read_now(move |conn| lookups::users(conn, &seen, &ids))
             .await
     }
 
     async fn workspaces_by_ids(&self, ids: &[WorkspaceId]) -> StoreResult<Vec<Workspace>> {
         let ids = ids.to_vec();
+        let seen = self.rows.seen();
         self.engine
-            .read_now(move |conn| lookups::workspaces(conn, &ids))
+            .read_now(move |conn| lookups::workspaces(conn, &seen, &ids))
             .await
     }
 
@@ -420,8 +422,9 @@ impl Store for SqliteStore {
             return Ok(ThreadNesting::default());
         }
         let (agents, creators) = (agents.to_vec(), creators.to_vec());
+        let seen = self.rows.seen();
         self.engine
-            .read_now(move |conn| lookups::thread_nesting(conn, &agents, &creators))
+            .read_now(move |conn| lookups::thread_nesting(conn, &seen, &agents, &creators))
             .await
     }
 
@@ -430,6 +433,7 @@ impl Store for SqliteStore {
         workspace: WorkspaceId,
         id: ThreadId,
     ) -> StoreResult<Option<(Thread, ThreadNesting)>> {
+        let seen = self.rows.seen();
         self.engine
             .read_now(move |conn| {
                 let Some(thread) = threads::get(conn, workspace, id)? else {
@@ -437,6 +441,7 @@ impl Store for SqliteStore {
                 };
                 let nesting = lookups::thread_nesting(
                     conn,
+                    &seen,
                     thread.agent_id.as_slice(),
                     thread.creator_id.as_slice(),
                 )?;
@@ -515,10 +520,11 @@ impl Store for SqliteStore {
     ) -> StoreResult<(Listing<Thread>, ThreadNesting)> {
         let keyset = matches!(query.paging, Paging::Keyset { .. })
             && query.search.as_deref().is_none_or(|s| s.trim().is_empty());
+        let seen = self.rows.seen();
         let read = move |conn: &rusqlite::Connection| {
             let listing = thread_list::list(conn, query)?;
             let (agents, creators) = nested_ids(listing.items());
-            let nesting = lookups::thread_nesting(conn, &agents, &creators)?;
+            let nesting = lookups::thread_nesting(conn, &seen, &agents, &creators)?;
             Ok((listing, nesting))
         };
         // A keyset page is an index range; search ranks and offset pages

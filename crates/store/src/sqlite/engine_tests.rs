@@ -22,7 +22,7 @@ fn database() -> (TempDir, PathBuf) {
 }
 
 fn writer(path: &Path) -> Writer {
-    Writer::new(open_writer(path).unwrap())
+    Writer::new(open_writer(path).unwrap(), BatchHooks::none())
 }
 
 fn job<T, F>(f: F) -> (Box<dyn Job>, Answer<T>)
@@ -98,6 +98,38 @@ fn a_failing_write_rolls_back_alone() {
         Err(StoreError::Unique(_))
     ));
     assert_eq!(names(&path), ["a", "c"]);
+}
+
+#[test]
+fn the_step_before_commit_sees_every_write_and_its_failure_fails_the_batch() {
+    let (_dir, path) = database();
+    // Copies the batch's items into blobs, like the search indexes' queue.
+    fn copy(conn: &Connection) -> rusqlite::Result<()> {
+        conn.execute("INSERT INTO blobs (data) SELECT name FROM items", [])
+            .map(drop)
+    }
+    let (a, a_answer) = insert("a");
+    let (b, b_answer) = insert("b");
+    let hooks = |before_commit: fn(&Connection) -> rusqlite::Result<()>| BatchHooks {
+        before_commit,
+        after_batch: Box::new(|| {}),
+    };
+    Writer::new(open_writer(&path).unwrap(), hooks(copy)).run_batch(vec![a, b]);
+    assert!(answered(a_answer).is_ok() && answered(b_answer).is_ok());
+    let conn = Connection::open(&path).unwrap();
+    let copied: i64 = conn
+        .query_row("SELECT count(*) FROM blobs", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(copied, 2);
+
+    fn refuse(conn: &Connection) -> rusqlite::Result<()> {
+        conn.execute("INSERT INTO nowhere (x) VALUES (1)", [])
+            .map(drop)
+    }
+    let (c, c_answer) = insert("c");
+    Writer::new(open_writer(&path).unwrap(), hooks(refuse)).run_batch(vec![c]);
+    assert!(unavailable(answered(c_answer)).contains("before its commit"));
+    assert_eq!(names(&path), ["a", "b"]);
 }
 
 #[test]
@@ -274,7 +306,7 @@ async fn the_writer_survives_failed_batches() {
     let (_dir, path) = database();
     let conn = open_writer(&path).unwrap();
     conn.busy_timeout(Duration::ZERO).unwrap();
-    let engine = Engine::start(&path, conn);
+    let engine = Engine::start(&path, conn, BatchHooks::none());
     let holder = Connection::open(&path).unwrap();
     holder.execute_batch("BEGIN IMMEDIATE").unwrap();
 
@@ -298,7 +330,7 @@ async fn the_writer_survives_failed_batches() {
 #[tokio::test]
 async fn a_read_is_one_snapshot() {
     let (_dir, path) = database();
-    let engine = Engine::start(&path, open_writer(&path).unwrap());
+    let engine = Engine::start(&path, open_writer(&path).unwrap(), BatchHooks::none());
     let (first_done, first_read) = std::sync::mpsc::channel();
     let (committed, write_committed) = std::sync::mpsc::channel();
 
@@ -336,7 +368,7 @@ async fn a_read_is_one_snapshot() {
 #[tokio::test]
 async fn a_read_cannot_write_and_keeps_a_small_cache() {
     let (_dir, path) = database();
-    let engine = Engine::start(&path, open_writer(&path).unwrap());
+    let engine = Engine::start(&path, open_writer(&path).unwrap(), BatchHooks::none());
 
     let written = engine
         .read(|conn| {

@@ -2,6 +2,7 @@
 //! agent's workspace) without one query per row.
 
 use super::engine::backend_error;
+use super::row_cache::Seen;
 use super::rows::{self, USER_COLUMNS, WORKSPACE_COLUMNS, uuid_list};
 use rusqlite::Connection;
 use spool_core::model::{User, Workspace};
@@ -10,38 +11,55 @@ use spool_core::{AgentId, StoreError, UserId, WorkspaceId};
 
 type Result<T> = std::result::Result<T, StoreError>;
 
-/// In id order; ids that name no user are left out.
-pub(super) fn users(conn: &Connection, ids: &[UserId]) -> Result<Vec<User>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
+/// In id order; ids that name no user are left out. Rows `seen` holds are
+/// not read again; those read are kept there.
+pub(super) fn users(conn: &Connection, seen: &Seen, ids: &[UserId]) -> Result<Vec<User>> {
+    let (mut found, missing) = seen.users(ids);
+    if !missing.is_empty() {
+        let list =
+            serde_json::Value::from(missing.iter().map(|id| id.0).collect::<Vec<_>>()).to_string();
+        let read: Vec<User> = conn
+            .prepare_cached(&format!(
+                "SELECT {USER_COLUMNS} FROM users u
+                 WHERE u.id IN (SELECT value FROM json_each(?1)) ORDER BY u.id"
+            ))
+            .and_then(|mut s| s.query_map([list], rows::user)?.collect())
+            .map_err(backend_error)?;
+        seen.keep_users(&read);
+        found.extend(read);
+        found.sort_unstable_by_key(|u| u.id);
     }
-    let list = serde_json::Value::from(ids.iter().map(|id| id.0).collect::<Vec<_>>()).to_string();
-    conn.prepare_cached(&format!(
-        "SELECT {USER_COLUMNS} FROM users u
-         WHERE u.id IN (SELECT value FROM json_each(?1)) ORDER BY u.id"
-    ))
-    .and_then(|mut s| s.query_map([list], rows::user)?.collect())
-    .map_err(backend_error)
+    Ok(found)
 }
 
-/// In id order; ids that name no workspace are left out.
-pub(super) fn workspaces(conn: &Connection, ids: &[WorkspaceId]) -> Result<Vec<Workspace>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
+/// In id order; ids that name no workspace are left out. As [`users`].
+pub(super) fn workspaces(
+    conn: &Connection,
+    seen: &Seen,
+    ids: &[WorkspaceId],
+) -> Result<Vec<Workspace>> {
+    let (mut found, missing) = seen.workspaces(ids);
+    if !missing.is_empty() {
+        let list = uuid_list(missing.iter().map(|id| id.0));
+        let read: Vec<Workspace> = conn
+            .prepare_cached(&format!(
+                "SELECT {WORKSPACE_COLUMNS} FROM workspaces w
+                 WHERE w.id IN (SELECT unhex(value) FROM json_each(?1)) ORDER BY w.id"
+            ))
+            .and_then(|mut s| s.query_map([list], rows::workspace)?.collect())
+            .map_err(backend_error)?;
+        seen.keep_workspaces(&read);
+        found.extend(read);
+        found.sort_unstable_by_key(|w| w.id);
     }
-    let list = uuid_list(ids.iter().map(|id| id.0));
-    conn.prepare_cached(&format!(
-        "SELECT {WORKSPACE_COLUMNS} FROM workspaces w
-         WHERE w.id IN (SELECT unhex(value) FROM json_each(?1)) ORDER BY w.id"
-    ))
-    .and_then(|mut s| s.query_map([list], rows::workspace)?.collect())
-    .map_err(backend_error)
+    Ok(found)
 }
 
 /// The agents, users and workspaces threads naming `agents` and `creators`
 /// nest, read on one connection (inside the caller's read transaction).
 pub(super) fn thread_nesting(
     conn: &Connection,
+    seen: &Seen,
     agents: &[AgentId],
     creators: &[UserId],
 ) -> Result<ThreadNesting> {
@@ -53,7 +71,7 @@ pub(super) fn thread_nesting(
             .chain(agents.iter().filter_map(|a| a.user_id))
             .collect(),
     );
-    let users = users(conn, &user_ids)?;
+    let users = users(conn, seen, &user_ids)?;
     let workspace_ids = dedup(
         agents
             .iter()
@@ -61,7 +79,7 @@ pub(super) fn thread_nesting(
             .chain(users.iter().filter_map(|u| u.primary_workspace_id))
             .collect(),
     );
-    let workspaces = workspaces(conn, &workspace_ids)?;
+    let workspaces = workspaces(conn, seen, &workspace_ids)?;
     Ok(ThreadNesting {
         agents,
         users,

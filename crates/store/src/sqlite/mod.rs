@@ -15,8 +15,10 @@ mod messages;
 mod metrics;
 mod prompts;
 mod providers;
+mod row_cache;
 mod rows;
 mod runs;
+mod search_index;
 mod thread_list;
 mod threads;
 mod webhooks;
@@ -25,13 +27,17 @@ mod workspaces;
 pub use backup::backup;
 
 use crate::migrations::SQLITE;
-use engine::{Engine, backend_error, open_writer};
+use engine::{BatchHooks, Engine, backend_error, open_writer};
+use row_cache::RowCache;
 use rusqlite::{Connection, OptionalExtension};
 use spool_core::StoreError;
 use std::path::Path;
+use std::sync::Arc;
 
 pub struct SqliteStore {
     engine: Engine,
+    /// Users and workspaces for nesting (see `row_cache`).
+    rows: Arc<RowCache>,
 }
 
 impl SqliteStore {
@@ -44,8 +50,24 @@ impl SqliteStore {
             }
             let conn = open_writer(&path)?;
             migrate(&conn)?;
+            // Rows a writer outside the engine left queued (none should).
+            conn.execute_batch("BEGIN IMMEDIATE")
+                .and_then(|()| search_index::index_pending(&conn))
+                .and_then(|()| conn.execute_batch("COMMIT"))
+                .map_err(backend_error)?;
+            let rows = Arc::new(RowCache::default());
+            let noted = rows.clone();
+            conn.update_hook(Some(
+                move |_: rusqlite::hooks::Action, _: &str, table: &str, _| noted.row_changed(table),
+            ));
+            let ended = rows.clone();
+            let hooks = BatchHooks {
+                before_commit: search_index::index_pending,
+                after_batch: Box::new(move || ended.batch_ended()),
+            };
             Ok(Self {
-                engine: Engine::start(&path, conn),
+                engine: Engine::start(&path, conn, hooks),
+                rows,
             })
         })
         .await
@@ -119,41 +141,63 @@ mod tests {
     use super::*;
 
     /// FTS5's integrity check with rank 1 compares the index with the
-    /// content tables: the triggers must keep them equal through inserts,
-    /// edits and cascading deletes.
+    /// content tables: the triggers and the queue must keep them equal
+    /// through inserts, edits and cascading deletes, whether a row was
+    /// indexed before it changed (a later batch) or was still queued (the
+    /// same batch).
     #[test]
     fn search_indexes_follow_their_rows() {
-        let conn = Connection::open_in_memory().unwrap();
-        conn.execute_batch("PRAGMA foreign_keys = ON").unwrap();
-        migrate(&conn).unwrap();
-        conn.execute_batch(
-            "INSERT INTO workspaces (id, slug, name, created_at, updated_at) VALUES (x'01', 'w', 'W', 0, 0);
-             INSERT INTO threads (id, workspace_id, title, activity_at, created_at, updated_at)
-                 VALUES (x'10', x'01', 'first title', 0, 0, 0), (x'11', x'01', NULL, 0, 0, 0);
-             INSERT INTO messages (id, thread_id, workspace_id, seq, role, content, content_html, created_at, updated_at)
-                 VALUES (x'20', x'10', x'01', 1, 'user', 'alpha beta', '', 0, 0),
-                        (x'21', x'10', x'01', 2, 'user', 'gamma', '', 0, 0),
-                        (x'22', x'11', x'01', 1, 'user', 'delta', '', 0, 0);
-             UPDATE messages SET content = 'epsilon' WHERE id = x'21';
-             UPDATE threads SET title = 'second title' WHERE id = x'10';
-             UPDATE threads SET title = 'now named' WHERE id = x'11';
-             DELETE FROM messages WHERE id = x'22';
-             DELETE FROM threads WHERE id = x'10';",
-        )
-        .unwrap();
-        for table in ["message_search", "thread_search"] {
-            conn.execute_batch(&format!(
-                "INSERT INTO {table} ({table}, rank) VALUES ('integrity-check', 1)"
-            ))
-            .unwrap_or_else(|e| panic!("{table} out of step: {e}"));
+        for index_between in [true, false] {
+            let conn = Connection::open_in_memory().unwrap();
+            conn.execute_batch("PRAGMA foreign_keys = ON").unwrap();
+            migrate(&conn).unwrap();
+            let steps = [
+                "INSERT INTO workspaces (id, slug, name, created_at, updated_at) VALUES (x'01', 'w', 'W', 0, 0);
+                 INSERT INTO threads (id, workspace_id, title, activity_at, created_at, updated_at)
+                     VALUES (x'10', x'01', 'first title', 0, 0, 0), (x'11', x'01', NULL, 0, 0, 0);
+                 INSERT INTO messages (id, thread_id, workspace_id, seq, role, content, content_html, created_at, updated_at)
+                     VALUES (x'20', x'10', x'01', 1, 'user', 'alpha beta', '', 0, 0),
+                            (x'21', x'10', x'01', 2, 'user', 'gamma', '', 0, 0),
+                            (x'22', x'11', x'01', 1, 'user', 'delta', '', 0, 0),
+                            (x'23', x'11', x'01', 2, 'user', 'zeta', '', 0, 0);",
+                "UPDATE messages SET content = 'epsilon' WHERE id = x'21';
+                 UPDATE threads SET title = 'second title' WHERE id = x'10';
+                 UPDATE threads SET title = 'now named' WHERE id = x'11';",
+                "UPDATE messages SET content = 'eta' WHERE id = x'23';
+                 DELETE FROM messages WHERE id = x'22';
+                 DELETE FROM threads WHERE id = x'10';",
+            ];
+            for step in steps {
+                conn.execute_batch(step).unwrap();
+                if index_between {
+                    search_index::index_pending(&conn).unwrap();
+                }
+            }
+            search_index::index_pending(&conn).unwrap();
+            for table in ["message_search", "thread_search"] {
+                conn.execute_batch(&format!(
+                    "INSERT INTO {table} ({table}, rank) VALUES ('integrity-check', 1)"
+                ))
+                .unwrap_or_else(|e| panic!("{table} out of step ({index_between}): {e}"));
+            }
+            let hits = |query: &str| -> i64 {
+                conn.query_row(
+                    "SELECT count(*) FROM message_search WHERE message_search MATCH ?1",
+                    [query],
+                    |r| r.get(0),
+                )
+                .unwrap()
+            };
+            assert_eq!(hits("alpha OR epsilon OR delta OR zeta"), 0);
+            assert_eq!(hits("eta"), 1);
+            let titles: i64 = conn
+                .query_row(
+                    "SELECT count(*) FROM thread_search WHERE thread_search MATCH 'named'",
+                    [],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            assert_eq!(titles, 1);
         }
-        let hits: i64 = conn
-            .query_row(
-                "SELECT count(*) FROM message_search WHERE message_search MATCH 'alpha OR epsilon OR delta'",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap();
-        assert_eq!(hits, 0);
     }
 }

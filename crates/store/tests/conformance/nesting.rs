@@ -209,3 +209,64 @@ pub async fn story_listings_in_one_trip(store: Arc<dyn Store>) {
         None
     );
 }
+
+/// What a thread nests follows changes to its users and workspaces at once
+/// (SQLite keeps them in a row cache), a foreign key's `SET NULL` included.
+pub async fn story_nested_rows_follow_their_changes(store: Arc<dyn Store>) {
+    let ada = fixtures::user(&store, "ada@example.com").await;
+    let grace = fixtures::user(&store, "grace@example.com").await;
+    let first = fixtures::insert_workspace(&store, "First", ada.id).await;
+    let home = fixtures::insert_workspace(&store, "Home", grace.id).await;
+    let agent = crate::agents::agent(first.id, Some(grace.id), Visibility::Private, at(1));
+    store.insert_agent(agent.clone()).await.unwrap();
+    let mut chat = thread(first.id, Some(ada.id), at(2));
+    chat.agent_id = Some(agent.id);
+    let chat = insert_thread(&store, chat).await;
+    let nested = |store: Arc<dyn Store>| async move {
+        let (_, nesting) = store
+            .thread_with_nesting(first.id, chat.id)
+            .await
+            .unwrap()
+            .unwrap();
+        nesting
+    };
+    // Read twice: the second read may come from the cache.
+    for _ in 0..2 {
+        let nesting = nested(store.clone()).await;
+        let names: Vec<&str> = nesting.workspaces.iter().map(|w| w.name.as_str()).collect();
+        assert!(
+            names.contains(&"First") && names.contains(&"Home"),
+            "{names:?}"
+        );
+    }
+
+    let renamed = spool_core::model::WorkspacePatch {
+        name: Some("Renamed".into()),
+        ..Default::default()
+    };
+    store
+        .update_workspace(first.id, renamed, at(3))
+        .await
+        .unwrap();
+    let nesting = nested(store.clone()).await;
+    assert!(
+        nesting.workspaces.iter().any(|w| w.name == "Renamed"),
+        "{:?}",
+        nesting.workspaces
+    );
+    assert_eq!(
+        store.workspaces_by_ids(&[first.id]).await.unwrap()[0].name,
+        "Renamed"
+    );
+
+    // Grace's home goes: her primary workspace becomes NULL by the foreign key.
+    assert!(store.delete_workspace(home.id).await.unwrap());
+    let nesting = nested(store.clone()).await;
+    let grace_now = nesting.users.iter().find(|u| u.id == grace.id).unwrap();
+    assert_eq!(grace_now.primary_workspace_id, None);
+    assert!(nesting.workspaces.iter().all(|w| w.id != home.id));
+    assert_eq!(
+        store.users_by_ids(&[grace.id]).await.unwrap()[0].primary_workspace_id,
+        None
+    );
+}
