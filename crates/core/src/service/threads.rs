@@ -350,12 +350,6 @@ fn thread_query(
             "The search may not be greater than 500 characters.",
         );
     }
-    if search.is_some() && matches!(input.paging, Paging::Keyset { .. }) {
-        errors.add(
-            "cursor",
-            "Search results are ranked and paged with page and per_page, not cursors.",
-        );
-    }
     if input.metadata.len() > validate::METADATA_MAX_KEYS {
         errors.add("metadata", "At most 16 metadata filters.");
     }

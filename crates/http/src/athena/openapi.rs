@@ -499,7 +499,8 @@ pub struct ThreadFilters {
     /// Only pinned (`true`) or unpinned (`false`) threads.
     pinned: Option<bool>,
     /// Full-text search over titles and message content (at most 500
-    /// characters), ranked by relevance; page mode only.
+    /// characters), ranked by relevance, best first: page mode counts the
+    /// hits (`total`), cursor mode pages the ranking by keyset.
     #[param(max_length = 500)]
     search: Option<String>,
     /// `metadata[key]=value`: only threads whose metadata has these values

@@ -254,13 +254,14 @@ pub struct ThreadListParams {
     limit: Option<u32>,
     /// The threads after this place: a list's `next_cursor`, or a thread id
     /// (`thrd_…` or a UUID, placed by its current sort key; one that names no
-    /// thread of the list answers 422). Not with `before`, nor with `search`.
+    /// thread of the list answers 422). Not with `before`; with `search`, only
+    /// the search's `next_cursor`.
     #[param(
         pattern = "^(((2d)?(3[0-9]){1,18}2e(3[0-9]|4[1-6]|6[1-6]){32}|thrd_[0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32}))?$"
     )]
     after: Option<String>,
     /// The threads before this place: a list's `prev_cursor`, or a thread id.
-    /// Not with `after`, nor with `search`.
+    /// Not with `after`; with `search`, only the search's `prev_cursor`.
     #[param(
         pattern = "^(((2d)?(3[0-9]){1,18}2e(3[0-9]|4[1-6]|6[1-6]){32}|thrd_[0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32}))?$"
     )]
@@ -272,8 +273,8 @@ pub struct ThreadListParams {
     assistant_id: Option<String>,
     /// Only pinned (`true`) or unpinned (`false`) threads.
     pinned: Option<bool>,
-    /// Full text over titles and messages: the best `limit` matches in one
-    /// list, without cursors.
+    /// Full text over titles and messages, best match first, paged by the
+    /// search's own cursors.
     #[param(max_length = 500)]
     search: Option<String>,
     /// Default `last_message_at` (a thread without messages by its creation).

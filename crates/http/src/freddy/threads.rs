@@ -12,11 +12,10 @@ use crate::query::QueryPairs;
 use axum::extract::State;
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use spool_core::listing::{Cursor, Listing, Paging};
+use spool_core::listing::Cursor;
 use spool_core::model::Thread;
-use spool_core::paging::PageRequest;
 use spool_core::service::{NewThreadInput, Scope, ThreadListInput, ThreadUpdateInput};
-use spool_core::{Principal, ThreadId};
+use spool_core::{CoreError, Principal, ThreadId};
 use utoipa::ToSchema;
 
 /// A new thread; every field but `organization_id` is optional.
@@ -125,7 +124,7 @@ async fn mark(
 /// default 20), `after`/`before` (a `next_cursor`/`prev_cursor` or a thread
 /// id); filters `assistant_id`, `pinned`, `metadata[key]=value`; `sort`
 /// (`last_message_at`, `created_at`, `updated_at`) and `order`. `search`
-/// answers the best `limit` matches in one page (no cursors).
+/// ranks by relevance, best first, paged by its own cursors.
 #[utoipa::path(get, path = "/v1/threads", tag = "freddy", operation_id = "freddy_list_threads",
     params(OrganizationParam, super::openapi::ThreadListParams),
     security(("api_key" = []), ("bearer" = [])),
@@ -138,20 +137,25 @@ pub async fn list(
     let scope = scope(&state, &principal, query.get("organization_id")).await?;
     let params = ListParams::parse(&query, |t| ids::parse(ids::THREAD, t))?;
     let sort = query.get("sort");
+    let search = query.string("search").filter(|s| !s.trim().is_empty());
+    if search.is_some() {
+        // Search results are ranked: a thread's place in them is not a key
+        // of the thread, so only a cursor of the same search continues them.
+        for (field, given) in [("after", &params.after), ("before", &params.before)] {
+            if matches!(given, Some(Mark::Id(_))) {
+                return Err(CoreError::invalid(
+                    field,
+                    format!(
+                        "With search, {field} takes the next_cursor or prev_cursor of the search, not a thread id."
+                    ),
+                )
+                .into());
+            }
+        }
+    }
     let after = mark(&state, &principal, &scope, sort, "after", params.after).await?;
     let before = mark(&state, &principal, &scope, sort, "before", params.before).await?;
-    let search = query.string("search").filter(|s| !s.trim().is_empty());
-    let (paging, backwards) = match &search {
-        // Ranked results page by offset in the core; freddy shows the first page.
-        Some(_) if after.is_none() && before.is_none() => {
-            let per_page = params.limit.unwrap_or(super::DEFAULT_LIMIT);
-            (
-                Paging::Offset(PageRequest::parse(Some(1), Some(per_page))?),
-                false,
-            )
-        }
-        _ => ListParams::paging(params.limit, after, before)?,
-    };
+    let (paging, backwards) = ListParams::paging(params.limit, after, before)?;
     let input = ThreadListInput {
         agent: assistant_field(query.get("assistant_id"))?,
         pinned: match query.bool("pinned")? {
@@ -165,26 +169,21 @@ pub async fn list(
         anon_user_id: None,
         paging,
     };
-    let (threads, next, prev, more) =
-        match state.spool.list_threads(&principal, &scope, input).await? {
-            Listing::Cursor(page) => (page.items, page.next, page.prev, None),
-            Listing::Page(page) => {
-                let more = page.total > page.items.len() as u64;
-                (page.items, None, None, Some(more))
-            }
-        };
+    let page = state
+        .spool
+        .list_threads(&principal, &scope, input)
+        .await?
+        .into_cursor()?;
     let data = state
         .spool
-        .thread_views(threads)
+        .thread_views(page.items)
         .await?
         .into_iter()
         .map(ThreadObject::new)
         .collect();
-    let mut list = ThreadList::new(data, next, prev, backwards);
-    if let Some(more) = more {
-        list.has_more = more;
-    }
-    Ok(axum::Json(list))
+    Ok(axum::Json(ThreadList::new(
+        data, page.next, page.prev, backwards,
+    )))
 }
 
 /// A thread.

@@ -384,6 +384,38 @@ async fn lists_page_and_filter() {
     let (_, searched) = f.get("/v1/threads?search=t1&limit=10").await;
     assert_eq!(page_ids(&searched), [ids[1].clone()]);
     assert_eq!(searched["has_more"], false);
+    // A search pages by its own cursors, never by a thread id.
+    let walruses = [
+        f.create(json!({ "title": "walrus one" })).await["id"].clone(),
+        f.create(json!({ "title": "walrus two" })).await["id"].clone(),
+    ];
+    let (_, first_hit) = f.get("/v1/threads?search=walrus&limit=1").await;
+    assert_eq!(first_hit["has_more"], true, "{first_hit}");
+    let (status, second_hit) = f
+        .get(&format!(
+            "/v1/threads?search=walrus&limit=1&after={}",
+            first_hit["next_cursor"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{second_hit}");
+    assert_eq!(second_hit["has_more"], false, "{second_hit}");
+    let mut both = [page_ids(&first_hit), page_ids(&second_hit)].concat();
+    both.sort();
+    let mut expected: Vec<String> = walruses
+        .iter()
+        .map(|id| id.as_str().unwrap().to_owned())
+        .collect();
+    expected.sort();
+    assert_eq!(both, expected);
+    let (status, body) = f
+        .get(&format!("/v1/threads?search=walrus&after={}", ids[1]))
+        .await;
+    assert_error(
+        status,
+        &body,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Some("after"),
+    );
 
     for (query, param) in [
         ("limit=101", "limit"),

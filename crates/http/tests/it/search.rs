@@ -194,10 +194,91 @@ async fn hostile_search_text_never_breaks_the_query() {
     );
     assert_eq!(uuids(&search(&server, &ada.token, "(plain)").await), [id]);
 
-    let (status, body) = send(server.get("/api/v1/threads?search=x&cursor=", &ada.token)).await;
+    let (status, body) = send(server.get("/api/v1/threads?search=x&cursor=abc", &ada.token)).await;
     assert_invalid(status, &body, "cursor");
     let long = "a".repeat(501);
     let (status, body) =
         send(server.get(&format!("/api/v1/threads?search={long}"), &ada.token)).await;
     assert_invalid(status, &body, "search");
+}
+
+/// Cursor mode pages a search by keyset: best first, every hit once,
+/// `prev_cursor` back to the page before, the same order as page mode's.
+#[tokio::test]
+async fn search_pages_by_cursor_over_every_hit_once() {
+    let server = TestServer::start().await;
+    let ada = server.account("ada@example.com").await;
+    // Scores differ (one to four mentions) and tie (same text twice over).
+    let mut made = Vec::new();
+    for n in 0..14 {
+        let chat = thread(&server, &ada, &format!("Chat {n}")).await;
+        let mentions = "walrus ".repeat(1 + n % 4);
+        let text = format!("{mentions}in message {}", n % 7);
+        message(
+            &server,
+            &ada.token,
+            &uuid(&chat),
+            json!({ "content": text }),
+        )
+        .await;
+        made.push(uuid(&chat));
+    }
+    let unrelated = thread(&server, &ada, "Other").await;
+    message(
+        &server,
+        &ada.token,
+        &uuid(&unrelated),
+        json!({ "content": "a seal" }),
+    )
+    .await;
+
+    let mut pages: Vec<Vec<String>> = Vec::new();
+    let mut cursors = Vec::new();
+    let mut path = "/api/v1/threads?search=walrus&cursor=&per_page=4".to_owned();
+    loop {
+        let (status, body) = send(server.get(&path, &ada.token)).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert!(body["meta"].get("total").is_none(), "{}", body["meta"]);
+        pages.push(uuids(&body));
+        cursors.push(body["meta"]["prev_cursor"].clone());
+        match body["meta"]["next_cursor"].as_str() {
+            Some(next) => path = format!("/api/v1/threads?search=walrus&per_page=4&cursor={next}"),
+            None => break,
+        }
+        assert!(pages.len() < 10, "the cursors go round: {pages:?}");
+    }
+    assert_eq!(pages.iter().map(Vec::len).collect::<Vec<_>>(), [4, 4, 4, 2]);
+    let flat = pages.concat();
+    let mut sorted = flat.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted.len(), 14, "each hit once: {pages:?}");
+    let mut expected = made.clone();
+    expected.sort();
+    assert_eq!(sorted, expected);
+
+    // The same order as page mode's first page of everything.
+    let (_, all) = send(server.get("/api/v1/threads?search=walrus&per_page=20", &ada.token)).await;
+    assert_eq!(all["meta"]["total"], 14);
+    let ranked = uuids(&all);
+    // Page mode breaks ties by activity, cursor mode by id: compare the
+    // hits with four mentions, which come first in both.
+    let best: Vec<&String> = (0..14).filter(|n| n % 4 == 3).map(|n| &made[n]).collect();
+    for page in [&ranked[..best.len()], &flat[..best.len()]] {
+        assert!(
+            page.iter().all(|id| best.contains(&id)),
+            "{page:?} {best:?}"
+        );
+    }
+
+    // prev_cursor of the third page answers the second page.
+    let prev = cursors[2].as_str().expect("a prev cursor on page 3");
+    let (status, body) = send(server.get(
+        &format!("/api/v1/threads?search=walrus&per_page=4&cursor={prev}"),
+        &ada.token,
+    ))
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(uuids(&body), pages[1]);
+    assert!(cursors[0].is_null());
 }

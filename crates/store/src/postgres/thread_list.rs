@@ -99,17 +99,18 @@ pub(super) async fn list_threads(
         .map(str::trim)
         .filter(|s| !s.is_empty());
     if let Some(search) = search {
-        // Ranked results have no stable keyset: always an offset page.
-        let page = match query.paging {
-            Paging::Offset(page) => page,
-            Paging::Keyset { limit, .. } => PageRequest {
-                page: 1,
-                per_page: limit,
-            },
+        return match query.paging {
+            Paging::Offset(page) => search_threads(pool, &query, search, page)
+                .await
+                .map(Listing::Page),
+            Paging::Keyset {
+                after,
+                before,
+                limit,
+            } => search_keyset_page(pool, &query, search, after, before, limit)
+                .await
+                .map(Listing::Cursor),
         };
-        return search_threads(pool, &query, search, page)
-            .await
-            .map(Listing::Page);
     }
     match query.paging {
         Paging::Offset(page) => offset_page(pool, &query, page).await.map(Listing::Page),
@@ -246,6 +247,62 @@ fn search_sql(head: &str, search: &str, query: &ThreadQuery) -> Sql {
         .push(" FROM best JOIN threads t ON t.id = best.id");
     push_filters(&mut sql, query);
     sql
+}
+
+/// Search results in cursor mode: best first (highest rank), ties by id
+/// descending, each page after the last one's (rank, id) rather than at an
+/// offset; nothing is counted. A cursor's key holds the rank's bits.
+async fn search_keyset_page(
+    pool: &PgPool,
+    query: &ThreadQuery,
+    search: &str,
+    after: Option<Cursor>,
+    before: Option<Cursor>,
+    limit: u32,
+) -> StoreResult<CursorPage<Thread>> {
+    let backwards = before.is_some();
+    let cursor = before.or(after);
+    // Best first is rank descending; `before` walks it in reverse.
+    let fetch_descending = !backwards;
+    let dir = direction(fetch_descending);
+    let mut sql = search_sql(
+        concat!("SELECT ", thread_columns!(), ", best.rank AS rank"),
+        search,
+        query,
+    );
+    if let Some(cursor) = cursor {
+        let op = if fetch_descending { "<" } else { ">" };
+        let rank = f64::from_bits(cursor.key as u64) as f32;
+        sql.push(format_args!(" AND (best.rank, t.id) {op} ("))
+            .push_bind(rank)
+            .push(", ")
+            .push_bind(cursor.id)
+            .push(")");
+    }
+    sql.push(format_args!(" ORDER BY best.rank {dir}, t.id {dir} LIMIT "))
+        .push_bind(i64::from(limit) + 1);
+    let found = sql.build().fetch_all(pool).await.map_err(db)?;
+    let rows = found
+        .iter()
+        .map(|row| Ok((thread_row(row)?, row.try_get::<f32, _>("rank")?)))
+        .collect::<sqlx::Result<Vec<_>>>()
+        .map_err(db)?;
+    let page = cursor_page(
+        rows,
+        limit,
+        backwards,
+        cursor.is_some(),
+        |(thread, rank)| Cursor {
+            key: f64::from(*rank).to_bits() as i64,
+            id: thread.id.0,
+        },
+    );
+    Ok(CursorPage {
+        items: page.items.into_iter().map(|(thread, _)| thread).collect(),
+        next: page.next,
+        prev: page.prev,
+        limit: page.limit,
+    })
 }
 
 async fn search_threads(

@@ -9,7 +9,7 @@ use super::threads::{THREAD_COLUMNS, thread_row};
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension};
 use spool_core::StoreError;
-use spool_core::listing::{Cursor, Listing, Paging, cursor_page};
+use spool_core::listing::{Cursor, CursorPage, Listing, Paging, cursor_page};
 use spool_core::model::Thread;
 use spool_core::paging::{Page, PageRequest};
 use spool_core::query::{ThreadQuery, ThreadSort};
@@ -44,22 +44,99 @@ pub(super) fn list(conn: &Connection, query: ThreadQuery) -> Result<Listing<Thre
             } => keyset_page(conn, &query, after, before, limit),
         };
     };
-    // Ranked by relevance, so pages are offset pages whatever was asked.
-    let page = match query.paging {
-        Paging::Offset(page) => page,
-        Paging::Keyset { limit, .. } => PageRequest {
-            page: 1,
-            per_page: limit,
-        },
-    };
-    match fts_query(text) {
-        Some(fts) => offset_page(conn, &query, Some(fts), page),
-        None => Ok(Listing::Page(Page {
+    let fts = fts_query(text);
+    match (query.paging, fts) {
+        (Paging::Offset(page), Some(fts)) => offset_page(conn, &query, Some(fts), page),
+        (Paging::Offset(page), None) => Ok(Listing::Page(Page {
             items: Vec::new(),
             total: 0,
             request: page,
         })),
+        (
+            Paging::Keyset {
+                after,
+                before,
+                limit,
+            },
+            fts,
+        ) => search_keyset_page(conn, &query, fts, after, before, limit),
     }
+}
+
+/// A search's cursor: the hit's score (its bits) and the thread's id.
+fn score_cursor(score: f64, thread: &Thread) -> Cursor {
+    Cursor {
+        key: score.to_bits() as i64,
+        id: thread.id.0,
+    }
+}
+
+fn cursor_score(cursor: &Cursor) -> f64 {
+    f64::from_bits(cursor.key as u64)
+}
+
+/// Search results in cursor mode: best first (lowest bm25), ties by id, each
+/// page starting after the last one's (score, id) instead of at an offset;
+/// no total, so nothing is counted. The hits are still ranked whole: bm25
+/// needs every matching row.
+fn search_keyset_page(
+    conn: &Connection,
+    query: &ThreadQuery,
+    fts: Option<String>,
+    after: Option<Cursor>,
+    before: Option<Cursor>,
+    limit: u32,
+) -> Result<Listing<Thread>> {
+    let plan = keyset::plan(false, after, before);
+    let Some(fts) = fts else {
+        return Ok(Listing::Cursor(cursor_page(
+            Vec::<Thread>::new(),
+            limit,
+            plan.backwards,
+            plan.had_cursor,
+            |t| score_cursor(0.0, t),
+        )));
+    };
+    let workspace = blob(query.workspace.0);
+    let mut args = vec![
+        Value::Text(fts.clone()),
+        workspace.clone(),
+        Value::Text(fts),
+        workspace,
+    ];
+    let mut clause = filters(query, &mut args);
+    if let Some((op, cursor)) = plan.bound {
+        clause.push_str(&format!(" AND (b.score, t.id) {op} (?, ?)"));
+        args.extend([Value::Real(cursor_score(&cursor)), blob(cursor.id)]);
+    }
+    args.push(Value::Integer(i64::from(limit) + 1));
+    let order = plan.order;
+    let rows: Vec<(Thread, f64)> = conn
+        .prepare_cached(&format!(
+            "{SEARCH_HITS}SELECT {THREAD_COLUMNS}, b.score
+             FROM best b CROSS JOIN threads t ON t.id = b.thread_id WHERE {clause}
+             ORDER BY b.score {order}, t.id {order} LIMIT ?"
+        ))
+        .and_then(|mut s| {
+            s.query_map(rusqlite::params_from_iter(args), |row| {
+                Ok((thread_row(row)?, row.get(20)?))
+            })?
+            .collect()
+        })
+        .map_err(backend_error)?;
+    let page = cursor_page(
+        rows,
+        limit,
+        plan.backwards,
+        plan.had_cursor,
+        |(t, score)| score_cursor(*score, t),
+    );
+    Ok(Listing::Cursor(CursorPage {
+        items: page.items.into_iter().map(|(thread, _)| thread).collect(),
+        next: page.next,
+        prev: page.prev,
+        limit: page.limit,
+    }))
 }
 
 /// An FTS5 query that means "every word": each whitespace-separated term as
