@@ -22,6 +22,35 @@ pub(super) async fn begin_write(pool: &PgPool) -> StoreResult<Transaction<'stati
     Ok(tx)
 }
 
+/// The first CTE of a write made in one statement: it marks the current
+/// request's claim, bound by [`bind_claim`] as `$1`–`$3` (all `NULL`
+/// without a claim: then it matches no row). The statement's own
+/// parameters start at `$4`.
+macro_rules! mark_claim {
+    () => {
+        "marked AS (UPDATE idempotency_keys \
+         SET effect_at = coalesce(effect_at, now()), reference = coalesce($3, reference) \
+         WHERE owner = $1 AND key = $2 AND status IS NULL)"
+    };
+}
+pub(super) use mark_claim;
+
+/// Binds the current request's claim for [`mark_claim`].
+pub(super) fn bind_claim<'q>(
+    query: sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments>,
+) -> sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments> {
+    let claim = spool_core::idempotency::current();
+    let (owner, key, reference) = match &claim {
+        Some(claim) => (
+            Some(claim.owner.clone()),
+            Some(claim.key.clone()),
+            claim.reference().map(|r| r.encode()),
+        ),
+        None => (None, None, None),
+    };
+    query.bind(owner).bind(key).bind(reference)
+}
+
 /// Marks the current request's claim (if any) in `conn`'s transaction.
 pub(super) async fn mark_effect(conn: &mut PgConnection) -> StoreResult<()> {
     let Some(claim) = spool_core::idempotency::current() else {

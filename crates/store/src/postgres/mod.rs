@@ -50,6 +50,8 @@ use tracing::instrument;
 
 /// Connections per node; PostgreSQL's own limit is shared by every node.
 const MAX_CONNECTIONS: u32 = 16;
+/// A pooled connection idle this long is pinged before it is used.
+const IDLE_BEFORE_PING: Duration = Duration::from_secs(10);
 
 pub struct PostgresStore {
     pool: PgPool,
@@ -65,6 +67,19 @@ impl PostgresStore {
         let pool = PgPoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
             .acquire_timeout(Duration::from_secs(10))
+            // sqlx pings every connection it hands out by default: a round
+            // trip before every query. Only a connection idle long enough to
+            // have been cut (a restarted server, a proxy's timeout) is
+            // pinged first.
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= IDLE_BEFORE_PING {
+                        sqlx::Connection::ping(conn).await?;
+                    }
+                    Ok(true)
+                })
+            })
             // A connection's read buffer grows to the largest answer it took
             // (a page of big messages) and would keep that size for as long
             // as the pool keeps the connection: back to 8 KiB on release.

@@ -54,43 +54,45 @@ fn signed(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
+/// One statement, so one round trip: the insert, the agent's thread count
+/// and the request's idempotency claim commit together or not at all.
 pub(super) async fn insert_thread(pool: &PgPool, thread: Thread) -> StoreResult<()> {
-    let mut tx = super::idempotency::begin_write(pool).await?;
-    sqlx::query(
-        "INSERT INTO threads (id, workspace_id, creator_id, anon_user_id, agent_id, title, subject, \
+    let insert = sqlx::query(concat!(
+        "WITH ",
+        super::idempotency::mark_claim!(),
+        ", counted AS (UPDATE agents SET threads_count = threads_count + 1 WHERE id = $8) \
+         INSERT INTO threads (id, workspace_id, creator_id, anon_user_id, agent_id, title, subject, \
              metadata, status, message_count, last_message_at, activity_at, last_model_used, \
              is_pinned, pinned_at, visible_in_ui, input_tokens, output_tokens, created_at, updated_at, \
              expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, COALESCE($11, $18), $12, $13, $14, \
-             $15, $16, $17, $18, $19, $20)",
-    )
-    .bind(thread.id.0)
-    .bind(thread.workspace_id.0)
-    .bind(thread.creator_id.map(|id| id.0))
-    .bind(&thread.anon_user_id)
-    .bind(thread.agent_id.map(|id| id.0))
-    .bind(&thread.title)
-    .bind(&thread.subject)
-    .bind(Json(thread.metadata.as_map()))
-    .bind(thread.status.as_str())
-    .bind(signed(thread.message_count))
-    .bind(thread.last_message_at)
-    .bind(&thread.last_model_used)
-    .bind(thread.is_pinned)
-    .bind(thread.pinned_at)
-    .bind(thread.visible_in_ui)
-    .bind(signed(thread.input_tokens))
-    .bind(signed(thread.output_tokens))
-    .bind(thread.created_at)
-    .bind(thread.updated_at)
-    .bind(thread.expires_at)
-    .execute(&mut *tx)
-    .await
-    .map_err(db)?;
-    if let Some(agent) = thread.agent_id {
-        add_threads(&mut *tx, agent, 1).await?;
-    }
-    tx.commit().await.map_err(db)
+         VALUES ($4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, COALESCE($14, $21), $15, $16, $17, \
+             $18, $19, $20, $21, $22, $23)"
+    ));
+    super::idempotency::bind_claim(insert)
+        .bind(thread.id.0)
+        .bind(thread.workspace_id.0)
+        .bind(thread.creator_id.map(|id| id.0))
+        .bind(&thread.anon_user_id)
+        .bind(thread.agent_id.map(|id| id.0))
+        .bind(&thread.title)
+        .bind(&thread.subject)
+        .bind(Json(thread.metadata.as_map()))
+        .bind(thread.status.as_str())
+        .bind(signed(thread.message_count))
+        .bind(thread.last_message_at)
+        .bind(&thread.last_model_used)
+        .bind(thread.is_pinned)
+        .bind(thread.pinned_at)
+        .bind(thread.visible_in_ui)
+        .bind(signed(thread.input_tokens))
+        .bind(signed(thread.output_tokens))
+        .bind(thread.created_at)
+        .bind(thread.updated_at)
+        .bind(thread.expires_at)
+        .execute(pool)
+        .await
+        .map_err(db)?;
+    Ok(())
 }
 
 pub(super) async fn thread(
