@@ -9,6 +9,7 @@ pub mod memory;
 pub mod pgbench;
 pub mod pgcost;
 pub mod process;
+pub mod profile;
 pub mod report;
 pub mod scenarios;
 pub mod seed;

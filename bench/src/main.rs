@@ -121,6 +121,11 @@ struct SuiteArgs {
     /// Reuse a kept working directory instead of seeding (SQLite; profiling)
     #[arg(long, value_name = "DIR", conflicts_with = "postgres_url")]
     reuse: Option<PathBuf>,
+    /// After each scenario's repetitions at concurrency 16, one more load
+    /// under `perf record`, written as a flame graph into DIR (needs perf and
+    /// inferno's `inferno-collapse-perf`, `inferno-flamegraph` on PATH)
+    #[arg(long, value_name = "DIR")]
+    profile: Option<PathBuf>,
 }
 
 #[derive(Parser)]
@@ -235,6 +240,7 @@ async fn suite_command(args: SuiteArgs) -> anyhow::Result<()> {
         } else {
             Vec::new()
         },
+        profile: args.profile.clone(),
     };
     let results = suite::run(options).await;
     if args.keep {

@@ -43,6 +43,9 @@ pub struct Options {
     pub open_streams: usize,
     /// S9's numbers of open streams (PostgreSQL only; empty: skipped).
     pub stream_costs: Vec<usize>,
+    /// Where to write flame graphs of spool under each scenario at
+    /// concurrency 16 (see `profile`); `None`: no profiling.
+    pub profile: Option<PathBuf>,
 }
 
 impl Options {
@@ -541,8 +544,32 @@ async fn measure(
             }
         }
     }
+    if let Some(dir) = options.profile.as_deref()
+        && concurrency == PROFILED_CONCURRENCY
+    {
+        std::fs::create_dir_all(dir)?;
+        let name = format!("{}-{}-c{concurrency}", options.backend(), scenario.id());
+        let recording = crate::profile::start(
+            spool.pid(),
+            &options.workdir.join(format!("{name}.perf.data")),
+        )?;
+        let outcome = load::run(spool.addr, scenario.plan(fixture), shape).await?;
+        let svg = dir.join(format!("{name}.svg"));
+        let title = format!(
+            "spool, {} on {}, {} connections: {:.0} req/s under perf",
+            scenario.id(),
+            options.backend(),
+            concurrency,
+            Sample::from(&outcome).per_second
+        );
+        tokio::task::spawn_blocking(move || recording.finish(&svg, &title)).await??;
+        log(format!("profiled {name}"));
+    }
     Ok(cell)
 }
+
+/// The concurrency `--profile` samples spool at.
+const PROFILED_CONCURRENCY: usize = 16;
 
 /// S7: streamed runs through spool against the same stream from the
 /// upstream directly, A/B alternated; then the echo model through spool.
