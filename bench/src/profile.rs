@@ -2,8 +2,9 @@
 //! after a scenario's measured repetitions, one more load of the same shape
 //! runs while `perf record` samples the spool process, and the samples
 //! become `DIR/<backend>-<scenario>-c<N>.svg` through inferno's
-//! `inferno-collapse-perf` and `inferno-flamegraph`. The profiled load is
-//! not one of the figures: perf's own cost would skew them.
+//! `inferno-collapse-perf` and `inferno-flamegraph` (the folded stacks stay
+//! in the suite's working directory). The profiled load is not one of the
+//! figures: perf's own cost would skew them.
 
 use anyhow::{Context, bail};
 use std::path::{Path, PathBuf};
@@ -67,7 +68,8 @@ impl Recording {
         if !folded.status.success() {
             bail!("inferno-collapse-perf failed ({})", folded.status);
         }
-        let folded_path = svg.with_extension("folded");
+        // The folded stacks stay in the working directory, beside perf's data.
+        let folded_path = self.data.with_extension("folded");
         std::fs::write(&folded_path, &folded.stdout)?;
         let graph = Command::new("inferno-flamegraph")
             .args(["--title", title, "--width", "1600"])
