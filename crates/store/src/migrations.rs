@@ -108,6 +108,11 @@ pub const SQLITE: &[Migration] = &[
         name: "search_pending",
         sql: include_str!("../migrations/sqlite/0022_search_pending.sql"),
     },
+    Migration {
+        version: 23,
+        name: "agent_share_touch",
+        sql: include_str!("../migrations/sqlite/0023_agent_share_touch.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[

@@ -5,7 +5,7 @@ use super::engine::backend_error;
 use super::row_cache::Seen;
 use super::rows::{self, USER_COLUMNS, WORKSPACE_COLUMNS, uuid_list};
 use rusqlite::Connection;
-use spool_core::model::{User, Workspace};
+use spool_core::model::{Agent, User, Workspace};
 use spool_core::store::ThreadNesting;
 use spool_core::{AgentId, StoreError, UserId, WorkspaceId};
 
@@ -28,6 +28,18 @@ pub(super) fn users(conn: &Connection, seen: &Seen, ids: &[UserId]) -> Result<Ve
         seen.keep_users(&read);
         found.extend(read);
         found.sort_unstable_by_key(|u| u.id);
+    }
+    Ok(found)
+}
+
+/// Agents with their shares, in id order, as [`users`].
+fn cached_agents(conn: &Connection, seen: &Seen, ids: &[AgentId]) -> Result<Vec<Agent>> {
+    let (mut found, missing) = seen.agents(ids);
+    if !missing.is_empty() {
+        let read = super::agents::by_ids(conn, &missing)?;
+        seen.keep_agents(&read);
+        found.extend(read);
+        found.sort_unstable_by_key(|a| a.id);
     }
     Ok(found)
 }
@@ -63,7 +75,7 @@ pub(super) fn thread_nesting(
     agents: &[AgentId],
     creators: &[UserId],
 ) -> Result<ThreadNesting> {
-    let agents = super::agents::by_ids(conn, &dedup(agents.to_vec()))?;
+    let agents = cached_agents(conn, seen, &dedup(agents.to_vec()))?;
     let user_ids = dedup(
         creators
             .iter()

@@ -19,6 +19,8 @@ mod row_cache;
 mod rows;
 mod runs;
 mod search_index;
+
+pub(crate) use search_index::index_pending;
 mod thread_list;
 mod threads;
 mod webhooks;

@@ -1,19 +1,23 @@
-//! Users and workspaces as this process last read them, for the views a
-//! thread nests (its creator, its agent's creator, their workspaces): they
-//! are read on almost every request and change rarely.
+//! Users, workspaces and agents (with their shares) as this process last
+//! read them, for the views a thread nests (its agent, its creator, the
+//! agent's creator, their workspaces): they are read on almost every
+//! request and change far less often.
 //!
 //! SQLite is written by one process (`database_lock`), through the writer
-//! thread: its connection's update hook notes any change to `users` or
-//! `workspaces` — by any statement, a foreign key's `SET NULL` included —
-//! and once that batch has committed, before any of its writers is
-//! answered, the cache starts afresh under a new generation. A read takes
+//! thread: its connection's update hook notes any change to `users`,
+//! `workspaces` or `agents` — by any statement, a foreign key's `SET NULL`
+//! included; a change to `agent_shares` touches its agent (migration 0023)
+//! — and once that batch has committed, before any of its writers is
+//! answered, that kind starts afresh under a new generation. Agents change
+//! with their counters (a new thread, a run), so they have a generation
+//! of their own and do not take the users and workspaces with them. A read takes
 //! the generation before its snapshot and keeps what it read only if the
 //! generation is still the same: a snapshot older than the last change
 //! never fills the cache. Rows are kept by id, not by who asked: access is
 //! decided on the thread before its nesting is read.
 
-use spool_core::model::{User, Workspace};
-use spool_core::{UserId, WorkspaceId};
+use spool_core::model::{Agent, User, Workspace};
+use spool_core::{AgentId, UserId, WorkspaceId};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -23,22 +27,27 @@ const MAX_ROWS: usize = 10_000;
 
 #[derive(Default)]
 struct Rows {
+    /// Of the users and workspaces.
     generation: u64,
     users: HashMap<UserId, User>,
     workspaces: HashMap<WorkspaceId, Workspace>,
+    agents_generation: u64,
+    agents: HashMap<AgentId, Agent>,
 }
 
 #[derive(Default)]
 pub(crate) struct RowCache {
     rows: Mutex<Rows>,
     /// Set by the writer's update hook while a batch runs.
-    changed: AtomicBool,
+    accounts_changed: AtomicBool,
+    agents_changed: AtomicBool,
 }
 
-/// A read's view of the cache: the generation taken before its snapshot.
+/// A read's view of the cache: the generations taken before its snapshot.
 pub(crate) struct Seen {
     cache: Arc<RowCache>,
     generation: u64,
+    agents_generation: u64,
 }
 
 impl RowCache {
@@ -48,27 +57,40 @@ impl RowCache {
 
     /// To be taken before the read transaction that uses it begins.
     pub(crate) fn seen(self: &Arc<Self>) -> Seen {
+        let rows = self.rows();
         Seen {
             cache: self.clone(),
-            generation: self.rows().generation,
+            generation: rows.generation,
+            agents_generation: rows.agents_generation,
         }
     }
 
     /// The writer's update hook: a row of `table` changed.
     pub(crate) fn row_changed(&self, table: &str) {
-        if table == "users" || table == "workspaces" {
-            self.changed.store(true, Ordering::Release);
+        match table {
+            "users" | "workspaces" => self.accounts_changed.store(true, Ordering::Release),
+            "agents" => self.agents_changed.store(true, Ordering::Release),
+            _ => {}
         }
     }
 
     /// After a batch ended (committed or not), before its writes are
     /// answered: what it changed is read again.
     pub(crate) fn batch_ended(&self) {
-        if self.changed.swap(false, Ordering::AcqRel) {
-            let mut rows = self.rows();
+        let accounts = self.accounts_changed.swap(false, Ordering::AcqRel);
+        let agents = self.agents_changed.swap(false, Ordering::AcqRel);
+        if !(accounts || agents) {
+            return;
+        }
+        let mut rows = self.rows();
+        if accounts {
             rows.generation += 1;
             rows.users.clear();
             rows.workspaces.clear();
+        }
+        if agents {
+            rows.agents_generation += 1;
+            rows.agents.clear();
         }
     }
 }
@@ -83,6 +105,22 @@ impl Seen {
     pub(crate) fn workspaces(&self, ids: &[WorkspaceId]) -> (Vec<Workspace>, Vec<WorkspaceId>) {
         let rows = self.cache.rows();
         split(ids, |id| rows.workspaces.get(id).cloned())
+    }
+
+    pub(crate) fn agents(&self, ids: &[AgentId]) -> (Vec<Agent>, Vec<AgentId>) {
+        let rows = self.cache.rows();
+        split(ids, |id| rows.agents.get(id).cloned())
+    }
+
+    pub(crate) fn keep_agents(&self, agents: &[Agent]) {
+        let mut rows = self.cache.rows();
+        if rows.agents_generation != self.agents_generation || agents.is_empty() {
+            return;
+        }
+        if rows.agents.len() + agents.len() > MAX_ROWS {
+            rows.agents.clear();
+        }
+        rows.agents.extend(agents.iter().map(|a| (a.id, a.clone())));
     }
 
     pub(crate) fn keep_users(&self, users: &[User]) {
@@ -154,6 +192,18 @@ mod tests {
         let (found, missing) = cache.seen().users(&[UserId(1), UserId(2)]);
         assert_eq!(found[0].name, "new");
         assert_eq!(missing, [UserId(2)]);
+    }
+
+    #[test]
+    fn agents_have_a_generation_of_their_own() {
+        let cache = Arc::new(RowCache::default());
+        let seen = cache.seen();
+        seen.keep_users(&[user(1, "ada")]);
+        cache.row_changed("agents");
+        cache.batch_ended();
+        assert!(cache.seen().users(&[UserId(1)]).1.is_empty());
+        let agent = AgentId::new();
+        assert_eq!(cache.seen().agents(&[agent]).1, [agent]);
     }
 
     #[test]

@@ -159,7 +159,12 @@ pub(super) async fn import(
             .map_err(|e| StoreError::Unavailable(format!("{}: {e}", path.display())))?;
         conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; BEGIN IMMEDIATE")
             .map_err(db)?;
-        let result = import_lines(&conn, input, progress);
+        // The search triggers queued what was imported: index it before
+        // the commit, as the writer does for every batch.
+        let result = import_lines(&conn, input, progress).and_then(|rows| {
+            crate::sqlite::index_pending(&conn).map_err(db)?;
+            Ok(rows)
+        });
         match result {
             Ok(rows) => {
                 conn.execute_batch("COMMIT").map_err(db)?;

@@ -240,6 +240,23 @@ pub async fn story_nested_rows_follow_their_changes(store: Arc<dyn Store>) {
         );
     }
 
+    // The agent: renamed, then shared, then counting a new thread.
+    let mut changed = store.agent(agent.id).await.unwrap().unwrap();
+    changed.name = "Renamed agent".into();
+    assert!(store.update_agent(&changed).await.unwrap());
+    assert_eq!(nested(store.clone()).await.agents[0].name, "Renamed agent");
+    let share = crate::agents::share(
+        spool_core::model::ShareEntity::Workspace(home.id),
+        SharePermission::Read,
+        at(3),
+    );
+    store.put_agent_share(agent.id, share).await.unwrap();
+    assert_eq!(nested(store.clone()).await.agents[0].shares.len(), 1);
+    let mut another = thread(first.id, Some(ada.id), at(3));
+    another.agent_id = Some(agent.id);
+    insert_thread(&store, another).await;
+    assert_eq!(nested(store.clone()).await.agents[0].threads_count, 2);
+
     let renamed = spool_core::model::WorkspacePatch {
         name: Some("Renamed".into()),
         ..Default::default()
