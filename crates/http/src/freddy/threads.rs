@@ -171,16 +171,10 @@ pub async fn list(
     };
     let page = state
         .spool
-        .list_threads(&principal, &scope, input)
+        .list_thread_views(&principal, &scope, input)
         .await?
         .into_cursor()?;
-    let data = state
-        .spool
-        .thread_views(page.items)
-        .await?
-        .into_iter()
-        .map(ThreadObject::new)
-        .collect();
+    let data = page.items.into_iter().map(ThreadObject::new).collect();
     Ok(axum::Json(ThreadList::new(
         data, page.next, page.prev, backwards,
     )))
@@ -197,8 +191,8 @@ pub async fn show(
     Query(query, _): Query<Freddy, OrganizationParam>,
 ) -> Result<axum::Json<ThreadObject>> {
     let scope = scope(&state, &principal, query.organization_id.as_deref()).await?;
-    let thread = state.spool.thread(&principal, &scope, id, None).await?;
-    render(&state, thread).await
+    let view = state.spool.thread_view_of(&principal, &scope, id, None).await?;
+    Ok(axum::Json(ThreadObject::new(view)))
 }
 
 /// Change a thread's title, metadata, assistant, visibility or pin.
