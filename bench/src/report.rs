@@ -558,13 +558,14 @@ fn render_s8(w: &mut String, open: &crate::streams::OpenStreams) {
             w,
             "{} streamed runs started at once (`bench-slow`: 20 chunks 200 ms apart, so each \
              stream stays open about 4 s), each on its own thread and connection, against a \
-             spool process started afresh for S8.\n",
+             spool process started afresh for S8 (after one unmeasured run, which builds the \
+             tokenizer's tables).\n",
             open.streams
         );
         let _ = writeln!(w, "| | |\n|---|--:|");
         let _ = writeln!(
             w,
-            "| spool RSS before (fresh process, 1 s after ready) | {} |",
+            "| spool RSS before (fresh process, one run done, 1 s later) | {} |",
             mib(open.rss_before)
         );
         let _ = writeln!(
