@@ -103,6 +103,11 @@ pub const SQLITE: &[Migration] = &[
         name: "workspace_thread_counts",
         sql: include_str!("../migrations/sqlite/0020_workspace_thread_counts.sql"),
     },
+    Migration {
+        version: 21,
+        name: "message_token_counts",
+        sql: include_str!("../migrations/sqlite/0021_message_token_counts.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -200,5 +205,10 @@ pub const POSTGRES: &[Migration] = &[
         version: 20,
         name: "workspace_thread_counts",
         sql: include_str!("../migrations/postgres/0020_workspace_thread_counts.sql"),
+    },
+    Migration {
+        version: 21,
+        name: "message_token_counts",
+        sql: include_str!("../migrations/postgres/0021_message_token_counts.sql"),
     },
 ];
