@@ -385,6 +385,7 @@ async fn append(
         tool_calls: Vec::new(),
         user_id,
         attachments: Vec::new(),
+        token_count: None,
         created_at: at,
         updated_at: at,
     };

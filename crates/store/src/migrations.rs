@@ -104,6 +104,11 @@ pub const SQLITE: &[Migration] = &[
         sql: include_str!("../migrations/sqlite/0020_workspace_thread_counts.sql"),
     },
     Migration {
+        version: 21,
+        name: "message_token_counts",
+        sql: include_str!("../migrations/sqlite/0021_message_token_counts.sql"),
+    },
+    Migration {
         version: 22,
         name: "search_pending",
         sql: include_str!("../migrations/sqlite/0022_search_pending.sql"),
@@ -210,5 +215,10 @@ pub const POSTGRES: &[Migration] = &[
         version: 20,
         name: "workspace_thread_counts",
         sql: include_str!("../migrations/postgres/0020_workspace_thread_counts.sql"),
+    },
+    Migration {
+        version: 21,
+        name: "message_token_counts",
+        sql: include_str!("../migrations/postgres/0021_message_token_counts.sql"),
     },
 ];

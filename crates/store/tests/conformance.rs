@@ -131,6 +131,7 @@ stories! {
     messages::story_append_messages => append_messages,
     messages::story_concurrent_appends => concurrent_appends,
     messages::story_message_paging => message_paging,
+    messages::story_message_token_counts => message_token_counts,
     messages::story_message_pages_bounded_in_bytes => message_pages_bounded_in_bytes,
     search::story_search => search,
     metrics::story_metrics => metrics,

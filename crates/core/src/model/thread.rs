@@ -123,6 +123,10 @@ pub struct Message {
     pub user_id: Option<UserId>,
     /// Files attached when it was written, in the order given.
     pub attachments: Vec<super::Attachment>,
+    /// Tokens of its content and tool calls as a prompt gives them
+    /// ([`crate::runs::prompt::message_tokens`]), counted when it is stored;
+    /// `None` when not known (stored before counts were), counted on use.
+    pub token_count: Option<u64>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }

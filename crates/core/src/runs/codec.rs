@@ -180,6 +180,7 @@ impl MessageData {
             tool_calls: self.tool_calls,
             user_id: self.user_id,
             attachments: Vec::new(),
+            token_count: None,
             created_at: self.created_at,
             updated_at: self.updated_at,
         })
@@ -317,6 +318,7 @@ mod tests {
             tool_calls: vec![json!({ "tool_name": "x" })],
             user_id: None,
             attachments: Vec::new(),
+            token_count: None,
             created_at: at,
             updated_at: at,
         }

@@ -138,29 +138,33 @@ async fn execute(spool: &Spool, mut run: Run, live: &LiveRef) -> Option<Run> {
         && (!reply.content.is_empty()
             || !reply.tool_calls.is_empty()
             || matches!(outcome, Outcome::Completed(_) | Outcome::MaxSteps));
-    let message = keep.then(|| Message {
-        id: reply.id,
-        thread_id: run.thread_id,
-        workspace_id: run.workspace_id,
-        seq: 0,
-        role: MessageRole::Assistant,
-        content_html: markdown::render(&reply.content),
-        content: reply.content.clone(),
-        metadata: Default::default(),
-        run: RunInfo {
-            run_id: Some(run.id),
-            model: Some(run.model.clone()),
-            temperature: run.temperature,
-            input_tokens: run.input_tokens,
-            output_tokens: run.output_tokens,
-            finish_reason: Some(finish_reason),
-        },
-        tool_calls: reply.tool_calls.clone(),
-        user_id: None,
-        attachments: Vec::new(),
-        created_at: at,
-        updated_at: at,
-    });
+    let tokenizer = spool.runtime().tokenizer.clone();
+    let message = keep
+        .then(|| Message {
+            id: reply.id,
+            thread_id: run.thread_id,
+            workspace_id: run.workspace_id,
+            seq: 0,
+            role: MessageRole::Assistant,
+            content_html: markdown::render(&reply.content),
+            content: reply.content.clone(),
+            metadata: Default::default(),
+            run: RunInfo {
+                run_id: Some(run.id),
+                model: Some(run.model.clone()),
+                temperature: run.temperature,
+                input_tokens: run.input_tokens,
+                output_tokens: run.output_tokens,
+                finish_reason: Some(finish_reason),
+            },
+            tool_calls: reply.tool_calls.clone(),
+            user_id: None,
+            attachments: Vec::new(),
+            token_count: None,
+            created_at: at,
+            updated_at: at,
+        })
+        .map(|message| prompt::counted(message, tokenizer.as_ref()));
     run.message_id = message
         .as_ref()
         .map(|m| m.id)
@@ -265,6 +269,7 @@ fn placeholder(run: &Run, id: MessageId, at: crate::Timestamp) -> Message {
         tool_calls: Vec::new(),
         user_id: None,
         attachments: Vec::new(),
+        token_count: None,
         created_at: at,
         updated_at: at,
     }
@@ -307,9 +312,9 @@ async fn prepare(
     let max_tokens = run.max_tokens.unwrap_or(model.max_output_tokens);
     let budget = (model.context_window as usize).saturating_sub(max_tokens as usize);
 
-    // Newest first, page by page, until the window is full.
+    // Newest first, page by page, until the stored counts fill the window.
     let mut history = Vec::new();
-    let mut used_estimate = 0;
+    let mut used = 0;
     let mut after = None;
     loop {
         let paging = Paging::Keyset {
@@ -323,12 +328,10 @@ async fn prepare(
             .await
             .map_err(internal)?;
         let Listing::Cursor(page) = page else { break };
-        for message in &page.items {
-            used_estimate += message.content.len() / 4;
-        }
+        used += page.items.iter().map(prompt::history_cost).sum::<usize>();
         history.extend(page.items);
         match page.next {
-            Some(cursor) if used_estimate < budget * 2 => after = Some(cursor),
+            Some(cursor) if used < budget => after = Some(cursor),
             _ => break,
         }
     }
@@ -485,7 +488,10 @@ async fn steps(
                 return Outcome::Cancelled;
             }
         }
-        let mut message = step_message(run, reply, records.clone());
+        let mut message = prompt::counted(
+            step_message(run, reply, records.clone()),
+            tokenizer.as_ref(),
+        );
         match spool.store().append_message(message.clone()).await {
             Ok(Some(stored)) => {
                 reply.stored = true;
@@ -505,6 +511,7 @@ async fn steps(
             if let Err(stopped) = waited {
                 tool_calls::abandon(&mut records, "Not run: the run ended first.");
                 message.tool_calls = records;
+                let message = prompt::counted(message, tokenizer.as_ref());
                 if let Err(err) = spool.store().update_message(&message).await {
                     tracing::warn!(error = %err, "could not store a run's abandoned tool calls");
                 }
@@ -520,12 +527,16 @@ async fn steps(
         }
         message.tool_calls = records.clone();
         message.updated_at = now();
+        let message = prompt::counted(message, tokenizer.as_ref());
         let stored = async {
             spool.store().update_message(&message).await?;
             for record in &records {
                 spool
                     .store()
-                    .append_message(tool_message(run, record))
+                    .append_message(prompt::counted(
+                        tool_message(run, record),
+                        tokenizer.as_ref(),
+                    ))
                     .await?;
             }
             Ok::<_, crate::StoreError>(())
@@ -587,6 +598,7 @@ fn step_message(run: &Run, reply: &Reply, records: Vec<Value>) -> Message {
         tool_calls: records,
         user_id: None,
         attachments: Vec::new(),
+        token_count: None,
         created_at: at,
         updated_at: at,
     }
@@ -612,6 +624,7 @@ fn tool_message(run: &Run, record: &Value) -> Message {
         tool_calls: vec![record.clone()],
         user_id: None,
         attachments: Vec::new(),
+        token_count: None,
         created_at: at,
         updated_at: at,
     }

@@ -377,7 +377,7 @@ impl Spool {
                     );
                 }
                 let at = now();
-                Some(Message {
+                let message = Message {
                     id: MessageId::new(),
                     thread_id: thread.id,
                     workspace_id: thread.workspace_id,
@@ -390,9 +390,11 @@ impl Spool {
                     tool_calls: Vec::new(),
                     user_id: anon_user_id.is_none().then(|| principal.user_id()),
                     attachments,
+                    token_count: None,
                     created_at: at,
                     updated_at: at,
-                })
+                };
+                Some(prompt::counted(message, self.runtime().tokenizer.as_ref()))
             }
         };
         errors.into_result()?;

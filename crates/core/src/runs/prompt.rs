@@ -114,10 +114,61 @@ pub fn message_tool_calls(message: &Message) -> Vec<(ToolCall, String)> {
         .collect()
 }
 
-/// Assembles the prompt from the system text and the thread's messages,
-/// newest first as given, keeping as many as fit in `budget` tokens; each
-/// message's attached `files` go with it (see [`crate::files::prompt`]).
-/// Returns the chat messages in order and their token count.
+/// Tokens of what a prompt gives of `message` itself: its content and its
+/// tool calls (as JSON), not its files, which depend on the model and are
+/// counted when a prompt adds them.
+pub fn message_tokens(message: &Message, tokenizer: &dyn Tokenizer) -> u64 {
+    (tokenizer.count(&message.content) + tool_call_tokens(message, tokenizer)) as u64
+}
+
+fn tool_call_tokens(message: &Message, tokenizer: &dyn Tokenizer) -> usize {
+    if message.tool_calls.is_empty() {
+        0
+    } else {
+        tokenizer.count(&serde_json::Value::from(message.tool_calls.clone()).to_string())
+    }
+}
+
+/// `message` with its [`message_tokens`] set, as it is to be stored: a
+/// message is counted once, when written (and again when edited), not by
+/// every run that reads it.
+pub fn counted(mut message: Message, tokenizer: &dyn Tokenizer) -> Message {
+    message.token_count = Some(message_tokens(&message, tokenizer));
+    message
+}
+
+/// What `message` costs in a prompt without its files: the stored count,
+/// or a count now for a message stored before counts were.
+pub fn stored_tokens(message: &Message, tokenizer: &dyn Tokenizer) -> usize {
+    let tokens = message
+        .token_count
+        .unwrap_or_else(|| message_tokens(message, tokenizer));
+    usize::try_from(tokens).unwrap_or(usize::MAX) + PER_MESSAGE_OVERHEAD
+}
+
+/// What reading `message` adds towards filling a prompt, before anything is
+/// tokenized: its stored count; for one stored without a count, a byte
+/// estimate that errs low (8 bytes a token), so that no message that would
+/// fit goes unread. A run's tool results cost nothing here, as in
+/// [`assemble`].
+pub fn history_cost(message: &Message) -> usize {
+    if message.role == MessageRole::Tool && message.run.run_id.is_some() {
+        return 0;
+    }
+    let tokens = message.token_count.map_or(message.content.len() / 8, |n| {
+        usize::try_from(n).unwrap_or(usize::MAX)
+    });
+    tokens.saturating_add(PER_MESSAGE_OVERHEAD)
+}
+
+/// Whether the prompt adds text or images of `message`'s files to it.
+fn has_prompt_files(message: &Message, files: &PromptFiles) -> bool {
+    message
+        .attachments
+        .iter()
+        .any(|attachment| files.files.contains_key(&attachment.id))
+}
+
 /// Keeps, of a newest-first history, the run's own messages and at most
 /// `limit` others: the latest user and assistant messages (and what lies
 /// between them).
@@ -136,6 +187,12 @@ pub fn keep_latest(newest_first: &mut Vec<Message>, run: crate::RunId, limit: u3
     }
 }
 
+/// Assembles the prompt from the system text and the thread's messages,
+/// newest first as given, keeping as many as fit in `budget` tokens; each
+/// message's attached `files` go with it (see [`crate::files::prompt`]).
+/// A message's stored count stands for its content and tool calls; only one
+/// stored without a count, or whose files the prompt adds, is tokenized.
+/// Returns the chat messages in order and their token count.
 pub fn assemble(
     system: Option<String>,
     newest_first: impl IntoIterator<Item = Message>,
@@ -155,16 +212,17 @@ pub fn assemble(
         if message.role == MessageRole::Tool && message.run.run_id.is_some() {
             continue;
         }
-        let calls_cost = if message.tool_calls.is_empty() {
-            0
+        let (content, images, cost) = if has_prompt_files(&message, files) {
+            let (content, images) = message_with_files(&message, files, tokenizer);
+            let cost = tokenizer.count(&content)
+                + tool_call_tokens(&message, tokenizer)
+                + images.len() * IMAGE_TOKENS
+                + PER_MESSAGE_OVERHEAD;
+            (content, images, cost)
         } else {
-            tokenizer.count(&serde_json::Value::from(message.tool_calls.clone()).to_string())
+            let cost = stored_tokens(&message, tokenizer);
+            (message.content.clone(), Vec::new(), cost)
         };
-        let (content, images) = message_with_files(&message, files, tokenizer);
-        let cost = tokenizer.count(&content)
-            + calls_cost
-            + images.len() * IMAGE_TOKENS
-            + PER_MESSAGE_OVERHEAD;
         if !kept.is_empty() && used + cost > budget {
             break;
         }
@@ -222,6 +280,7 @@ mod tests {
             tool_calls: vec![],
             user_id: None,
             attachments: vec![],
+            token_count: None,
             created_at: at,
             updated_at: at,
         }
@@ -267,6 +326,75 @@ mod tests {
             ChatRole::User,
             "the newest (5th, a user message) is last"
         );
+    }
+
+    /// Counts words, and how often it was asked.
+    #[derive(Default)]
+    struct CountedWords(std::sync::atomic::AtomicUsize);
+    impl Tokenizer for CountedWords {
+        fn count(&self, text: &str) -> usize {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            Words.count(text)
+        }
+    }
+
+    #[test]
+    fn a_stored_count_stands_for_the_message_and_only_unknown_ones_are_tokenized() {
+        // Each stored count says 20 tokens though the text is one word: the
+        // prompt goes by the count, and the tokenizer never sees the text.
+        let mut history: Vec<_> = (2..=5)
+            .rev()
+            .map(|i| Message {
+                token_count: Some(20),
+                ..message(i, "w")
+            })
+            .collect();
+        history.push(message(1, &"w ".repeat(3)));
+        let tokenizer = CountedWords::default();
+        // 20 + 4 each: the newest two fit in 50, the third does not.
+        let (prompt, used) = assemble(None, history.clone(), &Default::default(), 50, &tokenizer);
+        assert_eq!((prompt.len(), used), (2, 48));
+        assert_eq!(tokenizer.0.load(std::sync::atomic::Ordering::Relaxed), 0);
+
+        // A message stored before counts were is counted when used.
+        let (prompt, used) = assemble(None, history, &Default::default(), 1000, &tokenizer);
+        assert_eq!((prompt.len(), used), (5, 4 * 24 + 3 + 4));
+        assert_eq!(tokenizer.0.load(std::sync::atomic::Ordering::Relaxed), 1);
+    }
+
+    #[test]
+    fn a_message_is_counted_with_its_tool_calls_and_recounted_when_edited() {
+        let mut reply = counted(message(2, "let me check"), &Words);
+        assert_eq!(reply.token_count, Some(3));
+        reply.tool_calls = vec![serde_json::json!({"tool_name": "clock", "arguments": "{}"})];
+        let with_calls = counted(reply.clone(), &Words);
+        assert_eq!(
+            with_calls.token_count,
+            Some(3 + Words.count(&serde_json::Value::from(reply.tool_calls).to_string()) as u64)
+        );
+        let edited = counted(
+            Message {
+                content: "it is noon, or near it".into(),
+                tool_calls: vec![],
+                ..with_calls
+            },
+            &Words,
+        );
+        assert_eq!(edited.token_count, Some(6));
+    }
+
+    #[test]
+    fn the_history_read_stops_on_stored_counts_and_errs_low_on_unknown_ones() {
+        let known = Message {
+            token_count: Some(100),
+            ..message(2, "w")
+        };
+        assert_eq!(history_cost(&known), 104);
+        assert_eq!(history_cost(&message(1, &"w".repeat(80))), 10 + 4);
+        let mut result = message(3, "sunny");
+        result.role = MessageRole::Tool;
+        result.run.run_id = Some(crate::RunId::new());
+        assert_eq!(history_cost(&result), 0, "a run's results go with its call");
     }
 
     #[test]

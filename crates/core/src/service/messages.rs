@@ -6,6 +6,7 @@ use crate::error::{CoreError, ValidationErrors};
 use crate::listing::{Listing, Paging};
 use crate::markdown;
 use crate::model::{Message, MessageRole, RunInfo, Thread};
+use crate::runs::prompt::counted;
 use crate::validate::Metadata;
 use crate::{MessageId, ThreadId, now};
 use serde_json::{Map, Value};
@@ -230,7 +231,7 @@ impl Spool {
         errors.into_result()?;
         let user =
             (role == MessageRole::User && anon_user_id.is_none()).then(|| principal.user_id());
-        Ok(message_for(
+        let message = message_for(
             thread,
             role,
             content,
@@ -238,7 +239,8 @@ impl Spool {
             RunInfo::default(),
             user,
             attachments,
-        ))
+        );
+        Ok(counted(message, self.runtime().tokenizer.as_ref()))
     }
 
     /// A message the caller may see, with its thread.
@@ -280,6 +282,7 @@ impl Spool {
         }
         errors.into_result()?;
         message.updated_at = now();
+        let message = counted(message, self.runtime().tokenizer.as_ref());
         if self.store.update_message(&message).await? {
             Ok((message, thread))
         } else {
@@ -482,6 +485,7 @@ fn message_for(
         tool_calls: Vec::new(),
         user_id,
         attachments,
+        token_count: None,
         created_at: at,
         updated_at: at,
     }
@@ -508,6 +512,7 @@ mod tests {
                 tool_calls: Vec::new(),
                 user_id: None,
                 attachments: Vec::new(),
+                token_count: None,
                 created_at: now(),
                 updated_at: now(),
             })

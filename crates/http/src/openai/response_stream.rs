@@ -415,6 +415,7 @@ mod tests {
             tool_calls,
             attachments: Vec::new(),
             user_id: None,
+            token_count: None,
             created_at: at,
             updated_at: at,
         }

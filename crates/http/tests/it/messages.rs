@@ -137,3 +137,51 @@ async fn every_role_is_accepted() {
         .collect();
     assert_eq!(listed, ["user", "assistant", "system", "tool", "user"]);
 }
+
+/// A message is counted once when stored, with the prompt's tokenizer, and
+/// again when its content is edited: runs read the count, not the text.
+#[tokio::test]
+async fn a_stored_message_carries_its_token_count_and_an_edit_recounts_it() {
+    let server = TestServer::start().await;
+    let ada = server.account("ada@example.com").await;
+    let thread_id = uuid(&thread(&server, &ada, "t").await);
+    let created = message(&server, &ada.token, &thread_id, json!({ "content": "one" })).await;
+    let id = spool_core::MessageId(uuid::Uuid::parse_str(&uuid(&created)).unwrap());
+    let stored = |server: &TestServer| {
+        let store = server.spool.store().clone();
+        async move { store.message(ada.workspace, id).await.unwrap().unwrap() }
+    };
+    let tokenizer = spool_providers::tokenizer();
+    let before = stored(&server).await;
+    assert_eq!(
+        before.token_count,
+        Some(spool_core::runs::prompt::message_tokens(
+            &before,
+            tokenizer.as_ref()
+        ))
+    );
+
+    let longer = "one two three four five six seven eight nine ten";
+    let path = format!("/api/v1/messages/{}", uuid(&created));
+    let (status, body) = send(put(
+        &server,
+        &path,
+        &ada.token,
+        json!({ "content": longer }),
+    ))
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let after = stored(&server).await;
+    assert_eq!(after.content, longer);
+    assert_eq!(
+        after.token_count,
+        Some(spool_core::runs::prompt::message_tokens(
+            &after,
+            tokenizer.as_ref()
+        ))
+    );
+    assert!(
+        after.token_count > before.token_count,
+        "the edit was recounted"
+    );
+}

@@ -226,6 +226,7 @@ async fn run_keys_stored_before_the_rule_are_not_shown() {
         tool_calls: Vec::new(),
         user_id: Some(ada.user.id),
         attachments: Vec::new(),
+        token_count: None,
         created_at: at,
         updated_at: at,
     };

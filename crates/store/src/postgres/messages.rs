@@ -19,7 +19,8 @@ macro_rules! message_columns {
     () => {
         "m.id, m.thread_id, m.workspace_id, m.seq, m.role, m.content, m.content_html, m.metadata, \
          m.tool_calls, m.user_id, m.run_id, m.model, m.temperature, m.input_tokens, \
-         m.output_tokens, m.finish_reason, m.created_at, m.updated_at, m.attachments"
+         m.output_tokens, m.finish_reason, m.created_at, m.updated_at, m.attachments, \
+         m.token_count"
     };
 }
 
@@ -56,6 +57,7 @@ fn message_row(row: &PgRow) -> sqlx::Result<Message> {
         tool_calls,
         user_id: row.try_get::<Option<i64>, _>("user_id")?.map(UserId),
         attachments,
+        token_count: tokens(row.try_get("token_count")?),
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     })
@@ -131,9 +133,10 @@ async fn append_returning_thread(
     let row = sqlx::query(concat!(
         "INSERT INTO messages AS m (id, thread_id, workspace_id, agent_id, seq, role, content, \
              content_html, metadata, tool_calls, user_id, run_id, model, temperature, \
-             input_tokens, output_tokens, finish_reason, created_at, updated_at, attachments) \
+             input_tokens, output_tokens, finish_reason, created_at, updated_at, attachments, \
+             token_count) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
-             $20) \
+             $20, $21) \
          RETURNING ",
         message_columns!()
     ))
@@ -157,6 +160,7 @@ async fn append_returning_thread(
     .bind(message.created_at)
     .bind(message.updated_at)
     .bind(Json(&message.attachments))
+    .bind(signed(message.token_count))
     .fetch_one(&mut *conn)
     .await
     .map_err(db)?;
@@ -195,7 +199,7 @@ pub(super) async fn update_message(pool: &PgPool, message: &Message) -> StoreRes
     let done = sqlx::query(
         "UPDATE messages SET content = $3, content_html = $4, metadata = $5, tool_calls = $6, \
              run_id = $7, model = $8, temperature = $9, input_tokens = $10, output_tokens = $11, \
-             finish_reason = $12, updated_at = $13 \
+             finish_reason = $12, updated_at = $13, token_count = $14 \
          WHERE workspace_id = $1 AND id = $2",
     )
     .bind(message.workspace_id.0)
@@ -211,6 +215,7 @@ pub(super) async fn update_message(pool: &PgPool, message: &Message) -> StoreRes
     .bind(signed(message.run.output_tokens))
     .bind(&message.run.finish_reason)
     .bind(message.updated_at)
+    .bind(signed(message.token_count))
     .execute(pool)
     .await
     .map_err(db)?;

@@ -16,7 +16,7 @@ type Result<T> = std::result::Result<T, StoreError>;
 const MESSAGE_COLUMNS: &str = "m.id, m.thread_id, m.workspace_id, m.seq, m.role, m.content, \
      m.content_html, m.metadata, m.tool_calls, m.user_id, m.run_id, m.model, m.temperature, \
      m.input_tokens, m.output_tokens, m.finish_reason, m.created_at, m.updated_at, \
-     m.attachments";
+     m.attachments, m.token_count";
 
 fn message_row(row: &Row<'_>) -> rusqlite::Result<Message> {
     let role: String = row.get(4)?;
@@ -51,6 +51,7 @@ fn message_row(row: &Row<'_>) -> rusqlite::Result<Message> {
             finish_reason: row.get(15)?,
         },
         attachments: attachments_of(18, row.get(18)?)?,
+        token_count: row.get::<_, Option<i64>>(19)?.map(count),
         created_at: instant(row.get(16)?)?,
         updated_at: instant(row.get(17)?)?,
     })
@@ -111,9 +112,10 @@ pub(super) fn append(conn: &Connection, mut message: Message) -> Result<Option<M
     conn.prepare_cached(
         "INSERT INTO messages (id, thread_id, workspace_id, agent_id, seq, role, content,
              content_html, metadata, tool_calls, user_id, run_id, model, temperature,
-             input_tokens, output_tokens, finish_reason, created_at, updated_at, attachments)
+             input_tokens, output_tokens, finish_reason, created_at, updated_at, attachments,
+             token_count)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-             ?19, ?20)",
+             ?19, ?20, ?21)",
     )
     .and_then(|mut s| {
         s.execute(params![
@@ -137,7 +139,8 @@ pub(super) fn append(conn: &Connection, mut message: Message) -> Result<Option<M
             at,
             micros(message.updated_at),
             serde_json::to_string(&message.attachments)
-                .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?
+                .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?,
+            message.token_count.map(int)
         ])
     })
     .map_err(backend_error)?;
@@ -164,7 +167,7 @@ pub(super) fn update(conn: &Connection, message: &Message) -> Result<bool> {
     conn.prepare_cached(
         "UPDATE messages SET content = ?3, content_html = ?4, metadata = ?5, tool_calls = ?6,
              run_id = ?7, model = ?8, temperature = ?9, input_tokens = ?10, output_tokens = ?11,
-             finish_reason = ?12, updated_at = ?13
+             finish_reason = ?12, updated_at = ?13, token_count = ?14
          WHERE id = ?1 AND workspace_id = ?2",
     )
     .and_then(|mut s| {
@@ -181,7 +184,8 @@ pub(super) fn update(conn: &Connection, message: &Message) -> Result<bool> {
             message.run.input_tokens.map(int),
             message.run.output_tokens.map(int),
             message.run.finish_reason,
-            micros(message.updated_at)
+            micros(message.updated_at),
+            message.token_count.map(int)
         ])
     })
     .map(|n| n > 0)
@@ -325,7 +329,7 @@ fn bounded(conn: &Connection, thread: &Blob, window: &Window) -> Result<(Vec<Mes
                     max_bytes
                 ],
                 |row| {
-                    fetched = row.get::<_, i64>(19)?;
+                    fetched = row.get::<_, i64>(20)?;
                     message_row(row)
                 },
             )?

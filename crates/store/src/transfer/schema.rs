@@ -134,7 +134,7 @@ pub const TABLES: &[Table] = &[
             "tool_calls": Json, "user_id": Int, "run_id": Uuid, "model": Text,
             "temperature": Real, "input_tokens": Int, "output_tokens": Int,
             "finish_reason": Text, "created_at": Time, "updated_at": Time,
-            "attachments": Json,
+            "attachments": Json, "token_count": Int,
         ),
         key: &["id"],
         scope: "workspace_id = {w}",

@@ -93,6 +93,7 @@ pub fn message(thread: &Thread, content: &str, created_at: Timestamp) -> Message
         tool_calls: Vec::new(),
         user_id: thread.creator_id,
         attachments: Vec::new(),
+        token_count: None,
         created_at,
         updated_at: created_at,
     }

@@ -184,6 +184,36 @@ fn cursor_page(listing: Listing<Message>) -> spool_core::listing::CursorPage<Mes
     }
 }
 
+/// A message's token count is stored as given, NULL stays unknown, pages
+/// carry it, and an update writes the new count.
+pub async fn story_message_token_counts(store: Arc<dyn Store>) {
+    let ada = fixtures::user(&store, "ada@example.com").await;
+    let ws = fixtures::insert_workspace(&store, "Counts", ada.id).await;
+    let chat = insert_thread(&store, thread(ws.id, Some(ada.id), t0())).await;
+    let mut counted = message(&chat, "How many tokens is this?", at(10));
+    counted.token_count = Some(6);
+    let counted = append(&store, counted).await;
+    assert_eq!(counted.token_count, Some(6));
+    let unknown = append(&store, message(&chat, "And this?", at(20))).await;
+    assert_eq!(unknown.token_count, None);
+    let page = cursor_page(
+        store
+            .list_messages(chat.id, keyset(None, None, 10), false, None)
+            .await
+            .unwrap(),
+    );
+    let counts: Vec<_> = page.items.iter().map(|m| m.token_count).collect();
+    assert_eq!(counts, [Some(6), None]);
+
+    let mut edited = counted.clone();
+    edited.content = "Fewer now.".into();
+    edited.token_count = Some(3);
+    edited.updated_at = at(30);
+    assert!(store.update_message(&edited).await.unwrap());
+    let read = store.message(ws.id, counted.id).await.unwrap().unwrap();
+    assert_eq!(read.token_count, Some(3), "an edit writes its new count");
+}
+
 /// Walks `thread` forwards with `next`, then back from the end with `prev`.
 async fn walk(store: &Arc<dyn Store>, thread: ThreadId, descending: bool) -> (Vec<i64>, Vec<i64>) {
     let mut forwards = Vec::new();

@@ -54,6 +54,7 @@ fn message(thread: &Thread, created_at: Timestamp) -> Message {
         tool_calls: Vec::new(),
         user_id: None,
         attachments: Vec::new(),
+        token_count: None,
         created_at,
         updated_at: created_at,
     }
