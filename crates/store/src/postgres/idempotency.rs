@@ -26,11 +26,20 @@ pub(super) async fn begin_write(pool: &PgPool) -> StoreResult<Transaction<'stati
 /// request's claim, bound by [`bind_claim`] as `$1`–`$3` (all `NULL`
 /// without a claim: then it matches no row). The statement's own
 /// parameters start at `$4`.
+/// `mark_claim!(" AND …")` adds a condition (on the statement's other CTEs),
+/// for a write that may find nothing to do.
 macro_rules! mark_claim {
     () => {
-        "marked AS (UPDATE idempotency_keys \
-         SET effect_at = coalesce(effect_at, now()), reference = coalesce($3, reference) \
-         WHERE owner = $1 AND key = $2 AND status IS NULL)"
+        $crate::postgres::idempotency::mark_claim!("")
+    };
+    ($when:literal) => {
+        concat!(
+            "marked AS (UPDATE idempotency_keys \
+             SET effect_at = coalesce(effect_at, now()), reference = coalesce($3, reference) \
+             WHERE owner = $1 AND key = $2 AND status IS NULL",
+            $when,
+            ")"
+        )
     };
 }
 pub(super) use mark_claim;

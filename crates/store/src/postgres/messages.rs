@@ -3,7 +3,7 @@
 
 use super::error::{corrupt, db};
 use super::rows;
-use super::threads::{thread_columns, thread_row};
+use super::threads::{prefixed_thread_columns, prefixed_thread_row};
 use spool_core::listing::{Listing, Paging, keyset_page};
 use spool_core::model::{Message, MessageRole, RunInfo, Thread};
 use spool_core::paging::Page;
@@ -67,25 +67,17 @@ pub(super) async fn append_message(
     pool: &PgPool,
     message: Message,
 ) -> StoreResult<Option<Message>> {
-    let mut tx = super::idempotency::begin_write(pool).await?;
-    let Some(stored) = append(&mut tx, message).await? else {
-        return Ok(None);
-    };
-    tx.commit().await.map_err(db)?;
-    Ok(Some(stored))
+    Ok(append_returning_thread(pool, message)
+        .await?
+        .map(|(message, _)| message))
 }
 
-/// The append, and the thread as it left it, in one transaction.
+/// The append, and the thread as it left it, in one statement.
 pub(super) async fn append_message_with_thread(
     pool: &PgPool,
     message: Message,
 ) -> StoreResult<Option<(Message, Thread)>> {
-    let mut tx = super::idempotency::begin_write(pool).await?;
-    let Some((stored, thread)) = append_returning_thread(&mut tx, message).await? else {
-        return Ok(None);
-    };
-    tx.commit().await.map_err(db)?;
-    Ok(Some((stored, thread)))
+    append_returning_thread(pool, message).await
 }
 
 /// The append inside the caller's transaction (`None`: no such thread in
@@ -100,78 +92,69 @@ pub(super) async fn append(
         .map(|(message, _)| message))
 }
 
-/// [`append`], answering the thread's row as the append left it too.
-async fn append_returning_thread(
-    conn: &mut PgConnection,
+/// [`append`], answering the thread's row as the append left it too: one
+/// statement, so one round trip, whose CTEs claim the thread's next seq
+/// (the UPDATE takes the thread's row lock until commit: concurrent appends
+/// queue there and get consecutive seqs), insert the message and its file
+/// references, and mark the request's idempotency claim when the thread was
+/// there. Outside a transaction it commits by itself.
+async fn append_returning_thread<'e>(
+    executor: impl sqlx::PgExecutor<'e>,
     message: Message,
 ) -> StoreResult<Option<(Message, Thread)>> {
-    // The UPDATE takes the thread's row lock until commit: concurrent
-    // appends queue here and get consecutive seqs.
-    let claimed = sqlx::query(concat!(
-        "UPDATE threads AS t SET last_seq = last_seq + 1, message_count = message_count + 1, \
-             last_message_at = $3, activity_at = $3, updated_at = $3, \
-             input_tokens = input_tokens + $4, output_tokens = output_tokens + $5, \
-             last_model_used = COALESCE($6, last_model_used) \
-         WHERE workspace_id = $1 AND id = $2 RETURNING t.last_seq, ",
-        thread_columns!()
-    ))
-    .bind(message.workspace_id.0)
-    .bind(message.thread_id.0)
-    .bind(message.created_at)
-    .bind(signed(message.run.input_tokens).unwrap_or(0))
-    .bind(signed(message.run.output_tokens).unwrap_or(0))
-    .bind(&message.run.model)
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(db)?;
-    let Some(claimed) = claimed else {
-        return Ok(None);
-    };
-    let seq: i64 = claimed.try_get("last_seq").map_err(db)?;
-    let thread = thread_row(&claimed).map_err(db)?;
-    let agent: Option<Uuid> = thread.agent_id.map(|id| id.0);
-    let row = sqlx::query(concat!(
-        "INSERT INTO messages AS m (id, thread_id, workspace_id, agent_id, seq, role, content, \
+    let files: Vec<Uuid> = message.attachments.iter().map(|a| a.file.id.0).collect();
+    let append = sqlx::query(concat!(
+        "WITH t AS (UPDATE threads AS t SET last_seq = last_seq + 1, message_count = message_count + 1, \
+             last_message_at = $6, activity_at = $6, updated_at = $6, \
+             input_tokens = input_tokens + $7, output_tokens = output_tokens + $8, \
+             last_model_used = COALESCE($9, last_model_used) \
+             WHERE workspace_id = $5 AND id = $4 RETURNING t.*), \
+         m AS (INSERT INTO messages AS m (id, thread_id, workspace_id, agent_id, seq, role, content, \
              content_html, metadata, tool_calls, user_id, run_id, model, temperature, \
              input_tokens, output_tokens, finish_reason, created_at, updated_at, attachments, \
              token_count) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
-             $20, $21) \
-         RETURNING ",
-        message_columns!()
-    ))
-    .bind(message.id.0)
-    .bind(message.thread_id.0)
-    .bind(message.workspace_id.0)
-    .bind(agent)
-    .bind(seq)
-    .bind(message.role.as_str())
-    .bind(&message.content)
-    .bind(&message.content_html)
-    .bind(Json(message.metadata.as_map()))
-    .bind(Json(&message.tool_calls))
-    .bind(message.user_id.map(|id| id.0))
-    .bind(message.run.run_id.map(|id| id.0))
-    .bind(&message.run.model)
-    .bind(message.run.temperature)
-    .bind(signed(message.run.input_tokens))
-    .bind(signed(message.run.output_tokens))
-    .bind(&message.run.finish_reason)
-    .bind(message.created_at)
-    .bind(message.updated_at)
-    .bind(Json(&message.attachments))
-    .bind(signed(message.token_count))
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(db)?;
-    for attachment in &message.attachments {
-        sqlx::query("INSERT INTO message_files (message_id, file_id) VALUES ($1, $2)")
-            .bind(message.id.0)
-            .bind(attachment.file.id.0)
-            .execute(&mut *conn)
-            .await
-            .map_err(db)?;
-    }
+             SELECT $10, t.id, t.workspace_id, t.agent_id, t.last_seq, $11, $12, $13, $14, $15, \
+                 $16, $17, $9, $18, $19, $20, $21, $6, $22, $23, $24 FROM t \
+             RETURNING m.*), \
+         f AS (INSERT INTO message_files (message_id, file_id) \
+             SELECT m.id, file.id FROM m, unnest($25::uuid[]) AS file (id)), ",
+        super::idempotency::mark_claim!(" AND EXISTS (SELECT 1 FROM t)"),
+        " SELECT ",
+        message_columns!(),
+        ", ",
+        prefixed_thread_columns!(),
+        " FROM m, t"
+    ));
+    let row = super::idempotency::bind_claim(append)
+        .bind(message.thread_id.0)
+        .bind(message.workspace_id.0)
+        .bind(message.created_at)
+        .bind(signed(message.run.input_tokens).unwrap_or(0))
+        .bind(signed(message.run.output_tokens).unwrap_or(0))
+        .bind(&message.run.model)
+        .bind(message.id.0)
+        .bind(message.role.as_str())
+        .bind(&message.content)
+        .bind(&message.content_html)
+        .bind(Json(message.metadata.as_map()))
+        .bind(Json(&message.tool_calls))
+        .bind(message.user_id.map(|id| id.0))
+        .bind(message.run.run_id.map(|id| id.0))
+        .bind(message.run.temperature)
+        .bind(signed(message.run.input_tokens))
+        .bind(signed(message.run.output_tokens))
+        .bind(&message.run.finish_reason)
+        .bind(message.updated_at)
+        .bind(Json(&message.attachments))
+        .bind(signed(message.token_count))
+        .bind(files)
+        .fetch_optional(executor)
+        .await
+        .map_err(db)?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let thread = prefixed_thread_row(&row).map_err(db)?;
     let message = message_row(&row).map_err(db)?;
     Ok(Some((message, thread)))
 }

@@ -11,6 +11,7 @@ use spool_core::{AgentId, ThreadId, UserId, WorkspaceId};
 use sqlx::postgres::PgRow;
 use sqlx::types::Json;
 use sqlx::{PgPool, Row};
+use std::borrow::Cow;
 use uuid::Uuid;
 
 macro_rules! thread_columns {
@@ -23,30 +24,66 @@ macro_rules! thread_columns {
 }
 pub(super) use thread_columns;
 
+/// [`thread_columns`] named `t_…`, for a row that holds another resource's
+/// columns too (read with [`prefixed_thread_row`]).
+macro_rules! prefixed_thread_columns {
+    () => {
+        "t.id AS t_id, t.workspace_id AS t_workspace_id, t.creator_id AS t_creator_id, \
+         t.anon_user_id AS t_anon_user_id, t.agent_id AS t_agent_id, t.title AS t_title, \
+         t.subject AS t_subject, t.metadata AS t_metadata, t.status AS t_status, \
+         t.message_count AS t_message_count, t.last_message_at AS t_last_message_at, \
+         t.last_model_used AS t_last_model_used, t.is_pinned AS t_is_pinned, \
+         t.pinned_at AS t_pinned_at, t.visible_in_ui AS t_visible_in_ui, \
+         t.input_tokens AS t_input_tokens, t.output_tokens AS t_output_tokens, \
+         t.created_at AS t_created_at, t.updated_at AS t_updated_at, t.expires_at AS t_expires_at"
+    };
+}
+pub(super) use prefixed_thread_columns;
+
 pub(super) fn thread_row(row: &PgRow) -> sqlx::Result<Thread> {
-    let Json(metadata) = row.try_get("metadata")?;
-    let status: String = row.try_get("status")?;
+    thread_row_named(row, "")
+}
+
+/// The thread of a row selected with [`prefixed_thread_columns`].
+pub(super) fn prefixed_thread_row(row: &PgRow) -> sqlx::Result<Thread> {
+    thread_row_named(row, "t_")
+}
+
+fn thread_row_named(row: &PgRow, prefix: &str) -> sqlx::Result<Thread> {
+    let name = |column: &'static str| -> Cow<'static, str> {
+        if prefix.is_empty() {
+            Cow::Borrowed(column)
+        } else {
+            Cow::Owned(format!("{prefix}{column}"))
+        }
+    };
+    let Json(metadata) = row.try_get(&*name("metadata"))?;
+    let status: String = row.try_get(&*name("status"))?;
     Ok(Thread {
-        id: ThreadId(row.try_get("id")?),
-        workspace_id: WorkspaceId(row.try_get("workspace_id")?),
-        creator_id: row.try_get::<Option<i64>, _>("creator_id")?.map(UserId),
-        anon_user_id: row.try_get("anon_user_id")?,
-        agent_id: row.try_get::<Option<Uuid>, _>("agent_id")?.map(AgentId),
-        title: row.try_get("title")?,
-        subject: row.try_get("subject")?,
+        id: ThreadId(row.try_get(&*name("id"))?),
+        workspace_id: WorkspaceId(row.try_get(&*name("workspace_id"))?),
+        creator_id: row
+            .try_get::<Option<i64>, _>(&*name("creator_id"))?
+            .map(UserId),
+        anon_user_id: row.try_get(&*name("anon_user_id"))?,
+        agent_id: row
+            .try_get::<Option<Uuid>, _>(&*name("agent_id"))?
+            .map(AgentId),
+        title: row.try_get(&*name("title"))?,
+        subject: row.try_get(&*name("subject"))?,
         metadata: Metadata::from_stored(metadata),
         status: ThreadStatus::parse(&status).ok_or_else(|| corrupt("thread status"))?,
-        message_count: rows::count(row.try_get("message_count")?),
-        last_message_at: row.try_get("last_message_at")?,
-        last_model_used: row.try_get("last_model_used")?,
-        is_pinned: row.try_get("is_pinned")?,
-        pinned_at: row.try_get("pinned_at")?,
-        visible_in_ui: row.try_get("visible_in_ui")?,
-        input_tokens: rows::count(row.try_get("input_tokens")?),
-        output_tokens: rows::count(row.try_get("output_tokens")?),
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-        expires_at: row.try_get("expires_at")?,
+        message_count: rows::count(row.try_get(&*name("message_count"))?),
+        last_message_at: row.try_get(&*name("last_message_at"))?,
+        last_model_used: row.try_get(&*name("last_model_used"))?,
+        is_pinned: row.try_get(&*name("is_pinned"))?,
+        pinned_at: row.try_get(&*name("pinned_at"))?,
+        visible_in_ui: row.try_get(&*name("visible_in_ui"))?,
+        input_tokens: rows::count(row.try_get(&*name("input_tokens"))?),
+        output_tokens: rows::count(row.try_get(&*name("output_tokens"))?),
+        created_at: row.try_get(&*name("created_at"))?,
+        updated_at: row.try_get(&*name("updated_at"))?,
+        expires_at: row.try_get(&*name("expires_at"))?,
     })
 }
 
