@@ -191,7 +191,10 @@ pub async fn show(
     Query(query, _): Query<Freddy, OrganizationParam>,
 ) -> Result<axum::Json<ThreadObject>> {
     let scope = scope(&state, &principal, query.organization_id.as_deref()).await?;
-    let view = state.spool.thread_view_of(&principal, &scope, id, None).await?;
+    let view = state
+        .spool
+        .thread_view_of(&principal, &scope, id, None)
+        .await?;
     Ok(axum::Json(ThreadObject::new(view)))
 }
 
