@@ -114,37 +114,36 @@ impl Seen {
 
     pub(crate) fn keep_agents(&self, agents: &[Agent]) {
         let mut rows = self.cache.rows();
-        if rows.agents_generation != self.agents_generation || agents.is_empty() {
-            return;
+        if rows.agents_generation == self.agents_generation {
+            keep(&mut rows.agents, agents, |a| a.id);
         }
-        if rows.agents.len() + agents.len() > MAX_ROWS {
-            rows.agents.clear();
-        }
-        rows.agents.extend(agents.iter().map(|a| (a.id, a.clone())));
     }
 
     pub(crate) fn keep_users(&self, users: &[User]) {
         let mut rows = self.cache.rows();
-        if rows.generation != self.generation || users.is_empty() {
-            return;
+        if rows.generation == self.generation {
+            keep(&mut rows.users, users, |u| u.id);
         }
-        if rows.users.len() + users.len() > MAX_ROWS {
-            rows.users.clear();
-        }
-        rows.users.extend(users.iter().map(|u| (u.id, u.clone())));
     }
 
     pub(crate) fn keep_workspaces(&self, workspaces: &[Workspace]) {
         let mut rows = self.cache.rows();
-        if rows.generation != self.generation || workspaces.is_empty() {
-            return;
+        if rows.generation == self.generation {
+            keep(&mut rows.workspaces, workspaces, |w| w.id);
         }
-        if rows.workspaces.len() + workspaces.len() > MAX_ROWS {
-            rows.workspaces.clear();
-        }
-        rows.workspaces
-            .extend(workspaces.iter().map(|w| (w.id, w.clone())));
     }
+}
+
+/// Adds `read` to `kept`, which starts afresh rather than pass [`MAX_ROWS`].
+fn keep<K: Eq + std::hash::Hash, V: Clone>(
+    kept: &mut HashMap<K, V>,
+    read: &[V],
+    key: impl Fn(&V) -> K,
+) {
+    if kept.len() + read.len() > MAX_ROWS {
+        kept.clear();
+    }
+    kept.extend(read.iter().map(|row| (key(row), row.clone())));
 }
 
 fn split<K: Copy, V>(ids: &[K], cached: impl Fn(&K) -> Option<V>) -> (Vec<V>, Vec<K>) {
